@@ -205,6 +205,8 @@ export interface NodeRecord {
   error?: ErrorInfo;
   /** True when the output came from the node output cache. */
   cached?: boolean;
+  /** Children chosen with `ctx.route()`; absent means every declared child fired. */
+  routes?: string[];
   /** Last `ctx.progress()` report. */
   progress?: { value: number; message?: string };
 }
@@ -314,6 +316,13 @@ export interface NodeRunner {
   run(call: NodeCall, signal: AbortSignal): Promise<NodeCallResult>;
   /** Releases workers and child processes. */
   close(): Promise<void>;
+  /**
+   * Creates a per-run temp dir (for {@link NodeCall.tmpDir}) inside a base directory the
+   * runner's sandboxes can already write to, so that warm workers are reused across runs.
+   * Executors use it when present (and remove the directory after the run); a tmpDir made
+   * elsewhere still works but gets sandboxes of its own.
+   */
+  makeTmpDir?(runId: string): Promise<string>;
 }
 
 /** Time source of the executor, replaceable by a fake clock in tests. */

@@ -1,0 +1,143 @@
+/**
+ * `pipedreamer exec [dir] [--input JSON|@file] [--target <node>] [--dry-run]`: runs the DAG
+ * once, locally, with the sandboxed runner and the project's secrets.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import {
+  createRedactor,
+  createRunner,
+  executeRun,
+  InputValidationError,
+  loadSecrets,
+  type RunRecord,
+} from "../engine/mod.ts";
+import {
+  type CliContext,
+  CliFailure,
+  ExitCode,
+  globalOptions,
+  loadWorkflowOrReport,
+  printError,
+  printJson,
+  printLine,
+  usageError,
+} from "./_output.ts";
+import { buildPlan, formatPlan } from "./_plan.ts";
+import { createNodeProgress, formatLogLine } from "./_progress.ts";
+
+interface ExecOptions {
+  input?: string;
+  target?: string;
+  dryRun?: boolean;
+}
+
+/** Registers `exec`. */
+export function registerExec(program: Command, cli: CliContext): void {
+  program
+    .command("exec")
+    .description("run the DAG once locally; the result goes to stdout, progress to stderr")
+    .argument("[dir]", "workflow directory", ".")
+    .option("--input <json>", "run input as JSON, or @file to read it from a file", "{}")
+    .option("--target <node>", "run only this node and its ancestors")
+    .option("--dry-run", "print the execution plan and run nothing")
+    .action(async (dir: string, opts: ExecOptions, command: Command) => {
+      const json = globalOptions(command).output === "json";
+      const input = await readInput(command, opts.input ?? "{}");
+      const workflow = await loadWorkflowOrReport(cli, dir);
+      if (!workflow) return;
+      if (opts.target !== undefined && !(opts.target in workflow.nodes)) {
+        usageError(
+          command,
+          `Cannot target node "${opts.target}": workflow "${workflow.name}" has no such node; ` +
+            `nodes: ${workflow.order.join(", ")}`,
+        );
+      }
+      if (opts.dryRun) {
+        const plan = buildPlan(workflow, opts.target);
+        if (json) printJson(cli, plan);
+        else for (const line of formatPlan(plan)) printLine(cli, line);
+        cli.exitCode = ExitCode.Ok;
+        return;
+      }
+
+      const secrets = await loadSecrets(workflow.dir);
+      const redact = createRedactor(secrets);
+      const runner = createRunner();
+      const controller = new AbortController();
+      const onSigint = () => {
+        printError(cli, "Cancelling the run (Ctrl-C)…");
+        controller.abort(new DOMException("Run cancelled by SIGINT", "AbortError"));
+      };
+      Deno.addSignalListener("SIGINT", onSigint);
+      const progress = createNodeProgress();
+      let record: RunRecord;
+      try {
+        record = await executeRun(workflow, {
+          input,
+          runner,
+          secrets,
+          redact,
+          signal: controller.signal,
+          target: opts.target,
+          trigger: "manual",
+          hooks: {
+            onNodeUpdate: (_runId, nodeId, node) => {
+              const line = progress(nodeId, node);
+              if (line !== undefined) printError(cli, line);
+            },
+            // -o json keeps stderr machine-readable too: one JSON log line each.
+            onLog: (line) => printError(cli, json ? JSON.stringify(line) : formatLogLine(line)),
+          },
+        });
+      } catch (error) {
+        if (error instanceof InputValidationError) throw new CliFailure(error.message);
+        throw error;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onSigint);
+        await runner.close();
+      }
+
+      if (json) printJson(cli, record);
+      if (record.status === "succeeded") {
+        if (!json) printLine(cli, JSON.stringify(record.result, null, 2) ?? "null");
+        printError(cli, `Run ${record.runId} succeeded in ${record.durationMs ?? 0}ms`);
+        cli.exitCode = ExitCode.Ok;
+        return;
+      }
+      printError(
+        cli,
+        record.status === "cancelled"
+          ? `Run cancelled`
+          : record.error
+          ? `Run failed: node "${record.error.node}": ${record.error.message}`
+          : `Run ${record.status}`,
+      );
+      cli.exitCode = ExitCode.Failed;
+    });
+}
+
+/** Parses `--input`: JSON text, or `@path` to read JSON from a file. Bad input exits 2. */
+async function readInput(command: Command, value: string): Promise<unknown> {
+  let text = value;
+  let source = "--input";
+  if (value.startsWith("@")) {
+    source = `--input file "${value.slice(1)}"`;
+    try {
+      text = await Deno.readTextFile(value.slice(1));
+    } catch (error) {
+      usageError(command, `Cannot read ${source}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    return usageError(
+      command,
+      `Cannot parse ${source} as JSON: ${(error as Error).message}; ` +
+        `pass e.g. --input '{"name":"Ada"}' or --input @input.json`,
+    );
+  }
+}

@@ -1,0 +1,3 @@
+export default function boom(): never {
+  throw new Error("boom ran");
+}

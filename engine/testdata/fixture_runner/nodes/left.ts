@@ -1,0 +1,1 @@
+export default (_ctx: unknown, input: unknown) => ({ left: input });

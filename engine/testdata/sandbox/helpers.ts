@@ -1,0 +1,216 @@
+/**
+ * Test helpers for the node runners: compiled workflows and calls built by hand over the nodes
+ * of this directory, and a manual clock for grace periods.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import type {
+  Capabilities,
+  Clock,
+  CompiledNode,
+  CompiledWorkflow,
+  FetchMock,
+  LogLine,
+  NodeCall,
+} from "../../types.ts";
+
+/** This directory: the workflow directory of the test nodes. */
+export const sandboxDir = fileURLToPath(new URL(".", import.meta.url)).replace(/\/$/, "");
+
+/** A module node of `nodes/<file>.ts` (or of `path`). */
+export function moduleNode(
+  id: string,
+  file: string,
+  options: { net?: string[]; codeHash?: string; timeoutMs?: number; path?: string } = {},
+): CompiledNode {
+  return {
+    id,
+    kind: "module",
+    path: options.path ?? `${sandboxDir}/nodes/${file}.ts`,
+    capabilities: capabilities({ net: options.net }),
+    timeoutMs: options.timeoutMs ?? 30_000,
+    retries: 0,
+    allowFailure: false,
+    codeHash: options.codeHash ?? `${file}-v1`,
+  };
+}
+
+/** A command node. */
+export function commandNode(
+  id: string,
+  command: string[],
+  options: { run?: string[]; timeoutMs?: number } = {},
+): CompiledNode {
+  return {
+    id,
+    kind: "command",
+    command,
+    capabilities: capabilities({ run: options.run }),
+    timeoutMs: options.timeoutMs ?? 30_000,
+    retries: 0,
+    allowFailure: false,
+    codeHash: command.join(" "),
+  };
+}
+
+function capabilities(options: { net?: string[]; run?: string[] }): Capabilities {
+  return { net: options.net ?? [], run: options.run ?? [] };
+}
+
+/** A workflow of `nodes` without edges, unless `children` declares some. */
+export function workflowOf(
+  nodes: CompiledNode[],
+  options: {
+    dir?: string;
+    services?: Record<string, string>;
+    children?: Record<string, string[]>;
+  } = {},
+): CompiledWorkflow {
+  const ids = nodes.map((n) => n.id);
+  const children: Record<string, string[]> = {};
+  const parents: Record<string, string[]> = {};
+  for (const id of ids) {
+    children[id] = options.children?.[id] ?? [];
+    parents[id] = [];
+  }
+  const edges = Object.entries(children).flatMap(([from, tos]) => tos.map((to) => ({ from, to })));
+  for (const { from, to } of edges) (parents[to] ??= []).push(from);
+  return {
+    name: "sandbox-test",
+    version: "1.0.0",
+    dir: options.dir ?? sandboxDir,
+    file: `${options.dir ?? sandboxDir}/workflow.yaml`,
+    triggers: [{ type: "manual" }],
+    services: options.services ?? {},
+    nodes: Object.fromEntries(nodes.map((n) => [n.id, n])),
+    order: ids,
+    edges,
+    parents,
+    children,
+    roots: ids.filter((id) => parents[id]?.length === 0),
+    sinks: ids.filter((id) => children[id]?.length === 0),
+    config: {},
+    settings: {
+      timeoutMs: 30_000,
+      retries: 0,
+      failFast: true,
+      maxParallel: 16,
+      backoffMs: 200,
+      maxBackoffMs: 30_000,
+    },
+    codeHash: "test",
+  };
+}
+
+/** A call and what it reported. */
+export interface TestCall {
+  call: NodeCall;
+  logs: LogLine[];
+  progress: { value: number; message?: string }[];
+  /** Resolves with the first log line whose message is `msg` (already logged or not). */
+  logged(msg: string): Promise<LogLine>;
+}
+
+/** A call of node `nodeId` of `workflow`. */
+export function callOf(
+  workflow: CompiledWorkflow,
+  nodeId: string,
+  options: {
+    input?: unknown;
+    tmpDir?: string;
+    attempt?: number;
+    runId?: string;
+    config?: Record<string, unknown>;
+    secrets?: Record<string, unknown>;
+    fetchMock?: FetchMock;
+  } = {},
+): TestCall {
+  const node = workflow.nodes[nodeId];
+  if (!node) throw new TypeError(`no node "${nodeId}"`);
+  const logs: LogLine[] = [];
+  const progress: { value: number; message?: string }[] = [];
+  const waiters: { msg: string; resolve(line: LogLine): void }[] = [];
+  const call: NodeCall = {
+    workflow,
+    node,
+    input: options.input ?? null,
+    runId: options.runId ?? "run-1",
+    attempt: options.attempt ?? 1,
+    config: options.config ?? {},
+    secrets: options.secrets ?? {},
+    // Not created: tests that write pass a real temp dir.
+    tmpDir: options.tmpDir ?? "/tmp/pipedreamer-test-unused",
+    onLog(line) {
+      logs.push(line);
+      for (const waiter of waiters.filter((w) => w.msg === line.msg)) waiter.resolve(line);
+    },
+    onProgress: (value, message) => progress.push({ value, message }),
+    fetchMock: options.fetchMock,
+  };
+  return {
+    call,
+    logs,
+    progress,
+    logged(msg) {
+      const line = logs.find((l) => l.msg === msg);
+      if (line) return Promise.resolve(line);
+      return new Promise((resolve) => waiters.push({ msg, resolve }));
+    },
+  };
+}
+
+/** A clock that moves only when told to. */
+export class ManualClock implements Clock {
+  #now = 0;
+  #sleepers = new Set<{ until: number; resolve(): void }>();
+  #onSleep: (() => void)[] = [];
+
+  now(): number {
+    return this.#now;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const sleeper = {
+        until: this.#now + ms,
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+      };
+      const onAbort = () => {
+        this.#sleepers.delete(sleeper);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#sleepers.add(sleeper);
+      for (const notify of this.#onSleep.splice(0)) notify();
+    });
+  }
+
+  /** Sleepers not yet woken. */
+  get sleeping(): number {
+    return this.#sleepers.size;
+  }
+
+  /** Resolves once at least `count` sleepers wait. */
+  async untilSleeping(count = 1): Promise<void> {
+    while (this.#sleepers.size < count) {
+      await new Promise<void>((resolve) => this.#onSleep.push(resolve));
+    }
+  }
+
+  /** Moves time forward, waking every sleeper that is due. */
+  advance(ms: number): void {
+    this.#now += ms;
+    for (const sleeper of [...this.#sleepers]) {
+      if (sleeper.until <= this.#now) {
+        this.#sleepers.delete(sleeper);
+        sleeper.resolve();
+      }
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** A node file whose default export is not a function. */
+export default 42;

@@ -1,0 +1,220 @@
+/**
+ * `deploy`: load the workflow, generate its manifests (the same ones `--dry-run` prints),
+ * apply them server-side, prune what the new version no longer has, and wait for the rollout.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { type CompiledWorkflow, loadSecrets, loadWorkflow } from "../engine/mod.ts";
+import { decodeBase64 } from "./_base64.ts";
+import { ANNOTATION_CODE_HASH, Component, LABEL_COMPONENT, objectNames } from "./_labels.ts";
+import { deleteObjects, listOwnedObjects, objectKey } from "./_owned_objects.ts";
+import { resourcePath } from "./_resources.ts";
+import { newToken, TOKEN_KEY } from "./_secrets.ts";
+import { applyManifests, type RolloutOptions, waitForRollout } from "./apply.ts";
+import { generateManifests, type KubeObject } from "./generate_manifests.ts";
+import { FIELD_MANAGER, type KubeClient } from "./kube_client.ts";
+import { type BundleMode, bundleSource } from "./workflow_files.ts";
+
+/** Field manager of the runtime config data, so deploys without `--runtime-config` keep it. */
+export const CONFIG_FIELD_MANAGER = "pipedreamer-config";
+
+/** Options of {@link planDeploy}. */
+export interface PlanDeployOptions {
+  namespace: string;
+  /** Image reference; default `<registry>/<workflow>:<version>` (what `build -r` pushes). */
+  image?: string;
+  /** Registry of the default image. @default undefined */
+  registry?: string;
+  /** Registry the cluster pulls from (rewrites the image). @default undefined */
+  clusterRegistry?: string;
+  /** RuntimeClass; `""` disables. @default "gvisor" */
+  runtimeClass?: string;
+  /** Include the Namespace. @default false */
+  createNamespace?: boolean;
+  /** Path of a YAML file for `<name>-config` (runtime config). @default undefined */
+  runtimeConfigFile?: string;
+  /** The API token; default a new random one (deploy reuses the cluster's). */
+  token?: string;
+  /** Where the code comes from. @default "bundle" */
+  bundle?: BundleMode;
+  /** A workflow already loaded from `dir` (skips loading it again). @default undefined */
+  workflow?: CompiledWorkflow;
+}
+
+/** A workflow and the manifests that deploy it. */
+export interface DeployPlan {
+  workflow: CompiledWorkflow;
+  objects: KubeObject[];
+  image: string;
+}
+
+/**
+ * Loads the workflow in `dir` and generates its manifests.
+ *
+ * @throws {import("../engine/mod.ts").WorkflowSyntaxError} for an invalid workflow.
+ * @throws {TypeError} when no image can be determined.
+ * @example
+ * ```ts
+ * const plan = await planDeploy("examples/hello-world", { namespace: "default", registry: "ghcr.io/acme" });
+ * ```
+ */
+export async function planDeploy(dir: string, options: PlanDeployOptions): Promise<DeployPlan> {
+  const workflow = options.workflow ?? await loadWorkflow(dir);
+  const image = options.image ?? defaultImage(workflow, options.registry);
+  const files = await bundleSource(options.bundle ?? "bundle")(workflow);
+  // Only the project's own secrets: never a mount of the machine deploy runs on.
+  const secrets = await loadSecrets(workflow.dir, { mountDir: join(workflow.dir, ".secrets", ".none") });
+  const runtimeConfig = options.runtimeConfigFile !== undefined
+    ? await Deno.readTextFile(options.runtimeConfigFile)
+    : undefined;
+  const objects = generateManifests(workflow, {
+    namespace: options.namespace,
+    image,
+    clusterRegistry: options.clusterRegistry,
+    runtimeClass: options.runtimeClass,
+    files,
+    secrets,
+    token: options.token ?? newToken(),
+    runtimeConfig,
+    createNamespace: options.createNamespace,
+  });
+  return { workflow, objects, image: engineImage(objects) ?? image };
+}
+
+/** The engine container's image in a list of manifests (after `--cluster-registry`). */
+export function engineImage(objects: KubeObject[]): string | undefined {
+  const deployment = objects.find((o) => o.kind === "Deployment") as
+    | { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }
+    | undefined;
+  return deployment?.spec?.template?.spec?.containers?.[0]?.image;
+}
+
+/**
+ * The image `build -r <registry>` pushes for this workflow: `<registry>/<name>:<version>`.
+ *
+ * @throws {TypeError} when there is no registry to derive it from.
+ */
+export function defaultImage(workflow: CompiledWorkflow, registry: string | undefined): string {
+  if (!registry) {
+    throw new TypeError(
+      `Cannot deploy "${workflow.name}": no image; pass --image <ref> or -r <registry> (the image \`pipedreamer build -r <registry> --push\` pushed)`,
+    );
+  }
+  const host = registry.replace(/^[a-z]+:\/\//, "").replace(/\/+$/, "");
+  return `${host}/${workflow.name}:${workflow.version.replaceAll("+", "_")}`;
+}
+
+/** The API token already in the cluster, so redeploys keep it. */
+export async function existingToken(client: KubeClient, name: string, namespace: string): Promise<string | undefined> {
+  const secret = await client.get<KubeObject & { data?: Record<string, string> }>(
+    resourcePath("v1", "Secret", namespace, objectNames(name, namespace).token),
+  );
+  const value = secret?.data?.[TOKEN_KEY];
+  return value ? new TextDecoder().decode(decodeBase64(value)) : undefined;
+}
+
+/** Options of {@link deployWorkflow}. */
+export interface DeployOptions {
+  /** Create the namespace when missing (the plan includes it). @default false */
+  createNamespace?: boolean;
+  /** Wait for the rollout. @default true */
+  wait?: boolean;
+  /** Rollout waiting (timeout, progress, clock). */
+  rollout?: RolloutOptions;
+  /** Progress lines (applied objects, pruned objects). @default undefined */
+  onProgress?: (message: string) => void;
+}
+
+/** What a deploy did. */
+export interface DeployResult {
+  context: string;
+  namespace: string;
+  name: string;
+  version: string;
+  image: string;
+  applied: string[];
+  pruned: string[];
+}
+
+/**
+ * Applies a plan to one cluster: checks the namespace, the shared Secrets and the code version,
+ * applies every object, prunes stale ones and waits for the rollout.
+ *
+ * @throws {Error} "Cannot deploy …" with the fix (missing namespace, missing shared Secret,
+ *   changed code under an already deployed version), or the rollout's error.
+ * @throws {KubeApiError} when the API server rejects a request (RBAC denials name the verb).
+ */
+export async function deployWorkflow(
+  client: KubeClient,
+  plan: DeployPlan,
+  options: DeployOptions = {},
+): Promise<DeployResult> {
+  const { workflow, objects } = plan;
+  const deployment = objects.find((o) => o.kind === "Deployment")!;
+  const namespace = deployment.metadata.namespace!;
+  const progress = options.onProgress ?? (() => {});
+  if (!options.createNamespace && !(await client.get(resourcePath("v1", "Namespace", undefined, namespace)))) {
+    throw new Error(`Cannot deploy "${workflow.name}": namespace "${namespace}" does not exist; pass --create-namespace or pick another -n`);
+  }
+  await checkSharedSecrets(client, workflow.name, namespace, deployment);
+  await checkCodeVersion(client, workflow, objects);
+  const applied = await applyManifests(client, objects, {
+    fieldManagerFor: (o) =>
+      o.kind === "ConfigMap" && o.metadata.labels?.[LABEL_COMPONENT] === Component.Config && "data" in o
+        ? CONFIG_FIELD_MANAGER
+        : FIELD_MANAGER,
+    onApplied: (o) => progress(`applied ${o.kind.toLowerCase()}/${o.metadata.name}`),
+  });
+  const keep = new Set(objects.map(objectKey));
+  const stale = (await listOwnedObjects(client, workflow.name, namespace)).filter((o) =>
+    !keep.has(objectKey(o)) && o.metadata.labels?.[LABEL_COMPONENT] !== Component.Code &&
+    o.kind !== "Job"
+  );
+  const pruned = await deleteObjects(client, stale);
+  for (const o of pruned) progress(`pruned ${o.kind.toLowerCase()}/${o.metadata.name}`);
+  if (options.wait ?? true) {
+    await waitForRollout(client, namespace, deployment.metadata.name, options.rollout);
+  }
+  return {
+    context: client.context,
+    namespace,
+    name: workflow.name,
+    version: workflow.version,
+    image: plan.image,
+    applied: applied.map((o) => `${o.kind}/${o.metadata.name}`),
+    pruned: pruned.map((o) => `${o.kind}/${o.metadata.name}`),
+  };
+}
+
+/** `deployment.secrets` name Secrets that must already exist: say which are missing up front. */
+async function checkSharedSecrets(client: KubeClient, name: string, namespace: string, deployment: KubeObject) {
+  const spec = deployment.spec as { template: { spec: { volumes: { name: string; projected?: { sources: { secret: { name: string } }[] } }[] } } };
+  const volume = spec.template.spec.volumes.find((v) => v.name === "secrets");
+  const own = objectNames(name, namespace).secrets;
+  const shared = (volume?.projected?.sources ?? []).map((s) => s.secret.name).filter((n) => n !== own);
+  const missing: string[] = [];
+  for (const secret of shared) {
+    if (!(await client.get(resourcePath("v1", "Secret", namespace, secret)))) missing.push(secret);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `Cannot deploy "${name}": deployment.secrets names Secret${missing.length > 1 ? "s" : ""} ` +
+        `${missing.map((m) => `"${m}"`).join(", ")} that do not exist in namespace "${namespace}"; create them first`,
+    );
+  }
+}
+
+/** An immutable code ConfigMap cannot change: a new code must come with a new version. */
+async function checkCodeVersion(client: KubeClient, workflow: CompiledWorkflow, objects: KubeObject[]) {
+  const code = objects.find((o) => o.kind === "ConfigMap" && o.metadata.labels?.[LABEL_COMPONENT] === Component.Code)!;
+  const live = await client.get<KubeObject>(resourcePath("v1", "ConfigMap", code.metadata.namespace, code.metadata.name));
+  const liveHash = live?.metadata.annotations?.[ANNOTATION_CODE_HASH];
+  if (live && liveHash !== undefined && liveHash !== workflow.codeHash) {
+    throw new Error(
+      `Cannot deploy "${workflow.name}": version ${workflow.version} is already deployed with different code; ` +
+        "bump version in workflow.yaml (deployed versions are immutable, so rollback stays exact)",
+    );
+  }
+}

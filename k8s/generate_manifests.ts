@@ -1,0 +1,104 @@
+/**
+ * The one manifest generator: `deploy` applies exactly what it returns, and
+ * `deploy --dry-run` prints exactly that.
+ *
+ * @module
+ */
+
+import type { CompiledWorkflow } from "../engine/mod.ts";
+import { codeConfigMap, codeEntries, runtimeConfigMap } from "./_config_maps.ts";
+import { cronJobs } from "./_cronjob.ts";
+import { engineDeployment } from "./_deployment.ts";
+import { parseDeploymentConfig } from "./_deployment_config.ts";
+import { pullPolicy, rewriteRegistry } from "./_image.ts";
+import { Component, LABEL_MANAGED_BY, MANAGER } from "./_labels.ts";
+import { type KubeObject, manifestContext } from "./_manifest_context.ts";
+import { networkPolicies } from "./_network_policy.ts";
+import { rbacObjects, serviceAccountFor } from "./_rbac.ts";
+import { secretsSecret, tokenSecret } from "./_secrets.ts";
+import { engineService } from "./_service.ts";
+import type { WorkflowFile } from "./workflow_files.ts";
+
+export type { KubeObject } from "./_manifest_context.ts";
+
+/** Default RuntimeClass of workflow pods. */
+export const DEFAULT_RUNTIME_CLASS = "gvisor";
+
+/** Options of {@link generateManifests}. */
+export interface GenerateManifestsOptions {
+  /** Target namespace. */
+  namespace: string;
+  /** Engine image as pushed (e.g. `localhost:5000/pipedreamer:0.1.0`). */
+  image: string;
+  /** Registry host the cluster pulls from; replaces the image's registry. @default undefined */
+  clusterRegistry?: string;
+  /** RuntimeClass of every pod; `""` disables it. @default "gvisor" */
+  runtimeClass?: string;
+  /** Deployable files (workflow.yaml, nodes): see `collectWorkflowFiles`. */
+  files: WorkflowFile[];
+  /** Local secrets keyed by service (.secrets.yaml or .secrets/). @default {} */
+  secrets?: Record<string, unknown>;
+  /** The engine API token stored in `<name>-token`. */
+  token: string;
+  /** Text of the runtime config (`config.yaml` in `<name>-config`). @default undefined */
+  runtimeConfig?: string;
+  /** Include the Namespace object. @default false */
+  createNamespace?: boolean;
+}
+
+/**
+ * Every object of a workflow's deployment, in apply order.
+ *
+ * @throws {import("../engine/mod.ts").WorkflowSyntaxError} when `deployment:` is invalid.
+ * @throws {TypeError} for a bad image reference or `capabilities.k8s`.
+ * @throws {RangeError} when the code does not fit a ConfigMap or a name cannot be a key.
+ * @example
+ * ```ts
+ * const objects = generateManifests(workflow, {
+ *   namespace: "default", image: "ghcr.io/acme/pipedreamer:0.1.0", files, token: "…",
+ * });
+ * ```
+ */
+export function generateManifests(
+  workflow: CompiledWorkflow,
+  options: GenerateManifestsOptions,
+): KubeObject[] {
+  const config = parseDeploymentConfig(workflow.deployment, "workflow.yaml");
+  const image = rewriteRegistry(options.image, options.clusterRegistry);
+  const runtimeClass = options.runtimeClass ?? DEFAULT_RUNTIME_CLASS;
+  const secrets = options.secrets ?? {};
+  const ctx = manifestContext({
+    workflow,
+    config,
+    namespace: options.namespace,
+    image,
+    pullPolicy: pullPolicy(image),
+    runtimeClass: runtimeClass === "" ? undefined : runtimeClass,
+    serviceAccount: serviceAccountFor(workflow, config),
+    hasLocalSecrets: Object.values(secrets).some((v) => v !== undefined && v !== null),
+  });
+  const objects: KubeObject[] = [];
+  if (options.createNamespace) {
+    objects.push({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: options.namespace, labels: { [LABEL_MANAGED_BY]: MANAGER } },
+    });
+  }
+  objects.push(...rbacObjects(ctx));
+  const secret = secretsSecret(ctx, secrets);
+  if (secret) objects.push(secret);
+  objects.push(tokenSecret(ctx, options.token));
+  objects.push(codeConfigMap(ctx, options.files));
+  objects.push(runtimeConfigMap(ctx, options.runtimeConfig));
+  objects.push(engineService(ctx));
+  objects.push(engineDeployment(ctx, codeEntries(options.files)));
+  objects.push(...cronJobs(ctx));
+  objects.push(...networkPolicies(ctx));
+  return objects;
+}
+
+/** True for objects that stay after their version is replaced (kept for rollback). */
+export function isVersionedObject(object: KubeObject): boolean {
+  return object.metadata.labels?.["app.kubernetes.io/component"] === Component.Code;
+}

@@ -1,0 +1,203 @@
+/**
+ * Validation and row encoding shared by the SQLite and Postgres stores: both keep the same
+ * columns, so a run round-trips identically through either.
+ *
+ * @module
+ */
+
+import type { NodeRecord, RunRecord, RunStatus } from "../engine/mod.ts";
+import type { GetLogsOptions, ListRunsOptions, PruneOptions, RunUpdate } from "./run_store.ts";
+
+// Type-only engine import: the store layer must not load the engine at runtime (`runs list`).
+// `satisfies` keeps this list in step with the engine's RunStatus.
+const FINISHED = { succeeded: true, failed: true, cancelled: true, queued: false, running: false };
+FINISHED satisfies Record<RunStatus, boolean>;
+const STATUSES = new Set<string>(Object.keys(FINISHED));
+/** Statuses of runs that are over; only these are pruned. */
+export const FINISHED_STATUSES = Object.keys(FINISHED).filter((s) =>
+  FINISHED[s as RunStatus]
+) as RunStatus[];
+/** Statuses of runs to resume after a restart. */
+export const UNFINISHED_STATUSES = Object.keys(FINISHED).filter((s) =>
+  !FINISHED[s as RunStatus]
+) as RunStatus[];
+/** Idempotency window of SPEC §7 `POST /runs`. */
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_LEASE_MS = 30_000;
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 1000;
+
+/** The columns of one `runs` row. Record fields fixed at creation live in `data` (JSON). */
+export interface RunRow {
+  run_id: string;
+  data: string;
+  status: string;
+  result: string | null;
+  error: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+/** Mutable record fields and their columns, in {@link RunUpdate} key order. */
+export const UPDATE_COLUMNS = {
+  status: "status",
+  result: "result",
+  error: "error",
+  startedAt: "started_at",
+  finishedAt: "finished_at",
+  durationMs: "duration_ms",
+} as const satisfies Record<keyof RunUpdate, keyof RunRow>;
+
+/** JSON text of a value; undefined (absent) is SQL NULL. */
+export function toJson(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/** The value of JSON text; SQL NULL is undefined. */
+export function fromJson(text: string | null): unknown {
+  return text === null ? undefined : JSON.parse(text);
+}
+
+export function requireId(value: unknown, what: string, action: string): string {
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(`Cannot ${action}: ${what} must be a non-empty string, got ${show(value)}`);
+  }
+  return value;
+}
+
+function requireStatus(value: unknown, action: string): RunStatus {
+  if (typeof value !== "string" || !STATUSES.has(value)) {
+    throw new TypeError(
+      `Cannot ${action}: status ${show(value)} is not one of ${[...STATUSES].join(", ")}`,
+    );
+  }
+  return value as RunStatus;
+}
+
+function show(value: unknown): string {
+  return typeof value === "string" ? `"${value}"` : String(value);
+}
+
+/** Splits a record into the `runs` columns (nodes are stored separately). */
+export function encodeRun(record: RunRecord): RunRow & { workflow: string } {
+  const action = "create run";
+  if (typeof record !== "object" || record === null) {
+    throw new TypeError(`Cannot ${action}: the record must be an object, got ${show(record)}`);
+  }
+  requireId(record.runId, "runId", action);
+  requireId(record.workflow, "workflow", action);
+  requireStatus(record.status, action);
+  if (typeof record.nodes !== "object" || record.nodes === null || Array.isArray(record.nodes)) {
+    throw new TypeError(`Cannot ${action}: nodes must be an object of node records`);
+  }
+  const {
+    nodes: _nodes,
+    status,
+    result,
+    error,
+    startedAt,
+    finishedAt,
+    durationMs,
+    ...fixed
+  } = record;
+  return {
+    run_id: record.runId,
+    workflow: record.workflow,
+    data: JSON.stringify(fixed),
+    status,
+    result: toJson(result),
+    error: toJson(error),
+    started_at: startedAt ?? null,
+    finished_at: finishedAt ?? null,
+    duration_ms: durationMs ?? null,
+  };
+}
+
+/** Rebuilds the record (SPEC §6 field order) from its row and its node rows. */
+export function decodeRun(row: RunRow, nodes?: Iterable<[string, string]>): RunRecord {
+  const { runId, workflow, version, input, ...rest } = JSON.parse(row.data) as RunRecord;
+  const record: Record<string, unknown> = { runId, workflow, version, status: row.status, input };
+  if (row.result !== null) record.result = JSON.parse(row.result);
+  if (row.error !== null) record.error = JSON.parse(row.error);
+  if (row.started_at !== null) record.startedAt = row.started_at;
+  if (row.finished_at !== null) record.finishedAt = row.finished_at;
+  if (row.duration_ms !== null) record.durationMs = Number(row.duration_ms);
+  if (nodes) {
+    const map: Record<string, NodeRecord> = {};
+    for (const [id, json] of nodes) map[id] = JSON.parse(json);
+    record.nodes = map;
+  }
+  return Object.assign(record, rest) as unknown as RunRecord;
+}
+
+/** The present keys of an update as [column, value] pairs. */
+export function encodeUpdate(update: RunUpdate): [string, string | number | null][] {
+  const set: [string, string | number | null][] = [];
+  for (const [key, column] of Object.entries(UPDATE_COLUMNS)) {
+    if (!Object.hasOwn(update, key)) continue;
+    const value = update[key as keyof RunUpdate];
+    if (key === "status") set.push([column, requireStatus(value, "update run")]);
+    else if (key === "result" || key === "error") set.push([column, toJson(value)]);
+    else if (value === undefined || value === null) set.push([column, null]);
+    else set.push([column, value as string | number]);
+  }
+  return set;
+}
+
+/** Validated page size and the sequence number to continue below (Infinity: first page). */
+export function pageOf(options: ListRunsOptions): { limit: number; before: number } {
+  const limit = options.limit ?? DEFAULT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new RangeError(
+      `Cannot list runs: limit must be an integer 1..${MAX_LIMIT}, got ${limit}`,
+    );
+  }
+  if (options.cursor === undefined) return { limit, before: Number.MAX_SAFE_INTEGER };
+  const before = /^[1-9][0-9]{0,15}$/.test(options.cursor) ? Number(options.cursor) : NaN;
+  if (!Number.isSafeInteger(before)) {
+    throw new TypeError(
+      `Cannot list runs: cursor "${options.cursor}" is malformed; pass a nextCursor of a page`,
+    );
+  }
+  return { limit, before };
+}
+
+/** Statuses of a `listRuns` filter, validated; undefined means every status. */
+export function statusFilter(status: ListRunsOptions["status"]): RunStatus[] | undefined {
+  if (status === undefined) return undefined;
+  const list = Array.isArray(status) ? status : [status];
+  return list.map((s) => requireStatus(s, "list runs"));
+}
+
+export function checkLogsOptions(options: GetLogsOptions): void {
+  const { afterSeq = 0, limit } = options;
+  if (!Number.isInteger(afterSeq) || afterSeq < 0) {
+    throw new RangeError(`Cannot get logs: afterSeq must be an integer >= 0, got ${afterSeq}`);
+  }
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new RangeError(`Cannot get logs: limit must be an integer >= 1, got ${limit}`);
+  }
+}
+
+export function checkPositiveMs(value: number, what: string, action: string): void {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`Cannot ${action}: ${what} must be a positive number, got ${value}`);
+  }
+}
+
+export function checkPrune(options: PruneOptions): void {
+  const { maxRuns, maxAgeMs } = options;
+  if (maxRuns !== undefined && (!Number.isInteger(maxRuns) || maxRuns < 0)) {
+    throw new RangeError(`Cannot prune runs: maxRuns must be an integer >= 0, got ${maxRuns}`);
+  }
+  if (maxAgeMs !== undefined) checkPositiveMs(maxAgeMs, "maxAgeMs", "prune runs");
+}
+
+/** JSON text of a state value (undefined cannot be stored: it means "absent"). */
+export function stateJson(value: unknown, action: string): string {
+  if (value === undefined) {
+    throw new TypeError(`Cannot ${action}: the value is undefined; store null instead`);
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,184 @@
+/**
+ * The durable run store interface: run records, node transitions, logs, the node output cache,
+ * retention and small engine state. Implemented by SQLite (embedded default) and Postgres
+ * (several replicas sharing history); both pass store/_common_suite.ts.
+ *
+ * @module
+ */
+
+import type { LogLine, NodeCache, NodeRecord, RunRecord, RunStatus } from "../engine/mod.ts";
+
+/** A run record without its node records, as returned by {@link RunStore.listRuns}. */
+export type RunSummary = Omit<RunRecord, "nodes">;
+
+/** A stored log line with its per-run sequence number (1, 2, 3, … — the SSE event id). */
+export interface StoredLogLine extends LogLine {
+  seq: number;
+}
+
+/** Options of {@link RunStore.createRun}. */
+export interface CreateRunOptions {
+  /**
+   * Client-supplied key (HTTP `Idempotency-Key`): while a run with the same workflow and key was
+   * created less than the store's idempotency window ago, that run is returned instead.
+   * @default undefined (no idempotency)
+   */
+  idempotencyKey?: string;
+  /**
+   * Replica that executes the run: the run is created already claimed, so no other replica can
+   * resume it while the lease lasts (see {@link RunStore.claimRun}).
+   * @default undefined (unclaimed)
+   */
+  owner?: string;
+  /** Lease length when `owner` is set. @default 30_000 */
+  leaseMs?: number;
+}
+
+/** What {@link RunStore.createRun} returns. */
+export interface CreateRunResult {
+  /** The stored run: the new one, or the existing one for a repeated idempotency key. */
+  record: RunRecord;
+  /** False when an existing run was returned for the idempotency key. */
+  created: boolean;
+}
+
+/** Options of {@link RunStore.listRuns}. */
+export interface ListRunsOptions {
+  /** Only runs with this status (or any of these). @default undefined (every status) */
+  status?: RunStatus | RunStatus[];
+  /** Only runs of this workflow. @default undefined (every workflow) */
+  workflow?: string;
+  /** Page size, 1 to 1000. @default 50 */
+  limit?: number;
+  /** `nextCursor` of the previous page. @default undefined (first page) */
+  cursor?: string;
+}
+
+/** One page of {@link RunStore.listRuns}, newest run first. */
+export interface RunPage {
+  runs: RunSummary[];
+  /** Cursor of the next page; undefined on the last page. Runs created later never shift it. */
+  nextCursor?: string;
+}
+
+/**
+ * Record-level fields of {@link RunStore.updateRun}. A key that is present is written (present
+ * with the value undefined clears the field); an absent key is left unchanged.
+ */
+export type RunUpdate = Partial<
+  Pick<RunRecord, "status" | "result" | "error" | "startedAt" | "finishedAt" | "durationMs">
+>;
+
+/** Options of {@link RunStore.listUnfinished}. */
+export interface ListUnfinishedOptions {
+  /** Only runs of this workflow. @default undefined (every workflow) */
+  workflow?: string;
+}
+
+/** Options of {@link RunStore.getLogs}. */
+export interface GetLogsOptions {
+  /** Only lines of this node. @default undefined (every line) */
+  node?: string;
+  /** Only lines with a larger sequence number (SSE `Last-Event-ID`). @default 0 */
+  afterSeq?: number;
+  /** At most this many lines. @default undefined (no limit) */
+  limit?: number;
+}
+
+/** Options of {@link RunStore.prune}. At least one limit must be given for anything to go. */
+export interface PruneOptions {
+  /** Keep at most this many finished runs (the newest). @default undefined (no count limit) */
+  maxRuns?: number;
+  /** Delete finished runs created longer ago than this. @default undefined (no age limit) */
+  maxAgeMs?: number;
+  /** Only prune runs of this workflow. @default undefined (every workflow) */
+  workflow?: string;
+}
+
+/**
+ * Durable storage of runs for `dev`, `serve` and `runs`. Every method is safe to call from
+ * several replicas sharing one database (Postgres). Unknown run ids are not errors: getters
+ * return undefined or [], writers return false. Misuse (an empty id, a bad limit) throws
+ * TypeError or RangeError.
+ *
+ * @example
+ * ```ts
+ * import { openStore } from "./mod.ts";
+ * const store = await openStore(undefined, { dataDir: ".pipedreamer" });
+ * const { record } = await store.createRun(
+ *   { runId: "r1", workflow: "demo", version: "1.0.0", status: "queued", input: {}, nodes: {} },
+ *   { idempotencyKey: "abc" },
+ * );
+ * await store.updateNode(record.runId, "fetch", { status: "running", attempts: 1 });
+ * await store.close();
+ * ```
+ */
+export interface RunStore {
+  /**
+   * Stores a new run (with any node records it already has). Atomic: concurrent calls with the
+   * same idempotency key, from any number of processes, create exactly one run.
+   * @throws {TypeError} when the record is malformed or its run id already exists
+   */
+  createRun(record: RunRecord, options?: CreateRunOptions): Promise<CreateRunResult>;
+  /** The run with its node records, or undefined for an unknown id. */
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /**
+   * Runs newest first, one page at a time.
+   * @throws {TypeError} for a malformed cursor
+   * @throws {RangeError} for a limit outside 1..1000
+   */
+  listRuns(options?: ListRunsOptions): Promise<RunPage>;
+  /** Writes record-level fields; false for an unknown run. */
+  updateRun(runId: string, update: RunUpdate): Promise<boolean>;
+  /**
+   * Persists one node transition (the whole node record, output included); false for an
+   * unknown run. Writes of one run are applied in call order.
+   */
+  updateNode(runId: string, nodeId: string, node: NodeRecord): Promise<boolean>;
+  /** Runs that are `running` or `queued`, oldest first, with their node records (resume). */
+  listUnfinished(options?: ListUnfinishedOptions): Promise<RunRecord[]>;
+  /**
+   * Takes the lease on an unfinished run for `owner` when nobody else holds a live lease on it
+   * (re-claiming one's own run renews it). Only the replica that gets true may execute it.
+   * @throws {RangeError} when leaseMs is not a positive number
+   */
+  claimRun(runId: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Extends `owner`'s lease; false when the run is finished, unknown or claimed by another. */
+  renewLease(runId: string, owner: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Appends log lines to a run; each gets the run's next sequence number. False for an unknown
+   * run.
+   */
+  appendLogs(runId: string, lines: LogLine[]): Promise<boolean>;
+  /** A run's log lines in sequence order; [] for an unknown run. */
+  getLogs(runId: string, options?: GetLogsOptions): Promise<StoredLogLine[]>;
+  /** The node output cache (SPEC §2 `cache:`); expired entries are never returned. */
+  readonly cache: NodeCache;
+  /**
+   * Deletes finished runs beyond `maxRuns` and older than `maxAgeMs`, with their nodes, logs and
+   * idempotency keys (running and queued runs are never pruned), and expired cache entries.
+   * @returns the number of runs deleted
+   * @throws {RangeError} for a negative maxRuns or a non-positive maxAgeMs
+   */
+  prune(options: PruneOptions): Promise<number>;
+  /** A small engine state value (e.g. a cron trigger's last tick), or undefined. */
+  getState(key: string): Promise<unknown>;
+  /** Writes a small engine state value (any JSON value). */
+  setState(key: string, value: unknown): Promise<void>;
+  /**
+   * Compare-and-set: writes `next` only when the stored value equals `expected` (undefined:
+   * only when the key is absent). Exactly one of several concurrent callers with the same
+   * `expected` gets true, so two replicas never both fire one cron tick.
+   */
+  setStateIf(key: string, expected: unknown, next: unknown): Promise<boolean>;
+  /** Releases the database; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options shared by both implementations. */
+export interface StoreOptions {
+  /** Time source in epoch milliseconds (leases, idempotency window, cache, retention). @default Date.now */
+  now?: () => number;
+  /** How long an idempotency key keeps returning its run. @default 86_400_000 (24 h) */
+  idempotencyTtlMs?: number;
+}

@@ -1,0 +1,381 @@
+// node:sqlite is synchronous; the methods stay `async` so that RunStore callers get rejections,
+// not synchronous throws, for misuse and I/O errors.
+// deno-lint-ignore-file require-await
+
+/**
+ * The embedded run store: one SQLite file through `node:sqlite` (no server to install). WAL with
+ * `synchronous=NORMAL` keeps every committed write across a process crash (kill -9) while a node
+ * transition costs a few microseconds.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { LogLine, NodeCache, NodeRecord, RunRecord } from "../engine/mod.ts";
+import {
+  checkLogsOptions,
+  checkPositiveMs,
+  checkPrune,
+  decodeRun,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  DEFAULT_LEASE_MS,
+  encodeRun,
+  encodeUpdate,
+  FINISHED_STATUSES,
+  pageOf,
+  requireId,
+  type RunRow,
+  stateJson,
+  statusFilter,
+  UNFINISHED_STATUSES,
+} from "./_run_codec.ts";
+import { migrateSqlite } from "./_sqlite_migrations.ts";
+import type {
+  CreateRunOptions,
+  CreateRunResult,
+  GetLogsOptions,
+  ListRunsOptions,
+  ListUnfinishedOptions,
+  PruneOptions,
+  RunPage,
+  RunStore,
+  RunUpdate,
+  StoredLogLine,
+  StoreOptions,
+} from "./run_store.ts";
+
+const RUN_COLUMNS =
+  "seq, run_id, data, status, result, error, started_at, finished_at, duration_ms";
+const UNFINISHED = UNFINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
+const FINISHED = FINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
+
+type Row = Record<string, SQLInputValue>;
+
+/**
+ * A {@link RunStore} in one SQLite file. Several processes may open the same file: writes are
+ * serialised by SQLite's lock (`BEGIN IMMEDIATE`, 5 s busy timeout).
+ *
+ * @example
+ * ```ts
+ * import { SqliteStore } from "./sqlite_store.ts";
+ * const store = await SqliteStore.open(".pipedreamer/runs.db");
+ * console.log((await store.listRuns()).runs.length);
+ * await store.close();
+ * ```
+ */
+export class SqliteStore implements RunStore {
+  readonly cache: NodeCache;
+  #db: DatabaseSync;
+  #now: () => number;
+  #idempotencyTtlMs: number;
+  #statements = new Map<string, StatementSync>();
+  #closed = false;
+
+  /**
+   * Opens (creating when missing) the database file and migrates its schema. `path` may be
+   * ":memory:" for a throwaway store.
+   * @throws {RangeError} when idempotencyTtlMs is not a positive number
+   * @throws {Error} when the file cannot be opened or was written by a newer pipedreamer
+   */
+  static open(path: string, options: StoreOptions = {}): Promise<SqliteStore> {
+    const { idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS } = options;
+    checkPositiveMs(idempotencyTtlMs, "idempotencyTtlMs", "open run store");
+    try {
+      return Promise.resolve(new SqliteStore(path, options));
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      return Promise.reject(
+        new Error(`Cannot open run store: SQLite file "${path}": ${detail}`, { cause: error }),
+      );
+    }
+  }
+
+  private constructor(path: string, options: StoreOptions) {
+    this.#now = options.now ?? Date.now;
+    this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+    this.#db = new DatabaseSync(path);
+    try {
+      this.#db.exec("PRAGMA busy_timeout = 5000");
+      this.#db.exec("PRAGMA journal_mode = WAL");
+      this.#db.exec("PRAGMA synchronous = NORMAL");
+      this.#db.exec("PRAGMA foreign_keys = ON");
+      migrateSqlite(this.#db, this.#now());
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+    this.cache = {
+      get: async (key) => {
+        const row = this.#sql("SELECT value FROM node_cache WHERE key = ? AND expires_at > ?")
+          .get(requireId(key, "key", "read cache"), this.#now());
+        return row ? JSON.parse(row.value as string) : undefined;
+      },
+      set: async (key, value, ttlMs) => {
+        requireId(key, "key", "write cache");
+        checkPositiveMs(ttlMs, "ttlMs", "write cache");
+        const now = this.#now();
+        this.#transaction(() => {
+          this.#sql(
+            `INSERT INTO node_cache (key, value, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+          ).run(key, JSON.stringify(value), now + ttlMs);
+          this.#sql("DELETE FROM node_cache WHERE expires_at <= ?").run(now);
+        });
+      },
+    };
+  }
+
+  async createRun(record: RunRecord, options: CreateRunOptions = {}): Promise<CreateRunResult> {
+    const row = encodeRun(record);
+    const nodes = Object.entries(record.nodes);
+    const { idempotencyKey: key, owner, leaseMs = DEFAULT_LEASE_MS } = options;
+    if (key !== undefined) requireId(key, "idempotencyKey", "create run");
+    if (owner !== undefined) requireId(owner, "owner", "create run");
+    checkPositiveMs(leaseMs, "leaseMs", "create run");
+    const now = this.#now();
+    return this.#transaction(() => {
+      if (key !== undefined) {
+        this.#sql("DELETE FROM idempotency_keys WHERE workflow = ? AND key = ? AND expires_at <= ?")
+          .run(row.workflow, key, now);
+        const claimed = this.#sql(
+          `INSERT INTO idempotency_keys (workflow, key, run_id, expires_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT DO NOTHING`,
+        ).run(row.workflow, key, row.run_id, now + this.#idempotencyTtlMs);
+        if (claimed.changes === 0) {
+          const existing = this.#sql(
+            "SELECT run_id FROM idempotency_keys WHERE workflow = ? AND key = ?",
+          ).get(row.workflow, key);
+          return { record: this.#read(existing?.run_id as string)!, created: false };
+        }
+      }
+      if (this.#sql("SELECT 1 FROM runs WHERE run_id = ?").get(row.run_id)) {
+        throw new TypeError(`Cannot create run: run id "${row.run_id}" already exists`);
+      }
+      this.#sql(
+        `INSERT INTO runs (run_id, workflow, status, created_at, data, result, error, started_at,
+           finished_at, duration_ms, owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        row.run_id,
+        row.workflow,
+        row.status,
+        now,
+        row.data,
+        row.result,
+        row.error,
+        row.started_at,
+        row.finished_at,
+        row.duration_ms,
+        owner ?? null,
+        owner === undefined ? null : now + leaseMs,
+      );
+      const insertNode = this.#sql(
+        "INSERT INTO run_nodes (run_id, node_id, record) VALUES (?, ?, ?)",
+      );
+      for (const [id, node] of nodes) insertNode.run(row.run_id, id, JSON.stringify(node));
+      return { record: this.#read(row.run_id)!, created: true };
+    });
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.#read(runId);
+  }
+
+  async listRuns(options: ListRunsOptions = {}): Promise<RunPage> {
+    const { limit, before } = pageOf(options);
+    const statuses = statusFilter(options.status);
+    const where = ["seq < ?"];
+    const params: SQLInputValue[] = [before];
+    if (options.workflow !== undefined) {
+      where.push("workflow = ?");
+      params.push(options.workflow);
+    }
+    if (statuses) {
+      where.push(`status IN (${statuses.map(() => "?").join(", ")})`);
+      params.push(...statuses);
+    }
+    const rows = this.#sql(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`,
+    ).all(...params, limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      runs: page.map((r) => decodeRun(r as unknown as RunRow)),
+      nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : undefined,
+    };
+  }
+
+  async updateRun(runId: string, update: RunUpdate): Promise<boolean> {
+    const set = encodeUpdate(update);
+    if (set.length === 0) {
+      return this.#sql("SELECT 1 FROM runs WHERE run_id = ?").get(runId) !== undefined;
+    }
+    const assignments = set.map(([column]) => `${column} = ?`).join(", ");
+    const result = this.#sql(`UPDATE runs SET ${assignments} WHERE run_id = ?`)
+      .run(...set.map(([, value]) => value), runId);
+    return result.changes > 0;
+  }
+
+  async updateNode(runId: string, nodeId: string, node: NodeRecord): Promise<boolean> {
+    requireId(nodeId, "nodeId", "update node");
+    const result = this.#sql(
+      `INSERT INTO run_nodes (run_id, node_id, record)
+       SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
+       ON CONFLICT (run_id, node_id) DO UPDATE SET record = excluded.record`,
+    ).run(runId, nodeId, JSON.stringify(node));
+    return result.changes > 0;
+  }
+
+  async listUnfinished(options: ListUnfinishedOptions = {}): Promise<RunRecord[]> {
+    const rows = options.workflow === undefined
+      ? this.#sql(`SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (${UNFINISHED}) ORDER BY seq`)
+        .all()
+      : this.#sql(
+        `SELECT ${RUN_COLUMNS} FROM runs WHERE workflow = ? AND status IN (${UNFINISHED})
+         ORDER BY seq`,
+      ).all(options.workflow);
+    return rows.map((row) => this.#decodeWithNodes(row));
+  }
+
+  async claimRun(runId: string, owner: string, leaseMs: number): Promise<boolean> {
+    requireId(owner, "owner", "claim run");
+    checkPositiveMs(leaseMs, "leaseMs", "claim run");
+    const now = this.#now();
+    return this.#sql(
+      `UPDATE runs SET owner = ?1, lease_until = ?2 WHERE run_id = ?3 AND status IN (${UNFINISHED})
+       AND (owner IS NULL OR owner = ?1 OR lease_until <= ?4)`,
+    ).run(owner, now + leaseMs, runId, now).changes > 0;
+  }
+
+  async renewLease(runId: string, owner: string, leaseMs: number): Promise<boolean> {
+    requireId(owner, "owner", "renew lease");
+    checkPositiveMs(leaseMs, "leaseMs", "renew lease");
+    return this.#sql(
+      `UPDATE runs SET lease_until = ? WHERE run_id = ? AND owner = ? AND status IN (${UNFINISHED})`,
+    ).run(this.#now() + leaseMs, runId, owner).changes > 0;
+  }
+
+  async appendLogs(runId: string, lines: LogLine[]): Promise<boolean> {
+    if (!Array.isArray(lines)) throw new TypeError("Cannot append logs: lines must be an array");
+    return this.#transaction(() => {
+      const row = this.#sql(
+        "UPDATE runs SET log_seq = log_seq + ? WHERE run_id = ? RETURNING log_seq",
+      )
+        .get(lines.length, runId);
+      if (!row) return false;
+      const first = Number(row.log_seq) - lines.length + 1;
+      const insert = this.#sql(
+        "INSERT INTO run_logs (run_id, seq, node, line) VALUES (?, ?, ?, ?)",
+      );
+      lines.forEach((line, i) =>
+        insert.run(runId, first + i, line.node ?? null, JSON.stringify(line))
+      );
+      return true;
+    });
+  }
+
+  async getLogs(runId: string, options: GetLogsOptions = {}): Promise<StoredLogLine[]> {
+    checkLogsOptions(options);
+    const { node, afterSeq = 0, limit = -1 } = options;
+    const rows = node === undefined
+      ? this.#sql(
+        "SELECT seq, line FROM run_logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+      )
+        .all(runId, afterSeq, limit)
+      : this.#sql(
+        `SELECT seq, line FROM run_logs WHERE run_id = ? AND seq > ? AND node = ?
+         ORDER BY seq LIMIT ?`,
+      ).all(runId, afterSeq, node, limit);
+    return rows.map((r) => ({ ...JSON.parse(r.line as string), seq: Number(r.seq) }));
+  }
+
+  async prune(options: PruneOptions): Promise<number> {
+    checkPrune(options);
+    const { maxRuns, maxAgeMs, workflow } = options;
+    const scope = `status IN (${FINISHED})${workflow === undefined ? "" : " AND workflow = ?"}`;
+    const scoped = workflow === undefined ? [] : [workflow];
+    const now = this.#now();
+    return this.#transaction(() => {
+      let deleted = 0;
+      if (maxRuns !== undefined) {
+        deleted += Number(
+          this.#sql(
+            `DELETE FROM runs WHERE seq IN
+             (SELECT seq FROM runs WHERE ${scope} ORDER BY seq DESC LIMIT -1 OFFSET ?)`,
+          ).run(...scoped, maxRuns).changes,
+        );
+      }
+      if (maxAgeMs !== undefined) {
+        deleted += Number(
+          this.#sql(`DELETE FROM runs WHERE ${scope} AND created_at < ?`)
+            .run(...scoped, now - maxAgeMs).changes,
+        );
+      }
+      this.#sql("DELETE FROM node_cache WHERE expires_at <= ?").run(now);
+      return deleted;
+    });
+  }
+
+  async getState(key: string): Promise<unknown> {
+    const row = this.#sql("SELECT value FROM engine_state WHERE key = ?")
+      .get(requireId(key, "key", "read state"));
+    return row ? JSON.parse(row.value as string) : undefined;
+  }
+
+  async setState(key: string, value: unknown): Promise<void> {
+    this.#sql(
+      `INSERT INTO engine_state (key, value) VALUES (?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    ).run(requireId(key, "key", "write state"), stateJson(value, "write state"));
+  }
+
+  async setStateIf(key: string, expected: unknown, next: unknown): Promise<boolean> {
+    requireId(key, "key", "write state");
+    const value = stateJson(next, "write state");
+    const result = expected === undefined
+      ? this.#sql("INSERT INTO engine_state (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        .run(key, value)
+      : this.#sql("UPDATE engine_state SET value = ? WHERE key = ? AND value = ?")
+        .run(value, key, JSON.stringify(expected));
+    return result.changes > 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements.clear();
+    this.#db.close();
+  }
+
+  #read(runId: string): RunRecord | undefined {
+    const row = this.#sql(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`).get(runId);
+    return row ? this.#decodeWithNodes(row) : undefined;
+  }
+
+  #decodeWithNodes(row: Row): RunRecord {
+    const nodes = this.#sql("SELECT node_id, record FROM run_nodes WHERE run_id = ? ORDER BY rowid")
+      .all(row.run_id as string)
+      .map((n) => [n.node_id, n.record] as [string, string]);
+    return decodeRun(row as unknown as RunRow, nodes);
+  }
+
+  #sql(text: string): StatementSync {
+    if (this.#closed) throw new TypeError("Cannot use run store: it is closed");
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  #transaction<T>(body: () => T): T {
+    this.#sql("BEGIN IMMEDIATE").run();
+    try {
+      const result = body();
+      this.#sql("COMMIT").run();
+      return result;
+    } catch (error) {
+      this.#sql("ROLLBACK").run();
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * A fake Kubernetes API server for tests: a TEST DOUBLE, not a cluster. It runs in-process on
+ * a loopback port with real HTTP semantics for the resources Pipedreamer uses, so the real
+ * `@kubernetes/client-node` (and the real CLI in a subprocess) talk to it through an ordinary
+ * kubeconfig. See README.md for what it implements and what it does not.
+ *
+ * @module
+ */
+
+import { stringify } from "yaml";
+import { Controllers, PullFailure } from "./_controller.ts";
+import { type DenyRule, handle, type HandlerState, type RecordedRequest, type ServiceBackend } from "./_handler.ts";
+import { LogStore } from "./_logs.ts";
+import { apiVersionOf, FAKE_RESOURCES, resourceByKind } from "./_resources.ts";
+import { type Obj, Store } from "./_store.ts";
+import { validateObject } from "./_validate.ts";
+
+export { PullFailure } from "./_controller.ts";
+export type { DenyRule, RecordedRequest, ServiceBackend } from "./_handler.ts";
+export type { Obj } from "./_store.ts";
+export { unknownFields } from "./_strict_fields.ts";
+
+/** Options of {@link startFakeKube}. */
+export interface FakeKubeOptions {
+  /** Bearer token clients must send. @default "fake-token" */
+  token?: string;
+  /** User name in RBAC messages. @default "tester" */
+  user?: string;
+  /** Namespaces that exist at start. @default ["default", "kube-system", "kube-public"] */
+  namespaces?: string[];
+  /** RuntimeClasses that exist at start. @default ["gvisor"] */
+  runtimeClasses?: string[];
+  /** Nodes that exist at start (name → Ready). @default { "fake-node-1": true } */
+  nodes?: Record<string, boolean>;
+}
+
+/** A running fake API server. */
+export class FakeKube {
+  /** Base URL, e.g. `http://127.0.0.1:40123`. */
+  readonly url: string;
+  readonly token: string;
+  readonly #server: Deno.HttpServer;
+  readonly #state: HandlerState;
+
+  constructor(server: Deno.HttpServer, url: string, state: HandlerState) {
+    this.#server = server;
+    this.url = url;
+    this.token = state.token;
+    this.#state = state;
+  }
+
+  /** Every request received so far. */
+  get requests(): readonly RecordedRequest[] {
+    return this.#state.requests;
+  }
+
+  /** A kubeconfig (YAML) with one context named `context` pointing at this server. */
+  kubeconfig(context = "fake", namespace?: string): string {
+    return kubeconfigYaml([{ name: context, fake: this, namespace }]);
+  }
+
+  /** Reads an object straight from the store (no controller step, no RBAC). */
+  get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Obj | undefined {
+    return this.#state.store.get(this.#res(apiVersion, kind), namespace, name);
+  }
+
+  /** Lists objects straight from the store. */
+  list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Obj[] {
+    return this.#state.store.list(this.#res(apiVersion, kind), namespace, labelSelector);
+  }
+
+  /** Every stored object of every resource, for "nothing left behind" assertions. */
+  all(labelSelector?: string): Obj[] {
+    return FAKE_RESOURCES.filter((r) => !r.virtual).flatMap((r) =>
+      this.#state.store.list(r, undefined, labelSelector).map((o) => ({ ...o, apiVersion: apiVersionOf(r), kind: r.kind }))
+    );
+  }
+
+  /** Creates an object directly (as a cluster admin would), bypassing RBAC denials. */
+  seed(object: Obj): Obj {
+    const res = this.#res(String(object.apiVersion), String(object.kind));
+    return this.#state.store.create(res, object.metadata.namespace, object, "admin");
+  }
+
+  /** Deletes an object directly (as a cluster admin would). */
+  remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void {
+    this.#state.store.delete(this.#res(apiVersion, kind), namespace, name);
+  }
+
+  /** Denies matching requests with 403 (and SelfSubjectAccessReviews with allowed: false). */
+  deny(rule: DenyRule): void {
+    this.#state.denials.push(rule);
+  }
+
+  /** Removes every denial. */
+  allowAll(): void {
+    this.#state.denials.length = 0;
+  }
+
+  /** Makes pods with a matching image fail to pull it (kubelet events, ImagePullBackOff). */
+  failImagePull(image: string | RegExp, failure: PullFailure = PullFailure.NotFound): void {
+    this.#state.controllers.failImagePull(image, failure);
+  }
+
+  /** Routes the service proxy of `namespace/name` to a URL or an in-process handler. */
+  setServiceBackend(namespace: string, name: string, backend: ServiceBackend): void {
+    this.#state.backends.set(`${namespace}/${name}`, backend);
+  }
+
+  /** Appends lines to a pod's container log (followers see them at once). */
+  appendPodLog(namespace: string, pod: string, ...lines: string[]): void {
+    this.#state.logs.append(namespace, pod, ...lines);
+  }
+
+  /** Runs the Deployment controller until the rollout of `name` settles (at most `steps`). */
+  settle(namespace: string, name: string, steps = 10): void {
+    for (let i = 0; i < steps; i++) this.#state.controllers.step(namespace, name);
+  }
+
+  /** Stops the server and ends open log streams. */
+  async close(): Promise<void> {
+    this.#state.logs.closeAll();
+    await this.#server.shutdown();
+  }
+
+  #res(apiVersion: string, kind: string) {
+    const res = resourceByKind(apiVersion, kind);
+    if (!res) throw new TypeError(`Cannot address ${apiVersion} ${kind}: the fake does not serve it`);
+    return res;
+  }
+}
+
+/**
+ * Starts a fake API server on an ephemeral loopback port.
+ *
+ * @example
+ * ```ts
+ * const kube = await startFakeKube();
+ * await Deno.writeTextFile(path, kube.kubeconfig());
+ * // … run the CLI with KUBECONFIG=path …
+ * await kube.close();
+ * ```
+ */
+export async function startFakeKube(options: FakeKubeOptions = {}): Promise<FakeKube> {
+  const store = new Store();
+  store.validate = validateObject;
+  const controllers = new Controllers(store);
+  const state: HandlerState = {
+    token: options.token ?? "fake-token",
+    user: options.user ?? "tester",
+    store,
+    controllers,
+    logs: new LogStore(),
+    denials: [],
+    backends: new Map(),
+    requests: [],
+  };
+  const seed = (apiVersion: string, kind: string, metadata: { name: string; labels?: Record<string, string> }, extra = {}) =>
+    store.create(resourceByKind(apiVersion, kind)!, undefined, { apiVersion, kind, metadata, ...extra } as Obj, "admin");
+  for (const ns of options.namespaces ?? ["default", "kube-system", "kube-public"]) {
+    seed("v1", "Namespace", { name: ns, labels: { "kubernetes.io/metadata.name": ns } });
+  }
+  for (const rc of options.runtimeClasses ?? ["gvisor"]) {
+    seed("node.k8s.io/v1", "RuntimeClass", { name: rc }, { handler: rc === "gvisor" ? "runsc" : rc });
+  }
+  for (const [name, ready] of Object.entries(options.nodes ?? { "fake-node-1": true })) {
+    const node = seed("v1", "Node", { name, labels: { "kubernetes.io/hostname": name } });
+    store.setStatus(resourceByKind("v1", "Node")!, undefined, node.metadata.name, {
+      conditions: [{ type: "Ready", status: ready ? "True" : "False" }],
+      nodeInfo: { kubeletVersion: "v1.34.0-fake", containerRuntimeVersion: "containerd://2.0.0" },
+    });
+  }
+  const { promise, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: (addr) => resolve(addr as Deno.NetAddr) },
+    (req) => handle(state, req),
+  );
+  const addr = await promise;
+  return new FakeKube(server, `http://127.0.0.1:${addr.port}`, state);
+}
+
+/** A kubeconfig (YAML) with one context per fake cluster; the first is current. */
+export function kubeconfigYaml(contexts: { name: string; fake: FakeKube; namespace?: string }[]): string {
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: contexts.map((c) => ({
+      name: `${c.name}-cluster`,
+      // Plain HTTP on loopback: the client requires insecure-skip-tls-verify for http servers.
+      cluster: { server: c.fake.url, "insecure-skip-tls-verify": true },
+    })),
+    users: contexts.map((c) => ({ name: `${c.name}-user`, user: { token: c.fake.token } })),
+    contexts: contexts.map((c) => ({
+      name: c.name,
+      context: { cluster: `${c.name}-cluster`, user: `${c.name}-user`, ...(c.namespace ? { namespace: c.namespace } : {}) },
+    })),
+    "current-context": contexts[0]?.name ?? "",
+  });
+}
