@@ -15,6 +15,11 @@ export interface DenoBundleOptions {
   cwd: string;
   /** deno.json to use; undefined means `--no-config`. */
   config?: string;
+  /**
+   * Lockfile handling: a path checks against that lockfile and fails when it is out of date
+   * (`--frozen-lockfile`); `false` uses none and writes none; undefined is deno's default.
+   */
+  lock?: string | false;
   /** Cancels the bundler. */
   signal?: AbortSignal;
 }
@@ -45,6 +50,11 @@ export async function denoBundle(entry: string, options: DenoBundleOptions): Pro
       "--format=esm",
       "--packages=bundle",
       ...(options.config ? ["--config", options.config] : ["--no-config"]),
+      ...(options.lock === false
+        ? ["--no-lock"]
+        : options.lock
+        ? ["--lock", options.lock, "--frozen-lockfile"]
+        : []),
       "--output",
       out,
       entry,

@@ -49,10 +49,11 @@ const ELF_MACHINE: Record<string, number> = { amd64: 0x3e, arm64: 0xb7 };
 
 /**
  * Deno flags of the engine process: the outer sandbox that node permissions narrow further.
- * `env` lists the variables the engine may read (besides `PIPEDREAMER_*`); `run` the
- * executables of command nodes.
+ * `env` lists the variables the engine may read (besides `PIPEDREAMER_*`), or is `["*"]` for
+ * all of them; `run` lists the executables of command nodes; `sys` the system information
+ * the engine reads (`hostname`, …).
  */
-export function denoRunFlags(run: string[], env: string[]): string[] {
+export function denoRunFlags(run: string[], env: string[], sys: string[] = []): string[] {
   return [
     "run",
     "--no-prompt",
@@ -65,7 +66,10 @@ export function denoRunFlags(run: string[], env: string[]): string[] {
     "--allow-net",
     "--allow-read=/app,/var/run/secrets,/tmp",
     "--allow-write=/tmp",
-    `--allow-env=${["PIPEDREAMER_*", ...new Set(env)].join(",")}`,
+    env.includes("*")
+      ? "--allow-env"
+      : `--allow-env=${["PIPEDREAMER_*", ...new Set(env)].join(",")}`,
+    ...(sys.length > 0 ? [`--allow-sys=${[...new Set(sys)].sort().join(",")}`] : []),
     ...(run.length > 0 ? [`--allow-run=${[...new Set(run)].sort().join(",")}`] : []),
   ];
 }
@@ -109,13 +113,15 @@ export async function prepareRuntime(options: RuntimeOptions): Promise<Runtime> 
     );
   }
   const engine = await engineEntries(options.signal);
-  const env = engine.flatMap((entry) => envNames(new TextDecoder().decode(entry.data)));
+  const code = engine.map((entry) => new TextDecoder().decode(entry.data));
+  const env = code.flatMap(envNames);
+  const sys = code.flatMap(sysNames);
   return {
     kind: RuntimeKind.Deno,
     entries: [{ path: "app/bin/deno", type: "file", mode: 0o755, data }, ...engine],
     entrypoint: [
       "/app/bin/deno",
-      ...denoRunFlags(options.run, [...new Set(env)].sort()),
+      ...denoRunFlags(options.run, [...new Set(env)].sort(), sys),
       `/${ENGINE_DIR}/main.js`,
     ],
   };
@@ -124,15 +130,46 @@ export async function prepareRuntime(options: RuntimeOptions): Promise<Runtime> 
 /**
  * Environment variables the bundled code reads by name (`Deno.env.get("X")`,
  * `process.env.X`, `process.env["X"]`): the engine's and its npm dependencies' (yaml reads
- * LOG_TOKENS, commander FORCE_COLOR, …). Dynamic names are not granted.
+ * LOG_TOKENS, commander FORCE_COLOR, …). Dynamic names are not granted. Code that enumerates
+ * the whole environment (`Object.keys(process.env)`, `Deno.env.toObject()`, as the `debug`
+ * package does when it loads) gets `["*"]`: all of it. The container's environment is
+ * minimal and never holds secrets; node workers get no environment either way.
  */
 export function envNames(code: string): string[] {
+  const enumerates =
+    /Object\.(?:keys|entries|values|assign)\(\s*(?:\{\s*\}\s*,\s*)?[\w.]*process\.env\s*\)|Deno\.env\.toObject\(\)|\.\.\.\s*[\w.]*process\.env\b/;
+  if (enumerates.test(code)) return ["*"];
   const pattern =
     /(?:Deno\.env\.(?:get|has)\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\)|process\.env\.([A-Za-z_][A-Za-z0-9_]*)|process\.env\[\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\])/g;
   const names = new Set<string>();
   for (const match of code.matchAll(pattern)) {
     const name = match[1] ?? match[2] ?? match[3];
     if (name && !name.startsWith("PIPEDREAMER_")) names.add(name);
+  }
+  return [...names].sort();
+}
+
+/** `Deno.*` functions that need `--allow-sys=<name>`. */
+const DENO_SYS = [
+  "hostname",
+  "osRelease",
+  "osUptime",
+  "loadavg",
+  "networkInterfaces",
+  "systemMemoryInfo",
+  "uid",
+  "gid",
+];
+
+/**
+ * The `--allow-sys` kinds the bundled code calls for (`Deno.hostname()` for the server's lease
+ * owner id, `Deno.uid()`, …). Node's `os` module used by a dependency is not detected: such a
+ * call fails with a NotCapable error naming the missing kind.
+ */
+export function sysNames(code: string): string[] {
+  const names = new Set<string>();
+  for (const match of code.matchAll(/\bDeno\.(\w+)\(/g)) {
+    if (DENO_SYS.includes(match[1]!)) names.add(match[1]!);
   }
   return [...names].sort();
 }

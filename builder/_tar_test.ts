@@ -33,7 +33,8 @@ Deno.test("`gzip()` is deterministic and round-trips", () => {
 });
 
 Deno.test({
-  name: "`createTar()` writes what GNU tar reads: parents, modes, owners, mtime, symlinks, long names",
+  name:
+    "`createTar()` writes what GNU tar reads: parents, modes, owners, mtime, symlinks, long names",
   ignore: ignoreWithout(["tar"], "tar listing"),
   async fn() {
     assertTools(["tar"]);
@@ -87,7 +88,10 @@ Deno.test("`createTar()` rejects unsafe and ambiguous entries", async (t) => {
   ];
   for (const [name, entries, message] of cases) {
     await t.step(name, () => {
-      assert.throws(() => createTar(entries, { mtime: 0 }), (e) => e instanceof TypeError && message.test(e.message));
+      assert.throws(
+        () => createTar(entries, { mtime: 0 }),
+        (e) => e instanceof TypeError && message.test(e.message),
+      );
     });
   }
 });

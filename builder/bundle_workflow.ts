@@ -76,6 +76,9 @@ export async function bundleWorkflow(
   const source = await Deno.readTextFile(workflow.file);
   const doc = parseDocument(source, { keepSourceTokens: false });
   const config = await projectConfig(workflow.dir);
+  // A project's lockfile is checked, never rewritten; without one, none is created.
+  const lockPath = join(workflow.dir, "deno.lock");
+  const lock = await isFile(lockPath) ? lockPath : false;
   const files = new Map<string, Uint8Array>();
   const modes = new Map<string, number>();
   const nodes: Record<string, string[]> = {};
@@ -96,6 +99,7 @@ export async function bundleWorkflow(
             deno: options.deno,
             cwd: workflow.dir,
             config,
+            lock,
             signal: options.signal,
           }),
         );
@@ -174,13 +178,18 @@ function bundleName(nodeId: string, suffix: string): string {
 async function projectConfig(dir: string): Promise<string | undefined> {
   for (const name of ["deno.json", "deno.jsonc"]) {
     const path = join(dir, name);
-    try {
-      if ((await Deno.stat(path)).isFile) return path;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
+    if (await isFile(path)) return path;
   }
   return undefined;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }
 
 /**

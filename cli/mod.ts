@@ -22,6 +22,20 @@ import { registerVisualize } from "./cmd_visualize.ts";
 import { registerTest } from "./cmd_test.ts";
 import { registerExec } from "./cmd_exec.ts";
 import { registerBuild } from "./cmd_build.ts";
+import { registerDev } from "./cmd_dev.ts";
+import { registerServe } from "./cmd_serve.ts";
+import { registerRuns } from "./cmd_runs.ts";
+import { registerDlq } from "./cmd_dlq.ts";
+import { registerReplay } from "./cmd_replay.ts";
+import { registerDeploy } from "./cmd_deploy.ts";
+import { registerStatus } from "./cmd_status.ts";
+import { registerRunDeployed } from "./cmd_run_deployed.ts";
+import { registerLogs } from "./cmd_logs.ts";
+import { registerList } from "./cmd_list.ts";
+import { registerUndeploy } from "./cmd_undeploy.ts";
+import { registerVersions } from "./cmd_versions.ts";
+import { registerRollback } from "./cmd_rollback.ts";
+import { registerCluster } from "./cmd_cluster.ts";
 
 export type { CliIo } from "./_output.ts";
 export { ExitCode, OutputFormat } from "./_output.ts";
@@ -36,7 +50,21 @@ const COMMANDS: RegisterCommand[] = [
   registerVisualize,
   registerTest,
   registerExec,
+  registerDev,
+  registerServe,
+  registerRuns,
+  registerDlq,
+  registerReplay,
   registerBuild,
+  registerDeploy,
+  registerStatus,
+  registerRunDeployed,
+  registerLogs,
+  registerList,
+  registerUndeploy,
+  registerVersions,
+  registerRollback,
+  registerCluster,
 ];
 
 /** Help is wrapped at a fixed width so it reads the same everywhere (and snapshots hold). */

@@ -28,7 +28,12 @@ export function isTimeoutReason(reason: unknown): boolean {
  * The failure of an attempt whose signal was aborted: kind "timeout" for a TimeoutError
  * reason, else "cancelled". `stopped` says how the runner had to stop a node that ignored it.
  */
-export function abortFailure(call: NodeCall, reason: unknown, stopped?: string): NodeFailure {
+export function abortFailure(
+  call: NodeCall,
+  reason: unknown,
+  options: { stopped?: string } = {},
+): NodeFailure {
+  const { stopped } = options;
   const timeout = isTimeoutReason(reason);
   const head = `Cannot run node "${call.node.id}": attempt ${call.attempt}`;
   let message = timeout
@@ -67,9 +72,9 @@ export function toRemoteError(error: unknown): RemoteError {
 export function nodeFailure(
   call: NodeCall,
   error: RemoteError,
-  dirs: SandboxDirs,
-  cause?: unknown,
+  options: { dirs: SandboxDirs; cause?: unknown },
 ): NodeFailure {
+  const { dirs, cause } = options;
   const remote = { remoteName: error.name, remoteStack: error.stack, cause };
   if (error.denial) {
     const described = describeDenial(call.node.id, error.denial, dirs);
@@ -83,10 +88,15 @@ export function nodeFailure(
 }
 
 /**
- * Calls `fire` after `ms` (on `clock` when given, else with `setTimeout`); the returned
- * function cancels it.
+ * Calls `fire` after `ms` (on `options.clock` when given, else with `setTimeout`); the
+ * returned function cancels it.
  */
-export function startTimer(clock: Clock | undefined, ms: number, fire: () => void): () => void {
+export function startTimer(
+  ms: number,
+  fire: () => void,
+  options: { clock?: Clock } = {},
+): () => void {
+  const { clock } = options;
   if (clock === undefined) {
     const id = setTimeout(fire, ms);
     return () => clearTimeout(id);

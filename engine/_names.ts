@@ -23,7 +23,15 @@ export function toKebabCase(text: string, maxLength = Infinity): string {
     .replace(/^-+|-+$/g, "");
 }
 
-/** What is wrong with a workflow name, or undefined when it is valid. */
+/**
+ * What is wrong with a workflow name (kebab-case, at most 53 characters), with a fix; undefined
+ * when it is valid.
+ *
+ * @example
+ * ```ts
+ * checkWorkflowName("My_Flow")?.hint; // "Write name: my-flow"
+ * ```
+ */
 export function checkWorkflowName(name: string): { message: string; hint: string } | undefined {
   if (name.length > MAX_WORKFLOW_NAME) {
     return {

@@ -42,10 +42,13 @@ export function workerPermissions(
   capabilities: Capabilities,
   dirs: SandboxDirs,
 ): Deno.PermissionOptionsObject {
-  const net = netAllowList(capabilities.net).sort();
+  // `net: "*"` (any host) is an explicit, declared opt-out of the network allow-list.
+  const anyHost = capabilities.net.includes("*");
+  const net = anyHost ? true : netAllowList(capabilities.net).sort();
+  const granted = anyHost || (Array.isArray(net) && net.length > 0);
   return {
-    net: net.length > 0 ? net : false,
-    import: net.length > 0 ? net : false,
+    net: granted ? net : false,
+    import: granted ? net : false,
     read: dirs.workflowDir === dirs.writeDir
       ? [dirs.workflowDir]
       : [dirs.workflowDir, dirs.writeDir],
@@ -180,7 +183,11 @@ export function describeMissingRun(nodeId: string, program: string): DenialDescr
  * Whether a command node may run `program`: it is listed verbatim in `capabilities.run`, or
  * both are paths naming the same file relative to the workflow directory `dir`.
  */
-export function isRunAllowed(program: string, allowed: readonly string[], dir: string): boolean {
+export function isRunAllowed(
+  program: string,
+  options: { allowed: readonly string[]; dir: string },
+): boolean {
+  const { allowed, dir } = options;
   const absolute = (p: string) => p.startsWith("/") ? p : `${dir.replace(/\/+$/, "")}/${p}`;
   return allowed.some((entry) =>
     entry === program ||

@@ -36,6 +36,9 @@ Deno.test("`workerPermissions()` grants declared hosts, the workflow dir and the
   const none = workerPermissions({ net: [], run: [] }, dirs);
   assert.equal(none.net, false);
   assert.equal(none.import, false);
+  const any = workerPermissions({ net: ["*"], run: [] }, dirs);
+  assert.equal(any.net, true);
+  assert.equal(any.import, true);
 });
 
 Deno.test("`findDenial()` finds Deno's denial, also wrapped or quoted by the node", () => {
@@ -140,6 +143,10 @@ Deno.test("`isRunAllowed()` matches names verbatim and paths by the file they na
     ["sh", [], false],
   ];
   for (const [program, allowed, expected] of cases) {
-    assert.equal(isRunAllowed(program, allowed, "/wf"), expected, `${program} in ${allowed}`);
+    assert.equal(
+      isRunAllowed(program, { allowed, dir: "/wf" }),
+      expected,
+      `${program} in ${allowed}`,
+    );
   }
 });

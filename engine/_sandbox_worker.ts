@@ -190,19 +190,17 @@ export class SandboxWorker {
       message: error?.message ?? String(reason ?? "The attempt was aborted"),
     });
     const { graceMs, clock } = this.#options;
-    const cancel = startTimer(clock, graceMs, () => {
+    const cancel = startTimer(graceMs, () => {
       if (!this.#pending.has(id)) return;
-      const failure = abortFailure(
-        pending.call,
-        reason,
-        ignoredSignal(graceMs, "its worker was stopped"),
-      );
+      const failure = abortFailure(pending.call, reason, {
+        stopped: ignoredSignal(graceMs, "its worker was stopped"),
+      });
       // Fail it first (its own fate), then retire the worker.
       this.#pending.delete(id);
       pending.detach();
       pending.reject(failure);
       this.retire();
-    });
+    }, { clock });
     const detach = pending.detach;
     pending.detach = () => {
       detach();
@@ -227,7 +225,10 @@ export class SandboxWorker {
       case "result":
         return this.#settle(msg.id, { output: msg.output, routes: msg.routes });
       case "error":
-        return this.#settle(msg.id, nodeFailure(pending.call, msg.error, this.#options.dirs));
+        return this.#settle(
+          msg.id,
+          nodeFailure(pending.call, msg.error, { dirs: this.#options.dirs }),
+        );
       case "log":
         return pending.call.onLog(msg.line);
       case "progress":

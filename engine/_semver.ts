@@ -48,7 +48,15 @@ export function parseSemver(text: string): Semver | undefined {
   };
 }
 
-/** The canonical text of a version: `1.0` → `1.0.0`; undefined when it is not a version. */
+/**
+ * The canonical text of a version: `1.0` → `1.0.0`; undefined when it is not a version.
+ *
+ * @example
+ * ```ts
+ * normaliseVersion("1.10"); // "1.10.0"
+ * normaliseVersion("v1"); // undefined
+ * ```
+ */
 export function normaliseVersion(text: string): string | undefined {
   const version = parseSemver(text);
   if (!version) return undefined;

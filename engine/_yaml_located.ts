@@ -62,7 +62,9 @@ export function yamlToLocated(
   }
   const converter = new Converter(doc, text, at);
   try {
-    const root = doc.contents === null ? null : converter.convert(doc.contents, at(0));
+    let root = doc.contents === null ? null : converter.convert(doc.contents, at(0));
+    // A document of only `---` holds an empty scalar: it is as empty as "".
+    if (root?.kind === "scalar" && root.source === "") root = null;
     if (converter.issues.length > 0) return { issues: converter.issues };
     if (root !== null && converter.sizeOf(root) > MAX_EXPANDED_NODES) {
       return {

@@ -17,7 +17,7 @@ import type { CompiledNode, CompiledWorkflow } from "./types.ts";
 import { WorkflowSyntaxError } from "./errors.ts";
 import type { LocatedEntry, ParsedWorkflow } from "./parse_workflow.ts";
 import { Checker } from "./_checker.ts";
-import { toPlain } from "./_located.ts";
+import { describe, toPlain } from "./_located.ts";
 import { checkWorkflowName } from "./_names.ts";
 import { normaliseVersion, suggestVersion } from "./_semver.ts";
 import { compileNodes } from "./_compile_nodes.ts";
@@ -207,7 +207,9 @@ function readVersion(checker: Checker, entry: LocatedEntry | undefined): string 
   const shown = text ?? (node.kind === "scalar" ? node.source : "");
   checker.report(
     node.pos,
-    `Invalid version "${shown}": expected semver MAJOR.MINOR.PATCH`,
+    text === undefined
+      ? `Expected a version for "version", got ${describe(node)}`
+      : `Invalid version "${shown}": expected semver MAJOR.MINOR.PATCH`,
     `Write version: "${suggestVersion(shown)}"`,
   );
   return undefined;

@@ -193,7 +193,9 @@ const CASES: Case[] = [
   },
   {
     name: "node with both path and command",
-    yaml: node("    path: ./nodes/a.ts\n    command: [python3]\n    capabilities: { run: [python3] }\n"),
+    yaml: node(
+      "    path: ./nodes/a.ts\n    command: [python3]\n    capabilities: { run: [python3] }\n",
+    ),
     at: "command",
     message: 'Node "a" has both path and command',
     hint: "not both",
@@ -229,7 +231,9 @@ const CASES: Case[] = [
   },
   {
     name: "net host with a scheme",
-    yaml: node('    path: ./nodes/a.ts\n    capabilities: { net: "https://api.github.com/repos" }\n'),
+    yaml: node(
+      '    path: ./nodes/a.ts\n    capabilities: { net: "https://api.github.com/repos" }\n',
+    ),
     at: '"https',
     message: 'Host "https://api.github.com/repos" must not include a scheme',
     hint: 'Write "api.github.com"',
@@ -303,7 +307,8 @@ const CASES: Case[] = [
   },
   {
     name: "onError naming an unknown node",
-    yaml: `${HEAD}nodes:\n  a: { path: ./nodes/a.ts }\n  notify-failure: { path: ./nodes/notify-failure.ts }\n` +
+    yaml:
+      `${HEAD}nodes:\n  a: { path: ./nodes/a.ts }\n  notify-failure: { path: ./nodes/notify-failure.ts }\n` +
       "onError: notify\n",
     at: "notify\n",
     message: 'onError names unknown node "notify"',
@@ -414,6 +419,13 @@ const CASES: Case[] = [
     at: "2\n",
     message: 'Invalid version "2"',
     hint: 'Write version: "2.0.0"',
+  },
+  {
+    name: "version that is not a scalar",
+    yaml: `name: demo\nversion: { major: 1 }\n${NODES}`,
+    at: "{ major",
+    message: 'Expected a version for "version", got a map',
+    hint: 'Write version: "1.0.0"',
   },
   {
     name: "rate limit with an unknown unit",
@@ -575,7 +587,8 @@ Deno.test("`compileWorkflow()` reports every issue at once, sorted by position",
 });
 
 Deno.test("`compileWorkflow()` lists node-file issues after workflow.yaml issues", () => {
-  const yaml = `${HEAD}nodes:\n  a: { path: ./nodes/a.ts }\n  b: { path: ./nodes/b.ts, retries: x }\n`;
+  const yaml =
+    `${HEAD}nodes:\n  a: { path: ./nodes/a.ts }\n  b: { path: ./nodes/b.ts, retries: x }\n`;
   const issues = issuesOf(yaml, { "nodes/a.ts": "// empty\n" });
   assert.deepEqual(issues.map((i) => i.file), ["workflow.yaml", "nodes/a.ts"]);
 });

@@ -41,6 +41,7 @@ export interface InProcessRunnerOptions {
 /**
  * Creates a runner that imports module nodes into the current isolate (no sandbox).
  *
+ * @throws Nothing itself: `run()` rejects with a {@link NodeFailure} when an attempt fails.
  * @example
  * ```ts
  * import { createInProcessRunner } from "./in_process_runner.ts";
@@ -102,13 +103,11 @@ export function createInProcessRunner(options: InProcessRunnerOptions = {}): Nod
       };
       const onAbort = () => {
         controller.abort(signal.reason);
+        const stopped = ignoredSignal(graceMs, "it was abandoned");
         cancelGrace = startTimer(
-          options.clock,
           graceMs,
-          () =>
-            finish(() =>
-              reject(abortFailure(call, signal.reason, ignoredSignal(graceMs, "it was abandoned")))
-            ),
+          () => finish(() => reject(abortFailure(call, signal.reason, { stopped }))),
+          { clock: options.clock },
         );
       };
       signal.addEventListener("abort", onAbort, { once: true });
@@ -122,7 +121,7 @@ export function createInProcessRunner(options: InProcessRunnerOptions = {}): Nod
             reject(
               signal.aborted
                 ? abortFailure(call, signal.reason)
-                : nodeFailure(call, toRemoteError(error), dirs, error),
+                : nodeFailure(call, toRemoteError(error), { dirs, cause: error }),
             )
           ),
       );

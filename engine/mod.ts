@@ -16,8 +16,11 @@ export * from "./parse_workflow.ts";
 export * from "./compile_workflow.ts";
 export * from "./load_workflow.ts";
 export * from "./render_graph.ts";
-export { checkWorkflowName, MAX_WORKFLOW_NAME } from "./_names.ts";
+export { checkWorkflowName, MAX_WORKFLOW_NAME, toKebabCase } from "./_names.ts";
 export { formatDuration, parseDuration } from "./_duration.ts";
+export { checkCron, isTimeZone, nextCronTime, type NextCronTimeOptions } from "./_cron.ts";
+export { compareVersions, normaliseVersion } from "./_semver.ts";
+export { DEFAULT_CONCURRENCY, DEFAULT_SETTINGS } from "./_compile_settings.ts";
 
 // Execute.
 export * from "./execute_run.ts";

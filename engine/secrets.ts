@@ -234,8 +234,10 @@ function base64(text: string): string {
 /**
  * A function that replaces every secret value in a text: every string leaf of `secrets`
  * (nested maps and lists included), as is and in its JSON-escaped, URL-encoded and base64
- * forms. One regular expression is built once, longest values first.
+ * forms. One regular expression is built once, longest values first. Numbers are not
+ * redacted (they would match ordinary text): quote numeric secrets in YAML.
  *
+ * @throws Nothing: a text without secrets comes back unchanged.
  * @example
  * ```ts
  * import { createRedactor } from "./secrets.ts";

@@ -111,7 +111,7 @@ export function createSubprocessRunner(options: SubprocessRunnerOptions = {}): N
     if (node.kind !== "command" || program === undefined) {
       throw new TypeError(`Cannot run node "${node.id}": it is not a command node`);
     }
-    if (!isRunAllowed(program, node.capabilities.run, workflow.dir)) {
+    if (!isRunAllowed(program, { allowed: node.capabilities.run, dir: workflow.dir })) {
       const { message, capability } = describeMissingRun(node.id, program);
       throw new NodeFailure(message, { kind: FailureKind.Capability, capability });
     }
@@ -156,10 +156,10 @@ export function createSubprocessRunner(options: SubprocessRunnerOptions = {}): N
     let cancelKill = () => {};
     const onAbort = () => {
       kill(child, "SIGTERM");
-      cancelKill = startTimer(options.clock, killGraceMs, () => {
+      cancelKill = startTimer(killGraceMs, () => {
         stopped = ignoredSignal(killGraceMs, "its process was killed");
         kill(child, "SIGKILL");
-      });
+      }, { clock: options.clock });
     };
     signal.addEventListener("abort", onAbort, { once: true });
 
@@ -184,7 +184,7 @@ export function createSubprocessRunner(options: SubprocessRunnerOptions = {}): N
       // Grandchildren may hold the pipes open: stop reading.
       await Promise.all([stdoutReader.cancel().catch(() => {}), stderr.cancel().catch(() => {})]);
       await Promise.all([stdoutText, stderrDone]);
-      if (signal.aborted) throw abortFailure(call, signal.reason, stopped);
+      if (signal.aborted) throw abortFailure(call, signal.reason, { stopped });
       throw new NodeFailure(`Cannot run node "${node.id}": the node runner was closed`, {
         kind: FailureKind.Cancelled,
       });

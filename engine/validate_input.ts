@@ -1,6 +1,6 @@
 /**
  * Validation of the run input against the workflow's `inputSchema` (JSON Schema, via ajv),
- * before a run starts. (The schema itself is checked at compile time by `_input_schema.ts`.)
+ * before a run starts. (The schema itself is checked at compile time by `_compile_input_schema.ts`.)
  *
  * @module
  */

@@ -11,6 +11,16 @@
  * write into the temp dirs of other runs of nodes with the same permissions (never outside the
  * base). A `tmpDir` made elsewhere gets workers of its own, with write access to it alone.
  *
+ * Imports: `file:` modules must lie in the workflow directory (or the write directory), since
+ * loading them needs read permission; `npm:` packages load from the Deno cache without any
+ * permission (Deno's loader, not the node, reads them), so no read access to DENO_DIR is
+ * granted; `https:` imports need the host in `capabilities.net`. Bare specifiers resolve with
+ * the engine's import map, not the workflow's deno.json. A changed code hash re-imports the
+ * node file only: modules it imports stay cached until the worker is replaced.
+ *
+ * Limits: a worker that exhausts its heap takes the whole process down (Deno has no per-worker
+ * heap limit).
+ *
  * Requires `--unstable-worker-options`, and `--no-prompt` when run from a terminal (otherwise
  * Deno asks the operator about a denied access instead of failing the node).
  *
@@ -148,10 +158,14 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
       } catch (error) {
         const detail = error instanceof Error ? error.message : String(error);
         return Promise.reject(
-          new NodeFailure(`Cannot start the sandbox of node "${node.id}": ${detail}`, {
-            nonRetryable: true,
-            cause: error,
-          }),
+          new NodeFailure(
+            `Cannot start the sandbox of node "${node.id}": ${detail}; fix its capabilities ` +
+              "in workflow.yaml",
+            {
+              nonRetryable: true,
+              cause: error,
+            },
+          ),
         );
       }
       return worker.run(call, signal);

@@ -396,3 +396,56 @@ Deno.test("`createWorkerRunner()` close() fails the calls in flight as cancelled
   const after = await failureOf(runner.run(t.call, never()));
   assert.equal(after.message, 'Cannot run node "hang": the node runner is closed');
 });
+
+Deno.test("`createWorkerRunner()` fails a node whose capabilities Deno rejects", async () => {
+  const runner = createWorkerRunner();
+  try {
+    const workflow = workflowOf([moduleNode("bad", "counter", { net: ["http://github.com"] })]);
+    const failure = await failureOf(runner.run(callOf(workflow, "bad").call, never()));
+    assert.match(
+      failure.message,
+      /^Cannot start the sandbox of node "bad": .*URLs are not supported/,
+    );
+    assert.match(failure.message, /; fix its capabilities in workflow\.yaml$/);
+    assert.equal(failure.nonRetryable, true);
+  } finally {
+    await runner.close();
+  }
+});
+
+Deno.test("`createWorkerRunner()` stops the least recently used idle worker beyond maxWorkers", async () => {
+  const runner = createWorkerRunner({ maxWorkers: 1 });
+  try {
+    const workflow = workflowOf([
+      moduleNode("a", "counter"),
+      moduleNode("b", "counter", { net: ["example.com"] }),
+    ]);
+    const counts: unknown[] = [];
+    for (const id of ["a", "a", "b", "a"]) {
+      counts.push((await runner.run(callOf(workflow, id).call, never())).output);
+    }
+    assert.deepEqual(counts, [1, 2, 1, 1]);
+  } finally {
+    await runner.close();
+  }
+});
+
+Deno.test("`createWorkerRunner()` replaces a worker after maxModuleVersions re-imports", () =>
+  withSandbox(async ({ tmp }) => {
+    const runner = createWorkerRunner({ maxModuleVersions: 2 });
+    try {
+      const path = `${tmp}/count.ts`;
+      await Deno.writeTextFile(path, "let n = 0;\nexport default () => ++n;\n");
+      const workflow = (codeHash: string) =>
+        workflowOf([moduleNode("c", "count", { path, codeHash })], { dir: tmp });
+      const counts: unknown[] = [];
+      for (const hash of ["h1", "h1", "h2", "h3", "h3"]) {
+        counts.push((await runner.run(callOf(workflow(hash), "c").call, never())).output);
+      }
+      // Each version is a new module instance. After two re-imports (h2, h3) the worker is
+      // replaced, so the second h3 call starts from a fresh module instead of counting 2.
+      assert.deepEqual(counts, [1, 2, 1, 1, 1]);
+    } finally {
+      await runner.close();
+    }
+  }));

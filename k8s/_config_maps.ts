@@ -48,10 +48,16 @@ export function codeEntries(files: WorkflowFile[]): CodeEntry[] {
     }
     const other = seen.get(key);
     if (other !== undefined) {
-      throw new RangeError(`Cannot bundle "${file.path}": it collides with "${other}"; rename one of them`);
+      throw new RangeError(
+        `Cannot bundle "${file.path}": it collides with "${other}"; rename one of them`,
+      );
     }
     seen.set(key, file.path);
-    return { key, path: file.path, ...(file.mode && file.mode !== 0o444 ? { mode: file.mode } : {}) };
+    return {
+      key,
+      path: file.path,
+      ...(file.mode && file.mode !== 0o444 ? { mode: file.mode } : {}),
+    };
   });
 }
 
@@ -78,7 +84,9 @@ export function codeConfigMap(ctx: ManifestContext, files: WorkflowFile[]): Kube
   if (size > MAX_CODE_BYTES) {
     throw new RangeError(
       `Cannot deploy "${ctx.workflow.name}": its code is ${Math.ceil(size / 1024)} KiB, ` +
-        `more than a ConfigMap holds (${MAX_CODE_BYTES / 1024} KiB); move large data out of the workflow directory`,
+        `more than a ConfigMap holds (${
+          MAX_CODE_BYTES / 1024
+        } KiB); move large data out of the workflow directory`,
     );
   }
   return {

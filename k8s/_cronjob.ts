@@ -19,7 +19,12 @@ export function cronJobs(ctx: ManifestContext): KubeObject[] {
   return triggers.map((trigger, i) => cronJob(ctx, trigger, i, triggers.length));
 }
 
-function cronJob(ctx: ManifestContext, trigger: CronTrigger, index: number, count: number): KubeObject {
+function cronJob(
+  ctx: ManifestContext,
+  trigger: CronTrigger,
+  index: number,
+  count: number,
+): KubeObject {
   const labels = ctx.labels(Component.Cron);
   const url = `http://${ctx.names.service}.${ctx.namespace}.svc:${ctx.config.port}`;
   const args = ["run", ctx.workflow.name, "--url", url, "--token-file", Paths.tokenFile, "--async"];
@@ -51,7 +56,10 @@ function cronJob(ctx: ManifestContext, trigger: CronTrigger, index: number, coun
                 imagePullPolicy: ctx.pullPolicy,
                 args,
                 env: [{ name: "HOME", value: Paths.tmp }],
-                resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+                resources: {
+                  requests: { cpu: "10m", memory: "32Mi" },
+                  limits: { memory: "128Mi" },
+                },
                 securityContext: containerSecurityContext(),
                 volumeMounts: [
                   { name: "token", mountPath: Paths.token, readOnly: true },

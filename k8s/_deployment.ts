@@ -6,7 +6,13 @@
  * @module
  */
 
-import { ANNOTATION_CODE_HASH, Component, engineSelector, HTTP_PORT_NAME } from "./_labels.ts";
+import {
+  ANNOTATION_CODE_HASH,
+  ANNOTATION_VERSION,
+  Component,
+  engineSelector,
+  HTTP_PORT_NAME,
+} from "./_labels.ts";
 import { type KubeObject, type ManifestContext, Paths } from "./_manifest_context.ts";
 import { containerSecurityContext, hardenedPodSpec } from "./_pod_security.ts";
 import { TOKEN_KEY } from "./_secrets.ts";
@@ -72,7 +78,10 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
       name: ctx.names.deployment,
       namespace: ctx.namespace,
       labels,
-      annotations: { [ANNOTATION_CODE_HASH]: ctx.workflow.codeHash },
+      annotations: {
+        [ANNOTATION_VERSION]: ctx.workflow.version,
+        [ANNOTATION_CODE_HASH]: ctx.workflow.codeHash,
+      },
     },
     spec: {
       replicas: ctx.config.replicas,
@@ -109,7 +118,11 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
             ],
             ports: [{ name: HTTP_PORT_NAME, containerPort: ctx.config.port, protocol: "TCP" }],
             readinessProbe: probe({ periodSeconds: 5, failureThreshold: 3 }),
-            livenessProbe: probe({ initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 }),
+            livenessProbe: probe({
+              initialDelaySeconds: 10,
+              periodSeconds: 10,
+              failureThreshold: 3,
+            }),
             resources: ctx.config.resources,
             securityContext: containerSecurityContext(),
             volumeMounts: mounts,

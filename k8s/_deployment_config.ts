@@ -94,7 +94,9 @@ export function parseDeploymentConfig(raw: unknown, file: string): DeploymentCon
   }
   const d = map as Record<string, unknown>;
   for (const key of Object.keys(d)) {
-    if (!KEYS.includes(key)) fail(`deployment: unknown key "${key}"`, `known keys: ${KEYS.join(", ")}`);
+    if (!KEYS.includes(key)) {
+      fail(`deployment: unknown key "${key}"`, `known keys: ${KEYS.join(", ")}`);
+    }
   }
 
   const replicas = d.replicas ?? 1;
@@ -106,11 +108,19 @@ export function parseDeploymentConfig(raw: unknown, file: string): DeploymentCon
     fail(`deployment.port: must be a port number, got ${JSON.stringify(port)}`);
   }
   const serviceAccount = d.serviceAccount;
-  if (serviceAccount !== undefined && (typeof serviceAccount !== "string" || !DNS_SUBDOMAIN.test(serviceAccount))) {
-    fail(`deployment.serviceAccount: ${JSON.stringify(serviceAccount)} is not a valid name`, "use lowercase letters, digits and '-'");
+  if (
+    serviceAccount !== undefined &&
+    (typeof serviceAccount !== "string" || !DNS_SUBDOMAIN.test(serviceAccount))
+  ) {
+    fail(
+      `deployment.serviceAccount: ${JSON.stringify(serviceAccount)} is not a valid name`,
+      "use lowercase letters, digits and '-'",
+    );
   }
   const secrets = d.secrets ?? [];
-  if (!Array.isArray(secrets) || secrets.some((s) => typeof s !== "string" || !DNS_SUBDOMAIN.test(s))) {
+  if (
+    !Array.isArray(secrets) || secrets.some((s) => typeof s !== "string" || !DNS_SUBDOMAIN.test(s))
+  ) {
     fail("deployment.secrets: must be a list of Secret names", "e.g. secrets: [shared-slack]");
   }
   const imagePullSecrets = d.imagePullSecrets ?? [];
@@ -118,7 +128,10 @@ export function parseDeploymentConfig(raw: unknown, file: string): DeploymentCon
     !Array.isArray(imagePullSecrets) ||
     imagePullSecrets.some((s) => typeof s !== "string" || !DNS_SUBDOMAIN.test(s))
   ) {
-    fail("deployment.imagePullSecrets: must be a list of Secret names", "e.g. imagePullSecrets: [regcred]");
+    fail(
+      "deployment.imagePullSecrets: must be a list of Secret names",
+      "e.g. imagePullSecrets: [regcred]",
+    );
   }
   const partOf = d.partOf ?? "pipedreamer";
   if (typeof partOf !== "string" || partOf.length > 63 || !LABEL_VALUE.test(partOf)) {
@@ -126,7 +139,10 @@ export function parseDeploymentConfig(raw: unknown, file: string): DeploymentCon
   }
   const tmpSizeLimit = d.tmpSizeLimit ?? "256Mi";
   if (typeof tmpSizeLimit !== "string" || !QUANTITY.test(tmpSizeLimit)) {
-    fail(`deployment.tmpSizeLimit: ${JSON.stringify(tmpSizeLimit)} is not a quantity`, "e.g. 256Mi");
+    fail(
+      `deployment.tmpSizeLimit: ${JSON.stringify(tmpSizeLimit)} is not a quantity`,
+      "e.g. 256Mi",
+    );
   }
   const networkPolicy = d.networkPolicy ?? true;
   if (typeof networkPolicy !== "boolean") fail("deployment.networkPolicy: must be true or false");
@@ -170,7 +186,10 @@ function parseResources(raw: unknown, fail: Fail): Resources {
     for (const [name, quantity] of Object.entries(value)) {
       const q = typeof quantity === "number" ? String(quantity) : quantity;
       if (typeof q !== "string" || !QUANTITY.test(q)) {
-        fail(`deployment.resources.${section}.${name}: ${JSON.stringify(quantity)} is not a quantity`, "e.g. 250m, 1, 512Mi");
+        fail(
+          `deployment.resources.${section}.${name}: ${JSON.stringify(quantity)} is not a quantity`,
+          "e.g. 250m, 1, 512Mi",
+        );
         continue;
       }
       out[section][name] = q;
@@ -208,7 +227,10 @@ const RULE_KEYS = ["apiGroups", "resources", "verbs", "resourceNames", "nonResou
 
 function parsePolicyRule(raw: unknown, where: string, fail: Fail): PolicyRule | undefined {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    fail(`${where}: must be a map`, "e.g. { apiGroups: [\"\"], resources: [pods], verbs: [get, list] }");
+    fail(
+      `${where}: must be a map`,
+      'e.g. { apiGroups: [""], resources: [pods], verbs: [get, list] }',
+    );
     return undefined;
   }
   const rule: Record<string, string[]> = {};
@@ -234,7 +256,10 @@ function parsePolicyRule(raw: unknown, where: string, fail: Fail): PolicyRule | 
   return { ...rule, verbs: rule.verbs } as PolicyRule;
 }
 
-function syntaxError(file: string, issues: { message: string; hint?: string }[]): WorkflowSyntaxError {
+function syntaxError(
+  file: string,
+  issues: { message: string; hint?: string }[],
+): WorkflowSyntaxError {
   return new WorkflowSyntaxError(
     issues.map((issue) => ({ file, line: 0, column: 0, ...issue })),
   );

@@ -50,7 +50,10 @@ const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "d
  * parseK8sCapability([{ resources: ["pods"], verbs: ["list"] }]);
  * ```
  */
-export function parseK8sCapability(raw: unknown, where = "capabilities.k8s"): K8sCapability | undefined {
+export function parseK8sCapability(
+  raw: unknown,
+  where = "capabilities.k8s",
+): K8sCapability | undefined {
   if (raw === undefined || raw === null || raw === false) return undefined;
   if (raw === true) return "any";
   const list = Array.isArray(raw) ? raw : [raw];
@@ -65,7 +68,9 @@ function parseRule(raw: unknown, where: string): K8sRule {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw fail("not a map");
   const rule = raw as Record<string, unknown>;
   for (const key of Object.keys(rule)) {
-    if (!RULE_KEYS.includes(key)) throw fail(`unknown key "${key}" (known: ${RULE_KEYS.join(", ")})`);
+    if (!RULE_KEYS.includes(key)) {
+      throw fail(`unknown key "${key}" (known: ${RULE_KEYS.join(", ")})`);
+    }
   }
   const strings = (key: string, required: boolean): string[] | undefined => {
     const value = rule[key];
@@ -121,7 +126,9 @@ export function requestAttributes(method: string, path: string): K8sRequestAttri
     apiGroup = parts[1]!;
     rest = parts.slice(3);
   } else {
-    throw new TypeError(`Cannot call the Kubernetes API: "${path}" is not a resource path (/api/v1/… or /apis/<group>/<version>/…)`);
+    throw new TypeError(
+      `Cannot call the Kubernetes API: "${path}" is not a resource path (/api/v1/… or /apis/<group>/<version>/…)`,
+    );
   }
   let namespace: string | undefined;
   if (rest[0] === "namespaces" && rest.length >= 3) {
@@ -153,12 +160,17 @@ export function requestAttributes(method: string, path: string): K8sRequestAttri
 }
 
 /** True when one of `rules` allows `attrs` (`ownNamespace` is where namespace rules apply). */
-export function k8sAllows(rules: K8sRule[], attrs: K8sRequestAttributes, ownNamespace: string): boolean {
+export function k8sAllows(
+  rules: K8sRule[],
+  attrs: K8sRequestAttributes,
+  ownNamespace: string,
+): boolean {
   return rules.some((rule) =>
     matches(rule.verbs, attrs.verb) &&
     matches(rule.apiGroups, attrs.apiGroup) &&
     matches(rule.resources, attrs.resource) &&
-    (!rule.resourceNames || (attrs.name !== undefined && rule.resourceNames.includes(attrs.name))) &&
+    (!rule.resourceNames ||
+      (attrs.name !== undefined && rule.resourceNames.includes(attrs.name))) &&
     (rule.scope === K8sScope.Cluster || attrs.namespace === ownNamespace)
   );
 }

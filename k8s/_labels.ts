@@ -106,7 +106,8 @@ export function instanceSelector(
 }
 
 /** Label selector string of every engine Deployment Pipedreamer manages. */
-export const ENGINE_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGER},${LABEL_COMPONENT}=${Component.Engine}`;
+export const ENGINE_SELECTOR =
+  `${LABEL_MANAGED_BY}=${MANAGER},${LABEL_COMPONENT}=${Component.Engine}`;
 
 /** Renders a label map as a selector string. */
 export function selectorString(labels: Record<string, string>): string {

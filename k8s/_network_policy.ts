@@ -64,7 +64,10 @@ export function networkPolicies(ctx: ManifestContext): KubeObject[] {
 
 function engineEgress(ctx: ManifestContext): Rule[] {
   const rules: Rule[] = [DNS_RULE];
-  const nodes = [...Object.values(ctx.workflow.nodes), ...(ctx.workflow.onError ? [ctx.workflow.onError] : [])];
+  const nodes = [
+    ...Object.values(ctx.workflow.nodes),
+    ...(ctx.workflow.onError ? [ctx.workflow.onError] : []),
+  ];
   const hosts = [...new Set(nodes.flatMap((n) => n.capabilities.net))].sort();
   if (hosts.includes("*")) return [{}];
   const publicPorts = new Set<number>();
@@ -85,10 +88,15 @@ function engineEgress(ctx: ManifestContext): Rule[] {
     publicPorts.add(443);
     publicPorts.add(6443);
   }
-  if (publicPorts.size > 0) rules.push({ to: ANYWHERE, ports: [...publicPorts].sort(byNumber).map(tcp) });
+  if (publicPorts.size > 0) {
+    rules.push({ to: ANYWHERE, ports: [...publicPorts].sort(byNumber).map(tcp) });
+  }
   if (ctx.workflow.triggers.some((t) => t.type === "queue")) clusterPorts.add(4222);
   if (clusterPorts.size > 0) {
-    rules.push({ to: [{ namespaceSelector: {} }], ports: [...clusterPorts].sort(byNumber).map(tcp) });
+    rules.push({
+      to: [{ namespaceSelector: {} }],
+      ports: [...clusterPorts].sort(byNumber).map(tcp),
+    });
   }
   return rules;
 }

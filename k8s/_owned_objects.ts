@@ -27,11 +27,17 @@ const NAMESPACED_KINDS = [
 const CLUSTER_KINDS = ["ClusterRoleBinding", "ClusterRole"];
 
 /** Every object labelled as part of workflow `name` in `namespace`, with apiVersion and kind set. */
-export async function listOwnedObjects(client: KubeClient, name: string, namespace: string): Promise<KubeObject[]> {
+export async function listOwnedObjects(
+  client: KubeClient,
+  name: string,
+  namespace: string,
+): Promise<KubeObject[]> {
   const out: KubeObject[] = [];
   for (const kind of [...NAMESPACED_KINDS, ...CLUSTER_KINDS]) {
     const info = RESOURCES.find((r) => r.kind === kind)!;
-    const selector = info.namespaced ? instanceSelector(name) : instanceSelector(name, { namespace });
+    const selector = info.namespaced
+      ? instanceSelector(name)
+      : instanceSelector(name, { namespace });
     const items = await client.list<KubeObject>(resourcePath(info.apiVersion, kind, namespace), {
       labelSelector: selector,
     });
@@ -42,12 +48,17 @@ export async function listOwnedObjects(client: KubeClient, name: string, namespa
 }
 
 /** `Kind/namespace/name`, the identity of an object. */
-export function objectKey(o: { kind: string; metadata: { name: string; namespace?: string } }): string {
+export function objectKey(
+  o: { kind: string; metadata: { name: string; namespace?: string } },
+): string {
   return `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
 }
 
 /** Deletes objects one by one (background propagation); returns what was deleted. */
-export async function deleteObjects(client: KubeClient, objects: KubeObject[]): Promise<KubeObject[]> {
+export async function deleteObjects(
+  client: KubeClient,
+  objects: KubeObject[],
+): Promise<KubeObject[]> {
   const deleted: KubeObject[] = [];
   for (const o of objects) {
     const path = resourcePath(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name);

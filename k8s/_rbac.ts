@@ -42,7 +42,10 @@ function toPolicyRule(rule: K8sRule): PolicyRule {
 }
 
 /** The service account the engine runs as, or undefined when the workflow needs none. */
-export function serviceAccountFor(workflow: CompiledWorkflow, config: DeploymentConfig): string | undefined {
+export function serviceAccountFor(
+  workflow: CompiledWorkflow,
+  config: DeploymentConfig,
+): string | undefined {
   if (config.serviceAccount) return config.serviceAccount;
   const caps = capabilityRules(workflow);
   const needed = caps.declared || config.rbac.role.length > 0 || config.rbac.clusterRole.length > 0;

@@ -26,17 +26,37 @@ export const RESOURCES: readonly ResourceInfo[] = [
   { apiVersion: "apps/v1", kind: "ReplicaSet", plural: "replicasets", namespaced: true },
   { apiVersion: "batch/v1", kind: "CronJob", plural: "cronjobs", namespaced: true },
   { apiVersion: "batch/v1", kind: "Job", plural: "jobs", namespaced: true },
-  { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true },
+  {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    plural: "networkpolicies",
+    namespaced: true,
+  },
   { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", plural: "roles", namespaced: true },
-  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", plural: "rolebindings", namespaced: true },
-  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false },
+  {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    plural: "rolebindings",
+    namespaced: true,
+  },
+  {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    plural: "clusterroles",
+    namespaced: false,
+  },
   {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRoleBinding",
     plural: "clusterrolebindings",
     namespaced: false,
   },
-  { apiVersion: "node.k8s.io/v1", kind: "RuntimeClass", plural: "runtimeclasses", namespaced: false },
+  {
+    apiVersion: "node.k8s.io/v1",
+    kind: "RuntimeClass",
+    plural: "runtimeclasses",
+    namespaced: false,
+  },
   {
     apiVersion: "authorization.k8s.io/v1",
     kind: "SelfSubjectAccessReview",
@@ -52,7 +72,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
  */
 export function resourceInfo(apiVersion: string, kind: string): ResourceInfo {
   const info = RESOURCES.find((r) => r.apiVersion === apiVersion && r.kind === kind);
-  if (!info) throw new TypeError(`Cannot address ${apiVersion} ${kind}: not a resource Pipedreamer uses`);
+  if (!info) {
+    throw new TypeError(`Cannot address ${apiVersion} ${kind}: not a resource Pipedreamer uses`);
+  }
   return info;
 }
 
@@ -64,9 +86,16 @@ export function resourceInfo(apiVersion: string, kind: string): ResourceInfo {
  * resourcePath("apps/v1", "Deployment", "default", "hello"); // /apis/apps/v1/namespaces/default/deployments/hello
  * ```
  */
-export function resourcePath(apiVersion: string, kind: string, namespace?: string, name?: string): string {
+export function resourcePath(
+  apiVersion: string,
+  kind: string,
+  namespace?: string,
+  name?: string,
+): string {
   const info = resourceInfo(apiVersion, kind);
   const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-  const ns = info.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+  const ns = info.namespaced && namespace !== undefined
+    ? `/namespaces/${encodeURIComponent(namespace)}`
+    : "";
   return `${base}${ns}/${info.plural}${name !== undefined ? `/${encodeURIComponent(name)}` : ""}`;
 }

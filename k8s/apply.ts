@@ -68,7 +68,11 @@ interface DeploymentStatus {
 
 interface Pod extends KubeObject {
   status?: {
-    containerStatuses?: { name: string; image?: string; state?: { waiting?: { reason?: string; message?: string } } }[];
+    containerStatuses?: {
+      name: string;
+      image?: string;
+      state?: { waiting?: { reason?: string; message?: string } };
+    }[];
   };
 }
 
@@ -104,10 +108,16 @@ export async function waitForRollout(
   let last = "";
   for (;;) {
     options.signal?.throwIfAborted();
-    const dep = await client.get<KubeObject & { spec?: { replicas?: number }; status?: DeploymentStatus }>(
+    const dep = await client.get<
+      KubeObject & { spec?: { replicas?: number }; status?: DeploymentStatus }
+    >(
       resourcePath("apps/v1", "Deployment", namespace, name),
     );
-    if (!dep) throw new Error(`Cannot roll out "${name}": Deployment "${namespace}/${name}" does not exist`);
+    if (!dep) {
+      throw new Error(
+        `Cannot roll out "${name}": Deployment "${namespace}/${name}" does not exist`,
+      );
+    }
     const want = dep.spec?.replicas ?? 1;
     const s = dep.status ?? {};
     const generation = Number(dep.metadata.generation ?? 0);
@@ -125,12 +135,17 @@ export async function waitForRollout(
     }
     const stuck = s.conditions?.find((c) => c.type === "Progressing" && c.status === "False");
     if (stuck) {
-      throw new Error(`Cannot roll out "${name}": ${stuck.reason ?? "not progressing"}: ${stuck.message ?? ""}`.trim());
+      throw new Error(
+        `Cannot roll out "${name}": ${stuck.reason ?? "not progressing"}: ${stuck.message ?? ""}`
+          .trim(),
+      );
     }
     if (observed) await failOnPodProblems(client, namespace, name);
     if (clock.now() - start >= timeoutMs) {
       throw new Error(
-        `Cannot roll out "${name}": not ready after ${Math.round(timeoutMs / 1000)}s (${message}); ` +
+        `Cannot roll out "${name}": not ready after ${
+          Math.round(timeoutMs / 1000)
+        }s (${message}); ` +
           `see \`pipedreamer status ${name} --detail\` or raise --timeout`,
       );
     }
@@ -139,7 +154,11 @@ export async function waitForRollout(
 }
 
 /** Throws when a pod of the new version cannot start for a reason that will not heal itself. */
-async function failOnPodProblems(client: KubeClient, namespace: string, name: string): Promise<void> {
+async function failOnPodProblems(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<void> {
   const pods = await client.list<Pod>(resourcePath("v1", "Pod", namespace), {
     labelSelector: selectorString(engineSelector(name)),
   });
@@ -153,7 +172,9 @@ async function failOnPodProblems(client: KubeClient, namespace: string, name: st
       }
       if (CONFIG_FAILURES.includes(waiting.reason)) {
         throw new Error(
-          `Cannot roll out "${name}": pod "${pod.metadata.name}" cannot start: ${waiting.message ?? waiting.reason}; ` +
+          `Cannot roll out "${name}": pod "${pod.metadata.name}" cannot start: ${
+            waiting.message ?? waiting.reason
+          }; ` +
             "create the missing Secret or ConfigMap (deployment.secrets names existing Secrets)",
         );
       }
@@ -175,10 +196,21 @@ async function podEvents(client: KubeClient, namespace: string, pod: string): Pr
 }
 
 /** Missing image and missing registry credentials need different fixes: tell them apart. */
-export function describePullFailure(name: string, image: string, reason: string, events: KubeEvent[]): string {
-  const detail = events.filter((e) => e.type === "Warning" && e.reason === "Failed" && e.message?.includes("pull"))
-    .map((e) => e.message!).pop() ?? reason;
-  if (/\b(401|403)\b|unauthori[sz]ed|authentication required|authorization failed|no basic auth credentials/i.test(detail)) {
+export function describePullFailure(
+  name: string,
+  image: string,
+  reason: string,
+  events: KubeEvent[],
+): string {
+  const detail =
+    events.filter((e) =>
+      e.type === "Warning" && e.reason === "Failed" && e.message?.includes("pull")
+    )
+      .map((e) => e.message!).pop() ?? reason;
+  if (
+    /\b(401|403)\b|unauthori[sz]ed|authentication required|authorization failed|no basic auth credentials/i
+      .test(detail)
+  ) {
     return `Cannot roll out "${name}": the cluster has no credentials to pull image "${image}" (${reason}: ${detail}); ` +
       "add an image pull secret (deployment.imagePullSecrets) or make the repository public";
   }

@@ -15,7 +15,7 @@ import { newToken, TOKEN_KEY } from "./_secrets.ts";
 import { applyManifests, type RolloutOptions, waitForRollout } from "./apply.ts";
 import { generateManifests, type KubeObject } from "./generate_manifests.ts";
 import { FIELD_MANAGER, type KubeClient } from "./kube_client.ts";
-import { type BundleMode, bundleSource } from "./workflow_files.ts";
+import { type BundleMode, bundleSource, type WorkflowFile } from "./workflow_files.ts";
 
 /** Field manager of the runtime config data, so deploys without `--runtime-config` keep it. */
 export const CONFIG_FIELD_MANAGER = "pipedreamer-config";
@@ -41,6 +41,8 @@ export interface PlanDeployOptions {
   bundle?: BundleMode;
   /** A workflow already loaded from `dir` (skips loading it again). @default undefined */
   workflow?: CompiledWorkflow;
+  /** Files already bundled for it (skips bundling again). @default undefined */
+  files?: WorkflowFile[];
 }
 
 /** A workflow and the manifests that deploy it. */
@@ -63,9 +65,11 @@ export interface DeployPlan {
 export async function planDeploy(dir: string, options: PlanDeployOptions): Promise<DeployPlan> {
   const workflow = options.workflow ?? await loadWorkflow(dir);
   const image = options.image ?? defaultImage(workflow, options.registry);
-  const files = await bundleSource(options.bundle ?? "bundle")(workflow);
+  const files = options.files ?? await bundleSource(options.bundle ?? "bundle")(workflow);
   // Only the project's own secrets: never a mount of the machine deploy runs on.
-  const secrets = await loadSecrets(workflow.dir, { mountDir: join(workflow.dir, ".secrets", ".none") });
+  const secrets = await loadSecrets(workflow.dir, {
+    mountDir: join(workflow.dir, ".secrets", ".none"),
+  });
   const runtimeConfig = options.runtimeConfigFile !== undefined
     ? await Deno.readTextFile(options.runtimeConfigFile)
     : undefined;
@@ -107,7 +111,11 @@ export function defaultImage(workflow: CompiledWorkflow, registry: string | unde
 }
 
 /** The API token already in the cluster, so redeploys keep it. */
-export async function existingToken(client: KubeClient, name: string, namespace: string): Promise<string | undefined> {
+export async function existingToken(
+  client: KubeClient,
+  name: string,
+  namespace: string,
+): Promise<string | undefined> {
   const secret = await client.get<KubeObject & { data?: Record<string, string> }>(
     resourcePath("v1", "Secret", namespace, objectNames(name, namespace).token),
   );
@@ -155,14 +163,20 @@ export async function deployWorkflow(
   const deployment = objects.find((o) => o.kind === "Deployment")!;
   const namespace = deployment.metadata.namespace!;
   const progress = options.onProgress ?? (() => {});
-  if (!options.createNamespace && !(await client.get(resourcePath("v1", "Namespace", undefined, namespace)))) {
-    throw new Error(`Cannot deploy "${workflow.name}": namespace "${namespace}" does not exist; pass --create-namespace or pick another -n`);
+  if (
+    !options.createNamespace &&
+    !(await client.get(resourcePath("v1", "Namespace", undefined, namespace)))
+  ) {
+    throw new Error(
+      `Cannot deploy "${workflow.name}": namespace "${namespace}" does not exist; pass --create-namespace or pick another -n`,
+    );
   }
   await checkSharedSecrets(client, workflow.name, namespace, deployment);
   await checkCodeVersion(client, workflow, objects);
   const applied = await applyManifests(client, objects, {
     fieldManagerFor: (o) =>
-      o.kind === "ConfigMap" && o.metadata.labels?.[LABEL_COMPONENT] === Component.Config && "data" in o
+      o.kind === "ConfigMap" && o.metadata.labels?.[LABEL_COMPONENT] === Component.Config &&
+        "data" in o
         ? CONFIG_FIELD_MANAGER
         : FIELD_MANAGER,
     onApplied: (o) => progress(`applied ${o.kind.toLowerCase()}/${o.metadata.name}`),
@@ -189,11 +203,24 @@ export async function deployWorkflow(
 }
 
 /** `deployment.secrets` name Secrets that must already exist: say which are missing up front. */
-async function checkSharedSecrets(client: KubeClient, name: string, namespace: string, deployment: KubeObject) {
-  const spec = deployment.spec as { template: { spec: { volumes: { name: string; projected?: { sources: { secret: { name: string } }[] } }[] } } };
+async function checkSharedSecrets(
+  client: KubeClient,
+  name: string,
+  namespace: string,
+  deployment: KubeObject,
+) {
+  const spec = deployment.spec as {
+    template: {
+      spec: {
+        volumes: { name: string; projected?: { sources: { secret: { name: string } }[] } }[];
+      };
+    };
+  };
   const volume = spec.template.spec.volumes.find((v) => v.name === "secrets");
   const own = objectNames(name, namespace).secrets;
-  const shared = (volume?.projected?.sources ?? []).map((s) => s.secret.name).filter((n) => n !== own);
+  const shared = (volume?.projected?.sources ?? []).map((s) => s.secret.name).filter((n) =>
+    n !== own
+  );
   const missing: string[] = [];
   for (const secret of shared) {
     if (!(await client.get(resourcePath("v1", "Secret", namespace, secret)))) missing.push(secret);
@@ -201,15 +228,25 @@ async function checkSharedSecrets(client: KubeClient, name: string, namespace: s
   if (missing.length > 0) {
     throw new Error(
       `Cannot deploy "${name}": deployment.secrets names Secret${missing.length > 1 ? "s" : ""} ` +
-        `${missing.map((m) => `"${m}"`).join(", ")} that do not exist in namespace "${namespace}"; create them first`,
+        `${
+          missing.map((m) => `"${m}"`).join(", ")
+        } that do not exist in namespace "${namespace}"; create them first`,
     );
   }
 }
 
 /** An immutable code ConfigMap cannot change: a new code must come with a new version. */
-async function checkCodeVersion(client: KubeClient, workflow: CompiledWorkflow, objects: KubeObject[]) {
-  const code = objects.find((o) => o.kind === "ConfigMap" && o.metadata.labels?.[LABEL_COMPONENT] === Component.Code)!;
-  const live = await client.get<KubeObject>(resourcePath("v1", "ConfigMap", code.metadata.namespace, code.metadata.name));
+async function checkCodeVersion(
+  client: KubeClient,
+  workflow: CompiledWorkflow,
+  objects: KubeObject[],
+) {
+  const code = objects.find((o) =>
+    o.kind === "ConfigMap" && o.metadata.labels?.[LABEL_COMPONENT] === Component.Code
+  )!;
+  const live = await client.get<KubeObject>(
+    resourcePath("v1", "ConfigMap", code.metadata.namespace, code.metadata.name),
+  );
   const liveHash = live?.metadata.annotations?.[ANNOTATION_CODE_HASH];
   if (live && liveHash !== undefined && liveHash !== workflow.codeHash) {
     throw new Error(

@@ -11,7 +11,7 @@ import { cronJobs } from "./_cronjob.ts";
 import { engineDeployment } from "./_deployment.ts";
 import { parseDeploymentConfig } from "./_deployment_config.ts";
 import { pullPolicy, rewriteRegistry } from "./_image.ts";
-import { Component, LABEL_MANAGED_BY, MANAGER } from "./_labels.ts";
+import { LABEL_MANAGED_BY, MANAGER } from "./_labels.ts";
 import { type KubeObject, manifestContext } from "./_manifest_context.ts";
 import { networkPolicies } from "./_network_policy.ts";
 import { rbacObjects, serviceAccountFor } from "./_rbac.ts";
@@ -96,9 +96,4 @@ export function generateManifests(
   objects.push(...cronJobs(ctx));
   objects.push(...networkPolicies(ctx));
   return objects;
-}
-
-/** True for objects that stay after their version is replaced (kept for rollback). */
-export function isVersionedObject(object: KubeObject): boolean {
-  return object.metadata.labels?.["app.kubernetes.io/component"] === Component.Code;
 }

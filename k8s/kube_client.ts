@@ -95,14 +95,20 @@ export class KubeClient {
     this.#config = config;
     this.#timeoutMs = timeoutMs;
     const cluster = config.getCurrentCluster();
-    if (!cluster) throw new TypeError("Cannot use kubeconfig: its current context names no cluster");
+    if (!cluster) {
+      throw new TypeError("Cannot use kubeconfig: its current context names no cluster");
+    }
     this.context = config.getCurrentContext();
     this.server = cluster.server.replace(/\/+$/, "");
     this.defaultNamespace = config.getContextObject(this.context)?.namespace ?? "default";
   }
 
   /** Sends one request; non-2xx statuses are returned, not thrown. */
-  async request(method: string, path: string, options: KubeRequestOptions = {}): Promise<KubeResponse> {
+  async request(
+    method: string,
+    path: string,
+    options: KubeRequestOptions = {},
+  ): Promise<KubeResponse> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(options.query ?? {})) {
       if (v !== undefined) url.searchParams.set(k, String(v));
@@ -131,13 +137,17 @@ export class KubeClient {
       if (options.signal?.aborted) throw options.signal.reason;
       if (timeout?.aborted) {
         throw new KubeApiError(
-          `Cannot ${method} ${url.pathname}: no answer from ${this.server} within ${Math.round(timeoutMs / 1000)}s`,
+          `Cannot ${method} ${url.pathname}: no answer from ${this.server} within ${
+            Math.round(timeoutMs / 1000)
+          }s`,
           0,
           "Timeout",
           { cause: error },
         );
       }
-      const detail = error instanceof Error ? (causeMessage(error) ?? error.message) : String(error);
+      const detail = error instanceof Error
+        ? (causeMessage(error) ?? error.message)
+        : String(error);
       throw new KubeApiError(
         `Cannot reach the Kubernetes API at ${this.server} (context "${this.context}"): ${detail}`,
         0,
@@ -175,23 +185,32 @@ export class KubeClient {
   }
 
   /** Server-side apply (`application/apply-patch+yaml`) with a field manager; returns the live object. */
-  apply(object: KubeObject, options: { fieldManager?: string; force?: boolean } = {}): Promise<KubeObject> {
+  apply(
+    object: KubeObject,
+    options: { fieldManager?: string; force?: boolean } = {},
+  ): Promise<KubeObject> {
     const { apiVersion, kind, metadata } = object;
-    return this.json<KubeObject>("PATCH", resourcePath(apiVersion, kind, metadata.namespace, metadata.name), {
-      body: object,
-      contentType: "application/apply-patch+yaml",
-      query: {
-        fieldManager: options.fieldManager ?? FIELD_MANAGER,
-        force: options.force ?? true,
-        fieldValidation: "Strict",
+    return this.json<KubeObject>(
+      "PATCH",
+      resourcePath(apiVersion, kind, metadata.namespace, metadata.name),
+      {
+        body: object,
+        contentType: "application/apply-patch+yaml",
+        query: {
+          fieldManager: options.fieldManager ?? FIELD_MANAGER,
+          force: options.force ?? true,
+          fieldValidation: "Strict",
+        },
       },
-    });
+    );
   }
 
   /** Deletes one object; false when it was already gone. */
   async delete(path: string, propagationPolicy = "Background"): Promise<boolean> {
     try {
-      await this.json("DELETE", path, { body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy } });
+      await this.json("DELETE", path, {
+        body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy },
+      });
       return true;
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 404) return false;
@@ -216,7 +235,9 @@ export function loadKubeClient(options: KubeClientOptions = {}): KubeClient {
   if (options.context !== undefined) {
     if (!config.getContextObject(options.context)) {
       const known = config.getContexts().map((c) => `"${c.name}"`).join(", ") || "none";
-      throw new TypeError(`Cannot use context "${options.context}": it is not in the kubeconfig (known: ${known})`);
+      throw new TypeError(
+        `Cannot use context "${options.context}": it is not in the kubeconfig (known: ${known})`,
+      );
     }
     config.setCurrentContext(options.context);
   }
@@ -270,7 +291,9 @@ export function apiError(method: string, path: string, status: number, text: str
   let what = path;
   try {
     const a = requestAttributes(method, path);
-    what = `${a.verb} ${a.resource}${a.name ? ` "${a.name}"` : ""}${a.namespace ? ` in namespace "${a.namespace}"` : ""}`;
+    what = `${a.verb} ${a.resource}${a.name ? ` "${a.name}"` : ""}${
+      a.namespace ? ` in namespace "${a.namespace}"` : ""
+    }`;
   } catch {
     // Not a resource path (discovery, proxy): name the path.
   }

@@ -6,7 +6,7 @@
  */
 
 import {
-  Component,
+  ANNOTATION_VERSION,
   ENGINE_SELECTOR,
   engineSelector,
   LABEL_INSTANCE,
@@ -18,7 +18,15 @@ import { resourcePath } from "./_resources.ts";
 import type { KubeClient } from "./kube_client.ts";
 
 interface Deployment extends KubeObject {
-  spec?: { replicas?: number; template?: { spec?: { containers?: { image?: string }[]; volumes?: { name: string; configMap?: { name: string } }[] } } };
+  spec?: {
+    replicas?: number;
+    template?: {
+      spec?: {
+        containers?: { image?: string }[];
+        volumes?: { name: string; configMap?: { name: string } }[];
+      };
+    };
+  };
   status?: {
     replicas?: number;
     updatedReplicas?: number;
@@ -32,7 +40,10 @@ interface Pod extends KubeObject {
   status?: {
     phase?: string;
     conditions?: { type: string; status: string }[];
-    containerStatuses?: { restartCount?: number; state?: { waiting?: { reason?: string; message?: string } } }[];
+    containerStatuses?: {
+      restartCount?: number;
+      state?: { waiting?: { reason?: string; message?: string } };
+    }[];
   };
 }
 
@@ -122,7 +133,10 @@ export async function workflowStatus(
     const events = await client.list<KubeEvent>(resourcePath("v1", "Event", namespace));
     const names = new Set([name, ...pods.map((p) => p.metadata.name)]);
     status.events = events
-      .filter((e) => names.has(e.involvedObject?.name ?? "") || (e.involvedObject?.name ?? "").startsWith(`${name}-`))
+      .filter((e) =>
+        names.has(e.involvedObject?.name ?? "") ||
+        (e.involvedObject?.name ?? "").startsWith(`${name}-`)
+      )
       .filter((e) => options.detail || e.type === "Warning")
       .map((e) => ({
         type: e.type ?? "Normal",
@@ -157,7 +171,10 @@ export interface WorkflowSummary {
  * for (const w of await listWorkflows(client, "default")) console.log(w.name, w.version);
  * ```
  */
-export async function listWorkflows(client: KubeClient, namespace: string | undefined): Promise<WorkflowSummary[]> {
+export async function listWorkflows(
+  client: KubeClient,
+  namespace: string | undefined,
+): Promise<WorkflowSummary[]> {
   const deps = await client.list<Deployment>(resourcePath("apps/v1", "Deployment", namespace), {
     labelSelector: ENGINE_SELECTOR,
   });
@@ -175,7 +192,9 @@ function summarize(context: string, dep: Deployment): WorkflowSummary {
     available: s.availableReplicas ?? 0,
   };
   const generation = Number(dep.metadata.generation ?? 0);
-  const observed = Number((dep.status as { observedGeneration?: number } | undefined)?.observedGeneration ?? 0);
+  const observed = Number(
+    (dep.status as { observedGeneration?: number } | undefined)?.observedGeneration ?? 0,
+  );
   return {
     context,
     namespace: dep.metadata.namespace ?? "",
@@ -189,10 +208,10 @@ function summarize(context: string, dep: Deployment): WorkflowSummary {
   };
 }
 
-/** The deployed version: the code ConfigMap the pods mount, else the version label. */
+/** The deployed version (exact, from the annotation; the label has `+` replaced). */
 function versionOf(dep: Deployment): string {
-  const annotations = (dep.metadata.annotations ?? {}) as Record<string, string>;
-  return annotations["pipedreamer.dev/version"] ?? dep.metadata.labels?.[LABEL_VERSION] ?? "";
+  return dep.metadata.annotations?.[ANNOTATION_VERSION] ?? dep.metadata.labels?.[LABEL_VERSION] ??
+    "";
 }
 
 function podSummary(pod: Pod): PodSummary {
@@ -206,5 +225,3 @@ function podSummary(pod: Pod): PodSummary {
     ...(waiting ? { waiting } : {}),
   };
 }
-
-export { Component };

@@ -45,7 +45,9 @@ export const bundledWorkflowFiles: BundleSource = async (workflow) => {
   const bundle = await bundleWorkflow(workflow);
   if (!bundle.fitsConfigMap) {
     throw new RangeError(
-      `Cannot deploy "${workflow.name}": its bundle is ${Math.ceil(bundle.bytes / 1024)} KiB, too large for a ConfigMap; ` +
+      `Cannot deploy "${workflow.name}": its bundle is ${
+        Math.ceil(bundle.bytes / 1024)
+      } KiB, too large for a ConfigMap; ` +
         "move large data files out of the workflow directory",
     );
   }
@@ -102,7 +104,10 @@ export const collectWorkflowFiles: BundleSource = async (workflow) => {
   const out: WorkflowFile[] = [];
   for (const path of [...paths].sort()) {
     const bytes = await Deno.readFile(path);
-    out.push({ path: relative(root, path).split(sep).join("/"), content: decodeText(bytes) ?? bytes });
+    out.push({
+      path: relative(root, path).split(sep).join("/"),
+      content: decodeText(bytes) ?? bytes,
+    });
   }
   return out;
 };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { assertExit, assertSnapshot, cli, ROOT, RUN_FLAGS } from "./_cli.ts";
 
-const COMMANDS = ["init", "validate", "visualize", "test", "exec"];
+const COMMANDS = ["init", "validate", "visualize", "test", "exec", "dlq", "replay"];
 
 Deno.test("`pipedreamer --help` lists the global flags and every command", async () => {
   const result = await cli(["--help"]);

@@ -102,6 +102,8 @@ export interface TestRegistry {
   /** Everything the registry logged so far. */
   log(): string;
   stop(): Promise<void>;
+  /** Kills the registry and removes its storage synchronously (for an `unload` handler). */
+  stopSync(): void;
 }
 
 /** Extra `auth:` section of the registry config (YAML text, indented by 2). */
@@ -170,6 +172,14 @@ export async function startRegistry(auth?: RegistryAuth): Promise<TestRegistry> 
       await drained.catch(() => {});
       await Deno.remove(dir, { recursive: true });
     },
+    stopSync() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+      Deno.removeSync(dir, { recursive: true });
+    },
   };
 }
 
@@ -179,7 +189,11 @@ export async function startRegistry(auth?: RegistryAuth): Promise<TestRegistry> 
  * (65532), /tmp. It is built with umoci (not with the code under test) and pushed with skopeo,
  * as OCI (`tag`) and as Docker schema 2 (`<tag>-docker`).
  */
-export async function pushHostBaseImage(registry: string, repository: string, tag: string): Promise<void> {
+export async function pushHostBaseImage(
+  registry: string,
+  repository: string,
+  tag: string,
+): Promise<void> {
   const work = await Deno.makeTempDir({ prefix: "pipedreamer-base-" });
   try {
     const rootfs = join(work, "rootfs");
@@ -225,7 +239,12 @@ export async function pushHostBaseImage(registry: string, repository: string, ta
       "amd64",
     ]);
     const dest = `docker://${registry}/${repository}`;
-    await run("skopeo", ["copy", "--dest-tls-verify=false", `oci:${layout}:${tag}`, `${dest}:${tag}`]);
+    await run("skopeo", [
+      "copy",
+      "--dest-tls-verify=false",
+      `oci:${layout}:${tag}`,
+      `${dest}:${tag}`,
+    ]);
     await run("skopeo", [
       "copy",
       "--dest-tls-verify=false",
@@ -253,15 +272,27 @@ export interface ContainerSpecOptions {
  * capabilities, no new privileges, a tmpfs /tmp, the host network (the test servers are on
  * loopback) and no terminal.
  */
-export async function writeContainerSpec(bundle: string, options: ContainerSpecOptions): Promise<void> {
+export async function writeContainerSpec(
+  bundle: string,
+  options: ContainerSpecOptions,
+): Promise<void> {
   const path = join(bundle, "config.json");
   // deno-lint-ignore no-explicit-any
   const spec = JSON.parse(await Deno.readTextFile(path)) as any;
   spec.process.terminal = false;
   spec.process.args = options.args;
   spec.process.user = { uid: 65532, gid: 65532 };
-  spec.process.env = [...spec.process.env.filter((e: string) => !e.startsWith("TERM=")), ...(options.env ?? [])];
-  spec.process.capabilities = { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] };
+  spec.process.env = [
+    ...spec.process.env.filter((e: string) => !e.startsWith("TERM=")),
+    ...(options.env ?? []),
+  ];
+  spec.process.capabilities = {
+    bounding: [],
+    effective: [],
+    inheritable: [],
+    permitted: [],
+    ambient: [],
+  };
   spec.process.noNewPrivileges = true;
   spec.root = { path: "rootfs", readonly: true };
   spec.mounts.push({
@@ -278,7 +309,9 @@ export async function writeContainerSpec(bundle: string, options: ContainerSpecO
       options: ["rbind", "ro", "nosuid", "nodev"],
     });
   }
-  spec.linux.namespaces = spec.linux.namespaces.filter((ns: { type: string }) => ns.type !== "network");
+  spec.linux.namespaces = spec.linux.namespaces.filter((ns: { type: string }) =>
+    ns.type !== "network"
+  );
   await Deno.writeTextFile(path, JSON.stringify(spec, null, 2));
 }
 
@@ -291,7 +324,12 @@ export const ContainerRuntime = {
 export type ContainerRuntime = typeof ContainerRuntime[keyof typeof ContainerRuntime];
 
 /** argv of `runtime run` for a bundle; `stateDir` keeps the runtime's state out of /run. */
-export function runtimeArgs(runtime: ContainerRuntime, stateDir: string, bundle: string, id: string): string[] {
+export function runtimeArgs(
+  runtime: ContainerRuntime,
+  stateDir: string,
+  bundle: string,
+  id: string,
+): string[] {
   return runtime === ContainerRuntime.Runsc
     ? ["--root", stateDir, "--network=host", "run", "--bundle", bundle, id]
     : ["--root", stateDir, "run", "--bundle", bundle, id];
@@ -310,6 +348,8 @@ export async function runContainer(
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
+      // A hung sandbox fails the test instead of stalling the suite.
+      signal: AbortSignal.timeout(180_000),
     }).output();
     return {
       code: output.code,
@@ -354,8 +394,21 @@ export async function startTokenServer(user: string, password: string): Promise<
   const keyPath = join(dir, "key.pem");
   const certPath = join(dir, "cert.pem");
   await run("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-    "-keyout", keyPath, "-out", certPath, "-days", "2", "-subj", "/CN=pipedreamer-test-token",
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    keyPath,
+    "-out",
+    certPath,
+    "-days",
+    "2",
+    "-subj",
+    "/CN=pipedreamer-test-token",
   ]);
   const pemBody = (pem: string) => pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
   const der = (pem: string) => Uint8Array.from(atob(pemBody(pem)), (c) => c.charCodeAt(0));
@@ -375,7 +428,9 @@ export async function startTokenServer(user: string, password: string): Promise<
     const url = new URL(request.url);
     const authorization = request.headers.get("authorization");
     received.push(authorization);
-    if (authorization !== null && authorization !== expected) return new Response("denied", { status: 401 });
+    if (authorization !== null && authorization !== expected) {
+      return new Response("denied", { status: 401 });
+    }
     const access = url.searchParams.getAll("scope").map((scope) => {
       const [type, name, actions] = scope.split(":");
       const wanted = (actions ?? "").split(",");
@@ -398,7 +453,11 @@ export async function startTokenServer(user: string, password: string): Promise<
       access,
     }));
     const signature = new Uint8Array(
-      await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key, new TextEncoder().encode(`${header}.${claims}`)),
+      await crypto.subtle.sign(
+        { name: "ECDSA", hash: "SHA-256" },
+        key,
+        new TextEncoder().encode(`${header}.${claims}`),
+      ),
     );
     return Response.json({ token: `${header}.${claims}.${b64url(signature)}`, expires_in: 300 });
   });
@@ -426,7 +485,11 @@ export async function startTokenServer(user: string, password: string): Promise<
 }
 
 /** An htpasswd `auth:` section for `user`:`password` (bcrypt via python3's crypt module). */
-export async function htpasswdAuth(dir: string, user: string, password: string): Promise<RegistryAuth> {
+export async function htpasswdAuth(
+  dir: string,
+  user: string,
+  password: string,
+): Promise<RegistryAuth> {
   const { stdout } = await run("python3", [
     "-W",
     "ignore",

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { WorkflowSyntaxError, type WorkflowIssue } from "../errors.ts";
+import { type WorkflowIssue, WorkflowSyntaxError } from "../errors.ts";
 import { parseWorkflow } from "../parse_workflow.ts";
 import { compileWorkflow } from "../compile_workflow.ts";
 import type { CompiledWorkflow } from "../types.ts";
@@ -42,7 +42,11 @@ export function issuesOf(yaml: string, files: Record<string, string> = {}): Work
 }
 
 /** 1-based line and column of the `nth` (0-based) occurrence of `marker` in `text`. */
-export function positionOf(text: string, marker: string, nth = 0): { line: number; column: number } {
+export function positionOf(
+  text: string,
+  marker: string,
+  nth = 0,
+): { line: number; column: number } {
   let offset = -1;
   for (let i = 0; i <= nth; i++) {
     offset = text.indexOf(marker, offset + 1);

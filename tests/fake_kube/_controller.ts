@@ -44,6 +44,8 @@ export class Controllers {
   readonly #store: Store;
   readonly #imageRules: ImageRule[] = [];
   #seq = 0;
+  /** While true, rollouts do not advance (a cluster without capacity). */
+  paused = false;
 
   constructor(store: Store) {
     this.#store = store;
@@ -59,19 +61,24 @@ export class Controllers {
 
   /** Advances the rollout of one Deployment by one step. */
   step(namespace: string, name: string): void {
+    if (this.paused) return;
     const dep = this.#store.get(DEPLOYMENT, namespace, name);
     if (!dep) return;
     const generation = dep.metadata.generation ?? 1;
     const desired = Number(get(dep, "spec", "replicas") ?? 1);
     const hash = templateHash(get(dep, "spec", "template"));
     const rsName = `${name}-${hash}`;
-    const pods = this.#store.list(POD, namespace).filter((p) => isOwnedBy(p, this.#replicaSets(dep)));
+    const pods = this.#store.list(POD, namespace).filter((p) =>
+      isOwnedBy(p, this.#replicaSets(dep))
+    );
     const current = pods.filter((p) => p.metadata.labels?.["pod-template-hash"] === hash);
     const old = pods.filter((p) => p.metadata.labels?.["pod-template-hash"] !== hash);
     if (get(dep, "status", "observedGeneration") !== generation || current.length !== desired) {
       const rs = this.#ensureReplicaSet(dep, rsName, hash, desired);
       for (let i = current.length; i < desired; i++) this.#createPod(dep, rs, hash);
-      for (const extra of current.slice(desired)) this.#store.delete(POD, namespace, extra.metadata.name);
+      for (const extra of current.slice(desired)) {
+        this.#store.delete(POD, namespace, extra.metadata.name);
+      }
     } else if (current.some((p) => !isReady(p) && !isFailing(p))) {
       for (const pod of current.filter((p) => !isReady(p) && !isFailing(p))) this.#startPod(pod);
     } else if (current.every(isReady) && old.length > 0) {
@@ -92,12 +99,19 @@ export class Controllers {
     const existing = this.#store.get(REPLICA_SET, ns, name);
     if (existing) return existing;
     const template = structuredClone(get(dep, "spec", "template")) as Record<string, unknown>;
-    const labels = { ...(get(template, "metadata", "labels") as Record<string, string>), "pod-template-hash": hash };
+    const labels = {
+      ...(get(template, "metadata", "labels") as Record<string, string>),
+      "pod-template-hash": hash,
+    };
     return this.#store.create(REPLICA_SET, ns, {
       apiVersion: "apps/v1",
       kind: "ReplicaSet",
       metadata: { name, namespace: ns, labels, ownerReferences: [ownerRef(dep)] },
-      spec: { replicas, selector: { matchLabels: labels }, template: { ...template, metadata: { labels } } },
+      spec: {
+        replicas,
+        selector: { matchLabels: labels },
+        template: { ...template, metadata: { labels } },
+      },
     } as Obj, "kube-controller-manager");
   }
 
@@ -111,19 +125,34 @@ export class Controllers {
       metadata: {
         name: `${rs.metadata.name}-${suffix}`,
         namespace: ns,
-        labels: { ...(get(template, "metadata", "labels") as Record<string, string>), "pod-template-hash": hash },
+        labels: {
+          ...(get(template, "metadata", "labels") as Record<string, string>),
+          "pod-template-hash": hash,
+        },
         ownerReferences: [ownerRef(rs)],
       },
       spec: structuredClone(template.spec),
     } as Obj, "kube-controller-manager");
-    this.#store.setStatus(POD, ns, pod.metadata.name, { phase: "Pending", conditions: [{ type: "Ready", status: "False" }] });
-    this.#event(pod, "Normal", "Scheduled", `Successfully assigned ${ns}/${pod.metadata.name} to fake-node-1`, "default-scheduler");
+    this.#store.setStatus(POD, ns, pod.metadata.name, {
+      phase: "Pending",
+      conditions: [{ type: "Ready", status: "False" }],
+    });
+    this.#event(
+      pod,
+      "Normal",
+      "Scheduled",
+      `Successfully assigned ${ns}/${pod.metadata.name} to fake-node-1`,
+      "default-scheduler",
+    );
   }
 
   #startPod(pod: Obj): void {
     const ns = pod.metadata.namespace!;
     const containers = (get(pod, "spec", "containers") ?? []) as { name: string; image: string }[];
-    const failing = containers.map((c) => ({ c, rule: this.#imageRules.find((r) => r.matches(c.image)) }))
+    const failing = containers.map((c) => ({
+      c,
+      rule: this.#imageRules.find((r) => r.matches(c.image)),
+    }))
       .find((x) => x.rule);
     if (failing) {
       const { c, rule } = failing;
@@ -131,7 +160,13 @@ export class Controllers {
         ? `rpc error: code = NotFound desc = failed to pull and unpack image "${c.image}": failed to resolve reference "${c.image}": ${c.image}: not found`
         : `rpc error: code = Unknown desc = failed to pull and unpack image "${c.image}": failed to resolve reference "${c.image}": pull access denied, repository does not exist or may require authorization: authorization failed: 401 Unauthorized`;
       this.#event(pod, "Normal", "Pulling", `Pulling image "${c.image}"`, "kubelet");
-      this.#event(pod, "Warning", "Failed", `Failed to pull image "${c.image}": ${detail}`, "kubelet");
+      this.#event(
+        pod,
+        "Warning",
+        "Failed",
+        `Failed to pull image "${c.image}": ${detail}`,
+        "kubelet",
+      );
       this.#event(pod, "Warning", "Failed", "Error: ErrImagePull", "kubelet");
       this.#event(pod, "Warning", "BackOff", `Back-off pulling image "${c.image}"`, "kubelet");
       this.#store.setStatus(POD, ns, pod.metadata.name, {
@@ -143,7 +178,12 @@ export class Controllers {
           ready: false,
           restartCount: 0,
           state: x === c
-            ? { waiting: { reason: "ImagePullBackOff", message: `Back-off pulling image "${c.image}"` } }
+            ? {
+              waiting: {
+                reason: "ImagePullBackOff",
+                message: `Back-off pulling image "${c.image}"`,
+              },
+            }
             : { waiting: { reason: "PodInitializing" } },
         })),
       });
@@ -176,7 +216,8 @@ export class Controllers {
     const updated = pods.filter((p) => p.metadata.labels?.["pod-template-hash"] === hash);
     const ready = pods.filter(isReady).length;
     const desired = Number(get(dep, "spec", "replicas") ?? 1);
-    const complete = updated.length === desired && updated.every(isReady) && pods.length === desired;
+    const complete = updated.length === desired && updated.every(isReady) &&
+      pods.length === desired;
     this.#store.setStatus(DEPLOYMENT, ns, name, {
       observedGeneration: generation,
       replicas: pods.length,
@@ -185,8 +226,16 @@ export class Controllers {
       availableReplicas: ready,
       ...(pods.length - ready > 0 ? { unavailableReplicas: pods.length - ready } : {}),
       conditions: [
-        { type: "Available", status: ready >= desired ? "True" : "False", reason: ready >= desired ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable" },
-        { type: "Progressing", status: "True", reason: complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated" },
+        {
+          type: "Available",
+          status: ready >= desired ? "True" : "False",
+          reason: ready >= desired ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+        },
+        {
+          type: "Progressing",
+          status: "True",
+          reason: complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
+        },
       ],
     });
   }
@@ -198,7 +247,13 @@ export class Controllers {
       apiVersion: "v1",
       kind: "Event",
       metadata: { name: `${pod.metadata.name}.${(++this.#seq).toString(16)}`, namespace: ns },
-      involvedObject: { kind: "Pod", name: pod.metadata.name, namespace: ns, uid: pod.metadata.uid, apiVersion: "v1" },
+      involvedObject: {
+        kind: "Pod",
+        name: pod.metadata.name,
+        namespace: ns,
+        uid: pod.metadata.uid,
+        apiVersion: "v1",
+      },
       type,
       reason,
       message,
@@ -211,11 +266,18 @@ export class Controllers {
 }
 
 function ownerRef(o: Obj) {
-  return { apiVersion: String(o.apiVersion), kind: String(o.kind), name: o.metadata.name, uid: o.metadata.uid!, controller: true };
+  return {
+    apiVersion: String(o.apiVersion),
+    kind: String(o.kind),
+    name: o.metadata.name,
+    uid: o.metadata.uid!,
+    controller: true,
+  };
 }
 
 function isOwnedBy(pod: Obj, owners: Obj[]): boolean {
-  return pod.metadata.ownerReferences?.some((r) => owners.some((o) => o.metadata.uid === r.uid)) ?? false;
+  return pod.metadata.ownerReferences?.some((r) => owners.some((o) => o.metadata.uid === r.uid)) ??
+    false;
 }
 
 function isReady(pod: Obj): boolean {
@@ -224,7 +286,9 @@ function isReady(pod: Obj): boolean {
 }
 
 function isFailing(pod: Obj): boolean {
-  return ((get(pod, "status", "containerStatuses") ?? []) as { state?: { waiting?: { reason?: string } } }[])
+  return ((get(pod, "status", "containerStatuses") ?? []) as {
+    state?: { waiting?: { reason?: string } };
+  }[])
     .some((c) => ["ImagePullBackOff", "ErrImagePull"].includes(c.state?.waiting?.reason ?? ""));
 }
 

@@ -6,53 +6,17 @@
  */
 
 import { parse as parseYaml } from "yaml";
-import type { Controllers } from "./_controller.ts";
-import type { LogStore } from "./_logs.ts";
-import { apiGroups, apiVersionOf, discovery, type FakeResource, findResource } from "./_resources.ts";
+import {
+  apiGroups,
+  apiVersionOf,
+  discovery,
+  type FakeResource,
+  findResource,
+} from "./_resources.ts";
 import { badRequest, notFound, qualified, StatusError } from "./_status.ts";
+import { podLog, proxy, selfSubjectAccessReview } from "./_subresources.ts";
 import type { Obj, Store } from "./_store.ts";
 import { validateFields } from "./_validate.ts";
-
-/** An RBAC denial: every field that is set must match. */
-export interface DenyRule {
-  verb?: string;
-  /** Plural resource, with `/subresource` (e.g. `services/proxy`, `pods/log`). */
-  resource?: string;
-  group?: string;
-  namespace?: string;
-}
-
-/** Where a Service's traffic goes: a URL or an in-process handler. */
-export type ServiceBackend = string | ((request: Request) => Response | Promise<Response>);
-
-/** A request the fake received (for assertions). */
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  contentType?: string;
-  headers: Record<string, string>;
-}
-
-/** Everything the handler works on. */
-export interface HandlerState {
-  token: string;
-  user: string;
-  store: Store;
-  controllers: Controllers;
-  logs: LogStore;
-  denials: DenyRule[];
-  backends: Map<string, ServiceBackend>;
-  requests: RecordedRequest[];
-}
-
-interface Target {
-  res: FakeResource;
-  namespace?: string;
-  name?: string;
-  subresource?: string;
-  rest: string[];
-}
 
 /** Handles one request. */
 export async function handle(state: HandlerState, req: Request): Promise<Response> {
@@ -64,12 +28,15 @@ export async function handle(state: HandlerState, req: Request): Promise<Respons
     contentType: req.headers.get("content-type") ?? undefined,
     headers: Object.fromEntries(req.headers),
   });
+  state.onRequest?.();
   try {
     if (req.headers.get("authorization") !== `Bearer ${state.token}`) {
       throw new StatusError(401, "Unauthorized", "Unauthorized");
     }
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-    if (url.pathname === "/version") return Response.json({ major: "1", minor: "34", gitVersion: "v1.34.0-fake" });
+    if (url.pathname === "/version") {
+      return Response.json({ major: "1", minor: "34", gitVersion: "v1.34.0-fake" });
+    }
     if (url.pathname === "/api") return Response.json({ kind: "APIVersions", versions: ["v1"] });
     if (url.pathname === "/apis") return Response.json(apiGroups());
     const target = resolveTarget(parts);
@@ -107,8 +74,16 @@ function resolveTarget(parts: string[]): Target | undefined {
     rest = rest.slice(2);
   }
   const res = findResource(group, version, rest[0]!);
-  if (!res) throw new StatusError(404, "NotFound", "the server could not find the requested resource");
-  return { res, namespace: res.namespaced ? namespace : undefined, name: rest[1], subresource: rest[2], rest: rest.slice(3) };
+  if (!res) {
+    throw new StatusError(404, "NotFound", "the server could not find the requested resource");
+  }
+  return {
+    res,
+    namespace: res.namespaced ? namespace : undefined,
+    name: rest[1],
+    subresource: rest[2],
+    rest: rest.slice(3),
+  };
 }
 
 function verbOf(method: string, url: URL, t: Target): string {
@@ -131,9 +106,13 @@ function verbOf(method: string, url: URL, t: Target): string {
 function authorize(state: HandlerState, method: string, url: URL, t: Target): void {
   const verb = verbOf(method, url, t);
   const resource = t.subresource ? `${t.res.plural}/${t.subresource}` : t.res.plural;
-  if (!isDenied(state.denials, { verb, resource, group: t.res.group, namespace: t.namespace })) return;
+  if (!isDenied(state.denials, { verb, resource, group: t.res.group, namespace: t.namespace })) {
+    return;
+  }
   const where = t.namespace ? ` in the namespace "${t.namespace}"` : " at the cluster scope";
-  const target = t.name ? `${qualified(t.res.plural, t.res.group)} "${t.name}"` : qualified(t.res.plural, t.res.group);
+  const target = t.name
+    ? `${qualified(t.res.plural, t.res.group)} "${t.name}"`
+    : qualified(t.res.plural, t.res.group);
   throw new StatusError(
     403,
     "Forbidden",
@@ -142,27 +121,20 @@ function authorize(state: HandlerState, method: string, url: URL, t: Target): vo
   );
 }
 
-/** True when a deny rule matches the request attributes. */
-export function isDenied(
-  denials: DenyRule[],
-  a: { verb: string; resource: string; group: string; namespace?: string },
-): boolean {
-  return denials.some((d) =>
-    (d.verb === undefined || d.verb === a.verb) &&
-    (d.resource === undefined || d.resource === a.resource) &&
-    (d.group === undefined || d.group === a.group) &&
-    (d.namespace === undefined || d.namespace === a.namespace)
-  );
-}
-
 async function dispatch(state: HandlerState, req: Request, url: URL, t: Target): Promise<Response> {
   const { store, controllers } = state;
   const q = url.searchParams;
-  if (t.res.kind === "SelfSubjectAccessReview") return selfSubjectAccessReview(state, await readBody(req));
+  if (t.res.kind === "SelfSubjectAccessReview") {
+    return selfSubjectAccessReview(state, await readBody(req));
+  }
   if (t.subresource === "log" && t.res.kind === "Pod") return podLog(state, t, q);
   if (t.subresource === "proxy" && t.res.kind === "Service") return await proxy(state, req, url, t);
-  if (t.subresource) throw new StatusError(404, "NotFound", "the server could not find the requested resource");
-  if (t.res.namespaced && t.namespace !== undefined && req.method !== "GET" && req.method !== "DELETE") {
+  if (t.subresource) {
+    throw new StatusError(404, "NotFound", "the server could not find the requested resource");
+  }
+  if (
+    t.res.namespaced && t.namespace !== undefined && req.method !== "GET" && req.method !== "DELETE"
+  ) {
     requireNamespace(store, t.namespace);
   }
   const manager = q.get("fieldManager") ?? userAgentManager(req);
@@ -198,10 +170,21 @@ async function dispatch(state: HandlerState, req: Request, url: URL, t: Target):
     case "PATCH":
       return patch(state, req, t, manager, strict, q.get("force") === "true");
     case "DELETE": {
-      if (!t.name) throw new StatusError(405, "MethodNotAllowed", "deletecollection is not supported by the fake");
+      if (!t.name) {
+        throw new StatusError(
+          405,
+          "MethodNotAllowed",
+          "deletecollection is not supported by the fake",
+        );
+      }
       const text = await req.text();
       const options = text ? JSON.parse(text) as { propagationPolicy?: string } : {};
-      const deleted = store.delete(t.res, t.namespace, t.name, q.get("propagationPolicy") ?? options.propagationPolicy);
+      const deleted = store.delete(
+        t.res,
+        t.namespace,
+        t.name,
+        q.get("propagationPolicy") ?? options.propagationPolicy,
+      );
       if (t.res.kind === "Pod") state.logs.close(t.namespace!, t.name);
       return Response.json(deleted);
     }
@@ -225,7 +208,11 @@ async function patch(
   if (type === "application/apply-patch+yaml") {
     const manager = new URL(req.url).searchParams.get("fieldManager");
     if (!manager) {
-      throw new StatusError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+      throw new StatusError(
+        422,
+        "Invalid",
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      );
     }
     const body = parseYaml(text) as Obj;
     checkIdentity(t, body, t.name);
@@ -234,84 +221,18 @@ async function patch(
     const result = store.apply(t.res, t.namespace, body, manager, force);
     return Response.json(result, { status: live ? 200 : 201 });
   }
-  if (type !== "application/merge-patch+json" && type !== "application/strategic-merge-patch+json") {
-    throw new StatusError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+  if (
+    type !== "application/merge-patch+json" && type !== "application/strategic-merge-patch+json"
+  ) {
+    throw new StatusError(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+    );
   }
   const body = JSON.parse(text) as Record<string, unknown>;
   const kind = type === "application/merge-patch+json" ? "merge" : "strategic";
   return Response.json(store.patch(t.res, t.namespace, t.name, body, kind, manager));
-}
-
-function selfSubjectAccessReview(state: HandlerState, body: Obj): Response {
-  const a = ((body.spec as Record<string, unknown> | undefined)?.resourceAttributes ?? {}) as Record<string, string>;
-  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource ?? "";
-  const denied = isDenied(state.denials, { verb: a.verb ?? "", resource, group: a.group ?? "", namespace: a.namespace || undefined });
-  return Response.json({
-    apiVersion: "authorization.k8s.io/v1",
-    kind: "SelfSubjectAccessReview",
-    metadata: { creationTimestamp: null },
-    spec: body.spec,
-    status: denied ? { allowed: false, reason: "denied by the fake's RBAC rules" } : { allowed: true, reason: "allowed by the fake" },
-  }, { status: 201 });
-}
-
-function podLog(state: HandlerState, t: Target, q: URLSearchParams): Response {
-  const pod = state.store.get(t.res, t.namespace, t.name!);
-  if (!pod) throw notFound("pods", "", t.name!);
-  const statuses = ((pod.status as Record<string, unknown> | undefined)?.containerStatuses ?? []) as {
-    name: string;
-    state?: { waiting?: { reason?: string } };
-  }[];
-  const container = q.get("container") ?? statuses[0]?.name ?? "";
-  const status = statuses.find((s) => s.name === container);
-  if (!status || status.state?.waiting) {
-    const reason = status?.state?.waiting?.reason ?? "ContainerCreating";
-    throw badRequest(`container "${container}" in pod "${t.name}" is waiting to start: ${reason}`);
-  }
-  const tail = q.get("tailLines");
-  const stream = state.logs.read(t.namespace!, t.name!, {
-    tailLines: tail === null ? undefined : Number(tail),
-    follow: q.get("follow") === "true",
-  });
-  return new Response(stream, { headers: { "content-type": "text/plain" } });
-}
-
-async function proxy(state: HandlerState, req: Request, url: URL, t: Target): Promise<Response> {
-  // `name`, `name:port` or `scheme:name:port`
-  const segs = t.name!.split(":");
-  const name = segs.length === 3 ? segs[1]! : segs[0]!;
-  const port = segs.length === 3 ? segs[2] : segs[1];
-  const svc = state.store.get(t.res, t.namespace, name);
-  if (!svc) throw notFound("services", "", name);
-  const ports = ((svc.spec as Record<string, unknown>)?.ports ?? []) as { name?: string; port: number }[];
-  if (port !== undefined && !ports.some((p) => p.name === port || String(p.port) === port)) {
-    throw new StatusError(503, "ServiceUnavailable", `no endpoints available for service "${t.name}"`);
-  }
-  const selector = ((svc.spec as Record<string, unknown>)?.selector ?? {}) as Record<string, string>;
-  const podRes = findResource("", "v1", "pods")!;
-  const ready = state.store.list(podRes, t.namespace).filter((p) =>
-    Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v) &&
-    (((p.status as Record<string, unknown> | undefined)?.conditions ?? []) as { type: string; status: string }[])
-      .some((c) => c.type === "Ready" && c.status === "True")
-  );
-  if (ready.length === 0) {
-    throw new StatusError(503, "ServiceUnavailable", `no endpoints available for service "${name}"`);
-  }
-  const backend = state.backends.get(`${t.namespace}/${name}`);
-  if (!backend) {
-    throw new StatusError(503, "ServiceUnavailable", `error trying to reach service: dial tcp 10.0.0.2:${ports[0]?.port ?? 80}: connect: connection refused`);
-  }
-  const path = `/${t.rest.join("/")}${url.search}`;
-  // The API server authenticates the caller and drops its credentials before proxying.
-  const headers = new Headers(req.headers);
-  headers.delete("authorization");
-  headers.delete("host");
-  const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
-  if (typeof backend === "function") {
-    return await backend(new Request(`http://${name}.${t.namespace}.svc${path}`, { method: req.method, headers, body }));
-  }
-  const res = await fetch(`${backend.replace(/\/+$/, "")}${path}`, { method: req.method, headers, body });
-  return new Response(res.body, { status: res.status, headers: res.headers });
 }
 
 function requireNamespace(store: Store, namespace: string): void {
@@ -324,13 +245,24 @@ function checkIdentity(t: Target, body: Obj, name: string | undefined): void {
     throw badRequest("the body of the request must be an object with metadata");
   }
   if (body.apiVersion !== apiVersionOf(t.res) || body.kind !== t.res.kind) {
-    throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${apiVersionOf(t.res)}) or kind ${body.kind} is not ${t.res.kind}`);
+    throw badRequest(
+      `the API version in the data (${body.apiVersion}) does not match the expected API version (${
+        apiVersionOf(t.res)
+      }) or kind ${body.kind} is not ${t.res.kind}`,
+    );
   }
   if (name !== undefined && body.metadata.name !== name) {
-    throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    throw badRequest(
+      `the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`,
+    );
   }
-  if (t.res.namespaced && body.metadata.namespace !== undefined && body.metadata.namespace !== t.namespace) {
-    throw badRequest(`the namespace of the provided object does not match the namespace sent on the request`);
+  if (
+    t.res.namespaced && body.metadata.namespace !== undefined &&
+    body.metadata.namespace !== t.namespace
+  ) {
+    throw badRequest(
+      `the namespace of the provided object does not match the namespace sent on the request`,
+    );
   }
 }
 

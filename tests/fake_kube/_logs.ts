@@ -34,9 +34,15 @@ export class LogStore {
   }
 
   /** The log as the API server returns it (a stream when following). */
-  read(ns: string, pod: string, options: { tailLines?: number; follow: boolean }): ReadableStream<Uint8Array> {
+  read(
+    ns: string,
+    pod: string,
+    options: { tailLines?: number; follow: boolean },
+  ): ReadableStream<Uint8Array> {
     const log = this.#log(ns, pod);
-    const lines = options.tailLines !== undefined ? log.lines.slice(-options.tailLines || log.lines.length) : log.lines;
+    const lines = options.tailLines !== undefined
+      ? log.lines.slice(-options.tailLines || log.lines.length)
+      : log.lines;
     const initial = options.tailLines === 0 ? [] : lines;
     let self: ReadableStreamDefaultController<Uint8Array>;
     return new ReadableStream({

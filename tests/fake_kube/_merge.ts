@@ -82,7 +82,9 @@ export function fieldPaths(value: Json, path: FieldPath = [], field = ""): Field
     const key = mergeKey(field, value);
     if (!key || value.length === 0) return [path];
     return value.flatMap((item) =>
-      isObj(item) ? fieldPaths(item, [...path, `k:${JSON.stringify({ [key]: item[key] })}`]) : [path]
+      isObj(item)
+        ? fieldPaths(item, [...path, `k:${JSON.stringify({ [key]: item[key] })}`])
+        : [path]
     );
   }
   if (isObj(value)) {

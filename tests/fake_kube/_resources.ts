@@ -26,7 +26,16 @@ const r = (
   plural: string,
   namespaced: boolean,
   extra: Partial<FakeResource> = {},
-): FakeResource => ({ group, version, kind, plural, namespaced, status: false, nameRule: "subdomain", ...extra });
+): FakeResource => ({
+  group,
+  version,
+  kind,
+  plural,
+  namespaced,
+  status: false,
+  nameRule: "subdomain",
+  ...extra,
+});
 
 /** Every resource the fake serves. */
 export const FAKE_RESOURCES: FakeResource[] = [
@@ -46,9 +55,13 @@ export const FAKE_RESOURCES: FakeResource[] = [
   r("rbac.authorization.k8s.io", "v1", "Role", "roles", true, { nameRule: "path" }),
   r("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, { nameRule: "path" }),
   r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, { nameRule: "path" }),
-  r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, { nameRule: "path" }),
+  r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, {
+    nameRule: "path",
+  }),
   r("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", false),
-  r("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false, { virtual: true }),
+  r("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false, {
+    virtual: true,
+  }),
 ];
 
 /** apiVersion string of a resource. */
@@ -57,8 +70,14 @@ export function apiVersionOf(res: FakeResource): string {
 }
 
 /** Finds a resource by group, version and plural. */
-export function findResource(group: string, version: string, plural: string): FakeResource | undefined {
-  return FAKE_RESOURCES.find((x) => x.group === group && x.version === version && x.plural === plural);
+export function findResource(
+  group: string,
+  version: string,
+  plural: string,
+): FakeResource | undefined {
+  return FAKE_RESOURCES.find((x) =>
+    x.group === group && x.version === version && x.plural === plural
+  );
 }
 
 /** Finds a resource by apiVersion and kind. */

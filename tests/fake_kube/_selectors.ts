@@ -57,17 +57,21 @@ function parseRequirement(req: string): Requirement {
 }
 
 /** Parses a field selector into a predicate over an object. */
-export function parseFieldSelector(selector: string | null): (object: Record<string, unknown>) => boolean {
+export function parseFieldSelector(
+  selector: string | null,
+): (object: Record<string, unknown>) => boolean {
   if (!selector || selector.trim() === "") return () => true;
   const reqs = selector.split(",").map((req) => {
     const m = /^([\w.]+)\s*(==|=|!=)\s*(.*)$/.exec(req.trim());
     if (!m) throw badRequest(`invalid field selector: '${req}'`);
     const [, path, op, value] = m;
     return (o: Record<string, unknown>) => {
-      const actual = String(path!.split(".").reduce<unknown>(
-        (v, k) => (v as Record<string, unknown> | undefined)?.[k],
-        o,
-      ) ?? "");
+      const actual = String(
+        path!.split(".").reduce<unknown>(
+          (v, k) => (v as Record<string, unknown> | undefined)?.[k],
+          o,
+        ) ?? "",
+      );
       return op === "!=" ? actual !== value : actual === value;
     };
   });

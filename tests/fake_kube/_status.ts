@@ -46,11 +46,16 @@ export function notFound(plural: string, group: string, name: string): StatusErr
 }
 
 export function alreadyExists(plural: string, group: string, name: string): StatusError {
-  return new StatusError(409, "AlreadyExists", `${qualified(plural, group)} "${name}" already exists`, {
-    name,
-    group,
-    kind: plural,
-  });
+  return new StatusError(
+    409,
+    "AlreadyExists",
+    `${qualified(plural, group)} "${name}" already exists`,
+    {
+      name,
+      group,
+      kind: plural,
+    },
+  );
 }
 
 export function conflict(plural: string, group: string, name: string, detail: string): StatusError {
@@ -72,7 +77,11 @@ export function invalid(
   return new StatusError(422, "Invalid", `${kind} "${name}" is invalid: ${list}`, {
     name,
     kind,
-    causes: causes.map((c) => ({ reason: "FieldValueInvalid", message: c.message, field: c.field })),
+    causes: causes.map((c) => ({
+      reason: "FieldValueInvalid",
+      message: c.message,
+      field: c.field,
+    })),
   });
 }
 

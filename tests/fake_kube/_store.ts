@@ -34,7 +34,13 @@ export type Meta = Record<string, unknown> & {
   uid?: string;
   resourceVersion?: string;
   generation?: number;
-  ownerReferences?: { uid: string; kind: string; name: string; apiVersion: string; controller?: boolean }[];
+  ownerReferences?: {
+    uid: string;
+    kind: string;
+    name: string;
+    apiVersion: string;
+    controller?: boolean;
+  }[];
   managedFields?: ManagedFieldsEntry[];
 };
 interface ManagedFieldsEntry {
@@ -47,9 +53,19 @@ interface ManagedFieldsEntry {
 }
 
 /** What happened to an object, for the controllers. */
-export type StoreEvent = { type: "ADDED" | "MODIFIED" | "DELETED"; resource: FakeResource; object: Obj };
+export type StoreEvent = {
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  resource: FakeResource;
+  object: Obj;
+};
 
-const SERVER_FIELDS = ["uid", "resourceVersion", "generation", "creationTimestamp", "managedFields"];
+const SERVER_FIELDS = [
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "managedFields",
+];
 
 /** The object store. */
 export class Store {
@@ -78,15 +94,28 @@ export class Store {
   }
 
   /** Objects of a resource, optionally in one namespace, filtered by selectors. */
-  list(res: FakeResource, ns: string | undefined, labelSelector?: string | null, fieldSelector?: string | null): Obj[] {
+  list(
+    res: FakeResource,
+    ns: string | undefined,
+    labelSelector?: string | null,
+    fieldSelector?: string | null,
+  ): Obj[] {
     const byLabel = parseLabelSelector(labelSelector ?? null);
     const byField = parseFieldSelector(fieldSelector ?? null);
     const prefix = `${res.group}/${res.plural}|${res.namespaced ? ns ?? "" : ""}|`;
     const all = [...this.#objects.entries()]
-      .filter(([k]) => res.namespaced && ns === undefined ? k.startsWith(`${res.group}/${res.plural}|`) : k.startsWith(prefix))
+      .filter(([k]) =>
+        res.namespaced && ns === undefined
+          ? k.startsWith(`${res.group}/${res.plural}|`)
+          : k.startsWith(prefix)
+      )
       .map(([, o]) => o);
     return all.filter((o) => byLabel(o.metadata.labels ?? {}) && byField(o))
-      .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`))
+      .sort((a, b) =>
+        `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(
+          `${b.metadata.namespace}/${b.metadata.name}`,
+        )
+      )
       .map((o) => structuredClone(o));
   }
 
@@ -105,7 +134,12 @@ export class Store {
     const live = this.#require(res, ns, object.metadata.name);
     const rv = object.metadata.resourceVersion;
     if (rv !== undefined && rv !== live.metadata.resourceVersion) {
-      throw conflict(res.plural, res.group, live.metadata.name, "the object has been modified; please apply your changes to the latest version and try again");
+      throw conflict(
+        res.plural,
+        res.group,
+        live.metadata.name,
+        "the object has been modified; please apply your changes to the latest version and try again",
+      );
     }
     const next = this.#carry(res, live, object);
     this.validate(res, next, live);
@@ -125,9 +159,15 @@ export class Store {
     const live = this.#require(res, ns, name);
     const rv = (patch.metadata as Meta | undefined)?.resourceVersion;
     if (rv !== undefined && rv !== live.metadata.resourceVersion) {
-      throw conflict(res.plural, res.group, name, "the object has been modified; please apply your changes to the latest version and try again");
+      throw conflict(
+        res.plural,
+        res.group,
+        name,
+        "the object has been modified; please apply your changes to the latest version and try again",
+      );
     }
-    const merged = (type === "merge" ? mergePatch(live, patch) : strategicMerge(live, patch)) as Obj;
+    const merged =
+      (type === "merge" ? mergePatch(live, patch) : strategicMerge(live, patch)) as Obj;
     const next = this.#carry(res, live, merged);
     this.validate(res, next, live);
     this.#takeChanged(live, next, manager);
@@ -135,14 +175,24 @@ export class Store {
   }
 
   /** Server-side apply: creates or merges; fields the manager stopped applying are removed. */
-  apply(res: FakeResource, ns: string | undefined, applied: Obj, manager: string, force: boolean): Obj {
+  apply(
+    res: FakeResource,
+    ns: string | undefined,
+    applied: Obj,
+    manager: string,
+    force: boolean,
+  ): Obj {
     const name = applied.metadata.name;
     const existing = this.#objects.get(key(res, ns, name));
     const config = userFields(applied);
     if (res.status) delete config.status;
     const newPaths = fieldPaths(config);
     if (!existing) {
-      const stored = this.#fresh(res, ns, { ...config, metadata: { ...(config.metadata as Meta) } } as Obj);
+      const stored = this.#fresh(
+        res,
+        ns,
+        { ...config, metadata: { ...(config.metadata as Meta) } } as Obj,
+      );
       this.validate(res, stored, undefined);
       this.#setManager(stored, manager, "Apply", newPaths);
       return this.#write(res, ns, stored, "ADDED");
@@ -156,18 +206,24 @@ export class Store {
       for (const p of entry.paths) {
         const clash = newPaths.find((np) => pathKey(np) === pathKey(p));
         if (clash && JSON.stringify(valueAt(live, p)) !== JSON.stringify(valueAt(config, p))) {
-          if (!force) conflicts.push(`conflict with "${other}": .${p.map((s) => s.slice(2)).join(".")}`);
-          else entry.paths = entry.paths.filter((x) => pathKey(x) !== pathKey(p));
+          if (!force) {
+            conflicts.push(`conflict with "${other}": .${p.map((s) => s.slice(2)).join(".")}`);
+          } else entry.paths = entry.paths.filter((x) => pathKey(x) !== pathKey(p));
         }
       }
     }
     if (conflicts.length > 0) {
-      throw new StatusError(409, "Conflict", `Apply failed with ${conflicts.length} conflict(s): ${conflicts.join("; ")}`, {
-        name,
-        group: res.group,
-        kind: res.plural,
-        causes: conflicts.map((message) => ({ reason: "FieldManagerConflict", message })),
-      });
+      throw new StatusError(
+        409,
+        "Conflict",
+        `Apply failed with ${conflicts.length} conflict(s): ${conflicts.join("; ")}`,
+        {
+          name,
+          group: res.group,
+          kind: res.plural,
+          causes: conflicts.map((message) => ({ reason: "FieldManagerConflict", message })),
+        },
+      );
     }
     // Removal: fields this manager applied before, not now, and nobody else owns.
     const previous = owners.get(manager)?.paths ?? [];
@@ -175,14 +231,20 @@ export class Store {
     let next = live as Record<string, unknown>;
     for (const p of previous) {
       if (newKeys.has(pathKey(p))) continue;
-      const sharedElsewhere = [...owners].some(([m, e]) => m !== manager && e.paths.some((x) => overlaps(x, p)));
+      const sharedElsewhere = [...owners].some(([m, e]) =>
+        m !== manager && e.paths.some((x) => overlaps(x, p))
+      );
       if (!sharedElsewhere) removeAt(next, p);
     }
     next = applyMerge(next, config) as Record<string, unknown>;
     const result = this.#carry(res, existing, next as Obj);
     this.validate(res, result, existing);
     owners.set(manager, { operation: "Apply", paths: newPaths });
-    result.metadata.managedFields = encodeManagers(owners, applied.apiVersion as string, this.now());
+    result.metadata.managedFields = encodeManagers(
+      owners,
+      applied.apiVersion as string,
+      this.now(),
+    );
     return this.#write(res, ns, result, "MODIFIED");
   }
 
@@ -266,7 +328,9 @@ export class Store {
     );
     if (changed.length === 0) return;
     const keys = new Set(changed.map(pathKey));
-    for (const entry of owners.values()) entry.paths = entry.paths.filter((p) => !keys.has(pathKey(p)));
+    for (const entry of owners.values()) {
+      entry.paths = entry.paths.filter((p) => !keys.has(pathKey(p)));
+    }
     const mine = owners.get(manager) ?? { operation: "Update" as const, paths: [] };
     mine.paths = [...mine.paths, ...changed];
     owners.set(manager, mine);
@@ -274,7 +338,11 @@ export class Store {
   }
 
   #setManager(o: Obj, manager: string, operation: "Apply" | "Update", paths: FieldPath[]): void {
-    o.metadata.managedFields = encodeManagers(new Map([[manager, { operation, paths }]]), o.apiVersion as string, this.now());
+    o.metadata.managedFields = encodeManagers(
+      new Map([[manager, { operation, paths }]]),
+      o.apiVersion as string,
+      this.now(),
+    );
   }
 
   #write(res: FakeResource, ns: string | undefined, o: Obj, type: "ADDED" | "MODIFIED"): Obj {

@@ -47,7 +47,9 @@ function walk(value: unknown, type: string, path: string, out: string[]): void {
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map) {
     if (typeof value === "object") {
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, map[1]!, `${path}[${k}]`, out);
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        walk(v, map[1]!, `${path}[${k}]`, out);
+      }
     }
     return;
   }

@@ -19,8 +19,12 @@ export function validateFields(object: Obj): void {
   const unknown = unknownFields(object);
   if (unknown.length > 0) {
     throw badRequest(
-      `failed to create typed patch object (${object.metadata?.namespace ?? ""}/${object.metadata?.name}; ` +
-        `${object.apiVersion}, Kind=${object.kind}): ${unknown.map((p) => `${p}: field not declared in schema`).join(", ")}`,
+      `failed to create typed patch object (${
+        object.metadata?.namespace ?? ""
+      }/${object.metadata?.name}; ` +
+        `${object.apiVersion}, Kind=${object.kind}): ${
+          unknown.map((p) => `${p}: field not declared in schema`).join(", ")
+        }`,
     );
   }
 }
@@ -30,13 +34,22 @@ export function validateObject(res: FakeResource, object: Obj, live: Obj | undef
   const causes: { field: string; message: string }[] = [];
   const name = object.metadata?.name;
   if (typeof name !== "string" || name === "") {
-    causes.push({ field: "metadata.name", message: "Required value: name or generateName is required" });
+    causes.push({
+      field: "metadata.name",
+      message: "Required value: name or generateName is required",
+    });
   } else if (!validName(res, name)) {
-    causes.push({ field: "metadata.name", message: `Invalid value: "${name}": ${nameRuleText(res)}` });
+    causes.push({
+      field: "metadata.name",
+      message: `Invalid value: "${name}": ${nameRuleText(res)}`,
+    });
   }
   for (const [k, v] of Object.entries(object.metadata?.labels ?? {})) {
     if (typeof v !== "string" || v.length > 63 || !LABEL_VALUE.test(v)) {
-      causes.push({ field: `metadata.labels`, message: `Invalid value: "${v}" for "${k}": a valid label must be 63 characters or less` });
+      causes.push({
+        field: `metadata.labels`,
+        message: `Invalid value: "${v}" for "${k}": a valid label must be 63 characters or less`,
+      });
     }
   }
   if ((res.kind === "ConfigMap" || res.kind === "Secret") && live?.immutable === true) {
@@ -46,32 +59,54 @@ export function validateObject(res: FakeResource, object: Obj, live: Obj | undef
       }
     }
     if (object.immutable !== true) {
-      causes.push({ field: "immutable", message: "Forbidden: field is immutable when `immutable` is set" });
+      causes.push({
+        field: "immutable",
+        message: "Forbidden: field is immutable when `immutable` is set",
+      });
     }
   }
   if (res.kind === "Deployment") causes.push(...deploymentCauses(object, live));
   if (causes.length > 0) throw invalid(res.kind, String(name), causes);
 }
 
-function deploymentCauses(object: Obj, live: Obj | undefined): { field: string; message: string }[] {
+interface DeploymentSpec {
+  selector?: { matchLabels?: Record<string, string> };
+  template?: {
+    metadata?: { labels?: Record<string, string> };
+    spec?: { containers?: { image?: string }[] };
+  };
+}
+
+function deploymentCauses(
+  object: Obj,
+  live: Obj | undefined,
+): { field: string; message: string }[] {
   const causes: { field: string; message: string }[] = [];
-  const spec = object.spec as Record<string, any> | undefined;
-  const selector = spec?.selector?.matchLabels as Record<string, string> | undefined;
-  const labels = spec?.template?.metadata?.labels as Record<string, string> | undefined;
+  const spec = object.spec as DeploymentSpec | undefined;
+  const selector = spec?.selector?.matchLabels;
+  const labels = spec?.template?.metadata?.labels;
   if (!selector) causes.push({ field: "spec.selector", message: "Required value" });
   else if (!Object.entries(selector).every(([k, v]) => labels?.[k] === v)) {
-    causes.push({ field: "spec.template.metadata.labels", message: "Invalid value: `selector` does not match template `labels`" });
+    causes.push({
+      field: "spec.template.metadata.labels",
+      message: "Invalid value: `selector` does not match template `labels`",
+    });
   }
-  const liveSelector = (live?.spec as Record<string, any> | undefined)?.selector;
+  const liveSelector = (live?.spec as DeploymentSpec | undefined)?.selector;
   if (live && JSON.stringify(liveSelector) !== JSON.stringify(spec?.selector)) {
     causes.push({ field: "spec.selector", message: "Invalid value: field is immutable" });
   }
-  const containers = spec?.template?.spec?.containers as Record<string, unknown>[] | undefined;
+  const containers = spec?.template?.spec?.containers;
   if (!containers || containers.length === 0) {
     causes.push({ field: "spec.template.spec.containers", message: "Required value" });
   }
   containers?.forEach((c, i) => {
-    if (!c.image) causes.push({ field: `spec.template.spec.containers[${i}].image`, message: "Required value" });
+    if (!c.image) {
+      causes.push({
+        field: `spec.template.spec.containers[${i}].image`,
+        message: "Required value",
+      });
+    }
   });
   return causes;
 }

@@ -9,14 +9,20 @@
 
 import { stringify } from "yaml";
 import { Controllers, PullFailure } from "./_controller.ts";
-import { type DenyRule, handle, type HandlerState, type RecordedRequest, type ServiceBackend } from "./_handler.ts";
+import {
+  type DenyRule,
+  handle,
+  type HandlerState,
+  type RecordedRequest,
+  type ServiceBackend,
+} from "./_handler.ts";
 import { LogStore } from "./_logs.ts";
 import { apiVersionOf, FAKE_RESOURCES, resourceByKind } from "./_resources.ts";
 import { type Obj, Store } from "./_store.ts";
 import { validateObject } from "./_validate.ts";
 
 export { PullFailure } from "./_controller.ts";
-export type { DenyRule, RecordedRequest, ServiceBackend } from "./_handler.ts";
+export type { DenyRule, RecordedRequest, ServiceBackend } from "./_state.ts";
 export type { Obj } from "./_store.ts";
 export { unknownFields } from "./_strict_fields.ts";
 
@@ -54,13 +60,34 @@ export class FakeKube {
     return this.#state.requests;
   }
 
+  /** Resolves once `count` requests matching `predicate` were received (a condition, not a delay). */
+  waitForRequests(predicate: (request: RecordedRequest) => boolean, count = 1): Promise<void> {
+    const met = () => this.#state.requests.filter(predicate).length >= count;
+    if (met()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#state.onRequest;
+      this.#state.onRequest = () => {
+        previous?.();
+        if (met()) {
+          this.#state.onRequest = previous;
+          resolve();
+        }
+      };
+    });
+  }
+
   /** A kubeconfig (YAML) with one context named `context` pointing at this server. */
   kubeconfig(context = "fake", namespace?: string): string {
     return kubeconfigYaml([{ name: context, fake: this, namespace }]);
   }
 
   /** Reads an object straight from the store (no controller step, no RBAC). */
-  get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Obj | undefined {
+  get(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+  ): Obj | undefined {
     return this.#state.store.get(this.#res(apiVersion, kind), namespace, name);
   }
 
@@ -72,7 +99,11 @@ export class FakeKube {
   /** Every stored object of every resource, for "nothing left behind" assertions. */
   all(labelSelector?: string): Obj[] {
     return FAKE_RESOURCES.filter((r) => !r.virtual).flatMap((r) =>
-      this.#state.store.list(r, undefined, labelSelector).map((o) => ({ ...o, apiVersion: apiVersionOf(r), kind: r.kind }))
+      this.#state.store.list(r, undefined, labelSelector).map((o) => ({
+        ...o,
+        apiVersion: apiVersionOf(r),
+        kind: r.kind,
+      }))
     );
   }
 
@@ -102,6 +133,11 @@ export class FakeKube {
     this.#state.controllers.failImagePull(image, failure);
   }
 
+  /** Stops (true) or resumes (false) every rollout, like a cluster out of capacity. */
+  pauseRollouts(paused = true): void {
+    this.#state.controllers.paused = paused;
+  }
+
   /** Routes the service proxy of `namespace/name` to a URL or an in-process handler. */
   setServiceBackend(namespace: string, name: string, backend: ServiceBackend): void {
     this.#state.backends.set(`${namespace}/${name}`, backend);
@@ -125,7 +161,9 @@ export class FakeKube {
 
   #res(apiVersion: string, kind: string) {
     const res = resourceByKind(apiVersion, kind);
-    if (!res) throw new TypeError(`Cannot address ${apiVersion} ${kind}: the fake does not serve it`);
+    if (!res) {
+      throw new TypeError(`Cannot address ${apiVersion} ${kind}: the fake does not serve it`);
+    }
     return res;
   }
 }
@@ -155,13 +193,25 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     backends: new Map(),
     requests: [],
   };
-  const seed = (apiVersion: string, kind: string, metadata: { name: string; labels?: Record<string, string> }, extra = {}) =>
-    store.create(resourceByKind(apiVersion, kind)!, undefined, { apiVersion, kind, metadata, ...extra } as Obj, "admin");
+  const seed = (
+    apiVersion: string,
+    kind: string,
+    metadata: { name: string; labels?: Record<string, string> },
+    extra = {},
+  ) =>
+    store.create(
+      resourceByKind(apiVersion, kind)!,
+      undefined,
+      { apiVersion, kind, metadata, ...extra } as Obj,
+      "admin",
+    );
   for (const ns of options.namespaces ?? ["default", "kube-system", "kube-public"]) {
     seed("v1", "Namespace", { name: ns, labels: { "kubernetes.io/metadata.name": ns } });
   }
   for (const rc of options.runtimeClasses ?? ["gvisor"]) {
-    seed("node.k8s.io/v1", "RuntimeClass", { name: rc }, { handler: rc === "gvisor" ? "runsc" : rc });
+    seed("node.k8s.io/v1", "RuntimeClass", { name: rc }, {
+      handler: rc === "gvisor" ? "runsc" : rc,
+    });
   }
   for (const [name, ready] of Object.entries(options.nodes ?? { "fake-node-1": true })) {
     const node = seed("v1", "Node", { name, labels: { "kubernetes.io/hostname": name } });
@@ -180,7 +230,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
 }
 
 /** A kubeconfig (YAML) with one context per fake cluster; the first is current. */
-export function kubeconfigYaml(contexts: { name: string; fake: FakeKube; namespace?: string }[]): string {
+export function kubeconfigYaml(
+  contexts: { name: string; fake: FakeKube; namespace?: string }[],
+): string {
   return stringify({
     apiVersion: "v1",
     kind: "Config",
@@ -192,7 +244,11 @@ export function kubeconfigYaml(contexts: { name: string; fake: FakeKube; namespa
     users: contexts.map((c) => ({ name: `${c.name}-user`, user: { token: c.fake.token } })),
     contexts: contexts.map((c) => ({
       name: c.name,
-      context: { cluster: `${c.name}-cluster`, user: `${c.name}-user`, ...(c.namespace ? { namespace: c.namespace } : {}) },
+      context: {
+        cluster: `${c.name}-cluster`,
+        user: `${c.name}-user`,
+        ...(c.namespace ? { namespace: c.namespace } : {}),
+      },
     })),
     "current-context": contexts[0]?.name ?? "",
   });

@@ -1,0 +1,78 @@
+/**
+ * `deno task bench [--quick] [--only <workload>[,<workload>…]] [--json <file>]`: Pipedreamer's
+ * benchmarks against the anchors of issue 6, printed as Markdown tables (see BENCHMARKS.md).
+ *
+ * Workloads: chain-40-fibo10, chain-10-fibo33, chain-1000-noop, fanout-1000-noop (each run by
+ * every system side by side), http-3node and chain-40-fibo10 through POST /run (`serve`),
+ * scale (1k/10k/50k-node chain and wide DAGs), start-up (serve ready, exec, RSS).
+ *
+ * @module
+ */
+
+import { DAG_WORKLOADS, runDagWorkloads } from "./workload_dag.ts";
+import type { BenchContext } from "./_context.ts";
+
+const WORKLOADS = [...DAG_WORKLOADS.map((w) => w.name)] as const;
+
+const USAGE = `Usage: deno task bench [--quick] [--only <workload>[,<workload>…]] [--json <file>]
+
+Workloads: ${WORKLOADS.join(", ")}
+  --quick   one warm-up and two timed runs per system, smaller sizes (a smoke run)
+  --only    run only these workloads (repeatable)
+  --json    also write every figure to <file> as JSON`;
+
+function parseArgs(args: string[]): { quick: boolean; only: string[]; json?: string } {
+  let quick = false;
+  const only: string[] = [];
+  let json: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--quick") quick = true;
+    else if (arg === "--only" || arg === "--json") {
+      const value = args[++i];
+      if (value === undefined) throw new RangeError(`Cannot parse ${arg}: it needs a value`);
+      if (arg === "--json") json = value;
+      else only.push(...value.split(",").filter((v) => v !== ""));
+    } else if (arg === "--help" || arg === "-h") {
+      console.log(USAGE);
+      Deno.exit(0);
+    } else throw new RangeError(`Cannot parse argument "${arg}"`);
+  }
+  for (const name of only) {
+    if (!(WORKLOADS as readonly string[]).includes(name)) {
+      throw new RangeError(`Cannot run workload "${name}": known ones are ${WORKLOADS.join(", ")}`);
+    }
+  }
+  return { quick, only, json };
+}
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parseArgs(Deno.args);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const selected = options.only.length > 0 ? options.only : [...WORKLOADS];
+  const tmpDir = await Deno.makeTempDir({ prefix: "pipedreamer-bench-" });
+  const ctx: BenchContext = {
+    quick: options.quick,
+    repeat: options.quick ? { warmup: 1, reps: 2 } : { warmup: 2, reps: 7 },
+    tmpDir,
+    print: (text) => console.log(text),
+    progress: (text) => console.error(text),
+  };
+  const started = performance.now();
+  const results: Record<string, unknown> = {};
+  try {
+    results.dag = await runDagWorkloads(ctx, selected);
+  } finally {
+    await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+  }
+  if (options.json) await Deno.writeTextFile(options.json, JSON.stringify(results, null, 2));
+  ctx.progress(`\nbench done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return 0;
+}
+
+Deno.exit(await main());

@@ -1,0 +1,32 @@
+/**
+ * `pipedreamer dev [dir]`: the HTTP engine on 127.0.0.1, without auth, with its SQLite store in
+ * `<dir>/.pipedreamer`, reloading the workflow when its files change.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { type CliContext, globalOptions } from "./_output.ts";
+import { serveUntilSignal } from "./_serve_process.ts";
+import { intFlag } from "./_flags.ts";
+
+/** Registers `dev`. */
+export function registerDev(program: Command, cli: CliContext): void {
+  program
+    .command("dev")
+    .description(
+      "run the HTTP API on 127.0.0.1 without auth; reloads on changes to workflow.yaml or nodes/",
+    )
+    .argument("[dir]", "workflow directory", ".")
+    .option("--port <port>", "TCP port (0 picks a free one)", "8080")
+    .action(async (dir: string, opts: { port: string }, command: Command) => {
+      const port = intFlag(command, "--port", opts.port, 0, 65_535);
+      await serveUntilSignal(cli, {
+        dir,
+        port,
+        dev: true,
+        // Ctrl-C in dev stops at once: running runs are cancelled and kept in the store.
+        graceMs: 0,
+      }, globalOptions(command).verbose);
+    });
+}

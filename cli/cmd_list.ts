@@ -1,0 +1,56 @@
+/**
+ * `pipedreamer list`: the workflows deployed in a namespace (or every namespace with `-A`):
+ * name, version, ready replicas and age.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { listWorkflows } from "../k8s/mod.ts";
+import { forEachContext, formatAge, kubeClients, table } from "./_k8s.ts";
+import { type CliContext, globalOptions, printJson, printLine } from "./_output.ts";
+
+/** Registers `list`. */
+export function registerList(program: Command, cli: CliContext): void {
+  program
+    .command("list")
+    .description("list deployed workflows: name, version, ready, age")
+    .option("-A, --all-namespaces", "every namespace")
+    .option("--all-contexts", "every context of the kubeconfig")
+    .action(async (flags: { allNamespaces?: boolean; allContexts?: boolean }, command: Command) => {
+      const globals = globalOptions(command);
+      const clients = kubeClients(command, { allContexts: flags.allContexts });
+      const namespace = flags.allNamespaces ? undefined : globals.namespace;
+      const rows = (await forEachContext(cli, clients, (client) =>
+        listWorkflows(client, namespace))).flat();
+      if (globals.output === "json") {
+        printJson(cli, rows);
+        return;
+      }
+      if (rows.length === 0) {
+        printLine(
+          cli,
+          `No workflows deployed in ${namespace ? `namespace "${namespace}"` : "any namespace"}`,
+        );
+        return;
+      }
+      const multi = clients.length > 1;
+      const header = [
+        ...(multi ? ["CONTEXT"] : []),
+        ...(namespace ? [] : ["NAMESPACE"]),
+        "NAME",
+        "VERSION",
+        "READY",
+        "AGE",
+      ];
+      const body = rows.map((w) => [
+        ...(multi ? [w.context] : []),
+        ...(namespace ? [] : [w.namespace]),
+        w.name,
+        w.version,
+        `${w.replicas.ready}/${w.replicas.desired}`,
+        formatAge(w.createdAt),
+      ]);
+      for (const line of table(header, body)) printLine(cli, line);
+    });
+}

@@ -1,0 +1,193 @@
+/**
+ * `pipedreamer runs list|show|logs|cancel`: run history and control, from the local store or a
+ * server (`--url`, `--token` or env PIPEDREAMER_TOKEN).
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { type RunRecord, RunStatus } from "../engine/mod.ts";
+import type { RunSummary } from "../store/mod.ts";
+import {
+  type CliContext,
+  ExitCode,
+  formatElapsed,
+  globalOptions,
+  printError,
+  printJson,
+  printLine,
+  usageError,
+} from "./_output.ts";
+import { intFlag } from "./_flags.ts";
+import { formatLogLine } from "./_progress.ts";
+import { httpSource, openLocalSource, type RunsSource } from "./_runs_source.ts";
+
+interface SourceOptions {
+  url?: string;
+  token?: string;
+  data: string;
+  store?: string;
+}
+
+const STATUSES: readonly string[] = Object.values(RunStatus);
+
+function withSource(command: Command): Command {
+  return command
+    .option("--url <url>", "a running server, e.g. http://localhost:8080")
+    .option("--token <token>", "the server's API token (default env PIPEDREAMER_TOKEN)")
+    .option("--data <dir>", "directory of the local SQLite store", ".pipedreamer")
+    .option("--store <url>", "local store URL: sqlite:<path> or postgres://…");
+}
+
+async function openSource(command: Command, opts: SourceOptions): Promise<RunsSource> {
+  if (opts.url !== undefined) {
+    if (!URL.canParse(opts.url) || !/^https?:$/.test(new URL(opts.url).protocol)) {
+      usageError(command, `Cannot use --url "${opts.url}": expected http(s)://host:port`);
+    }
+    return httpSource(opts.url, opts.token ?? Deno.env.get("PIPEDREAMER_TOKEN"));
+  }
+  return await openLocalSource(opts.store, opts.data);
+}
+
+/** Runs `body` with the source of the command's flags, closing it afterwards. */
+async function using(
+  command: Command,
+  opts: SourceOptions,
+  body: (source: RunsSource) => Promise<void>,
+): Promise<void> {
+  const source = await openSource(command, opts);
+  try {
+    await body(source);
+  } finally {
+    await source.close();
+  }
+}
+
+function when(iso: string | undefined): string {
+  return iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "-";
+}
+
+function took(ms: number | undefined): string {
+  return ms === undefined ? "-" : formatElapsed(ms);
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+}
+
+function listLines(runs: RunSummary[]): string[] {
+  return table([
+    ["RUN", "STATUS", "TRIGGER", "STARTED", "DURATION", "WORKFLOW"],
+    ...runs.map((run) => [
+      run.runId,
+      run.status,
+      run.trigger ?? "-",
+      when(run.startedAt),
+      took(run.durationMs),
+      `${run.workflow}@${run.version}`,
+    ]),
+  ]);
+}
+
+function showLines(record: RunRecord): string[] {
+  const lines = [
+    `run       ${record.runId}`,
+    `workflow  ${record.workflow}@${record.version}`,
+    `status    ${record.status}`,
+    `trigger   ${record.trigger ?? "-"}`,
+    `started   ${when(record.startedAt)}`,
+    `finished  ${when(record.finishedAt)}`,
+    `duration  ${took(record.durationMs)}`,
+  ];
+  if (record.error) lines.push(`error     node "${record.error.node}": ${record.error.message}`);
+  const nodes = Object.entries(record.nodes);
+  if (nodes.length > 0) {
+    lines.push("", ...table([
+      ["NODE", "STATUS", "ATTEMPTS", "DURATION"],
+      ...nodes.map(([id, node]) => [
+        id,
+        node.cached ? `${node.status} (cached)` : node.status,
+        String(node.attempts),
+        took(node.durationMs),
+      ]),
+    ]));
+  }
+  if (record.result !== undefined) {
+    lines.push("", "result", JSON.stringify(record.result, null, 2));
+  }
+  return lines;
+}
+
+/** Registers `runs` and its subcommands. */
+export function registerRuns(program: Command, cli: CliContext): void {
+  const runs = program
+    .command("runs")
+    .description("run history and control, from the local store or a server (--url)");
+
+  withSource(runs.command("list").description("list runs, newest first"))
+    .option("--status <status>", `only these statuses, comma-separated: ${STATUSES.join(", ")}`)
+    .option("--limit <n>", "page size (1-1000)", "20")
+    .option("--cursor <cursor>", "the next page, as printed after the previous one")
+    .action(async (opts: SourceOptions & { status?: string; limit: string; cursor?: string }, command: Command) => {
+      const status = opts.status?.split(",").map((s) => s.trim());
+      const bad = status?.find((s) => !STATUSES.includes(s));
+      if (bad !== undefined) {
+        usageError(command, `Cannot use --status "${bad}": use one of ${STATUSES.join(", ")}`);
+      }
+      const limit = intFlag(command, "--limit", opts.limit, 1, 1000);
+      await using(command, opts, async (source) => {
+        const page = await source.list({
+          status: status as RunStatus[] | undefined,
+          limit,
+          cursor: opts.cursor,
+        });
+        if (globalOptions(command).output === "json") {
+          printJson(cli, { runs: page.runs, nextCursor: page.nextCursor ?? null });
+        } else if (page.runs.length === 0) {
+          printLine(cli, "no runs");
+        } else {
+          for (const line of listLines(page.runs)) printLine(cli, line);
+          if (page.nextCursor) printLine(cli, `more: --cursor ${page.nextCursor}`);
+        }
+      });
+      cli.exitCode = ExitCode.Ok;
+    });
+
+  withSource(runs.command("show").description("print a run record").argument("<id>", "run id"))
+    .action(async (id: string, opts: SourceOptions, command: Command) => {
+      await using(command, opts, async (source) => {
+        const record = await source.show(id);
+        if (globalOptions(command).output === "json") printJson(cli, record);
+        else for (const line of showLines(record)) printLine(cli, line);
+      });
+      cli.exitCode = ExitCode.Ok;
+    });
+
+  withSource(runs.command("logs").description("print a run's log lines").argument("<id>", "run id"))
+    .option("-f, --follow", "keep printing new lines until the run ends")
+    .action(async (id: string, opts: SourceOptions & { follow?: boolean }, command: Command) => {
+      const json = globalOptions(command).output === "json";
+      const print = (line: Parameters<typeof formatLogLine>[0]) =>
+        printLine(cli, json ? JSON.stringify(line) : formatLogLine(line).trimStart());
+      await using(command, opts, async (source) => {
+        if (opts.follow) {
+          const record = await source.follow(id, print);
+          if (!json) printError(cli, `run ${record.status}`);
+        } else {
+          for (const line of await source.logs(id)) print(line);
+        }
+      });
+      cli.exitCode = ExitCode.Ok;
+    });
+
+  withSource(runs.command("cancel").description("cancel a queued or running run").argument("<id>", "run id"))
+    .action(async (id: string, opts: SourceOptions, command: Command) => {
+      await using(command, opts, async (source) => {
+        const record = await source.cancel(id);
+        if (globalOptions(command).output === "json") printJson(cli, record);
+        else printLine(cli, `run ${record.runId} ${record.status}`);
+      });
+      cli.exitCode = ExitCode.Ok;
+    });
+}

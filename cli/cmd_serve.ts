@@ -1,0 +1,94 @@
+/**
+ * `pipedreamer serve [dir]`: the production engine (SPEC §7) and the container entrypoint.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { type CliContext, CliFailure, globalOptions } from "./_output.ts";
+import { durationFlag, intFlag } from "./_flags.ts";
+import { serveUntilSignal } from "./_serve_process.ts";
+
+/** Where `serve` looks for the API token when --token-file is not given. */
+export const DEFAULT_TOKEN_FILE = "/app/secrets/pipedreamer/token";
+
+interface ServeOptions {
+  port: string;
+  host: string;
+  data: string;
+  store?: string;
+  tokenFile?: string;
+  auth: boolean;
+  maxBody: string;
+  grace: string;
+  configDir: string;
+}
+
+/**
+ * The API token: --token-file when given (it must be readable), else PIPEDREAMER_TOKEN, else
+ * the default token file when it exists. Undefined when there is none.
+ */
+async function readToken(tokenFile: string | undefined): Promise<string | undefined> {
+  const read = async (file: string, required: boolean) => {
+    try {
+      const token = (await Deno.readTextFile(file)).trim();
+      if (token === "") throw new CliFailure(`Cannot use token file "${file}": it is empty`);
+      return token;
+    } catch (error) {
+      if (error instanceof CliFailure) throw error;
+      if (!required && error instanceof Deno.errors.NotFound) return undefined;
+      throw new CliFailure(`Cannot read token file "${file}": ${(error as Error).message}`);
+    }
+  };
+  if (tokenFile !== undefined) return await read(tokenFile, true);
+  const fromEnv = Deno.env.get("PIPEDREAMER_TOKEN")?.trim();
+  if (fromEnv) return fromEnv;
+  return await read(DEFAULT_TOKEN_FILE, false);
+}
+
+/** Registers `serve`. */
+export function registerServe(program: Command, cli: CliContext): void {
+  program
+    .command("serve")
+    .description(
+      "run the HTTP engine (container entrypoint): durable runs, auth, cron; SIGTERM drains",
+    )
+    .argument("[dir]", "workflow directory", ".")
+    .option("--port <port>", "TCP port (0 picks a free one)", "8080")
+    .option("--host <address>", "interface to listen on", "0.0.0.0")
+    .option("--data <dir>", "directory of the SQLite run store", ".pipedreamer")
+    .option("--store <url>", "run store: sqlite:<path> or postgres://user:pass@host/db")
+    .option(
+      "--token-file <file>",
+      `API token file (default ${DEFAULT_TOKEN_FILE}, or env PIPEDREAMER_TOKEN)`,
+    )
+    .option("--no-auth", "serve without a token (must be explicit)")
+    .option("--max-body <bytes>", "largest request body", "1048576")
+    .option("--grace <duration>", "how long running runs may finish on SIGTERM", "30s")
+    .option("--config-dir <dir>", "runtime config overlay (k8s ConfigMap mount)", "/app/config")
+    .action(async (dir: string, opts: ServeOptions, command: Command) => {
+      const port = intFlag(command, "--port", opts.port, 0, 65_535);
+      const maxBodyBytes = intFlag(command, "--max-body", opts.maxBody, 1, 2 ** 40);
+      const graceMs = durationFlag(command, "--grace", opts.grace);
+      const noAuth = opts.auth === false;
+      const token = noAuth ? undefined : await readToken(opts.tokenFile);
+      if (!noAuth && token === undefined) {
+        throw new CliFailure(
+          `Cannot start serve: no API token; mount it at ${DEFAULT_TOKEN_FILE}, pass ` +
+            "--token-file <file> or set PIPEDREAMER_TOKEN, or pass --no-auth to serve without auth",
+        );
+      }
+      await serveUntilSignal(cli, {
+        dir,
+        port,
+        host: opts.host,
+        dataDir: opts.data,
+        storeUrl: opts.store,
+        token,
+        noAuth,
+        graceMs,
+        maxBodyBytes,
+        configDir: opts.configDir,
+      }, globalOptions(command).verbose);
+    });
+}

@@ -1,0 +1,54 @@
+/**
+ * `pipedreamer versions <name> [--diff a b]`: the versions of a workflow still in the
+ * cluster (one immutable code ConfigMap each), the live one marked; `--diff` shows what
+ * changed between two of them.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { diffVersions, listVersions } from "../k8s/mod.ts";
+import { formatAge, kubeClient, table } from "./_k8s.ts";
+import { type CliContext, globalOptions, printJson, printLine, usageError } from "./_output.ts";
+
+/** Registers `versions`. */
+export function registerVersions(program: Command, cli: CliContext): void {
+  program
+    .command("versions")
+    .description("list the deployed versions of a workflow, or diff two of them")
+    .argument("<name>", "workflow name")
+    .option(
+      "--diff <versions...>",
+      "show the code changes between two versions: --diff 1.0.0 1.1.0",
+    )
+    .action(async (name: string, flags: { diff?: string[] }, command: Command) => {
+      const globals = globalOptions(command);
+      const client = kubeClient(command);
+      if (flags.diff) {
+        if (flags.diff.length !== 2) {
+          usageError(command, `Cannot diff: --diff takes two versions, got ${flags.diff.length}`);
+        }
+        const [a, b] = flags.diff as [string, string];
+        const files = await diffVersions(client, name, globals.namespace, a, b);
+        if (globals.output === "json") printJson(cli, { name, from: a, to: b, files });
+        else if (files.length === 0) printLine(cli, `No code changes between ${a} and ${b}`);
+        else for (const f of files) printLine(cli, f.diff);
+        return;
+      }
+      const versions = await listVersions(client, name, globals.namespace);
+      if (globals.output === "json") {
+        printJson(cli, versions);
+        return;
+      }
+      const rows = versions.map((
+        v,
+      ) => [
+        v.current ? "*" : "",
+        v.version,
+        v.codeHash.slice(0, 12),
+        formatAge(v.createdAt),
+        v.image,
+      ]);
+      for (const line of table(["", "VERSION", "CODE", "AGE", "IMAGE"], rows)) printLine(cli, line);
+    });
+}

@@ -1,0 +1,3 @@
+export default function only() {
+  return 1;
+}

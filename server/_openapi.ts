@@ -1,0 +1,341 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API (GET /openapi.json): every route, the run record
+ * (SPEC §6), the error shape, and the workflow's own `inputSchema` as the run input.
+ *
+ * @module
+ */
+
+import type { CompiledWorkflow } from "../engine/mod.ts";
+import { NodeStatus, RunStatus } from "../engine/mod.ts";
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json, description: string): Json => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const error = (description: string): Json => json(ref("Error"), description);
+
+const RUN_ID: Json = {
+  name: "id",
+  in: "path",
+  required: true,
+  description: "Run id",
+  schema: { type: "string" },
+};
+const IDEMPOTENCY_KEY: Json = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description: "Repeating a key within 24 h returns the run it created (never a second run)",
+  schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$" },
+};
+
+const SCHEMAS: Json = {
+  Error: {
+    type: "object",
+    required: ["error"],
+    properties: {
+      error: {
+        type: "object",
+        required: ["code", "message"],
+        properties: {
+          code: {
+            type: "string",
+            description: "bad_request, invalid_input, unauthorized, not_found, " +
+              "method_not_allowed, conflict, payload_too_large, unsupported_media_type, " +
+              "queue_full, internal, draining",
+          },
+          message: { type: "string" },
+          details: { description: "e.g. { errors: [...] } for invalid_input" },
+        },
+      },
+    },
+  },
+  ErrorInfo: {
+    type: "object",
+    required: ["message"],
+    properties: {
+      message: { type: "string" },
+      name: { type: "string" },
+      stack: { type: "string" },
+      capability: { type: "string" },
+    },
+  },
+  NodeRecord: {
+    type: "object",
+    required: ["status", "attempts"],
+    properties: {
+      status: { enum: Object.values(NodeStatus) },
+      attempts: { type: "integer", minimum: 0 },
+      durationMs: { type: "number" },
+      startedAt: { type: "string", format: "date-time" },
+      finishedAt: { type: "string", format: "date-time" },
+      output: {},
+      error: ref("ErrorInfo"),
+      cached: { type: "boolean" },
+      routes: { type: "array", items: { type: "string" } },
+      progress: {
+        type: "object",
+        required: ["value"],
+        properties: { value: { type: "number" }, message: { type: "string" } },
+      },
+    },
+  },
+  RunSummary: {
+    type: "object",
+    required: ["runId", "workflow", "version", "status"],
+    properties: {
+      runId: { type: "string" },
+      workflow: { type: "string" },
+      version: { type: "string" },
+      status: { enum: Object.values(RunStatus) },
+      input: {},
+      result: {},
+      error: {
+        type: "object",
+        required: ["node", "message"],
+        properties: { node: { type: "string" }, message: { type: "string" } },
+      },
+      startedAt: { type: "string", format: "date-time" },
+      finishedAt: { type: "string", format: "date-time" },
+      durationMs: { type: "number" },
+      trigger: { type: "string", description: "manual, cron, queue, webhook" },
+      codeHash: { type: "string" },
+    },
+  },
+  RunRecord: {
+    allOf: [ref("RunSummary"), {
+      type: "object",
+      required: ["nodes"],
+      properties: { nodes: { type: "object", additionalProperties: ref("NodeRecord") } },
+    }],
+  },
+  RunPage: {
+    type: "object",
+    required: ["runs", "nextCursor"],
+    properties: {
+      runs: { type: "array", items: ref("RunSummary") },
+      nextCursor: { type: ["string", "null"], description: "null on the last page" },
+    },
+  },
+  RunAccepted: {
+    type: "object",
+    required: ["runId"],
+    properties: { runId: { type: "string" } },
+  },
+  LogLine: {
+    type: "object",
+    required: ["seq", "ts", "level", "msg", "runId"],
+    properties: {
+      seq: { type: "integer", minimum: 1, description: "per-run sequence; the SSE event id" },
+      ts: { type: "string", format: "date-time" },
+      level: { enum: ["debug", "info", "warn", "error"] },
+      msg: { type: "string" },
+      runId: { type: "string" },
+      node: { type: "string" },
+      attempt: { type: "integer" },
+      fields: { type: "object" },
+    },
+  },
+  Health: {
+    type: "object",
+    required: ["status", "workflow", "version", "codeHash", "draining"],
+    properties: {
+      status: { enum: ["ok", "draining"] },
+      workflow: { type: "string" },
+      version: { type: "string" },
+      codeHash: { type: "string" },
+      draining: { type: "boolean" },
+    },
+  },
+};
+
+/** Options of {@link buildOpenApi}. */
+export interface OpenApiOptions {
+  /** Whether routes other than /health need the bearer token. */
+  auth: boolean;
+}
+
+/** The OpenAPI 3.1 document of the API serving `workflow`. */
+export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions): Json {
+  const common: Json = {
+    ...(options.auth ? { "401": error("Missing or wrong bearer token") } : {}),
+    "503": error("The server is draining (shutting down)"),
+  };
+  const badRequest = error("Bad JSON, bad parameters, or input that fails inputSchema");
+  const notFound = error("No such run");
+  const body: Json = {
+    required: false,
+    description: "The run input (JSON); an empty body means {}",
+    content: { "application/json": { schema: ref("RunInput") } },
+  };
+  const startErrors: Json = {
+    "400": badRequest,
+    "413": error("Body over the size limit"),
+    "415": error("Content-Type is not JSON"),
+    "429": error("The run queue is full; see Retry-After"),
+  };
+  const syncResponses: Json = {
+    "200": json(ref("RunRecord"), "The run succeeded"),
+    "422": json(ref("RunRecord"), "The run failed or was cancelled"),
+    ...startErrors,
+    ...common,
+  };
+  const inputQuery: Json = {
+    name: "input",
+    in: "query",
+    required: false,
+    description: "The run input as JSON; {} when absent",
+    schema: { type: "string" },
+  };
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: `${workflow.name} (pipedreamer)`,
+      version: workflow.version,
+      ...(workflow.description ? { description: workflow.description } : {}),
+    },
+    ...(options.auth ? { security: [{ bearer: [] }] } : {}),
+    paths: {
+      "/health": {
+        get: {
+          summary: "Liveness and version",
+          security: [],
+          responses: {
+            "200": json(ref("Health"), "Serving"),
+            "503": json(ref("Health"), "Draining"),
+          },
+        },
+      },
+      "/run": {
+        get: {
+          summary: "Run once and wait for the record",
+          parameters: [inputQuery, IDEMPOTENCY_KEY],
+          responses: syncResponses,
+        },
+        post: {
+          summary: "Run once and wait for the record",
+          parameters: [IDEMPOTENCY_KEY],
+          requestBody: body,
+          responses: syncResponses,
+        },
+      },
+      "/runs": {
+        get: {
+          summary: "List runs, newest first",
+          parameters: [
+            {
+              name: "status",
+              in: "query",
+              description: "Comma-separated run statuses",
+              schema: { type: "string" },
+            },
+            {
+              name: "limit",
+              in: "query",
+              schema: { type: "integer", minimum: 1, maximum: 1000, default: 50 },
+            },
+            { name: "cursor", in: "query", schema: { type: "string" } },
+          ],
+          responses: { "200": json(ref("RunPage"), "One page"), "400": badRequest, ...common },
+        },
+        post: {
+          summary: "Start a run without waiting",
+          parameters: [IDEMPOTENCY_KEY],
+          requestBody: body,
+          responses: {
+            "202": json(ref("RunAccepted"), "Run created"),
+            "200": json(ref("RunAccepted"), "The run an earlier request with this key created"),
+            ...startErrors,
+            ...common,
+          },
+        },
+      },
+      "/runs/{id}": {
+        get: {
+          summary: "The run record",
+          parameters: [RUN_ID],
+          responses: { "200": json(ref("RunRecord"), "The run"), "404": notFound, ...common },
+        },
+      },
+      "/runs/{id}/logs": {
+        get: {
+          summary: "Log lines: JSON lines, or server-sent events with Accept: text/event-stream",
+          description: "SSE events: `log` (id = seq; Last-Event-ID resumes), `node`, `run`, " +
+            "and `end` with the final record, after which the stream closes",
+          parameters: [
+            RUN_ID,
+            { name: "after", in: "query", schema: { type: "integer", minimum: 0 } },
+            { name: "node", in: "query", schema: { type: "string" } },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1 } },
+            { name: "Last-Event-ID", in: "header", schema: { type: "string" } },
+          ],
+          responses: {
+            "200": {
+              description: "The lines",
+              content: {
+                "application/x-ndjson": { schema: ref("LogLine") },
+                "text/event-stream": { schema: { type: "string" } },
+              },
+            },
+            "400": badRequest,
+            "404": notFound,
+            ...common,
+          },
+        },
+      },
+      "/runs/{id}/cancel": {
+        post: {
+          summary: "Cancel a queued or running run",
+          parameters: [RUN_ID],
+          responses: {
+            "200": json(ref("RunRecord"), "Cancelled"),
+            "404": notFound,
+            "409": error("The run already finished"),
+            ...common,
+          },
+        },
+      },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics",
+          responses: {
+            "200": {
+              description: "Text exposition format 0.0.4",
+              content: { "text/plain": { schema: { type: "string" } } },
+            },
+            ...common,
+          },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          summary: "This document",
+          responses: { "200": json({ type: "object" }, "OpenAPI 3.1"), ...common },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        ...SCHEMAS,
+        RunInput: rebaseRefs(workflow.inputSchema ?? {}, "#/components/schemas/RunInput") as Json,
+      },
+      ...(options.auth ? { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } } : {}),
+    },
+  };
+}
+
+/** Local `$ref`s of the embedded input schema point into its new place in the document. */
+function rebaseRefs(value: unknown, base: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => rebaseRefs(item, base));
+  if (typeof value !== "object" || value === null) return value;
+  const out: Json = {};
+  for (const [key, inner] of Object.entries(value)) {
+    out[key] = key === "$ref" && typeof inner === "string" && inner.startsWith("#")
+      ? `${base}${inner.slice(1)}`
+      : rebaseRefs(inner, base);
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+/**
+ * The routes about the server itself: health, Prometheus metrics, the OpenAPI document.
+ *
+ * @module
+ */
+
+import { jsonResponse } from "./_http_error.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "./_metrics.ts";
+import { buildOpenApi } from "./_openapi.ts";
+import { queryOf } from "./_query.ts";
+import type { RunApi } from "./_run_api.ts";
+import type { RouteContext } from "./_route.ts";
+
+/** The body of GET /health. */
+export function healthBody(manager: RunApi, draining: boolean): Record<string, unknown> {
+  const workflow = manager.workflow;
+  return {
+    status: draining ? "draining" : "ok",
+    workflow: workflow.name,
+    version: workflow.version,
+    codeHash: workflow.codeHash,
+    draining,
+  };
+}
+
+/** GET /health (no auth): 200 while serving; the draining variant is answered by the handler. */
+export function health(ctx: RouteContext): Promise<Response> {
+  return Promise.resolve(jsonResponse(healthBody(ctx.manager, false)));
+}
+
+/** GET /metrics: Prometheus text exposition format 0.0.4. */
+export function metrics(ctx: RouteContext): Promise<Response> {
+  queryOf(ctx.url, []);
+  return Promise.resolve(
+    new Response(ctx.manager.metrics(), {
+      headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
+    }),
+  );
+}
+
+/** GET /openapi.json */
+export function openApi(ctx: RouteContext): Promise<Response> {
+  queryOf(ctx.url, []);
+  return Promise.resolve(
+    jsonResponse(buildOpenApi(ctx.manager.workflow, { auth: ctx.authRequired })),
+  );
+}

@@ -1,0 +1,182 @@
+/**
+ * The run routes: sync and async starts, listing, records, logs (JSON lines or SSE), cancel.
+ *
+ * @module
+ */
+
+import { InputValidationError, type RunRecord, RunStatus } from "../engine/mod.ts";
+import { parseJson, readJsonBody } from "./_body.ts";
+import { ErrorCode, HttpError, jsonResponse } from "./_http_error.ts";
+import { intParam, queryOf } from "./_query.ts";
+import { FINISHED_RUN_STATUSES } from "./_run_api.ts";
+import type { RouteContext } from "./_route.ts";
+import { runEventStream } from "./_sse.ts";
+
+const STATUSES: readonly string[] = Object.values(RunStatus);
+/** Printable ASCII without spaces, as in the IETF Idempotency-Key draft's examples. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function idempotencyKey(request: Request): string | undefined {
+  const key = request.headers.get("idempotency-key");
+  if (key === null) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new HttpError(
+      ErrorCode.BadRequest,
+      "Cannot use the Idempotency-Key header: it must be 1 to 255 printable ASCII characters without spaces",
+    );
+  }
+  return key;
+}
+
+/** The run input: the JSON body (POST) or `?input=` (GET); `{}` when none is given. */
+async function runInput(ctx: RouteContext): Promise<unknown> {
+  if (ctx.request.method === "POST") {
+    queryOf(ctx.url, []);
+    return (await readJsonBody(ctx.request, ctx.maxBodyBytes)) ?? {};
+  }
+  const text = queryOf(ctx.url, ["input"]).get("input");
+  return text === undefined ? {} : parseJson(text, 'query parameter "input"');
+}
+
+/** Maps the manager's input rejection to 400 with the schema errors. */
+async function starting<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if (error instanceof InputValidationError) {
+      throw new HttpError(ErrorCode.InvalidInput, error.message, {
+        details: { errors: error.errors },
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+async function existingRun(ctx: RouteContext): Promise<RunRecord> {
+  const runId = ctx.params.id!;
+  const record = await ctx.manager.getRun(runId);
+  if (record === undefined) {
+    throw new HttpError(ErrorCode.NotFound, `Cannot find run "${runId.slice(0, 200)}"`);
+  }
+  return record;
+}
+
+/** GET|POST /run: starts a run and answers with its record when it ends. */
+export async function runSync(ctx: RouteContext): Promise<Response> {
+  const input = await runInput(ctx);
+  const key = idempotencyKey(ctx.request);
+  const record = await starting(() =>
+    ctx.manager.runAndWait(input, { idempotencyKey: key, trigger: "manual" })
+  );
+  return jsonResponse(record, record.status === RunStatus.Succeeded ? 200 : 422, {
+    location: `/runs/${encodeURIComponent(record.runId)}`,
+  });
+}
+
+/** POST /runs: 202 { runId } for a new run, 200 with the same runId for a repeated key. */
+export async function submitRun(ctx: RouteContext): Promise<Response> {
+  queryOf(ctx.url, []);
+  const input = (await readJsonBody(ctx.request, ctx.maxBodyBytes)) ?? {};
+  const key = idempotencyKey(ctx.request);
+  const { runId, created } = await starting(() =>
+    ctx.manager.submit(input, { idempotencyKey: key, trigger: "manual" })
+  );
+  return jsonResponse({ runId }, created ? 202 : 200, {
+    location: `/runs/${encodeURIComponent(runId)}`,
+  });
+}
+
+/** GET /runs?status=&limit=&cursor= */
+export async function listRuns(ctx: RouteContext): Promise<Response> {
+  const query = queryOf(ctx.url, ["status", "limit", "cursor"]);
+  const statusText = query.get("status");
+  let status: RunStatus[] | undefined;
+  if (statusText !== undefined) {
+    status = statusText.split(",").map((s) => s.trim()) as RunStatus[];
+    const bad = status.find((s) => !STATUSES.includes(s));
+    if (bad !== undefined) {
+      throw new HttpError(
+        ErrorCode.BadRequest,
+        `Cannot handle query parameter "status": "${bad.slice(0, 32)}" is not a run status; ` +
+          `use one or more of ${STATUSES.join(", ")} (comma-separated)`,
+      );
+    }
+  }
+  const limit = intParam(query, "limit", 1, 1000);
+  let page;
+  try {
+    page = await ctx.manager.listRuns({ status, limit, cursor: query.get("cursor") });
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) {
+      throw new HttpError(
+        ErrorCode.BadRequest,
+        `Cannot list runs: ${error.message}; pass the nextCursor of the previous page`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  return jsonResponse({ runs: page.runs, nextCursor: page.nextCursor ?? null });
+}
+
+/** GET /runs/:id */
+export async function getRun(ctx: RouteContext): Promise<Response> {
+  queryOf(ctx.url, []);
+  return jsonResponse(await existingRun(ctx));
+}
+
+/** GET /runs/:id/logs: JSON lines, or server-sent events with `Accept: text/event-stream`. */
+export async function getLogs(ctx: RouteContext): Promise<Response> {
+  const query = queryOf(ctx.url, ["after", "node", "limit"]);
+  const record = await existingRun(ctx);
+  const node = query.get("node");
+  const after = intParam(query, "after", 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  const wantsSse = /\btext\/event-stream\b/i.test(ctx.request.headers.get("accept") ?? "");
+  if (wantsSse) {
+    const lastEventId = ctx.request.headers.get("last-event-id");
+    const resumed = lastEventId !== null && /^\d{1,15}$/.test(lastEventId.trim())
+      ? Number(lastEventId.trim())
+      : 0;
+    const stream = runEventStream(ctx.manager, record.runId, {
+      afterSeq: Math.max(after, resumed),
+      node,
+      heartbeatMs: ctx.sseHeartbeatMs,
+      signal: ctx.signal,
+    });
+    return new Response(stream, {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        "x-accel-buffering": "no",
+      },
+    });
+  }
+  const limit = intParam(query, "limit", 1, 100_000);
+  const lines = await ctx.manager.getLogs(record.runId, { afterSeq: after, node, limit });
+  return new Response(lines.map((line) => `${JSON.stringify(line)}\n`).join(""), {
+    headers: { "content-type": "application/x-ndjson; charset=utf-8" },
+  });
+}
+
+/** POST /runs/:id/cancel: 200 with the record; 409 when the run already finished. */
+export async function cancelRun(ctx: RouteContext): Promise<Response> {
+  queryOf(ctx.url, []);
+  const record = await existingRun(ctx);
+  const conflict = (status: string) =>
+    new HttpError(
+      ErrorCode.Conflict,
+      `Cannot cancel run "${record.runId}": it already finished with status "${status}"`,
+      { details: { status } },
+    );
+  if (FINISHED_RUN_STATUSES.includes(record.status)) throw conflict(record.status);
+  const cancelled = await ctx.manager.cancel(record.runId);
+  if (cancelled === undefined) {
+    throw new HttpError(ErrorCode.NotFound, `Cannot find run "${record.runId}"`);
+  }
+  // It finished on its own between the read above and the cancel.
+  if (cancelled.status === RunStatus.Succeeded || cancelled.status === RunStatus.Failed) {
+    throw conflict(cancelled.status);
+  }
+  return jsonResponse(cancelled);
+}

@@ -1,0 +1,114 @@
+/**
+ * The executor hooks of a managed run: every run transition, node transition and log line is
+ * written to the store first, then published to subscribers (in the executor's order).
+ *
+ * @module
+ */
+
+import type {
+  CompiledWorkflow,
+  ExecuteHooks,
+  LogLine,
+  RunRecord,
+  RunStatus,
+} from "../engine/mod.ts";
+import type { RunStore, RunUpdate } from "../store/mod.ts";
+import { type RunHub, summaryOf } from "./_run_hub.ts";
+import type { RunMetrics } from "./_run_metrics.ts";
+
+const FINISHED = new Set<RunStatus>(["succeeded", "failed", "cancelled"]);
+
+/** Whether a run status is final. */
+export function isFinished(status: RunStatus): boolean {
+  return FINISHED.has(status);
+}
+
+/** One managed run, as its hooks see it. */
+export interface HookedRun {
+  runId: string;
+  workflow: CompiledWorkflow;
+  /** Sequence number of the run's last stored log line (the store numbers lines 1, 2, 3, …). */
+  logSeq: number;
+  /** Fields fixed when the run was created (kept when a resumed run uses newer code). */
+  fixed: Pick<RunRecord, "trigger" | "codeHash">;
+  /** Set when a store write failed (the run then stays unfinished in the store). */
+  storeFailed?: boolean;
+  /**
+   * Set when another replica took the run over (this one lost its lease): nothing more is
+   * written or published for it here.
+   */
+  detached?: boolean;
+  /** Set once the final run transition is stored (the lease then lapses by itself). */
+  ended?: boolean;
+}
+
+/** What the hooks write to and publish through. */
+export interface HookTargets {
+  store: RunStore;
+  hub: RunHub;
+  metrics: RunMetrics;
+}
+
+/** The record as stored: fields fixed at creation win over the executor's view. */
+export function storedView(run: HookedRun, record: RunRecord): RunRecord {
+  const copy = structuredClone(record);
+  if (run.fixed.trigger !== undefined) copy.trigger = run.fixed.trigger;
+  if (run.fixed.codeHash !== undefined) copy.codeHash = run.fixed.codeHash;
+  return copy;
+}
+
+/** Awaits a store write, flagging the run when it fails. */
+export async function write<T>(run: HookedRun, promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    run.storeFailed = true;
+    throw error;
+  }
+}
+
+/** Persists one log line, then publishes it with its sequence number. */
+export async function appendLog(t: HookTargets, run: HookedRun, line: LogLine): Promise<void> {
+  if (run.detached) return;
+  await write(run, t.store.appendLogs(run.runId, [line]));
+  run.logSeq++;
+  t.hub.publish(run.runId, { type: "log", line: { ...line, seq: run.logSeq } });
+}
+
+/** The record-level fields of a run transition. */
+function runUpdate(record: RunRecord): RunUpdate {
+  if (!isFinished(record.status)) return { status: record.status, startedAt: record.startedAt };
+  return {
+    status: record.status,
+    result: record.result,
+    error: record.error,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    durationMs: record.durationMs,
+  };
+}
+
+/** Hooks that persist, count and publish every transition of `run`. */
+export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
+  const { store, hub, metrics } = t;
+  return {
+    async onRunUpdate(record) {
+      if (run.detached) return;
+      await write(run, store.updateRun(run.runId, runUpdate(record)));
+      if (isFinished(record.status)) run.ended = true;
+      const view = storedView(run, record);
+      hub.publish(run.runId, { type: "run", record: summaryOf(view) });
+      if (isFinished(record.status)) {
+        metrics.runFinished(view);
+        hub.publish(run.runId, { type: "end", record: view });
+      }
+    },
+    async onNodeUpdate(runId, nodeId, node) {
+      if (run.detached) return;
+      await write(run, store.updateNode(runId, nodeId, node));
+      metrics.nodeUpdated(run.workflow, nodeId, node);
+      hub.publish(runId, { type: "node", runId, nodeId, node: structuredClone(node) });
+    },
+    onLog: (line) => appendLog(t, run, line),
+  };
+}

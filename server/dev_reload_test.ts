@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  type CompiledWorkflow,
+  FakeClock,
+  loadWorkflow,
+  WorkflowSyntaxError,
+} from "../engine/mod.ts";
+import { devReload, type FsWatcherLike } from "./dev_reload.ts";
+
+/** A watcher whose events the test pushes. */
+class FakeWatcher implements FsWatcherLike {
+  closed = false;
+  #queue: { paths: string[] }[] = [];
+  #wake: (() => void) | undefined;
+
+  push(...paths: string[]): void {
+    this.#queue.push({ paths });
+    this.#wake?.();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.#wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<{ paths: string[] }> {
+    while (!this.closed) {
+      const event = this.#queue.shift();
+      if (event) {
+        yield event;
+        continue;
+      }
+      await new Promise<void>((resolve) => this.#wake = resolve);
+      this.#wake = undefined;
+    }
+  }
+}
+
+const WORKFLOW = `name: reload-me
+version: "1.0.0"
+nodes:
+  hello: { path: ./nodes/hello.ts }
+`;
+const NODE = (word: string) => `export default () => "${word}";\n`;
+
+async function setup() {
+  const dir = await Deno.makeTempDir({ prefix: "dev-reload-" });
+  await Deno.mkdir(join(dir, "nodes"));
+  await Deno.writeTextFile(join(dir, "workflow.yaml"), WORKFLOW);
+  await Deno.writeTextFile(join(dir, "nodes/hello.ts"), NODE("one"));
+  const current = await loadWorkflow(dir);
+  const clock = new FakeClock();
+  const watcher = new FakeWatcher();
+  const reloads: CompiledWorkflow[] = [];
+  const errors: unknown[] = [];
+  let loads = 0;
+  let notify = () => {};
+  const settled = () => new Promise<void>((resolve) => notify = resolve);
+  const reloader = devReload(dir, {
+    current,
+    clock,
+    debounceMs: 100,
+    watch: () => watcher,
+    load: (d) => {
+      loads++;
+      return loadWorkflow(d).finally(() => setTimeout(() => notify(), 0));
+    },
+    onReload: (workflow) => reloads.push(workflow),
+    onError: (error) => errors.push(error),
+  });
+  return {
+    dir,
+    clock,
+    watcher,
+    reloads,
+    errors,
+    loads: () => loads,
+    settled,
+    async [Symbol.asyncDispose]() {
+      await reloader.close();
+      assert.ok(watcher.closed);
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("`devReload()` loads once after a burst of changes settles", async () => {
+  await using t = await setup();
+  await Deno.writeTextFile(join(t.dir, "nodes/hello.ts"), NODE("two"));
+  t.watcher.push(join(t.dir, "nodes/hello.ts"));
+  await t.clock.waitForSleepers(1);
+  await t.clock.advance(60);
+  t.watcher.push(join(t.dir, "workflow.yaml"), join(t.dir, "nodes/hello.ts"));
+  await t.clock.waitForSleepers(1);
+  await t.clock.advance(60);
+  assert.equal(t.loads(), 0, "the second change restarted the debounce");
+  const done = t.settled();
+  await t.clock.advance(40);
+  await done;
+  assert.equal(t.loads(), 1);
+  assert.equal(t.reloads.length, 1);
+  assert.equal(t.reloads[0]!.name, "reload-me");
+});
+
+Deno.test("`devReload()` ignores hidden entries, other files and unchanged code", async () => {
+  await using t = await setup();
+  t.watcher.push(join(t.dir, ".pipedreamer/runs.db-wal"), join(t.dir, "tests/fixtures/x.json"));
+  t.watcher.push(join(t.dir, "nodes/.hello.ts.swp"), "/elsewhere/workflow.yaml");
+  // A relevant event behind them proves the ones above were seen and skipped.
+  t.watcher.push(join(t.dir, "workflow.yaml"));
+  await t.clock.waitForSleepers(1);
+  const done = t.settled();
+  await t.clock.advance(100);
+  await done;
+  assert.equal(t.loads(), 1);
+  assert.deepEqual(t.reloads, [], "same code hash: nothing to reload");
+  assert.deepEqual(t.errors, []);
+});
+
+Deno.test("`devReload()` reports a broken edit, keeps the last version, and reloads once fixed", async () => {
+  await using t = await setup();
+  await Deno.writeTextFile(join(t.dir, "workflow.yaml"), WORKFLOW.replace("nodes:", "nodez:"));
+  t.watcher.push(join(t.dir, "workflow.yaml"));
+  await t.clock.waitForSleepers(1);
+  let done = t.settled();
+  await t.clock.advance(100);
+  await done;
+  assert.equal(t.reloads.length, 0);
+  assert.equal(t.errors.length, 1);
+  const error = t.errors[0] as WorkflowSyntaxError;
+  assert.ok(error instanceof WorkflowSyntaxError);
+  assert.equal(error.issues[0]!.file, "workflow.yaml");
+  assert.ok(error.issues[0]!.line > 0);
+
+  // Fixed back to the very same content: the served version is right again, say so.
+  await Deno.writeTextFile(join(t.dir, "workflow.yaml"), WORKFLOW);
+  t.watcher.push(join(t.dir, "workflow.yaml"));
+  await t.clock.waitForSleepers(1);
+  done = t.settled();
+  await t.clock.advance(100);
+  await done;
+  assert.equal(t.reloads.length, 1);
+});
+
+Deno.test("`devReload()` loads nothing after close", async () => {
+  const t = await setup();
+  t.watcher.push(join(t.dir, "workflow.yaml"));
+  await t.clock.waitForSleepers(1);
+  await t[Symbol.asyncDispose]();
+  await t.clock.advance(1000);
+  assert.equal(t.loads(), 0);
+});

@@ -1,0 +1,29 @@
+/**
+ * The server layer of `dev` and `serve`: the run manager (durable runs, concurrency control,
+ * cron, retention, metrics) and the HTTP API on top of it.
+ *
+ * @module
+ */
+
+// Run manager.
+export {
+  type RunAndWaitOptions,
+  type RunEvent,
+  type RunListener,
+  RunManager,
+  type RunManagerOptions,
+  type SubmitOptions,
+} from "./run_manager.ts";
+export { CronScheduler, type CronSchedulerOptions, cronStateKey } from "./cron_scheduler.ts";
+export { DrainingError, QueueFullError } from "./errors.ts";
+export { PROMETHEUS_CONTENT_TYPE } from "./_metrics.ts";
+
+// HTTP API.
+export { createHandler, type HandlerOptions, ROUTES, type RunApi } from "./create_handler.ts";
+export {
+  type RunningServer,
+  type ServerEvent,
+  startServer,
+  type StartServerOptions,
+} from "./start_server.ts";
+export { devReload, type DevReloader, type DevReloadOptions } from "./dev_reload.ts";

@@ -1,0 +1,223 @@
+/**
+ * The one wiring of `dev` and `serve`: workflow, secrets, config overlay, store, run manager,
+ * HTTP handler and `Deno.serve`, plus the graceful shutdown and (dev) hot reload.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import {
+  type CompiledWorkflow,
+  createRedactor,
+  loadSecrets,
+  loadWorkflow,
+  type NodeRunner,
+} from "../engine/mod.ts";
+import { openStore, type RunStore } from "../store/mod.ts";
+import { loadConfigOverlay } from "./_config_overlay.ts";
+import { createHandler, type HandlerOptions } from "./create_handler.ts";
+import { devReload, type DevReloader } from "./dev_reload.ts";
+import { RunManager } from "./run_manager.ts";
+
+/** What happens in a running server, for the CLI to print. Messages are already redacted. */
+export type ServerEvent =
+  | { type: "listening"; url: string; hostname: string; port: number }
+  | { type: "recovered"; resumed: number; requeued: number }
+  | { type: "reloaded"; workflow: CompiledWorkflow }
+  | { type: "reload-failed"; error: unknown }
+  | { type: "draining"; graceMs: number }
+  | { type: "stopped" }
+  | { type: "error"; message: string; stack?: string };
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  /** The workflow directory. */
+  dir: string;
+  /** TCP port; 0 picks a free one (see the `listening` event). @default 8080 */
+  port?: number;
+  /** Interface to listen on; dev always uses 127.0.0.1. @default "0.0.0.0" */
+  host?: string;
+  /** Directory of the SQLite store when `storeUrl` is unset. @default "./.pipedreamer" */
+  dataDir?: string;
+  /** `sqlite:<path>` or `postgres://…`. @default undefined (SQLite in dataDir) */
+  storeUrl?: string;
+  /** The API token every route but /health requires (serve). @default undefined */
+  token?: string;
+  /** Serve without auth; must be explicit when there is no token. @default false */
+  noAuth?: boolean;
+  /** Dev mode: 127.0.0.1 only, no auth, reload on file changes. @default false */
+  dev?: boolean;
+  /** How long running runs may finish on shutdown before they are cancelled. @default 30_000 */
+  graceMs?: number;
+  /** Request body limit. @default 1_048_576 */
+  maxBodyBytes?: number;
+  /** Runtime config overlay (k8s ConfigMap mount); ignored when missing. @default "/app/config" */
+  configDir?: string;
+  /** Mounted secrets; ignored when missing. @default "/app/secrets" */
+  secretsDir?: string;
+  /** Node runner. @default createRunner() (closed on shutdown) */
+  runner?: NodeRunner;
+  /** Replica id in run leases. @default "<hostname>:<port>" for a fixed port, else a random id */
+  owner?: string;
+  /** Serves GET / (a later issue's dashboard). @default undefined (404) */
+  dashboard?: HandlerOptions["dashboard"];
+  /** Receives what happens. @default ignore */
+  onEvent?: (event: ServerEvent) => void;
+}
+
+/** A started server. */
+export interface RunningServer {
+  readonly url: string;
+  readonly hostname: string;
+  readonly port: number;
+  readonly manager: RunManager;
+  /**
+   * Graceful stop: every request gets 503, running runs may finish for `graceMs`, then they
+   * are cancelled and persisted; the store and runner are closed. Idempotent.
+   */
+  shutdown(): Promise<void>;
+  /** Settles when the server has stopped. */
+  readonly finished: Promise<void>;
+}
+
+function urlOf(hostname: string, port: number): string {
+  return `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/**
+ * Starts `dev` or `serve`: loads the workflow, secrets and config overlay, opens the store,
+ * resumes runs a dead process left (`recover()`), starts cron triggers and listens.
+ *
+ * @throws {WorkflowSyntaxError} when the workflow does not load
+ * @throws {TypeError} when serve has no token and `noAuth` is not set
+ * @throws {Error} when the store, secrets or overlay cannot be read, or the port is taken
+ * @example
+ * ```ts
+ * import { startServer } from "./start_server.ts";
+ * const server = await startServer({ dir: "examples/hello-world", dev: true, port: 0 });
+ * console.log(server.url);
+ * await server.shutdown();
+ * ```
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const dev = options.dev ?? false;
+  const token = dev || options.noAuth ? undefined : options.token;
+  if (!dev && !options.noAuth && !token) {
+    throw new TypeError(
+      "Cannot start server: no API token; mount it at /app/secrets/pipedreamer/token, pass " +
+        "--token-file <file> or set PIPEDREAMER_TOKEN, or pass --no-auth to serve without auth",
+    );
+  }
+  const port = options.port ?? 8080;
+  const hostname = dev ? "127.0.0.1" : options.host ?? "0.0.0.0";
+  const graceMs = options.graceMs ?? 30_000;
+  const emit = options.onEvent ?? (() => {});
+
+  const workflow = await loadWorkflow(options.dir);
+  const secrets = await loadSecrets(workflow.dir, { mountDir: options.secretsDir });
+  const configOverlay = await loadConfigOverlay(options.configDir ?? "/app/config");
+  const redact = createRedactor({ ...secrets, __token: token ?? "" });
+  const reportError = (error: unknown) => {
+    const e = error instanceof Error ? error : new Error(String(error));
+    emit({ type: "error", message: redact(e.message), stack: e.stack && redact(e.stack) });
+  };
+
+  const dataDir = options.dataDir ?? (dev ? join(workflow.dir, ".pipedreamer") : ".pipedreamer");
+  const store: RunStore = await openStore(options.storeUrl, { dataDir: resolve(dataDir) });
+  let manager: RunManager | undefined;
+  let reloader: DevReloader | undefined;
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  const streams = new AbortController();
+  let draining = false;
+  try {
+    manager = await RunManager.create({
+      workflow,
+      store,
+      runner: options.runner,
+      secrets,
+      configOverlay,
+      owner: options.owner ?? (port > 0 ? `${Deno.hostname()}:${port}` : undefined),
+      onError: reportError,
+    });
+    const { resumed, requeued } = await manager.recover();
+    if (resumed + requeued > 0) emit({ type: "recovered", resumed, requeued });
+    manager.startTriggers();
+    const handler = createHandler(manager, {
+      auth: token ? { token } : false,
+      maxBodyBytes: options.maxBodyBytes,
+      dashboard: options.dashboard,
+      draining: () => draining,
+      signal: streams.signal,
+      onError: reportError,
+    });
+    const ready = Promise.withResolvers<Deno.NetAddr>();
+    server = Deno.serve({
+      hostname,
+      port,
+      onListen: (addr) => ready.resolve(addr),
+      onError: (error) => {
+        reportError(error);
+        return new Response('{"error":{"code":"internal","message":"Internal server error"}}', {
+          status: 500,
+          headers: { "content-type": "application/json" },
+        });
+      },
+    }, handler);
+    const addr = await ready.promise;
+    const url = urlOf(addr.hostname, addr.port);
+    emit({ type: "listening", url, hostname: addr.hostname, port: addr.port });
+    if (dev) {
+      const live = manager;
+      reloader = devReload(workflow.dir, {
+        current: workflow,
+        onReload: (next) => {
+          try {
+            live.reload(next);
+            emit({ type: "reloaded", workflow: next });
+          } catch (error) {
+            emit({ type: "reload-failed", error });
+          }
+        },
+        onError: (error) => emit({ type: "reload-failed", error }),
+      });
+    }
+
+    const running = manager;
+    const http = server;
+    let stopping: Promise<void> | undefined;
+    const shutdown = () =>
+      stopping ??= (async () => {
+        draining = true;
+        emit({ type: "draining", graceMs });
+        await reloader?.close();
+        await running.drain(graceMs);
+        await running.close();
+        streams.abort();
+        await http.shutdown();
+        await store.close();
+        emit({ type: "stopped" });
+      })();
+    return {
+      url,
+      hostname: addr.hostname,
+      port: addr.port,
+      manager: running,
+      shutdown,
+      get finished() {
+        return http.finished.then(() => stopping);
+      },
+    };
+  } catch (error) {
+    await reloader?.close();
+    await server?.shutdown();
+    await manager?.close();
+    await store.close();
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new Error(
+        `Cannot listen on ${urlOf(hostname, port)}: the address is in use; pick another --port`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,395 @@
+/**
+ * `pipedreamer build` end to end, with real components: docker-registry on loopback, a base
+ * image made from this host's libraries (umoci + skopeo), the CLI in a subprocess pushing the
+ * image, skopeo inspecting it, and the unpacked image running under runc and runsc (gVisor)
+ * as a non-root user with a read-only root and no capabilities.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { assertExit, assertSnapshot, cli, ROOT, stdoutJson, tempDir } from "./_cli.ts";
+import {
+  assertTools,
+  ContainerRuntime,
+  findTool,
+  ignoreWithout,
+  pushHostBaseImage,
+  run,
+  runContainer,
+  runtimeArgs,
+  startRegistry,
+  type TestRegistry,
+  writeContainerSpec,
+} from "../builder/testdata/oci_tools.ts";
+
+const PROBE = `${ROOT}/builder/testdata/probe-workflow`;
+const BUILD_TOOLS = ["docker-registry", "skopeo", "umoci"];
+
+interface BuildJson {
+  image: string;
+  digest: string;
+  layers: { digest: string; size: number; mediaType: string; role: string }[];
+  bundle: {
+    inConfigMap: boolean;
+    inImage: boolean;
+    bytes: number;
+    codeHash: string;
+    files: string[];
+  };
+  pushed: boolean;
+}
+
+/** A registry with the base image and the probe workflow's image, built once per file. */
+interface Fixture {
+  registry: TestRegistry;
+  work: string;
+  build: BuildJson;
+  /** The image's entrypoint, as skopeo reads it from the config. */
+  entrypoint: string[];
+  /** The bundle's files: the ConfigMap, mounted read-only at /app/workflow. */
+  bundleDir: string;
+  /** An OCI runtime bundle (umoci unpack) of the pushed image. */
+  containerDir: string;
+}
+
+let fixture: Promise<Fixture> | undefined;
+function imageFixture(): Promise<Fixture> {
+  fixture ??= (async () => {
+    assertTools([...BUILD_TOOLS, "runc"]);
+    const registry = await startRegistry();
+    const work = await Deno.makeTempDir({ prefix: "pipedreamer-build-e2e-" });
+    // Synchronous cleanup at exit: the fixture outlives the test that made it.
+    globalThis.addEventListener("unload", () => {
+      registry.stopSync();
+      Deno.removeSync(work, { recursive: true });
+    });
+    await pushHostBaseImage(registry.host, "test/base", "1");
+    const bundleDir = join(work, "bundle");
+    const result = await cli([
+      "build",
+      PROBE,
+      "--base",
+      `${registry.host}/test/base:1`,
+      "-r",
+      `${registry.host}/e2e`,
+      "--push",
+      "--insecure-registry",
+      "--bundle-out",
+      bundleDir,
+      "-o",
+      "json",
+    ]);
+    assertExit(result, 0);
+    const build = stdoutJson<BuildJson>(result);
+    const config = JSON.parse(
+      (await run("skopeo", [
+        "inspect",
+        "--config",
+        "--tls-verify=false",
+        `docker://${build.image}`,
+      ])).stdout,
+    ) as { config: { Entrypoint: string[] } };
+    const layout = join(work, "layout");
+    await run("skopeo", [
+      "copy",
+      "--src-tls-verify=false",
+      `docker://${build.image}`,
+      `oci:${layout}:probe`,
+    ]);
+    const containerDir = join(work, "container");
+    await run("umoci", ["unpack", "--image", `${layout}:probe`, containerDir]);
+    return { registry, work, build, entrypoint: config.config.Entrypoint, bundleDir, containerDir };
+  })();
+  return fixture;
+}
+
+const shared = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test("`pipedreamer build --help` documents every flag", async () => {
+  const result = await cli(["build", "--help"]);
+  assertExit(result, 0);
+  for (
+    const flag of [
+      "--tag",
+      "--push",
+      "--platform",
+      "--runtime-binary",
+      "--base",
+      "--out",
+      "--bundle",
+      "--bundle-out",
+      "--insecure-registry",
+      "--dockerfile",
+      "--docker-config",
+      "--registry",
+      "--output",
+    ]
+  ) {
+    assert.ok(result.stdout.includes(flag), `--help lacks ${flag}`);
+  }
+  await assertSnapshot("help_build", result.stdout);
+});
+
+Deno.test("`pipedreamer build --platform linux/arm64` without --runtime-binary is a usage error that says what to pass", async () => {
+  const result = await cli(["build", PROBE, "--platform", "linux/arm64", "--out", "x.tar"]);
+  assertExit(result, 2);
+  assert.match(
+    result.stderr,
+    /Cannot build for "linux\/arm64" on this linux\/amd64 host without --runtime-binary: pass a linux\/arm64 pipedreamer \(deno compile --target aarch64-unknown-linux-gnu\) or a linux\/arm64 deno binary/,
+  );
+});
+
+Deno.test("`pipedreamer build --dockerfile` alone writes the Dockerfile and its context, no image", async () => {
+  await using dir = await tempDir();
+  const result = await cli([
+    "build",
+    PROBE,
+    "--dockerfile",
+    join(dir.path, "Dockerfile"),
+    "-o",
+    "json",
+  ]);
+  assertExit(result, 0);
+  assert.deepEqual(stdoutJson(result), {
+    dockerfile: join(dir.path, "Dockerfile"),
+    context: dir.path,
+  });
+  assert.match(
+    await Deno.readTextFile(join(dir.path, "Dockerfile")),
+    /^FROM --platform=linux\/amd64 gcr\.io\/distroless\/cc-debian12:nonroot$/m,
+  );
+  assert.ok((await Deno.stat(join(dir.path, ".pipedreamer-image/app/bin/deno"))).isFile);
+});
+
+Deno.test({
+  name:
+    "`pipedreamer build --push` pushes an image skopeo reads, and a rebuild has the same digest",
+  ignore: ignoreWithout([...BUILD_TOOLS, "runc"], "build push e2e"),
+  ...shared,
+  async fn() {
+    const { registry, build, entrypoint, work } = await imageFixture();
+    assert.equal(build.image, `${registry.host}/e2e/probe-workflow:1.2.3`);
+    assert.equal(build.pushed, true);
+    assert.deepEqual([build.bundle.inConfigMap, build.bundle.inImage], [true, false]);
+    const inspected = JSON.parse(
+      (await run("skopeo", ["inspect", "--tls-verify=false", `docker://${build.image}`])).stdout,
+    ) as { Digest: string; Layers: string[]; Labels: Record<string, string> };
+    assert.equal(inspected.Digest, build.digest);
+    assert.deepEqual(inspected.Layers, build.layers.map((l) => l.digest));
+    assert.equal(inspected.Labels["io.pipedreamer.workflow.name"], "probe-workflow");
+    assert.equal(inspected.Labels["io.pipedreamer.workflow.version"], "1.2.3");
+    assert.equal(inspected.Labels["org.opencontainers.image.version"], "1.2.3");
+    assert.equal(entrypoint[0], "/app/bin/deno");
+
+    const again = await cli([
+      "build",
+      PROBE,
+      "--base",
+      `${registry.host}/test/base:1`,
+      "-r",
+      `${registry.host}/e2e`,
+      "--push",
+      "--insecure-registry",
+      "--out",
+      join(work, "again.tar"),
+      "-o",
+      "json",
+    ]);
+    assertExit(again, 0);
+    assert.equal(stdoutJson<BuildJson>(again).digest, build.digest);
+    // Progress went to stderr, and every blob was already there.
+    assert.match(again.stderr, /already in the registry/);
+    const archive = JSON.parse(
+      (await run("skopeo", ["inspect", `oci-archive:${join(work, "again.tar")}`])).stdout,
+    );
+    assert.equal(archive.Digest, build.digest);
+  },
+});
+
+/** Runs the image's engine (`exec`) and a container-level probe under `runtime`. */
+async function runsSandboxed(runtime: ContainerRuntime): Promise<void> {
+  const { entrypoint, bundleDir, containerDir } = await imageFixture();
+  let hits = 0;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => (hits++, new Response("pong")),
+  );
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/probe`;
+    const input = { name: runtime, url, path: "/app/workflow/hacked.txt" };
+    await writeContainerSpec(containerDir, {
+      args: [
+        ...entrypoint,
+        "exec",
+        "/app/workflow",
+        "-o",
+        "json",
+        "--input",
+        JSON.stringify(input),
+      ],
+      binds: [{ source: bundleDir, destination: "/app/workflow" }],
+    });
+    const result = await runContainer(runtime, containerDir);
+    assert.equal(
+      result.code,
+      0,
+      `${runtime} exit ${result.code}\n${result.stderr}\n${result.stdout}`,
+    );
+    const record = JSON.parse(result.stdout) as {
+      status: string;
+      nodes: Record<string, { status: string; output?: unknown; error?: { message: string } }>;
+      result: Record<string, unknown>;
+    };
+    assert.equal(record.status, "succeeded");
+    assert.deepEqual(record.nodes.greet?.output, {
+      yaml: `hello: ${runtime}\n`,
+      parsed: { hello: runtime },
+    });
+    assert.equal(record.nodes["fetch-allowed"]?.output, "pong");
+    assert.equal(record.nodes["fetch-denied"]?.status, "failed");
+    assert.match(
+      record.nodes["fetch-denied"]!.error!.message,
+      /needs network access to "127\.0\.0\.1:\d+"/,
+    );
+    assert.equal(record.nodes["write-outside"]?.status, "failed");
+    assert.match(
+      record.nodes["write-outside"]!.error!.message,
+      /writes "\/app\/workflow\/hacked\.txt" outside its temp dir/,
+    );
+    assert.equal(record.nodes.report?.status, "succeeded");
+    // Only the node with the net capability reached the loopback server.
+    assert.equal(hits, 1);
+    await assert.rejects(Deno.stat(join(bundleDir, "hacked.txt")), Deno.errors.NotFound);
+
+    // The container itself: uid 65532, no capabilities, read-only root, writable /tmp only.
+    const probe = `
+      const status = Deno.readTextFileSync("/proc/self/status");
+      const field = (name) => status.match(new RegExp("^" + name + ":\\\\s*(\\\\S+)", "m"))?.[1];
+      const attempt = (path) => { try { Deno.writeTextFileSync(path, "x"); return "written"; } catch (e) { return e.message; } };
+      console.log(JSON.stringify({
+        uid: Deno.uid(), gid: Deno.gid(), capEff: field("CapEff"), capPrm: field("CapPrm"),
+        noNewPrivs: field("NoNewPrivs"), root: attempt("/probe.txt"), app: attempt("/app/bin/probe.txt"),
+        home: attempt("/home/nonroot/probe.txt"),
+        tmp: attempt("/tmp/probe.txt"),
+      }));`;
+    await writeContainerSpec(containerDir, { args: ["/app/bin/deno", "eval", "--quiet", probe] });
+    const probed = await runContainer(runtime, containerDir);
+    assert.equal(probed.code, 0, `${runtime} probe exit ${probed.code}\n${probed.stderr}`);
+    const facts = JSON.parse(probed.stdout);
+    assert.equal(facts.uid, 65532);
+    assert.equal(facts.gid, 65532);
+    assert.equal(facts.capEff, "0000000000000000");
+    assert.equal(facts.capPrm, "0000000000000000");
+    assert.equal(facts.tmp, "written");
+    // Root-owned paths are refused (EACCES or EROFS, whichever the kernel checks first); the
+    // user's own home proves the root filesystem itself is read-only.
+    assert.match(facts.root, /Read-only file system|Permission denied/);
+    assert.match(facts.app, /Read-only file system|Permission denied/);
+    assert.match(facts.home, /Read-only file system/);
+    // gVisor's /proc/self/status has no NoNewPrivs line; the kernel's (runc) must say 1.
+    if (runtime === ContainerRuntime.Runc) assert.equal(facts.noNewPrivs, "1");
+  } finally {
+    await server.shutdown();
+  }
+}
+
+Deno.test({
+  name:
+    "the built image runs a workflow under runc: sandboxed nodes, non-root, read-only root, no capabilities",
+  ignore: ignoreWithout([...BUILD_TOOLS, "runc"], "runc e2e"),
+  ...shared,
+  fn: () => runsSandboxed(ContainerRuntime.Runc),
+});
+
+Deno.test({
+  name: "the built image runs a workflow under runsc (gVisor, --network=host): the same guarantees",
+  ignore: ignoreWithout([...BUILD_TOOLS, "runc", "runsc"], "runsc e2e"),
+  ...shared,
+  async fn() {
+    assertTools(["runsc"]);
+    await runsSandboxed(ContainerRuntime.Runsc);
+  },
+});
+
+/** Whether the CLI has the `serve` command yet (issue 3). */
+async function hasServe(): Promise<boolean> {
+  const help = await cli(["--help"]);
+  return /^\s+serve\b/m.test(help.stdout);
+}
+
+const serveMissing = !(await hasServe());
+if (serveMissing) {
+  console.warn(
+    "IGNORED `serve` /health in the image: the CLI has no `serve` command yet (issue 3); " +
+      "this test runs, under CI too, as soon as `pipedreamer --help` lists it",
+  );
+}
+
+Deno.test({
+  name:
+    "the image's default command `serve /app/workflow` answers GET /health under runc and runsc",
+  ignore: serveMissing || ignoreWithout([...BUILD_TOOLS, "runc", "runsc"], "serve e2e"),
+  ...shared,
+  async fn() {
+    assertTools([...BUILD_TOOLS, "runc", "runsc"]);
+    const { entrypoint, bundleDir, containerDir } = await imageFixture();
+    for (const runtime of [ContainerRuntime.Runc, ContainerRuntime.Runsc]) {
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = (listener.addr as Deno.NetAddr).port;
+      listener.close();
+      await writeContainerSpec(containerDir, {
+        args: [
+          ...entrypoint,
+          "serve",
+          "/app/workflow",
+          "--port",
+          String(port),
+          "--host",
+          "127.0.0.1",
+        ],
+        binds: [{ source: bundleDir, destination: "/app/workflow" }],
+        env: ["PIPEDREAMER_TOKEN=e2e-token"],
+      });
+      const stateDir = await Deno.makeTempDir();
+      const id = `pd-serve-${runtime}`;
+      const child = new Deno.Command(findTool(runtime)!, {
+        args: runtimeArgs(runtime, stateDir, containerDir, id),
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const output = child.output();
+      try {
+        const deadline = Date.now() + 60_000;
+        let status = 0;
+        let exited = false;
+        output.then(() => exited = true);
+        while (status !== 200 && !exited && Date.now() < deadline) {
+          status = await fetch(`http://127.0.0.1:${port}/health`).then(
+            async (r) => (await r.body?.cancel(), r.status),
+            () => 0,
+          );
+          // A readiness probe, as the kubelet's: the condition is /health itself.
+          if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+        }
+        if (status !== 200) {
+          const logs = exited ? new TextDecoder().decode((await output).stderr) : "(still running)";
+          assert.fail(`${runtime}: /health never answered 200; container stderr:\n${logs}`);
+        }
+      } finally {
+        await new Deno.Command(findTool(runtime)!, {
+          args: ["--root", stateDir, "kill", id, "KILL"],
+          stderr: "null",
+        }).output();
+        await output;
+        await new Deno.Command(findTool(runtime)!, {
+          args: ["--root", stateDir, "delete", "--force", id],
+          stderr: "null",
+        }).output();
+        await Deno.remove(stateDir, { recursive: true });
+      }
+    }
+  },
+});

@@ -1,0 +1,141 @@
+/**
+ * The JetStream side of a queue trigger: a pull loop on the durable consumer that asks the
+ * server only for as many messages as it can start now (free run slots, rate-limit tokens), so
+ * a saturated trigger stops pulling and nothing waits in memory unstarted.
+ *
+ * @module
+ */
+
+import { type Consumer, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import type { QueueTrigger } from "../engine/mod.ts";
+import { ensureJetStream } from "./_jetstream_setup.ts";
+import { type DeliveryContext, handleDelivery } from "./_handle_delivery.ts";
+import { RateLimiter } from "./_rate_limiter.ts";
+import type { QueueConsumer, ResolvedConsumerOptions } from "./_consumer_options.ts";
+
+const MAX_BATCH = 256;
+const RETRY_MS = 1_000;
+
+/** Sets up the stream and the durable consumer, then starts pulling. */
+export async function startJetStreamConsumer(
+  trigger: QueueTrigger & { stream: string },
+  options: ResolvedConsumerOptions,
+): Promise<QueueConsumer> {
+  const { nc, clock, metrics, log } = options;
+  const maxDeliver = trigger.maxDeliver ?? options.maxDeliver;
+  const deadLetter = trigger.deadLetter ?? `${trigger.subject}.dlq`;
+  const jsm = await jetstreamManager(nc);
+  const setup = await ensureJetStream(jsm, {
+    stream: trigger.stream,
+    subject: trigger.subject,
+    durable: trigger.durable,
+    deadLetter,
+    serverMaxDeliver: maxDeliver + 1,
+    ackWaitMs: options.ackWaitMs,
+    workflow: options.workflow,
+  });
+  const js = jsm.jetstream();
+  const consumer: Consumer = await js.consumers.get(setup.stream, setup.durable);
+  const labels = { workflow: options.workflow, subject: trigger.subject };
+  const maxConcurrency = trigger.maxConcurrency ?? options.maxConcurrency;
+  const limiter = trigger.rateLimit && new RateLimiter(trigger.rateLimit, clock);
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const context: DeliveryContext = {
+    workflow: options.workflow,
+    subject: trigger.subject,
+    stream: setup.stream,
+    deadLetter,
+    keyPrefix: `nats:${setup.stream}:${setup.streamCreated}`,
+    maxDeliver,
+    ackWaitMs: options.ackWaitMs,
+    nakDelayMs: (n) => Math.min(options.maxNakBackoffMs, options.nakBackoffMs * 2 ** (n - 1)),
+    runs: options.runs,
+    js,
+    clock,
+    metrics,
+    labels,
+    log,
+    signal,
+  };
+
+  const inFlight = new Set<Promise<unknown>>();
+  let slotFreed = Promise.withResolvers<void>();
+  let current: { stop(): void } | undefined;
+  const start = (msg: JsMsg) => {
+    const delivery = handleDelivery(msg, context).finally(() => {
+      inFlight.delete(delivery);
+      metrics.set("pipedreamer_queue_in_flight", labels, inFlight.size);
+      slotFreed.resolve();
+      slotFreed = Promise.withResolvers<void>();
+    });
+    inFlight.add(delivery);
+    metrics.set("pipedreamer_queue_in_flight", labels, inFlight.size);
+  };
+  const aborted = new Promise<void>((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+
+  const loop = (async () => {
+    while (!signal.aborted) {
+      if (inFlight.size >= maxConcurrency) {
+        await Promise.race([slotFreed.promise, aborted]);
+        continue;
+      }
+      try {
+        if (limiter) await limiter.ready(signal);
+        const free = maxConcurrency - inFlight.size;
+        const batch = Math.min(free, limiter ? Math.max(1, limiter.available()) : free, MAX_BATCH);
+        const messages = await consumer.fetch({
+          max_messages: batch,
+          expires: options.fetchExpiresMs,
+        });
+        current = messages;
+        if (signal.aborted) messages.stop();
+        for await (const msg of messages) {
+          limiter?.tryTake();
+          start(msg);
+        }
+      } catch (error) {
+        if (signal.aborted) break;
+        log("error", `Cannot pull from consumer "${setup.durable}" of "${setup.stream}"`, {
+          error: (error as Error).message,
+        });
+        await clock.sleep(RETRY_MS, signal).catch(() => {});
+      } finally {
+        current = undefined;
+      }
+    }
+  })();
+
+  const refreshLag = async () => {
+    const info = await consumer.info(false);
+    metrics.set("pipedreamer_queue_consumer_lag", labels, info.num_pending);
+    metrics.set("pipedreamer_queue_consumer_ack_pending", labels, info.num_ack_pending);
+  };
+  const lagTimer = setInterval(() => {
+    refreshLag().catch(() => {}); // a lost connection shows as a stale gauge, not a crash
+  }, options.lagIntervalMs);
+  await refreshLag().catch(() => {});
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
+      clearInterval(lagTimer);
+      controller.abort(new DOMException("Queue trigger stopped", "AbortError"));
+      current?.stop();
+      await loop;
+    })();
+  return {
+    trigger,
+    get inFlight() {
+      return inFlight.size;
+    },
+    stop,
+    async drain() {
+      await stop();
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    refreshLag,
+  };
+}
