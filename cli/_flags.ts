@@ -25,4 +25,3 @@ export function durationFlag(command: Command, flag: string, text: string): numb
     return usageError(command, `Cannot use ${flag}: ${(error as Error).message}`);
   }
 }
-

@@ -25,6 +25,8 @@ export type ExitCode = typeof ExitCode[keyof typeof ExitCode];
 export const OutputFormat = {
   Text: "text",
   Json: "json",
+  /** Accepted only by commands that print manifests (`deploy --dry-run`). */
+  Yaml: "yaml",
 } as const;
 /** One of {@link OutputFormat}. */
 export type OutputFormat = typeof OutputFormat[keyof typeof OutputFormat];
@@ -77,13 +79,24 @@ export function printJson(cli: CliContext, value: unknown): void {
   cli.io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Options of {@link globalOptions}. */
+export interface GlobalOptionsOptions {
+  /** The command can print YAML (`-o yaml`); elsewhere `-o yaml` is a usage error. @default false */
+  yaml?: boolean;
+}
+
 /** Reads the global flags from any command (they are accepted before or after it). */
-export function globalOptions(command: Command): GlobalOptions {
+export function globalOptions(command: Command, options: GlobalOptionsOptions = {}): GlobalOptions {
   const opts = command.optsWithGlobals();
+  if (opts.output === OutputFormat.Yaml && !options.yaml) {
+    usageError(command, `"-o yaml" is only supported by "deploy --dry-run"; use "-o json"`);
+  }
   return {
     namespace: String(opts.namespace ?? "default"),
     registry: typeof opts.registry === "string" ? opts.registry : undefined,
-    output: opts.output === OutputFormat.Json ? OutputFormat.Json : OutputFormat.Text,
+    output: opts.output === OutputFormat.Json || opts.output === OutputFormat.Yaml
+      ? opts.output
+      : OutputFormat.Text,
     context: Array.isArray(opts.context) ? opts.context.map(String) : [],
     verbose: opts.verbose === true,
   };

@@ -68,7 +68,8 @@ export async function serveUntilSignal(
     throw error;
   }
   const running = server;
-  const onSignal = () => void running.shutdown();
+  // A failed shutdown rejects `finished` too, which reports it below.
+  const onSignal = () => void running.shutdown().catch(() => {});
   for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);
   try {
     await running.finished;

@@ -26,6 +26,7 @@ import {
   printError,
   printJson,
   printLine,
+  usageError,
 } from "./_output.ts";
 
 interface DeployFlags {
@@ -88,7 +89,10 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         "environment variables. Use --context (repeatable) or --all-contexts for several clusters.",
     )
     .action(async (dir: string, flags: DeployFlags, command: Command) => {
-      const globals = globalOptions(command);
+      const globals = globalOptions(command, { yaml: true });
+      if (globals.output === "yaml" && !flags.dryRun) {
+        usageError(command, '"-o yaml" prints manifests: use it with "--dry-run"');
+      }
       const timeoutMs = readTimeout(command, flags.timeout);
       const workflow = await loadWorkflowOrReport(cli, dir);
       if (!workflow) return;

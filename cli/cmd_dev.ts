@@ -19,12 +19,14 @@ export function registerDev(program: Command, cli: CliContext): void {
     )
     .argument("[dir]", "workflow directory", ".")
     .option("--port <port>", "TCP port (0 picks a free one)", "8080")
-    .action(async (dir: string, opts: { port: string }, command: Command) => {
+    .option("--nats-url <url>", "NATS for queue triggers and /hooks/ (default env NATS_URL)")
+    .action(async (dir: string, opts: { port: string; natsUrl?: string }, command: Command) => {
       const port = intFlag(command, "--port", opts.port, 0, 65_535);
       await serveUntilSignal(cli, {
         dir,
         port,
         dev: true,
+        natsUrl: opts.natsUrl ?? Deno.env.get("NATS_URL"),
         // Ctrl-C in dev stops at once: running runs are cancelled and kept in the store.
         graceMs: 0,
       }, globalOptions(command).verbose);

@@ -103,15 +103,18 @@ function showLines(record: RunRecord): string[] {
   if (record.error) lines.push(`error     node "${record.error.node}": ${record.error.message}`);
   const nodes = Object.entries(record.nodes);
   if (nodes.length > 0) {
-    lines.push("", ...table([
-      ["NODE", "STATUS", "ATTEMPTS", "DURATION"],
-      ...nodes.map(([id, node]) => [
-        id,
-        node.cached ? `${node.status} (cached)` : node.status,
-        String(node.attempts),
-        took(node.durationMs),
+    lines.push(
+      "",
+      ...table([
+        ["NODE", "STATUS", "ATTEMPTS", "DURATION"],
+        ...nodes.map(([id, node]) => [
+          id,
+          node.cached ? `${node.status} (cached)` : node.status,
+          String(node.attempts),
+          took(node.durationMs),
+        ]),
       ]),
-    ]));
+    );
   }
   if (record.result !== undefined) {
     lines.push("", "result", JSON.stringify(record.result, null, 2));
@@ -129,30 +132,35 @@ export function registerRuns(program: Command, cli: CliContext): void {
     .option("--status <status>", `only these statuses, comma-separated: ${STATUSES.join(", ")}`)
     .option("--limit <n>", "page size (1-1000)", "20")
     .option("--cursor <cursor>", "the next page, as printed after the previous one")
-    .action(async (opts: SourceOptions & { status?: string; limit: string; cursor?: string }, command: Command) => {
-      const status = opts.status?.split(",").map((s) => s.trim());
-      const bad = status?.find((s) => !STATUSES.includes(s));
-      if (bad !== undefined) {
-        usageError(command, `Cannot use --status "${bad}": use one of ${STATUSES.join(", ")}`);
-      }
-      const limit = intFlag(command, "--limit", opts.limit, 1, 1000);
-      await using(command, opts, async (source) => {
-        const page = await source.list({
-          status: status as RunStatus[] | undefined,
-          limit,
-          cursor: opts.cursor,
-        });
-        if (globalOptions(command).output === "json") {
-          printJson(cli, { runs: page.runs, nextCursor: page.nextCursor ?? null });
-        } else if (page.runs.length === 0) {
-          printLine(cli, "no runs");
-        } else {
-          for (const line of listLines(page.runs)) printLine(cli, line);
-          if (page.nextCursor) printLine(cli, `more: --cursor ${page.nextCursor}`);
+    .action(
+      async (
+        opts: SourceOptions & { status?: string; limit: string; cursor?: string },
+        command: Command,
+      ) => {
+        const status = opts.status?.split(",").map((s) => s.trim());
+        const bad = status?.find((s) => !STATUSES.includes(s));
+        if (bad !== undefined) {
+          usageError(command, `Cannot use --status "${bad}": use one of ${STATUSES.join(", ")}`);
         }
-      });
-      cli.exitCode = ExitCode.Ok;
-    });
+        const limit = intFlag(command, "--limit", opts.limit, 1, 1000);
+        await using(command, opts, async (source) => {
+          const page = await source.list({
+            status: status as RunStatus[] | undefined,
+            limit,
+            cursor: opts.cursor,
+          });
+          if (globalOptions(command).output === "json") {
+            printJson(cli, { runs: page.runs, nextCursor: page.nextCursor ?? null });
+          } else if (page.runs.length === 0) {
+            printLine(cli, "no runs");
+          } else {
+            for (const line of listLines(page.runs)) printLine(cli, line);
+            if (page.nextCursor) printLine(cli, `more: --cursor ${page.nextCursor}`);
+          }
+        });
+        cli.exitCode = ExitCode.Ok;
+      },
+    );
 
   withSource(runs.command("show").description("print a run record").argument("<id>", "run id"))
     .action(async (id: string, opts: SourceOptions, command: Command) => {
@@ -181,7 +189,9 @@ export function registerRuns(program: Command, cli: CliContext): void {
       cli.exitCode = ExitCode.Ok;
     });
 
-  withSource(runs.command("cancel").description("cancel a queued or running run").argument("<id>", "run id"))
+  withSource(
+    runs.command("cancel").description("cancel a queued or running run").argument("<id>", "run id"),
+  )
     .action(async (id: string, opts: SourceOptions, command: Command) => {
       await using(command, opts, async (source) => {
         const record = await source.cancel(id);

@@ -22,6 +22,7 @@ interface ServeOptions {
   maxBody: string;
   grace: string;
   configDir: string;
+  natsUrl?: string;
 }
 
 /**
@@ -66,6 +67,7 @@ export function registerServe(program: Command, cli: CliContext): void {
     .option("--max-body <bytes>", "largest request body", "1048576")
     .option("--grace <duration>", "how long running runs may finish on SIGTERM", "30s")
     .option("--config-dir <dir>", "runtime config overlay (k8s ConfigMap mount)", "/app/config")
+    .option("--nats-url <url>", "NATS for queue triggers and /hooks/ (default env NATS_URL)")
     .action(async (dir: string, opts: ServeOptions, command: Command) => {
       const port = intFlag(command, "--port", opts.port, 0, 65_535);
       const maxBodyBytes = intFlag(command, "--max-body", opts.maxBody, 1, 2 ** 40);
@@ -89,6 +91,7 @@ export function registerServe(program: Command, cli: CliContext): void {
         graceMs,
         maxBodyBytes,
         configDir: opts.configDir,
+        natsUrl: opts.natsUrl ?? Deno.env.get("NATS_URL"),
       }, globalOptions(command).verbose);
     });
 }

@@ -116,7 +116,9 @@ export function buildProgram(cli: CliContext): Command {
         ]),
     )
     .option("--verbose", "print stack traces of errors")
-    .version(denoJson.version, "--version", "print the version")
+    // `--version` is handled in runCli only as the first argument, so that commands may have a
+    // `--version <v>` flag of their own (`rollback <name> --version 1.2.0`).
+    .addOption(new Option("--version", "print the version (first argument only)"))
     .helpOption("-h, --help", "print help")
     .helpCommand("help [command]", "print help for a command")
     .showHelpAfterError(true)
@@ -145,6 +147,10 @@ export function buildProgram(cli: CliContext): Command {
  */
 export async function runCli(args: string[], io: CliIo = processIo): Promise<number> {
   const cli: CliContext = { io, exitCode: ExitCode.Ok };
+  if (args[0] === "--version") {
+    io.stdout(`${denoJson.version}\n`);
+    return ExitCode.Ok;
+  }
   const program = buildProgram(cli);
   try {
     await program.parseAsync(args, { from: "user" });
@@ -167,7 +173,6 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
 function commanderExitCode(error: CommanderError): number {
   switch (error.code) {
     case "commander.helpDisplayed":
-    case "commander.version":
       return ExitCode.Ok;
     case "commander.help":
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;

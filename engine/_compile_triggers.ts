@@ -29,7 +29,9 @@ const TRIGGER_KEYS = {
 type Kind = keyof typeof TRIGGER_KEYS;
 const KINDS = Object.keys(TRIGGER_KEYS) as Kind[];
 const TYPE_HINTS: Record<string, string> = {
-  webhook: "Webhooks reach a workflow through a queue trigger: use type: queue",
+  webhook:
+    "Webhooks publish to a subject: declare webhooks: { github: { subject: events.github.push, " +
+    "verify: github, secret: github-webhook } }; to run on that subject: use type: queue",
   http: "Every workflow can be run over HTTP (POST /run) with type: manual",
   nats: "Write type: queue",
   schedule: "Write type: cron",
@@ -224,7 +226,8 @@ function matches(pattern: string, subject: string): boolean {
   return p.length === s.length;
 }
 
-function readSubject(checker: Checker, entry: LocatedEntry, wildcards: boolean) {
+/** A NATS subject (wildcards only when allowed), or an issue. */
+export function readSubject(checker: Checker, entry: LocatedEntry, wildcards: boolean) {
   const subject = checker.string(entry, { example: "events.github.push" });
   if (subject === undefined) return undefined;
   const tokens = subject.split(".");

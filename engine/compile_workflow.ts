@@ -23,6 +23,7 @@ import { normaliseVersion, suggestVersion } from "./_semver.ts";
 import { compileNodes } from "./_compile_nodes.ts";
 import { compileDag } from "./_compile_dag.ts";
 import { compileTriggers } from "./_compile_triggers.ts";
+import { compileWebhooks } from "./_compile_webhooks.ts";
 import {
   compileConcurrency,
   compileRetention,
@@ -57,6 +58,7 @@ const TOP_KEYS = [
   "concurrency",
   "retention",
   "deployment",
+  "webhooks",
 ] as const;
 const SETTING_HINT = (key: string) => `Move it under config:, e.g. config: { ${key}: … }`;
 const TOP_MISPLACED: Record<string, string> = {
@@ -128,6 +130,7 @@ export function compileWorkflow(
   const dagIds = [...compiled.nodes.keys()].filter((id) => id !== onErrorId);
   const dag = compileDag(checker, top.get("edges"), dagIds, onErrorId);
   const triggers = compileTriggers(checker, top.get("triggers"), name ?? "");
+  const webhooks = compileWebhooks(checker, top.get("webhooks"));
   const services = compileServices(checker, top.get("services"));
   const inputSchemaEntry = top.get("inputSchema");
   const inputSchema = inputSchemaEntry && compileInputSchema(checker, inputSchemaEntry);
@@ -167,6 +170,7 @@ export function compileWorkflow(
     concurrency,
     ...(retention ? { retention } : {}),
     ...(deployment ? { deployment: toPlain(deployment) as Record<string, unknown> } : {}),
+    ...(webhooks ? { webhooks } : {}),
     codeHash: workflowHash(options.workflowText ?? parsed.text, compiled.nodes),
   };
   return workflow;

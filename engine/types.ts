@@ -48,6 +48,40 @@ export interface QueueTrigger {
 /** Any trigger. */
 export type Trigger = ManualTrigger | CronTrigger | QueueTrigger;
 
+/** How a webhook request proves its sender (`webhooks:`, an addition to SPEC §2). */
+export const WebhookVerify = {
+  /** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`. */
+  GitHub: "github",
+  /** A header holding the body's HMAC (hex, `<algorithm>=<hex>` or base64). */
+  Hmac: "hmac",
+  /** `Authorization: Bearer <secret>`. */
+  Bearer: "bearer",
+} as const;
+/** One of {@link WebhookVerify}. */
+export type WebhookVerify = typeof WebhookVerify[keyof typeof WebhookVerify];
+
+/** HMAC algorithms of `verify: hmac`. */
+export const HmacAlgorithm = {
+  Sha1: "sha1",
+  Sha256: "sha256",
+  Sha512: "sha512",
+} as const;
+/** One of {@link HmacAlgorithm}. */
+export type HmacAlgorithm = typeof HmacAlgorithm[keyof typeof HmacAlgorithm];
+
+/** One `webhooks:` entry: `POST /hooks/<name>` publishes the verified body to `subject`. */
+export interface WebhookConfig {
+  /** Literal NATS subject (no wildcards), stored by a JetStream stream. */
+  subject: string;
+  verify: WebhookVerify;
+  /** Name of the secret holding the key or token; its value is never in workflow.yaml. */
+  secret: string;
+  /** Signature header of `verify: hmac`; undefined means "X-Signature-256". */
+  header?: string;
+  /** Algorithm of `verify: hmac`; undefined means sha256. */
+  algorithm?: HmacAlgorithm;
+}
+
 /** What a node may do (SPEC §4). Everything not listed is denied. */
 export interface Capabilities {
   /** Hosts (optionally `host:port`); `github.com` also grants `*.github.com`. */
@@ -157,6 +191,8 @@ export interface CompiledWorkflow {
   retention?: RetentionSettings;
   /** The raw `deployment:` map (k8s only). */
   deployment?: Record<string, unknown>;
+  /** Webhooks by name (`webhooks:`); undefined when none are declared. */
+  webhooks?: Record<string, WebhookConfig>;
   /** sha256 (hex) over workflow.yaml and every node's code: the workflow's code version. */
   codeHash: string;
 }

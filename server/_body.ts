@@ -16,7 +16,8 @@ export async function readBodyBytes(request: Request, maxBytes: number): Promise
     new HttpError(
       ErrorCode.PayloadTooLarge,
       `Cannot read request body: it exceeds the limit of ${maxBytes} bytes`,
-      { details: { maxBytes } },
+      // The rest of the body is never read: close the connection instead of draining it.
+      { details: { maxBytes }, headers: { connection: "close" } },
     );
   const announced = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(announced) && announced > maxBytes) throw tooLarge();

@@ -6,10 +6,15 @@
  * @module
  */
 
-import { type Clock, type CompiledWorkflow, type CronTrigger, systemClock } from "../engine/mod.ts";
+import {
+  type Clock,
+  type CompiledWorkflow,
+  type CronTrigger,
+  nextCronTime,
+  systemClock,
+} from "../engine/mod.ts";
 // engine/mod.ts does not export the compiler's cron function yet; this is the only reach into
 // an engine-private file (see the report of issue 3: export `nextCronTime` from engine/mod.ts).
-import { nextCronTime } from "../engine/_cron.ts";
 import type { RunStore } from "../store/mod.ts";
 import { pause } from "./_timers.ts";
 

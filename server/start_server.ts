@@ -14,6 +14,14 @@ import {
   type NodeRunner,
 } from "../engine/mod.ts";
 import { openStore, type RunStore } from "../store/mod.ts";
+import { createDashboard } from "../ui/mod.ts";
+import {
+  appendMetrics,
+  HOOKS_PREFIX,
+  type NatsTriggers,
+  startNatsTriggers,
+} from "../triggers/mod.ts";
+import { createAuthenticator } from "./_auth.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
 import { createHandler, type HandlerOptions } from "./create_handler.ts";
 import { devReload, type DevReloader } from "./dev_reload.ts";
@@ -57,9 +65,14 @@ export interface StartServerOptions {
   secretsDir?: string;
   /** Node runner. @default createRunner() (closed on shutdown) */
   runner?: NodeRunner;
+  /**
+   * NATS URL(s) for queue triggers and `/hooks/`; credentials come from the `nats` secret.
+   * @default undefined (both off)
+   */
+  natsUrl?: string;
   /** Replica id in run leases. @default "<hostname>:<port>" for a fixed port, else a random id */
   owner?: string;
-  /** Serves GET / (a later issue's dashboard). @default undefined (404) */
+  /** Serves GET / and its assets. @default the embedded web dashboard (ui/mod.ts) */
   dashboard?: HandlerOptions["dashboard"];
   /** Receives what happens. @default ignore */
   onEvent?: (event: ServerEvent) => void;
@@ -79,6 +92,9 @@ export interface RunningServer {
   /** Settles when the server has stopped. */
   readonly finished: Promise<void>;
 }
+
+/** How long shutdown waits for open connections after the runs are done. */
+const CLOSE_TIMEOUT_MS = 5_000;
 
 function urlOf(hostname: string, port: number): string {
   return `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
@@ -129,6 +145,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   const streams = new AbortController();
   let draining = false;
+  let nats: NatsTriggers | undefined;
   try {
     manager = await RunManager.create({
       workflow,
@@ -142,14 +159,24 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const { resumed, requeued } = await manager.recover();
     if (resumed + requeued > 0) emit({ type: "recovered", resumed, requeued });
     manager.startTriggers();
-    const handler = createHandler(manager, {
+    nats = await startQueueTriggersOf(workflow, options.natsUrl, manager, secrets, reportError);
+    const triggers = nats;
+    const api = createHandler(triggers ? appendMetrics(manager, triggers.metrics) : manager, {
       auth: token ? { token } : false,
       maxBodyBytes: options.maxBodyBytes,
-      dashboard: options.dashboard,
+      dashboard: options.dashboard ?? dashboardOf(manager, token, streams.signal),
       draining: () => draining,
       signal: streams.signal,
       onError: reportError,
     });
+    // Webhooks carry their own verification, so they are routed before the API token.
+    const hooks = triggers?.webhooks;
+    const handler = hooks
+      ? (request: Request) =>
+        !draining && new URL(request.url).pathname.startsWith(HOOKS_PREFIX)
+          ? hooks(request)
+          : api(request)
+      : api;
     const ready = Promise.withResolvers<Deno.NetAddr>();
     server = Deno.serve({
       hostname,
@@ -184,32 +211,44 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
     const running = manager;
     const http = server;
+    const stopped = Promise.withResolvers<void>();
     let stopping: Promise<void> | undefined;
     const shutdown = () =>
       stopping ??= (async () => {
         draining = true;
         emit({ type: "draining", graceMs });
         await reloader?.close();
+        await triggers?.stop();
         await running.drain(graceMs);
+        await triggers?.close();
         await running.close();
         streams.abort();
-        await http.shutdown();
+        // Idle and finished connections close at once; a client still sending a body nobody
+        // reads (or a slow one) is not waited for longer than this.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          http.shutdown(),
+          new Promise((resolve) => timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)),
+        ]);
+        clearTimeout(timer);
         await store.close();
         emit({ type: "stopped" });
-      })();
+      })().then(stopped.resolve, (error) => {
+        stopped.reject(error);
+        throw error;
+      });
     return {
       url,
       hostname: addr.hostname,
       port: addr.port,
       manager: running,
       shutdown,
-      get finished() {
-        return http.finished.then(() => stopping);
-      },
+      finished: stopped.promise,
     };
   } catch (error) {
     await reloader?.close();
     await server?.shutdown();
+    await nats?.close();
     await manager?.close();
     await store.close();
     if (error instanceof Deno.errors.AddrInUse) {
@@ -220,4 +259,50 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
     throw error;
   }
+}
+
+/** The web dashboard over `manager`: its data behind the same token as the API. */
+function dashboardOf(
+  manager: RunManager,
+  token: string | undefined,
+  signal: AbortSignal,
+): HandlerOptions["dashboard"] {
+  return createDashboard({
+    workflow: () => manager.workflow,
+    authenticate: token ? createAuthenticator(token) : undefined,
+    subscribe: (runId, listener) => manager.subscribe(runId, listener),
+    signal,
+  });
+}
+
+/**
+ * Queue triggers and webhooks when `natsUrl` is set (warnings and errors become error events);
+ * without it, a workflow that declares them gets one error event saying they are inactive.
+ */
+async function startQueueTriggersOf(
+  workflow: CompiledWorkflow,
+  natsUrl: string | undefined,
+  manager: RunManager,
+  secrets: Record<string, unknown>,
+  reportError: (error: unknown) => void,
+): Promise<NatsTriggers | undefined> {
+  const declared = workflow.triggers.some((t) => t.type === "queue") ||
+    Object.keys(workflow.webhooks ?? {}).length > 0;
+  if (!natsUrl) {
+    if (declared) {
+      reportError(
+        new Error("Queue triggers and webhooks are inactive: start with --nats-url <url>"),
+      );
+    }
+    return undefined;
+  }
+  return await startNatsTriggers(workflow, {
+    natsUrl,
+    runs: manager,
+    secrets,
+    log: (level, message, fields) => {
+      if (level === "info") return;
+      reportError(new Error(fields ? `${message} ${JSON.stringify(fields)}` : message));
+    },
+  });
 }

@@ -198,6 +198,7 @@ Deno.test({
       "json",
     ]);
     assertExit(again, 0);
+    assert.deepEqual(stdoutJson<BuildJson>(again).layers, build.layers);
     assert.equal(stdoutJson<BuildJson>(again).digest, build.digest);
     // Progress went to stderr, and every blob was already there.
     assert.match(again.stderr, /already in the registry/);

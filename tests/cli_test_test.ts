@@ -9,6 +9,7 @@ const EXAMPLES = [
   "routing",
   "retries",
   "subprocess",
+  "webhook-to-queue",
 ];
 
 async function hasPython(): Promise<boolean> {

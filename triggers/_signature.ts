@@ -5,26 +5,7 @@
  * @module
  */
 
-/** How a webhook request proves it comes from the sender. */
-export const WebhookVerify = {
-  /** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`. */
-  GitHub: "github",
-  /** A header (default `X-Signature-256`) holding the body's HMAC as hex (optionally `sha256=`) or base64. */
-  Hmac: "hmac",
-  /** `Authorization: Bearer <secret>`. */
-  Bearer: "bearer",
-} as const;
-/** One of {@link WebhookVerify}. */
-export type WebhookVerify = typeof WebhookVerify[keyof typeof WebhookVerify];
-
-/** HMAC algorithms of a generic HMAC header. */
-export const HmacAlgorithm = {
-  Sha1: "sha1",
-  Sha256: "sha256",
-  Sha512: "sha512",
-} as const;
-/** One of {@link HmacAlgorithm}. */
-export type HmacAlgorithm = typeof HmacAlgorithm[keyof typeof HmacAlgorithm];
+import { HmacAlgorithm, WebhookVerify } from "../engine/mod.ts";
 
 /** Default header of `verify: hmac`. */
 export const DEFAULT_HMAC_HEADER = "X-Signature-256";

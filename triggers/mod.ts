@@ -6,15 +6,10 @@
  *
  * @example
  * ```ts
- * import { connectNats, createJetStreamPublisher, createWebhookHandler, startQueueTriggers } from "./mod.ts";
- * const nc = await connectNats("nats://127.0.0.1:4222", { secret: secrets.nats });
- * const triggers = await startQueueTriggers(workflow, { runs: runManager, nc });
- * const hooks = createWebhookHandler(
- *   { hooks: workflow.webhooks ?? {}, secrets },
- *   createJetStreamPublisher(nc),
- * );
- * // on shutdown: await triggers.stop(); await runManager.drain(grace); await triggers.drain();
- * await nc.drain();
+ * import { startNatsTriggers } from "./mod.ts";
+ * const nats = await startNatsTriggers(workflow, { natsUrl, runs: runManager, secrets });
+ * // POST /hooks/<name> → nats.webhooks?.(request)
+ * // on shutdown: await nats.stop(); await runManager.drain(grace); await nats.close();
  * ```
  *
  * @module
@@ -28,6 +23,13 @@ export {
   startQueueTriggers,
 } from "./queue_consumer.ts";
 export { type QueueLog, QueueLogLevel, type QueueRuns } from "./_queue_types.ts";
+export {
+  appendMetrics,
+  HOOKS_PREFIX,
+  type NatsTriggers,
+  startNatsTriggers,
+  type StartNatsTriggersOptions,
+} from "./start_nats_triggers.ts";
 export { TriggerMetrics } from "./_metrics.ts";
 export {
   connectNats,
@@ -40,11 +42,9 @@ export {
   createJetStreamPublisher,
   createWebhookHandler,
   DEFAULT_HMAC_HEADER,
-  HmacAlgorithm,
   type WebhookGatewayConfig,
   type WebhookHookConfig,
   type WebhookPublisher,
-  WebhookVerify,
 } from "./webhook_gateway.ts";
 export {
   type DeadLetter,

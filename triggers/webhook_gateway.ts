@@ -9,28 +9,14 @@
 
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
-import {
-  type HmacAlgorithm,
-  verifyRequest,
-  type VerifySpec,
-  type WebhookVerify,
-} from "./_signature.ts";
+import type { WebhookConfig } from "../engine/mod.ts";
+import { verifyRequest, type VerifySpec } from "./_signature.ts";
 import type { TriggerMetrics } from "./_metrics.ts";
 
-export { DEFAULT_HMAC_HEADER, HmacAlgorithm, WebhookVerify } from "./_signature.ts";
+export { DEFAULT_HMAC_HEADER } from "./_signature.ts";
 
-/** One hook, as declared under `webhooks:` in workflow.yaml. */
-export interface WebhookHookConfig {
-  /** Subject the verified body is published to. */
-  subject: string;
-  verify: WebhookVerify;
-  /** Name of the secret (in .secrets.yaml, .secrets/ or /app/secrets) holding the key. */
-  secret: string;
-  /** Header of `verify: hmac`. @default "X-Signature-256" */
-  header?: string;
-  /** Algorithm of `verify: hmac`. @default "sha256" */
-  algorithm?: HmacAlgorithm;
-}
+/** One hook, as declared under `webhooks:` in workflow.yaml (`CompiledWorkflow.webhooks`). */
+export type WebhookHookConfig = WebhookConfig;
 
 /** Configuration of {@link createWebhookHandler}. */
 export interface WebhookGatewayConfig {

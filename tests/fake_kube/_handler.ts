@@ -6,13 +6,8 @@
  */
 
 import { parse as parseYaml } from "yaml";
-import {
-  apiGroups,
-  apiVersionOf,
-  discovery,
-  type FakeResource,
-  findResource,
-} from "./_resources.ts";
+import { apiGroups, apiVersionOf, discovery, findResource } from "./_resources.ts";
+import { type HandlerState, isDenied, type Target } from "./_state.ts";
 import { badRequest, notFound, qualified, StatusError } from "./_status.ts";
 import { podLog, proxy, selfSubjectAccessReview } from "./_subresources.ts";
 import type { Obj, Store } from "./_store.ts";

@@ -9,13 +9,8 @@
 
 import { stringify } from "yaml";
 import { Controllers, PullFailure } from "./_controller.ts";
-import {
-  type DenyRule,
-  handle,
-  type HandlerState,
-  type RecordedRequest,
-  type ServiceBackend,
-} from "./_handler.ts";
+import { handle } from "./_handler.ts";
+import type { DenyRule, HandlerState, RecordedRequest, ServiceBackend } from "./_state.ts";
 import { LogStore } from "./_logs.ts";
 import { apiVersionOf, FAKE_RESOURCES, resourceByKind } from "./_resources.ts";
 import { type Obj, Store } from "./_store.ts";

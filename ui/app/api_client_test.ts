@@ -13,14 +13,14 @@ interface Call {
 /** A client over a fake fetch that records calls and answers with `answer`. */
 function clientWith(
   answer: (call: Call) => Response | Promise<Response>,
-  token: string | undefined = "s3cret",
+  token: string | null = "s3cret",
 ) {
   const calls: Call[] = [];
   let unauthorized = 0;
   const client = new ApiClient({
     apiBase: new URL("http://host/"),
     dashboardBase: new URL("http://host/ui/"),
-    token: () => token,
+    token: () => token ?? undefined,
     onUnauthorized: () => unauthorized++,
     fetch: async (input, init) => {
       const call: Call = {
@@ -48,7 +48,7 @@ Deno.test("`ApiClient` sends the session token as a Bearer header, never in the 
     assert.equal(call.headers.get("authorization"), "Bearer s3cret");
     assert.ok(!call.url.includes("s3cret"));
   }
-  const anonymous = clientWith(() => json({}), undefined);
+  const anonymous = clientWith(() => json({}), null);
   await anonymous.client.getRun("r/1");
   assert.equal(anonymous.calls[0]!.headers.get("authorization"), null);
   assert.equal(anonymous.calls[0]!.url, "http://host/runs/r%2F1");

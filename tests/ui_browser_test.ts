@@ -1,0 +1,338 @@
+/**
+ * The web dashboard in a real browser: Debian's chromium driven headless by playwright-core,
+ * against the real CLI (`pipedreamer dev` and `pipedreamer serve`) in a subprocess. Assertions
+ * read what the page shows (roles, labels, text), as a user would. Screenshots go to
+ * $UI_SCREENSHOTS (default: a temp dir, printed).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { openStore } from "../store/mod.ts";
+import { ROOT } from "./_cli.ts";
+import { CallbackServer, gatedProject, startServe } from "./_serve.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const hasChromium = await Deno.stat(CHROMIUM).then((s) => s.isFile, () => false);
+const ci = Deno.env.get("CI") === "true";
+if (!hasChromium && !ci) {
+  console.warn(
+    `SKIPPED tests/ui_browser_test.ts: ${CHROMIUM} is missing (apt-get install -y chromium)`,
+  );
+}
+const ignore = !hasChromium && !ci;
+
+const shots = Deno.env.get("UI_SCREENSHOTS") ??
+  await Deno.makeTempDir({ prefix: "pipedreamer-ui-shots-" });
+
+/** A fresh browser profile (new, empty user-data-dir), closed and removed on dispose. */
+async function openBrowser(): Promise<
+  { context: BrowserContext; page: Page; [Symbol.asyncDispose](): Promise<void> }
+> {
+  assert.ok(hasChromium, `Cannot run the browser tests: ${CHROMIUM} is missing (CI=true)`);
+  const profile = await Deno.makeTempDir({ prefix: "pipedreamer-chromium-" });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1280, height: 860 },
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  return {
+    context,
+    page,
+    async [Symbol.asyncDispose]() {
+      await context.close();
+      await Deno.remove(profile, { recursive: true });
+      assert.deepEqual(errors, [], "the page threw");
+    },
+  };
+}
+
+/** A copy of an example (dev keeps its store inside the workflow directory). */
+async function exampleCopy(name: string) {
+  const root = await Deno.makeTempDir({ prefix: "pipedreamer-ui-" });
+  const dir = `${root}/${name}`;
+  const copy = async (from: string, to: string) => {
+    await Deno.mkdir(to, { recursive: true });
+    for await (const entry of Deno.readDir(from)) {
+      if (entry.name === ".pipedreamer") continue;
+      if (entry.isDirectory) await copy(`${from}/${entry.name}`, `${to}/${entry.name}`);
+      else await Deno.copyFile(`${from}/${entry.name}`, `${to}/${entry.name}`);
+    }
+  };
+  await copy(`${ROOT}/examples/${name}`, dir);
+  return { dir, [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }) };
+}
+
+/** The accessible name of the graph node `id`, as a screen reader reads it. */
+function graphNode(page: Page, id: string, state: string) {
+  return page.getByRole("button", { name: new RegExp(`^${id}: ${state}`) });
+}
+
+Deno.test({
+  name: "dashboard in `dev`: schema errors inline, a run's live graph, node output, workflow page",
+  ignore,
+  async fn() {
+    await using example = await exampleCopy("routing");
+    await using server = await startServe(["dev", example.dir, "--port", "0"]);
+    await using browser = await openBrowser();
+    const { page } = browser;
+    await page.goto(`${server.url}/`);
+    await page.getByRole("heading", { name: "Runs of routing 1.0.0" }).waitFor();
+    assert.equal(await page.getByRole("heading", { name: "Sign in" }).count(), 0);
+
+    // The input schema requires "text": the server's 400 details appear next to the field.
+    const field = page.getByLabel("Run input (JSON)");
+    await field.fill("{}");
+    await page.getByRole("button", { name: "Start run" }).click();
+    await page.getByRole("alert").getByText("must have required property 'text'").waitFor();
+    assert.equal(await field.getAttribute("aria-invalid"), "true");
+    await field.fill("{ not json");
+    await page.getByRole("button", { name: "Start run" }).click();
+    await page.getByRole("alert").getByText(/The input is not valid JSON/).waitFor();
+
+    await field.fill('{"text": "the app crashes when I click save"}');
+    await page.getByRole("button", { name: "Start run" }).click();
+    await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
+    await page.locator("#run-status").getByText("succeeded").waitFor();
+    await graphNode(page, "classify", "succeeded").waitFor();
+    await graphNode(page, "handle-bug", "succeeded").waitFor();
+    await graphNode(page, "handle-feature", "skipped").waitFor();
+    await graphNode(page, "reply", "succeeded").waitFor();
+
+    await graphNode(page, "classify", "succeeded").click();
+    const detail = page.getByRole("complementary", { name: "Node details" });
+    await detail.getByRole("heading", { name: /Node classify/ }).waitFor();
+    const output = JSON.parse(await detail.getByTestId("node-output").innerText());
+    assert.deepEqual(output, { text: "the app crashes when I click save", kind: "bug" });
+    assert.match(await detail.innerText(), /Routed to\s+handle-bug/i);
+    assert.match(await page.locator("#run-log").innerText(), /classify\s+ticket classified/);
+    await page.screenshot({ path: `${shots}/run-dev.png`, fullPage: true });
+
+    await page.getByRole("link", { name: "Workflow" }).click();
+    await page.getByRole("heading", { name: "Workflow routing" }).waitFor();
+    const text = await page.locator("main").innerText();
+    assert.match(text, /Triggers\s+manual/);
+    assert.match(text, /[0-9a-f]{64}/, "no code hash");
+    assert.match(text, /handle-bug\s+module nodes\/handle-bug\.ts\s+none/);
+    await graphNode(page, "reply", "module").waitFor();
+    await page.screenshot({ path: `${shots}/workflow.png`, fullPage: true });
+
+    // A phone: nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("link", { name: "Runs", exact: true }).click();
+    await page.getByRole("heading", { name: "Runs of routing 1.0.0" }).waitFor();
+    const [scrollWidth, width] = await page.evaluate<[number, number]>(
+      "[document.documentElement.scrollWidth, innerWidth]",
+    );
+    assert.ok(scrollWidth <= width, `the page scrolls sideways on a phone (${scrollWidth})`);
+    await page.screenshot({ path: `${shots}/runs-phone.png`, fullPage: true });
+    console.log(`dashboard screenshots: ${shots}`);
+  },
+});
+
+Deno.test({
+  name: "dashboard in `serve`: token once per session, live nodes, output, cancel, re-run, list",
+  ignore,
+  async fn() {
+    await using callback = new CallbackServer();
+    await using project = await gatedProject(callback);
+    await using server = await startServe([
+      "serve",
+      project.dir,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--data",
+      project.data,
+      "--token-file",
+      project.tokenFile,
+      "--config-dir",
+      project.configDir,
+    ]);
+    await using browser = await openBrowser();
+    const { page, context } = browser;
+    const requests: { url: string; status: number }[] = [];
+    page.on("response", (r) => requests.push({ url: r.url(), status: r.status() }));
+
+    // Without the token: the shell loads, the data does not, and the page asks for the token.
+    await page.goto(`${server.url}/`);
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    assert.ok(requests.some((r) => r.url.endsWith("/api/workflow") && r.status === 401));
+    assert.equal(await page.locator("table").count(), 0);
+    assert.doesNotMatch(await page.locator("body").innerText(), /gated/);
+    await page.getByLabel("API token").fill("wrong");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").getByText("The server rejected the token").waitFor();
+    await page.getByLabel("API token").fill(project.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Runs of gated 1.0.0" }).waitFor();
+    assert.equal(
+      await page.evaluate(() => sessionStorage.getItem("pipedreamer.token")),
+      project.token,
+    );
+    assert.equal(await page.evaluate(() => localStorage.length), 0);
+    assert.deepEqual(await context.cookies(), []);
+
+    // Start a run from the form; watch its nodes change state live.
+    callback.hold("first");
+    callback.hold("middle");
+    await page.getByLabel("Run input (JSON)").fill('{"n": 1}');
+    await page.getByRole("button", { name: "Start run" }).click();
+    await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
+    const runId = page.url().split("/").at(-1)!;
+    await page.evaluate(() => ((globalThis as { marker?: number }).marker = 1));
+    await graphNode(page, "first", "running").waitFor();
+    await graphNode(page, "middle", "pending").waitFor();
+    await page.locator("#run-status").getByText("running").waitFor();
+    callback.release("first");
+    await graphNode(page, "first", "succeeded").waitFor();
+    await graphNode(page, "middle", "running").waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as { marker?: number }).marker), 1);
+    await page.locator("#announcer").getByText("Node middle running").waitFor({
+      state: "attached",
+    });
+
+    // Open a node's output with the keyboard: focus, arrows, Enter.
+    await graphNode(page, "first", "succeeded").focus();
+    await page.keyboard.press("Enter");
+    const detail = page.getByRole("complementary", { name: "Node details" });
+    await detail.getByRole("heading", { name: /Node first/ }).waitFor();
+    const output = JSON.parse(await detail.getByTestId("node-output").innerText());
+    assert.deepEqual(output, { n: 1, first: { node: "first", call: 1 } });
+    assert.match(await detail.innerText(), /Input\s+\{\s+"n": 1\s+\}/);
+    assert.match(await detail.innerText(), /released first/);
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("Enter");
+    await detail.getByRole("heading", { name: /Node middle/ }).waitFor();
+    assert.match(await detail.innerText(), /Not finished yet/);
+    await page.screenshot({ path: `${shots}/run-live.png`, fullPage: true });
+
+    // Cancel the running run.
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    await page.locator("#run-status").getByText("cancelled").waitFor();
+    await graphNode(page, "middle", "cancelled").waitFor();
+    await page.getByRole("button", { name: "Re-run with the same input" }).waitFor();
+
+    // Re-run it with the same input: a new run page, its first node live again.
+    callback.hold("first");
+    await page.getByRole("button", { name: "Re-run with the same input" }).click();
+    await page.waitForURL((url) =>
+      /#\/runs\/[0-9a-f-]{36}$/.test(url.hash) && !url.hash.includes(runId)
+    );
+    const rerunId = page.url().split("/").at(-1)!;
+    await graphNode(page, "first", "running").waitFor();
+    const rerun = await fetch(`${server.url}/runs/${rerunId}`, {
+      headers: { authorization: `Bearer ${project.token}` },
+    }).then((r) => r.json());
+    assert.deepEqual(rerun.input, { n: 1 });
+
+    // The runs list: both runs, a filter, and a new run appearing live.
+    await page.getByRole("link", { name: "Runs", exact: true }).click();
+    const rows = page.locator("table.runs tbody tr");
+    await page.locator(`tr[data-run="${runId}"]`).getByText("cancelled").waitFor();
+    await page.locator(`tr[data-run="${rerunId}"]`).getByText("running").waitFor();
+    const started = await fetch(`${server.url}/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${project.token}`, "content-type": "application/json" },
+      body: '{"n": 2}',
+    }).then((r) => r.json());
+    await page.locator(`tr[data-run="${started.runId}"]`).waitFor();
+    assert.equal(await rows.count(), 3);
+    callback.release("first");
+    callback.release("middle");
+    await page.locator(`tr[data-run="${started.runId}"]`).getByText("succeeded").waitFor();
+    await page.getByLabel("Status").selectOption("cancelled");
+    await page.waitForURL(/#\/\?status=cancelled$/);
+    await page.waitForFunction('document.querySelectorAll("table.runs tbody tr").length === 1');
+    assert.equal(await page.locator(`tr[data-run="${runId}"]`).count(), 1);
+    await page.screenshot({ path: `${shots}/runs.png`, fullPage: true });
+
+    // The token lives in this tab's session only: never in a URL; a new tab asks again.
+    assert.ok(requests.every((r) => !r.url.includes(project.token)), "the token leaked into a URL");
+    await page.reload();
+    await page.getByRole("heading", { name: "Runs of gated 1.0.0" }).waitFor();
+    const other = await context.newPage();
+    await other.goto(`${server.url}/`);
+    await other.getByRole("heading", { name: "Sign in" }).waitFor();
+    await other.close();
+    await page.getByRole("button", { name: "Forget token" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("pipedreamer.token")), null);
+  },
+});
+
+Deno.test({
+  name: "dashboard pages through 10,000 runs 50 at a time, filtered on the server",
+  ignore,
+  async fn() {
+    await using example = await exampleCopy("routing");
+    const store = await openStore(undefined, { dataDir: `${example.dir}/.pipedreamer` });
+    const base = Date.parse("2025-01-01T00:00:00.000Z");
+    for (let i = 0; i < 10_000; i++) {
+      await store.createRun({
+        runId: crypto.randomUUID(),
+        workflow: "routing",
+        version: "1.0.0",
+        status: i % 100 === 0 ? "failed" : "succeeded",
+        input: { text: `ticket ${i}` },
+        nodes: {},
+        trigger: i % 2 === 0 ? "manual" : "cron",
+        startedAt: new Date(base + i * 1000).toISOString(),
+        durationMs: 5,
+      });
+    }
+    await store.close();
+    await using server = await startServe(["dev", example.dir, "--port", "0"]);
+    await using browser = await openBrowser();
+    const { page } = browser;
+    const listCalls: string[] = [];
+    page.on("request", (r) => {
+      if (new URL(r.url()).pathname === "/runs") listCalls.push(new URL(r.url()).search);
+    });
+    const rows = page.locator("table.runs tbody tr[data-run]");
+    const ids = () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-run")));
+
+    await page.goto(`${server.url}/`);
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 50);
+    const first = await ids();
+    await page.getByRole("link", { name: "Older →" }).click();
+    await page.waitForURL(/cursor=/);
+    await page.getByRole("link", { name: "← Newer" }).waitFor();
+    const second = await ids();
+    assert.equal(second.length, 50);
+    assert.ok(second.every((id) => !first.includes(id)), "the second page repeats runs");
+    await page.getByRole("link", { name: "← Newer" }).click();
+    await page.waitForURL(/#\/$/);
+    await page.locator(".pager [aria-disabled=true]", { hasText: "Newer" }).waitFor();
+    assert.deepEqual(await ids(), first);
+
+    await page.getByLabel("Status").selectOption("failed");
+    await page.waitForURL(/status=failed$/);
+    await page.locator("table.runs tbody tr[data-run]").first().waitFor();
+    // Every row of the filtered page is a failed run (the filter is applied by the server).
+    await page.waitForFunction(
+      '[...document.querySelectorAll("table.runs tbody tr[data-run]")]' +
+        '.every((tr) => tr.textContent.includes("failed"))',
+    );
+    assert.equal(await rows.count(), 50);
+    assert.ok(listCalls.length >= 4);
+    assert.ok(listCalls.every((q) => /(^|[?&])limit=50(&|$)/.test(q)), listCalls.join(" "));
+  },
+});

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { appendMetrics, startNatsTriggers } from "./start_nats_triggers.ts";
+import { natsTest } from "./testdata/nats_testing.ts";
+import { eventually, queueHarness } from "./testdata/queue_harness.ts";
+
+natsTest(
+  "`startNatsTriggers()` wires a webhook to its subject and the queue trigger to runs",
+  async (url) => {
+    const h = await queueHarness(url);
+    h.workflow.webhooks = { ci: { subject: h.trigger.subject, verify: "bearer", secret: "ci" } };
+    const nats = await startNatsTriggers(h.workflow, {
+      natsUrl: url,
+      runs: h.manager,
+      secrets: { ci: "ci-token" },
+      consumer: { fetchExpiresMs: 1_000 },
+    });
+    try {
+      const response = await nats.webhooks!(
+        new Request("http://engine/hooks/ci", {
+          method: "POST",
+          headers: { Authorization: "Bearer ci-token", "Content-Type": "application/json" },
+          body: JSON.stringify({ from: "hook" }),
+        }),
+      );
+      assert.equal(response.status, 202);
+      const { seq, stream } = await response.json();
+      assert.deepEqual([stream, seq], [h.trigger.stream, 1]);
+      await eventually(
+        async () => (await h.runs()).some((r) => r.status === "succeeded"),
+        "the run",
+      );
+      assert.deepEqual((await h.runs()).map((r) => [r.input, r.trigger]), [[
+        { from: "hook" },
+        "queue",
+      ]]);
+      await eventually(
+        () => nats.metrics().includes("pipedreamer_queue_messages_acked_total"),
+        "the ack",
+      );
+      const text = appendMetrics(h.manager, () => nats.metrics()).metrics();
+      assert.match(text, /^pipedreamer_webhook_requests_total\{hook="ci",status="202"\} 1$/m);
+      assert.match(
+        text,
+        /^pipedreamer_queue_messages_acked_total\{workflow="test-flow",subject="[^"]+"\} 1$/m,
+      );
+      assert.ok(text.startsWith(h.manager.metrics()), "the manager's own series come first");
+    } finally {
+      await nats.stop();
+      await nats.close();
+      await h.close();
+    }
+  },
+);
+
+natsTest(
+  "`startNatsTriggers()` has no webhook handler without webhooks and fails on a missing secret",
+  async (url) => {
+    const h = await queueHarness(url);
+    try {
+      const nats = await startNatsTriggers(h.workflow, { natsUrl: url, runs: h.manager });
+      assert.equal(nats.webhooks, undefined);
+      await nats.stop();
+      await nats.close();
+      h.workflow.webhooks = { gh: { subject: "a.b", verify: "github", secret: "nope" } };
+      await assert.rejects(
+        startNatsTriggers(h.workflow, { natsUrl: url, runs: h.manager }),
+        /^TypeError: Cannot configure webhook "gh": secret "nope" is not in the loaded secrets/,
+      );
+    } finally {
+      await h.close();
+    }
+  },
+);
+
+Deno.test("`appendMetrics()` keeps the other members working on the original object", async () => {
+  class Api {
+    #secret = 41;
+    get value() {
+      return this.#secret + 1;
+    }
+    metrics() {
+      return `own ${this.#secret}\n`;
+    }
+    async next() {
+      return await Promise.resolve(++this.#secret);
+    }
+  }
+  const api = appendMetrics(new Api(), () => "extra\n");
+  assert.equal(api.metrics(), "own 41\nextra\n");
+  assert.equal(api.value, 42);
+  assert.equal(await api.next(), 42);
+});
