@@ -32,7 +32,7 @@ export async function startRedis(): Promise<RedisServer | undefined> {
       "yes",
     ],
     stdout: "piped",
-    stderr: "inherit",
+    stderr: "null",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";

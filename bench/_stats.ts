@@ -34,16 +34,32 @@ export function percentile(sorted: readonly number[], p: number): number {
 export interface Repeat {
   warmup: number;
   reps: number;
+  /**
+   * Keep warming up until this much time went by, and keep measuring until this much time
+   * went by (fast workloads get more samples and a JIT-warm start). @default 0
+   */
+  minMs?: number;
 }
 
+/** Most samples one measurement takes. */
+const MAX_SAMPLES = 10_000;
+
 /**
- * Runs `fn` `warmup` times untimed, then `reps` times, and returns the wall-clock duration of
- * each timed call in milliseconds.
+ * Runs `fn` at least `warmup` times untimed, then at least `reps` times, and returns the
+ * wall-clock duration of each timed call in milliseconds.
  */
 export async function measure(repeat: Repeat, fn: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < repeat.warmup; i++) await fn();
+  const minMs = repeat.minMs ?? 0;
+  const warmupEnd = performance.now() + minMs / 2;
+  for (let i = 0; i < repeat.warmup || (performance.now() < warmupEnd && i < MAX_SAMPLES); i++) {
+    await fn();
+  }
   const samples: number[] = [];
-  for (let i = 0; i < repeat.reps; i++) {
+  const end = performance.now() + minMs;
+  while (
+    samples.length < repeat.reps ||
+    (performance.now() < end && samples.length < MAX_SAMPLES)
+  ) {
     const started = performance.now();
     await fn();
     samples.push(performance.now() - started);

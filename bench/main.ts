@@ -10,9 +10,18 @@
  */
 
 import { DAG_WORKLOADS, runDagWorkloads } from "./workload_dag.ts";
+import { runChain40Http, runHttp3Node } from "./workload_http.ts";
+import { runScale } from "./workload_scale.ts";
+import { runStartup } from "./workload_startup.ts";
 import type { BenchContext } from "./_context.ts";
 
-const WORKLOADS = [...DAG_WORKLOADS.map((w) => w.name)] as const;
+const WORKLOADS = [
+  ...DAG_WORKLOADS.map((w) => w.name),
+  "chain-40-fibo10-http",
+  "http-3node",
+  "scale",
+  "start-up",
+];
 
 const USAGE = `Usage: deno task bench [--quick] [--only <workload>[,<workload>…]] [--json <file>]
 
@@ -39,11 +48,21 @@ function parseArgs(args: string[]): { quick: boolean; only: string[]; json?: str
     } else throw new RangeError(`Cannot parse argument "${arg}"`);
   }
   for (const name of only) {
-    if (!(WORKLOADS as readonly string[]).includes(name)) {
+    if (!WORKLOADS.includes(name)) {
       throw new RangeError(`Cannot run workload "${name}": known ones are ${WORKLOADS.join(", ")}`);
     }
   }
   return { quick, only, json };
+}
+
+/** CPU, cores, memory, Deno and the load average, so a table can be read in context. */
+async function machineLine(): Promise<string> {
+  const cpu = /model name\s*:\s*(.+)/.exec(await Deno.readTextFile("/proc/cpuinfo"))?.[1];
+  const mem = Deno.systemMemoryInfo();
+  const load = Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
+  return `Machine: ${navigator.hardwareConcurrency} cores, ${cpu ?? "unknown CPU"}, ` +
+    `${(mem.total / 1024 ** 3).toFixed(0)} GiB; Deno ${Deno.version.deno} (V8 ${Deno.version.v8}); ` +
+    `load average at start: ${load}`;
 }
 
 async function main(): Promise<number> {
@@ -58,19 +77,28 @@ async function main(): Promise<number> {
   const tmpDir = await Deno.makeTempDir({ prefix: "pipedreamer-bench-" });
   const ctx: BenchContext = {
     quick: options.quick,
-    repeat: options.quick ? { warmup: 1, reps: 2 } : { warmup: 2, reps: 7 },
+    repeat: options.quick
+      ? { warmup: 1, reps: 2, minMs: 50 }
+      : { warmup: 2, reps: 7, minMs: 300 },
     tmpDir,
     print: (text) => console.log(text),
     progress: (text) => console.error(text),
   };
   const started = performance.now();
   const results: Record<string, unknown> = {};
+  const has = (name: string) => selected.includes(name);
+  ctx.print(await machineLine());
   try {
     results.dag = await runDagWorkloads(ctx, selected);
+    if (has("chain-40-fibo10-http")) results.chain40Http = await runChain40Http(ctx);
+    if (has("http-3node")) results.http3node = await runHttp3Node(ctx);
+    if (has("scale")) results.scale = await runScale(ctx);
+    if (has("start-up")) results.startup = await runStartup(ctx);
   } finally {
     await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
   }
   if (options.json) await Deno.writeTextFile(options.json, JSON.stringify(results, null, 2));
+  ctx.print(`\nload average at the end: ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   ctx.progress(`\nbench done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return 0;
 }

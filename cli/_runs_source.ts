@@ -182,7 +182,9 @@ async function* sseFrames(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<{ event: string; data: string }> {
   let buffer = "";
-  for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
+  for await (
+    const chunk of body.pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)
+  ) {
     buffer += chunk.replaceAll("\r\n", "\n");
     let end: number;
     while ((end = buffer.indexOf("\n\n")) >= 0) {

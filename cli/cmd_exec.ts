@@ -25,6 +25,7 @@ import {
   printLine,
   usageError,
 } from "./_output.ts";
+import { nodeK8sAccess } from "./_node_k8s.ts";
 import { buildPlan, formatPlan } from "./_plan.ts";
 import { createNodeProgress, formatLogLine } from "./_progress.ts";
 
@@ -73,6 +74,9 @@ export function registerExec(program: Command, cli: CliContext): void {
       };
       Deno.addSignalListener("SIGINT", onSigint);
       const progress = createNodeProgress();
+      // ctx.k8s for nodes with capabilities.k8s: the kubeconfig (--context) or the in-cluster
+      // service account, within each node's rules, in -n (or the pod's own) namespace.
+      const k8s = nodeK8sAccess(command);
       let record: RunRecord;
       try {
         record = await executeRun(workflow, {
@@ -83,6 +87,7 @@ export function registerExec(program: Command, cli: CliContext): void {
           signal: controller.signal,
           target: opts.target,
           trigger: "manual",
+          k8s: (node) => k8s(node),
           hooks: {
             onNodeUpdate: (_runId, nodeId, node) => {
               const line = progress(nodeId, node);

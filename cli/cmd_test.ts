@@ -6,6 +6,8 @@
 
 import type { Command } from "commander";
 import { type FixtureResult, runFixtures } from "../engine/mod.ts";
+import { createK8sMock } from "../k8s/mod.ts";
+import { nodeK8sAccess } from "./_node_k8s.ts";
 import {
   type CliContext,
   CliFailure,
@@ -33,7 +35,7 @@ export function registerTest(program: Command, cli: CliContext): void {
     .description("run node fixtures (tests/fixtures) then pipeline fixtures (tests/pipeline)")
     .argument("[target]", "workflow directory, or <dir>/<node> for one node's fixtures", ".")
     .option("--pipeline", "run only the pipeline fixtures")
-    .option("--live", "use the real network instead of the fixtures' fetch mocks")
+    .option("--live", "use the real network and cluster instead of the fixtures' mocks")
     .action(async (arg: string, opts: TestOptions, command: Command) => {
       const globals = globalOptions(command);
       const target = await resolveWorkflowTarget(arg);
@@ -51,10 +53,14 @@ export function registerTest(program: Command, cli: CliContext): void {
         );
       }
       const json = globals.output === "json";
+      // ctx.k8s: the fixture's "k8s" list (or with --live the kubeconfig), within the node's rules.
+      const k8s = nodeK8sAccess(command);
       const report = await runFixtures(workflow, {
         node: target.node,
         pipelineOnly: opts.pipeline === true,
         live: opts.live === true,
+        k8sMock: createK8sMock,
+        k8s: (node, mock) => k8s(node, mock),
         onResult: json ? undefined : (result) => printResult(cli, result),
         onLog: globals.verbose ? (line) => printError(cli, formatLogLine(line)) : undefined,
       });

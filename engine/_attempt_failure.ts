@@ -62,7 +62,24 @@ export function toRemoteError(error: unknown): RemoteError {
   const denial = findDenial(error);
   if (denial) remote.denial = denial;
   if ((error as { nonRetryable?: unknown }).nonRetryable === true) remote.nonRetryable = true;
+  const capability = (error as { capability?: unknown }).capability;
+  if (typeof capability === "string") remote.capability = capability;
   return remote;
+}
+
+/**
+ * An error crossing back into a sandbox (the answer to a call the host made for the node):
+ * same class name, message, retryability and capability; the host's stack stays outside.
+ */
+export function fromRemoteError(remote: RemoteError): Error {
+  const error = new Error(remote.message) as Error & {
+    nonRetryable?: boolean;
+    capability?: string;
+  };
+  if (remote.name !== undefined) error.name = remote.name;
+  if (remote.nonRetryable) error.nonRetryable = true;
+  if (remote.capability !== undefined) error.capability = remote.capability;
+  return error;
 }
 
 /**
@@ -82,6 +99,14 @@ export function nodeFailure(
       ...remote,
       kind: FailureKind.Capability,
       capability: described.capability,
+    });
+  }
+  if (error.capability !== undefined) {
+    // Denied by a rule enforced on the host (ctx.k8s): the message names the rule to add.
+    return new NodeFailure(error.message, {
+      ...remote,
+      kind: FailureKind.Capability,
+      capability: error.capability,
     });
   }
   return new NodeFailure(error.message, { ...remote, nonRetryable: error.nonRetryable });

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { createK8sApi, type K8sCall, untilAborted } from "./_k8s_api.ts";
 import type { Context, Logger } from "./node_api.ts";
 import type { FetchRequestInfo, FetchResponseInfo, LogLevel, LogLine } from "./types.ts";
 
@@ -31,6 +32,8 @@ export interface ContextOptions {
   mock?: (request: FetchRequestInfo, signal: AbortSignal) => Promise<FetchResponseInfo>;
   /** The network. @default globalThis.fetch */
   fetch?: (request: Request) => Promise<Response>;
+  /** `ctx.k8s`: its namespace and how a call reaches the host. @default no ctx.k8s */
+  k8s?: { namespace: string; call: K8sCall };
 }
 
 /** A context and what the node chose with it. */
@@ -207,5 +210,10 @@ export function createContext(options: ContextOptions): NodeContext {
       options.onProgress?.(value, message);
     },
   };
+  if (options.k8s) {
+    const { call, namespace } = options.k8s;
+    // A call in flight when the attempt ends rejects at once; its answer is dropped.
+    ctx.k8s = createK8sApi((request) => untilAborted(() => call(request), signal), namespace);
+  }
   return { ctx, routes: () => routes };
 }

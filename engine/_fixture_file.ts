@@ -1,6 +1,7 @@
 /**
  * Fixture files (SPEC §8): reading and checking one, and the fetch mock built from its
- * `fetch` list.
+ * `fetch` list. Its `k8s` list (mocked `ctx.k8s` calls) is kept as is: the Kubernetes mock
+ * that reads it is given to the fixture runner (k8s's `createK8sMock`).
  *
  * @module
  */
@@ -32,6 +33,8 @@ export interface Fixture {
   /** Overlay on the loaded secrets, per service. */
   secrets?: Record<string, unknown>;
   fetch: FetchFixture[];
+  /** The `k8s` list, `[{ method, path, query?, status, body }]`, read by the Kubernetes mock. */
+  k8s?: unknown[];
   /** Expected node output or run result, compared by deep equality. */
   expected?: unknown;
   /** `"expected"` was present (an expected `null` is still an expectation). */
@@ -42,7 +45,17 @@ export interface Fixture {
   routes?: string[];
 }
 
-const KEYS = ["description", "input", "config", "secrets", "fetch", "expected", "error", "routes"];
+const KEYS = [
+  "description",
+  "input",
+  "config",
+  "secrets",
+  "fetch",
+  "k8s",
+  "expected",
+  "error",
+  "routes",
+];
 const FETCH_KEYS = ["service", "method", "path", "status", "headers", "body"];
 
 /**
@@ -88,12 +101,18 @@ export function parseFixture(text: string): Fixture {
   if (doc.fetch !== undefined && !Array.isArray(doc.fetch)) {
     throw new TypeError(`Cannot read fixture: "fetch" must be a list`);
   }
+  if (doc.k8s !== undefined && !Array.isArray(doc.k8s)) {
+    throw new TypeError(
+      `Cannot read fixture: "k8s" must be a list of { "method", "path", "status", "body" }`,
+    );
+  }
   return {
     description: typeof doc.description === "string" ? doc.description : undefined,
     input: doc.input,
     config: doc.config as Record<string, unknown> | undefined,
     secrets: doc.secrets as Record<string, unknown> | undefined,
     fetch: ((doc.fetch ?? []) as unknown[]).map(parseFetchEntry),
+    k8s: doc.k8s as unknown[] | undefined,
     expected: doc.expected,
     hasExpected: "expected" in doc,
     error: doc.error as string | undefined,

@@ -24,6 +24,12 @@ Deno.test("`parseFixture()` applies defaults to fetch entries", () => {
   }]);
 });
 
+Deno.test("`parseFixture()` keeps the k8s list as written, for the Kubernetes mock", () => {
+  const k8s = [{ path: "/api/v1/nodes", query: { labelSelector: "a=b" }, body: { items: [] } }];
+  assert.deepEqual(parseFixture(JSON.stringify({ k8s, expected: 1 })).k8s, k8s);
+  assert.equal(parseFixture("{}").k8s, undefined);
+});
+
 for (
   const [name, doc, message] of [
     ["invalid JSON", "{", /invalid JSON/],
@@ -33,6 +39,11 @@ for (
     ["a fetch entry without path", '{"fetch": [{"service": "a"}]}', /fetch\[0\] needs/],
     ["an unknown fetch key", '{"fetch": [{"service": "a", "path": "/", "times": 2}]}', /"times"/],
     ["routes that are not strings", '{"routes": [1]}', /"routes" must be a list/],
+    [
+      "a k8s value that is not a list",
+      '{"k8s": {"path": "/api/v1/nodes"}}',
+      /"k8s" must be a list/,
+    ],
   ] as const
 ) {
   Deno.test(`\`parseFixture()\` rejects ${name}`, () => {

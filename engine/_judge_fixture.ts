@@ -24,6 +24,30 @@ export interface Verdict {
   diff?: string;
 }
 
+/** Requests no fixture entry answered, per list. */
+export interface Unmatched {
+  /** `ctx.fetch` requests, as `GET github /user/repos`. */
+  fetch: string[];
+  /** `ctx.k8s` calls, as `GET /api/v1/pods?labelSelector=app%3Dweb`. */
+  k8s: string[];
+}
+
+/** The failure line naming unmatched requests and the list to add each to; undefined if none. */
+function describeUnmatched(unmatched: Unmatched): string | undefined {
+  const parts: string[] = [];
+  if (unmatched.fetch.length > 0) {
+    parts.push(
+      `unmatched request: ${unmatched.fetch.join(", ")}; add it to the fixture's "fetch" list`,
+    );
+  }
+  if (unmatched.k8s.length > 0) {
+    parts.push(
+      `unmatched k8s request: ${unmatched.k8s.join(", ")}; add it to the fixture's "k8s" list`,
+    );
+  }
+  return parts.length > 0 ? `${parts.join("; ")} or run with --live` : undefined;
+}
+
 /**
  * Judges what a fixture produced against its expectations (`error`, `routes`, `expected`).
  * An unmatched request is the root cause of whatever failed after it, so it is named first.
@@ -31,13 +55,10 @@ export interface Verdict {
 export function judgeFixture(
   fixture: Fixture,
   outcome: Outcome,
-  unmatchedRequests: string[],
+  unmatchedRequests: Unmatched,
   redact: (text: string) => string,
 ): Verdict {
-  const unmatched = unmatchedRequests.length > 0
-    ? `unmatched request: ${unmatchedRequests.join(", ")}; add it to the fixture's "fetch" ` +
-      `list or run with --live`
-    : undefined;
+  const unmatched = describeUnmatched(unmatchedRequests);
   const fail = (failure: string, diff?: string): Verdict => ({
     passed: false,
     failure: redact(failure),

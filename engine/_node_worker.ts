@@ -14,11 +14,16 @@
 import process from "node:process";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createContext } from "./_context.ts";
-import { toRemoteError } from "./_attempt_failure.ts";
+import { fromRemoteError, toRemoteError } from "./_attempt_failure.ts";
 import { NodeLoader } from "./_load_node.ts";
 import type { CallMessage, FromWorker, ToWorker } from "./_worker_protocol.ts";
 import type { Logger } from "./node_api.ts";
-import type { FetchRequestInfo, FetchResponseInfo } from "./types.ts";
+import type {
+  FetchRequestInfo,
+  FetchResponseInfo,
+  K8sHostRequest,
+  K8sHostResponse,
+} from "./types.ts";
 
 interface WorkerScope {
   postMessage(message: FromWorker): void;
@@ -27,22 +32,24 @@ interface WorkerScope {
 }
 const scope = globalThis as unknown as WorkerScope;
 
-interface PendingFetch {
-  resolve(response: FetchResponseInfo): void;
+/** A question to the host (mocked fetch, `ctx.k8s` call) waiting for its answer. */
+interface PendingAnswer<T> {
+  resolve(answer: T): void;
   reject(error: Error): void;
 }
 
 interface CallState {
   id: number;
   controller: AbortController;
-  fetches: Map<number, PendingFetch>;
+  fetches: Map<number, PendingAnswer<FetchResponseInfo>>;
+  k8s: Map<number, PendingAnswer<K8sHostResponse>>;
   log?: Logger;
 }
 
 const calls = new Map<number, CallState>();
 const loader = new NodeLoader();
 const current = new AsyncLocalStorage<CallState>();
-let fetchSeq = 0;
+let questionSeq = 0;
 
 const post = (message: FromWorker) => scope.postMessage(message);
 
@@ -80,30 +87,68 @@ globalThis.addEventListener("unhandledrejection", (event) => {
   post({ t: "crash", error: toRemoteError(event.reason) });
 });
 
-function mockFetch(state: CallState, request: FetchRequestInfo, signal: AbortSignal) {
-  return new Promise<FetchResponseInfo>((resolve, reject) => {
-    const req = ++fetchSeq;
+/** Posts a question (`send(req)`) and resolves with the host's answer; rejects on abort. */
+function askHost<T>(
+  pending: Map<number, PendingAnswer<T>>,
+  signal: AbortSignal,
+  send: (req: number) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const req = ++questionSeq;
     const onAbort = () => {
-      state.fetches.delete(req);
+      pending.delete(req);
       reject(signal.reason);
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    state.fetches.set(req, {
-      resolve(response) {
+    pending.set(req, {
+      resolve(answer) {
         signal.removeEventListener("abort", onAbort);
-        resolve(response);
+        resolve(answer);
       },
       reject(error) {
         signal.removeEventListener("abort", onAbort);
         reject(error);
       },
     });
-    post({ t: "fetch", id: state.id, req, request });
+    try {
+      send(req);
+    } catch (error) {
+      pending.get(req)?.reject(error instanceof Error ? error : new Error(String(error)));
+      pending.delete(req);
+    }
+  });
+}
+
+function mockFetch(state: CallState, request: FetchRequestInfo, signal: AbortSignal) {
+  return askHost(
+    state.fetches,
+    signal,
+    (req) => post({ t: "fetch", id: state.id, req, request }),
+  );
+}
+
+function callK8s(state: CallState, request: K8sHostRequest) {
+  return askHost(state.k8s, state.controller.signal, (req) => {
+    try {
+      post({ t: "k8s", id: state.id, req, request });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new TypeError(
+        `Cannot call the Kubernetes API: the body of ${request.method} ${request.path} cannot ` +
+          `be copied out of the sandbox (${detail}); pass plain JSON data`,
+        { cause: error },
+      );
+    }
   });
 }
 
 async function runCall(msg: CallMessage): Promise<void> {
-  const state: CallState = { id: msg.id, controller: new AbortController(), fetches: new Map() };
+  const state: CallState = {
+    id: msg.id,
+    controller: new AbortController(),
+    fetches: new Map(),
+    k8s: new Map(),
+  };
   calls.set(msg.id, state);
   try {
     const run = await loader.load(msg.url, msg.file, msg.node);
@@ -120,6 +165,10 @@ async function runCall(msg: CallMessage): Promise<void> {
       onLog: (line) => post({ t: "log", id: msg.id, line }),
       onProgress: (value, message) => post({ t: "progress", id: msg.id, value, message }),
       mock: msg.mock ? (request, signal) => mockFetch(state, request, signal) : undefined,
+      k8s: msg.k8s && {
+        namespace: msg.k8s.namespace,
+        call: (request) => callK8s(state, request),
+      },
     });
     state.log = ctx.log;
     const output = await current.run(state, () => run(ctx, msg.input));
@@ -162,6 +211,20 @@ scope.onmessage = (event) => {
         pending.reject(new Error(msg.error ?? "Cannot fetch: the fetch mock gave no response"));
       } else {
         pending.resolve(msg.response);
+      }
+      break;
+    }
+    case "k8sAnswer": {
+      const pending = calls.get(msg.id)?.k8s.get(msg.req);
+      if (!pending) break;
+      calls.get(msg.id)?.k8s.delete(msg.req);
+      if (msg.response !== undefined) pending.resolve(msg.response);
+      else {
+        pending.reject(
+          fromRemoteError(
+            msg.error ?? { message: "Cannot call the Kubernetes API: the engine gave no answer" },
+          ),
+        );
       }
       break;
     }

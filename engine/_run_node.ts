@@ -11,11 +11,48 @@ import { startTimer } from "./_clock.ts";
 import { hasChild } from "./_dag_plan.ts";
 import { emitNode, errorInfo, iso, logLine, type RunState, type Slot } from "./_run_state.ts";
 import { FailureKind, NodeFailure } from "./errors.ts";
-import { type NodeCall, type NodeCallResult, NodeStatus } from "./types.ts";
+import {
+  type CompiledNode,
+  type K8sAccess,
+  type NodeCall,
+  type NodeCallResult,
+  NodeStatus,
+} from "./types.ts";
 
 type Outcome =
   | { ok: true; result: NodeCallResult }
   | { ok: false; error: unknown; cancelled: boolean };
+
+/**
+ * The node's `ctx.k8s`, asked of `ExecuteOptions.k8s` once per run; undefined for a node
+ * that declares no `capabilities.k8s`.
+ *
+ * @throws {NodeFailure} (not retryable) when the factory threw, e.g. no kubeconfig
+ */
+function k8sAccess(s: RunState, node: CompiledNode): K8sAccess | undefined {
+  const declared = node.capabilities.k8s;
+  if (!s.k8s || declared === undefined || declared === null || declared === false) {
+    return undefined;
+  }
+  let entry = s.k8sAccess.get(node.id);
+  if (!entry) {
+    try {
+      entry = { access: s.k8s(node) };
+    } catch (error) {
+      entry = { failed: true, error };
+    }
+    s.k8sAccess.set(node.id, entry);
+  }
+  if (entry.failed) {
+    const { error } = entry;
+    if (error instanceof NodeFailure) throw error;
+    throw new NodeFailure(
+      `Cannot give node "${node.id}" ctx.k8s: ${error instanceof Error ? error.message : error}`,
+      { nonRetryable: true, cause: error },
+    );
+  }
+  return entry.access;
+}
 
 /** Runs one attempt; settles at the timeout or on abort even when the runner never does. */
 function attempt(s: RunState, slot: Slot, n: number): Promise<Outcome> {
@@ -66,6 +103,8 @@ function attempt(s: RunState, slot: Slot, n: number): Promise<Outcome> {
     };
     let pending: Promise<NodeCallResult>;
     try {
+      const k8s = k8sAccess(s, node);
+      if (k8s) call.k8s = k8s;
       pending = s.runner.run(call, controller.signal);
     } catch (error) {
       pending = Promise.reject(error);

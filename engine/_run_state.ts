@@ -13,6 +13,7 @@ import type {
   CompiledWorkflow,
   ErrorInfo,
   FetchMock,
+  K8sAccess,
   LogLevel,
   LogLine,
   NodeCache,
@@ -82,6 +83,10 @@ export interface RunState {
   secrets: Record<string, unknown>;
   tmpDir: string;
   fetchMock: FetchMock | undefined;
+  /** `ExecuteOptions.k8s`. */
+  k8s: ((node: CompiledNode) => K8sAccess | undefined) | undefined;
+  /** Its answer per node id, asked once per run (a throw is kept and fails every attempt). */
+  k8sAccess: Map<string, { access?: K8sAccess; failed?: boolean; error?: unknown }>;
   cache: NodeCache | undefined;
   redact: ((text: string) => string) | undefined;
   onNodeUpdate: ExecuteHooks["onNodeUpdate"];

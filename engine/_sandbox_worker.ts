@@ -15,9 +15,10 @@
 import { FailureKind, NodeFailure } from "./errors.ts";
 import type { SandboxDirs } from "./_permissions.ts";
 import { abortFailure, ignoredSignal, nodeFailure, startTimer } from "./_attempt_failure.ts";
+import { answerFetch, answerK8s } from "./_host_answers.ts";
 import { moduleUrl } from "./_load_node.ts";
-import type { FromWorker, RemoteError, ToWorker } from "./_worker_protocol.ts";
-import type { Clock, FetchRequestInfo, NodeCall, NodeCallResult } from "./types.ts";
+import type { CallMessage, FromWorker, RemoteError, ToWorker } from "./_worker_protocol.ts";
+import type { Clock, NodeCall, NodeCallResult } from "./types.ts";
 
 const WORKER_URL = new URL("./_node_worker.ts", import.meta.url);
 
@@ -63,11 +64,14 @@ export class SandboxWorker {
   constructor(options: SandboxWorkerOptions) {
     this.key = options.key;
     this.#options = options;
-    this.#worker = new Worker(WORKER_URL, {
+    // Typed apart from the literal: where the DOM lib is loaded too (the dashboard's browser
+    // code), its WorkerOptions lacks Deno's `deno` field.
+    const workerOptions: WorkerOptions & { deno: { permissions: Deno.PermissionOptions } } = {
       type: "module",
       name: "pipedreamer-sandbox",
       deno: { permissions: options.permissions },
-    });
+    };
+    this.#worker = new Worker(WORKER_URL, workerOptions);
     this.#worker.onmessage = (event: MessageEvent<FromWorker>) => this.#receive(event.data);
     this.#worker.onerror = (event) => {
       event.preventDefault();
@@ -101,7 +105,7 @@ export class SandboxWorker {
       };
       this.#pending.set(id, pending);
       signal.addEventListener("abort", onAbort, { once: true });
-      const message: ToWorker = {
+      const message: CallMessage = {
         t: "call",
         id,
         url: moduleUrl(path, node.codeHash),
@@ -117,6 +121,8 @@ export class SandboxWorker {
         tmpDir: call.tmpDir,
         mock: call.fetchMock !== undefined,
       };
+      // Only the namespace crosses: the transport (and any credential) stays here.
+      if (call.k8s) message.k8s = { namespace: call.k8s.namespace };
       try {
         this.#worker.postMessage(message);
       } catch (error) {
@@ -234,28 +240,9 @@ export class SandboxWorker {
       case "progress":
         return pending.call.onProgress?.(msg.value, msg.message);
       case "fetch":
-        return this.#answerFetch(pending.call, msg.id, msg.req, msg.request);
+        return answerFetch(pending.call, msg, (answer) => this.#post(answer));
+      case "k8s":
+        return answerK8s(pending.call, msg, (answer) => this.#post(answer));
     }
-  }
-
-  #answerFetch(call: NodeCall, id: number, req: number, request: FetchRequestInfo): void {
-    const mock = call.fetchMock;
-    if (!mock) {
-      this.#post({ t: "fetched", id, req, error: "Cannot fetch: no fetch mock is set" });
-      return;
-    }
-    mock(request).then(
-      (response) => this.#post({ t: "fetched", id, req, response }),
-      (error: unknown) =>
-        this.#post({
-          t: "fetched",
-          id,
-          req,
-          error: error instanceof Error ? error.message : String(error),
-        }),
-    ).catch((error: unknown) => {
-      const detail = error instanceof Error ? error.message : String(error);
-      this.#post({ t: "fetched", id, req, error: `Cannot fetch: bad mock response (${detail})` });
-    });
   }
 }

@@ -1,13 +1,20 @@
 /**
  * Messages between the worker runner (host) and a sandbox worker (engine/_node_worker.ts).
  * This is the hot path: each call is one `call` message out and one `result` or `error`
- * message back, plus one message per log line, progress report and mocked fetch.
+ * message back, plus one message per log line, progress report, mocked fetch and `ctx.k8s`
+ * call (answered on the host, where the Kubernetes credentials stay).
  *
  * @module
  */
 
 import type { Denial } from "./_permissions.ts";
-import type { FetchRequestInfo, FetchResponseInfo, LogLine } from "./types.ts";
+import type {
+  FetchRequestInfo,
+  FetchResponseInfo,
+  K8sHostRequest,
+  K8sHostResponse,
+  LogLine,
+} from "./types.ts";
 
 /** Runs one attempt of a module node. */
 export interface CallMessage {
@@ -28,6 +35,8 @@ export interface CallMessage {
   tmpDir: string;
   /** `ctx.fetch` goes to the host's fetch mock instead of the network. */
   mock: boolean;
+  /** Set when the node has `ctx.k8s`: its namespace (calls go to the host). */
+  k8s?: { namespace: string };
 }
 
 /** Aborts `ctx.signal` of a call; the reason is rebuilt as a DOMException. */
@@ -48,8 +57,18 @@ export interface FetchedMessage {
   error?: string;
 }
 
+/** The host's answer to a `ctx.k8s` call (`{ t: "k8s" }` from the worker). */
+export interface K8sAnswerMessage {
+  t: "k8sAnswer";
+  id: number;
+  req: number;
+  response?: K8sHostResponse;
+  /** The call failed (denied, unreachable, unmatched fixture): the node's call rejects with it. */
+  error?: RemoteError;
+}
+
 /** Host → worker. */
-export type ToWorker = CallMessage | AbortMessage | FetchedMessage;
+export type ToWorker = CallMessage | AbortMessage | FetchedMessage | K8sAnswerMessage;
 
 /** An error crossing the worker boundary. */
 export interface RemoteError {
@@ -60,6 +79,8 @@ export interface RemoteError {
   denial?: Denial;
   /** The node cannot succeed on retry (it cannot be loaded, its output cannot be copied). */
   nonRetryable?: boolean;
+  /** The capability to declare, for a denial outside the sandbox (e.g. a `ctx.k8s` rule). */
+  capability?: string;
 }
 
 /** Worker → host. */
@@ -69,5 +90,6 @@ export type FromWorker =
   | { t: "log"; id: number; line: LogLine }
   | { t: "progress"; id: number; value: number; message?: string }
   | { t: "fetch"; id: number; req: number; request: FetchRequestInfo }
+  | { t: "k8s"; id: number; req: number; request: K8sHostRequest }
   /** An uncaught error or unhandled rejection: the worker must be replaced. */
   | { t: "crash"; error: RemoteError };

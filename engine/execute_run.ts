@@ -20,8 +20,10 @@ import {
 import { createSlots, finishDag, propagate, pump } from "./_schedule.ts";
 import type {
   Clock,
+  CompiledNode,
   CompiledWorkflow,
   FetchMock,
+  K8sAccess,
   LogLine,
   NodeCache,
   NodeRunner,
@@ -48,6 +50,14 @@ export interface ExecuteOptions {
   redact?: (text: string) => string;
   /** Answers `ctx.fetch` instead of the network. @default undefined */
   fetchMock?: FetchMock;
+  /**
+   * Gives `ctx.k8s` to a node that declares `capabilities.k8s` (asked once per such node and
+   * run; never for other nodes, which have no `ctx.k8s`). Return the transport restricted to
+   * the node's rules (k8s's `guardK8sTransport`), or undefined for no `ctx.k8s`. A throw
+   * fails the node, without retries.
+   * @default undefined (no node has `ctx.k8s`)
+   */
+  k8s?: (node: CompiledNode) => K8sAccess | undefined;
   /** Cancels the run: attempts in flight are aborted, the run ends "cancelled". @default undefined */
   signal?: AbortSignal;
   /** Time source for timestamps, durations, timeouts and backoff. @default systemClock */
@@ -173,6 +183,8 @@ export async function executeRun(
     secrets: options.secrets ?? {},
     tmpDir,
     fetchMock: options.fetchMock,
+    k8s: options.k8s,
+    k8sAccess: new Map(),
     cache: options.cache,
     redact,
     onNodeUpdate: hooks?.onNodeUpdate,

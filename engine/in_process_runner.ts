@@ -20,6 +20,7 @@ import {
   toRemoteError,
 } from "./_attempt_failure.ts";
 import { createContext } from "./_context.ts";
+import { askK8sHost } from "./_k8s_api.ts";
 import { moduleUrl, NodeLoader } from "./_load_node.ts";
 import { createSubprocessRunner } from "./subprocess_runner.ts";
 import type { Clock, NodeCall, NodeCallResult, NodeRunner } from "./types.ts";
@@ -75,6 +76,10 @@ export function createInProcessRunner(options: InProcessRunnerOptions = {}): Nod
       onLog: call.onLog,
       onProgress: call.onProgress,
       mock: call.fetchMock && ((request) => call.fetchMock!(request)),
+      k8s: call.k8s && {
+        namespace: call.k8s.namespace,
+        call: (request) => askK8sHost(call.k8s!, request),
+      },
     });
     const output = await run(ctx, call.input);
     return { output, routes: routes() };

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { createInProcessRunner } from "./in_process_runner.ts";
 import { callOf, commandNode, moduleNode, workflowOf } from "./testdata/sandbox/helpers.ts";
 import { runnerCases } from "./testdata/sandbox/runner_cases.ts";
+import { k8sRunnerCases } from "./testdata/sandbox/k8s_runner_cases.ts";
 
 runnerCases("createInProcessRunner()", (options) => createInProcessRunner(options));
+k8sRunnerCases("createInProcessRunner()", (options) => createInProcessRunner(options));
 
 Deno.test("`createInProcessRunner()` shares module state with the engine's isolate", async () => {
   const runner = createInProcessRunner();

@@ -12,6 +12,7 @@ import { executeRun } from "./execute_run.ts";
 import { createRedactor, loadSecrets } from "./secrets.ts";
 import { InputValidationError } from "./errors.ts";
 import { judgeFixture, type Outcome } from "./_judge_fixture.ts";
+import { fixtureK8s } from "./_fixture_k8s.ts";
 import {
   createFixtureFetchMock,
   type Fixture,
@@ -20,7 +21,16 @@ import {
   overlaySecrets,
   parseFixture,
 } from "./_fixture_file.ts";
-import type { CompiledWorkflow, FetchMock, LogLine, NodeRunner, RunRecord } from "./types.ts";
+import type {
+  CompiledNode,
+  CompiledWorkflow,
+  FetchMock,
+  K8sAccess,
+  K8sHostTransport,
+  LogLine,
+  NodeRunner,
+  RunRecord,
+} from "./types.ts";
 
 /** The two kinds of fixture. */
 export const FixtureKind = {
@@ -47,7 +57,10 @@ export interface FixtureResult {
   failure?: string;
   /** Expected vs actual, when the output did not match (secrets redacted). */
   diff?: string;
-  /** Requests no `fetch` entry answered, e.g. `GET github /user/repos`. */
+  /**
+   * Requests no fixture entry answered: `ctx.fetch` ones as `GET github /user/repos`,
+   * `ctx.k8s` ones as `k8s GET /api/v1/nodes`.
+   */
   unmatched: string[];
 }
 
@@ -77,6 +90,21 @@ export interface RunFixturesOptions {
   onResult?: (result: FixtureResult) => void;
   /** Receives the nodes' `ctx.log` lines (redacted). @default dropped */
   onLog?: (line: LogLine) => void;
+  /**
+   * Builds the transport answering a fixture's `"k8s"` list (k8s's `createK8sMock`). It must
+   * reject exactly when no entry matches a call: such a call fails the fixture, named like an
+   * unmatched fetch. Not used with `live`.
+   * @default undefined (a fixture with a non-empty "k8s" list fails)
+   */
+  k8sMock?: (entries: unknown[]) => K8sHostTransport;
+  /**
+   * Gives `ctx.k8s` to a node that declares `capabilities.k8s`, from `mock` (the fixture's
+   * "k8s" list through `k8sMock`; undefined with `live` or without `k8sMock`): the place to
+   * restrict it to the node's rules (k8s's `guardK8sTransport`) and, with `live`, to return
+   * the real API instead.
+   * @default the mock as is, in namespace "default"; no `ctx.k8s` without a mock
+   */
+  k8s?: (node: CompiledNode, mock: K8sHostTransport | undefined) => K8sAccess | undefined;
 }
 
 /**
@@ -150,12 +178,14 @@ async function runOne(
     const secrets = overlaySecrets(baseSecrets, fixture.secrets);
     redact = createRedactor(secrets);
     const fetch = options.live ? undefined : createFixtureFetchMock(fixture.fetch);
-    const run = { secrets, redact, fetchMock: fetch?.mock, runner, options, fixture };
+    const k8s = fixtureK8s(fixture, options);
+    const run = { secrets, redact, fetchMock: fetch?.mock, k8s: k8s.k8s, runner, options, fixture };
     const outcome = node === undefined
       ? await runPipeline(workflow, run)
       : await runNode(workflow, node, run);
-    result.unmatched = fetch?.unmatched ?? [];
-    Object.assign(result, judgeFixture(fixture, outcome, result.unmatched, redact));
+    const unmatched = { fetch: fetch?.unmatched ?? [], k8s: k8s.unmatched };
+    result.unmatched = [...unmatched.fetch, ...unmatched.k8s.map((r) => `k8s ${r}`)];
+    Object.assign(result, judgeFixture(fixture, outcome, unmatched, redact));
   } catch (error) {
     result.failure = redact(error instanceof Error ? error.message : String(error));
   }
@@ -167,6 +197,7 @@ interface FixtureRun {
   secrets: Record<string, unknown>;
   redact: (text: string) => string;
   fetchMock?: FetchMock;
+  k8s: (node: CompiledNode) => K8sAccess | undefined;
   runner: NodeRunner;
   options: RunFixturesOptions;
   fixture: Fixture;
@@ -249,6 +280,7 @@ function execute(
     config: run.fixture.config,
     redact: run.redact,
     fetchMock: run.fetchMock,
+    k8s: run.k8s,
     signal: run.options.signal,
     trigger: "test",
     hooks: run.options.onLog ? { onLog: run.options.onLog } : undefined,

@@ -312,6 +312,40 @@ export interface FetchResponseInfo {
  */
 export type FetchMock = (request: FetchRequestInfo) => Promise<FetchResponseInfo>;
 
+/** One `ctx.k8s` call, as the host answers it. */
+export interface K8sHostRequest {
+  /** HTTP method, e.g. "GET". */
+  method: string;
+  /** API server path with optional query, e.g. `/api/v1/pods?labelSelector=app%3Dweb`. */
+  path: string;
+  /** JSON body (create, update, patch). */
+  body?: unknown;
+}
+
+/** The answer to a {@link K8sHostRequest}: a non-2xx status is an answer, not a rejection. */
+export interface K8sHostResponse {
+  status: number;
+  /** Parsed JSON, or the text when the body is not JSON. */
+  body: unknown;
+}
+
+/**
+ * Answers `ctx.k8s` calls on the host, where the credentials are (the service account token
+ * in the cluster, the kubeconfig in dev, a fixture's `"k8s"` list in tests): the node only
+ * ever sees requests and answers. The engine does not know Kubernetes; k8s/ provides the
+ * implementations (`createK8sTransport`, `createK8sMock`, `guardK8sTransport`). Rejecting
+ * fails the call with that error (a `NodeFailure` of kind "capability" for a denial).
+ */
+export type K8sHostTransport = (request: K8sHostRequest) => Promise<K8sHostResponse>;
+
+/** The host side of one node's `ctx.k8s`. */
+export interface K8sAccess {
+  /** `ctx.k8s.namespace`: the workflow's namespace, where `scope: namespace` rules apply. */
+  namespace: string;
+  /** Answers the node's calls; restricted to what its `capabilities.k8s` grants. */
+  transport: K8sHostTransport;
+}
+
 /** Everything a runner needs to execute one attempt of one node. */
 export interface NodeCall {
   workflow: CompiledWorkflow;
@@ -332,6 +366,11 @@ export interface NodeCall {
   onProgress?: (value: number, message?: string) => void;
   /** When set, `ctx.fetch` is answered by it instead of the network. */
   fetchMock?: FetchMock;
+  /**
+   * The node's `ctx.k8s`; set only for a node that declares `capabilities.k8s` (without it the
+   * node has no `ctx.k8s`). Its transport stays on the host: only calls and answers cross.
+   */
+  k8s?: K8sAccess;
 }
 
 /** What one successful attempt returns. */

@@ -2,9 +2,13 @@
  * The sandboxed runner of module nodes (SPEC §4): each node runs in a Deno Worker whose
  * permissions derive from its capabilities (see engine/_permissions.ts).
  *
- * Workers are pooled by permission signature: nodes with identical capabilities in the same
- * workflow directory share one warm worker, across attempts and runs, so a warm call costs a
- * message round trip rather than an isolate start. A worker runs several calls at once.
+ * Workers are pooled by permission signature: nodes with identical capabilities (Deno
+ * permissions and `capabilities.k8s` rules) in the same workflow directory share one warm
+ * worker, across attempts and runs, so a warm call costs a message round trip rather than an
+ * isolate start. A worker runs several calls at once.
+ *
+ * `ctx.k8s` calls are posted to this side and answered by the call's `k8s` transport: the
+ * Kubernetes credentials never enter a worker.
  *
  * Writes: a worker may write one directory. Per-run temp dirs made by `makeTmpDir()` live under
  * one runner-owned base directory, and workers get write access to that base — so a node can
@@ -110,7 +114,9 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
       : call.tmpDir;
     const dirs: SandboxDirs = { workflowDir: call.workflow.dir, writeDir };
     const permissions = workerPermissions(call.node.capabilities, dirs);
-    const key = JSON.stringify(permissions);
+    // Nodes with other Kubernetes rules get other workers: code sharing a worker can speak
+    // for each other's calls, so only nodes with the same grants may share one.
+    const key = JSON.stringify([permissions, call.k8s ? call.node.capabilities.k8s : null]);
     let worker = pool.get(key);
     if (worker && worker.staleVersions >= maxModuleVersions) {
       worker.retire();

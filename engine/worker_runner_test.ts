@@ -9,8 +9,10 @@ import {
   workflowOf,
 } from "./testdata/sandbox/helpers.ts";
 import { runnerCases } from "./testdata/sandbox/runner_cases.ts";
+import { k8sRunnerCases } from "./testdata/sandbox/k8s_runner_cases.ts";
 
 runnerCases("createWorkerRunner()", (options) => createWorkerRunner(options));
+k8sRunnerCases("createWorkerRunner()", (options) => createWorkerRunner(options));
 
 const never = () => new AbortController().signal;
 

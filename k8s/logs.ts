@@ -80,7 +80,8 @@ async function podLog(
   const body = res.stream();
   if (!body) return;
   let rest = "";
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = body.pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)
+    .getReader();
   const stop = () => reader.cancel().catch(() => {});
   options.signal?.addEventListener("abort", stop, { once: true });
   try {

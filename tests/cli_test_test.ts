@@ -9,6 +9,8 @@ const EXAMPLES = [
   "routing",
   "retries",
   "subprocess",
+  "cluster-health",
+  "uptime-prober",
   "webhook-to-queue",
 ];
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { assertExit, cli, stdoutJson } from "./_cli.ts";
-import { CallbackServer, gatedProject, sseReader, startServe } from "./_serve.ts";
+import { CallbackServer, freePort, gatedProject, sseReader, startServe } from "./_serve.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
@@ -212,14 +212,24 @@ Deno.test("`pipedreamer serve` answers the HTTP API end to end", async (t) => {
     });
     assert.equal(wrongType.status, 415);
     await wrongType.body?.cancel();
-    const huge = await api("/runs", {
-      method: "POST",
-      body: new ReadableStream({
-        pull: (c) => c.enqueue(new Uint8Array(256 * 1024).fill(0x20)),
-      }),
-    });
-    assert.equal(huge.status, 413);
-    await huge.body?.cancel();
+    // A chunked body without end: the 413 must come while it is still being sent.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await conn.write(encoder.encode(
+      `POST /runs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${project.token}\r\n` +
+        "Transfer-Encoding: chunked\r\n\r\n",
+    ));
+    const answer = new Uint8Array(4096);
+    const reading = conn.read(answer);
+    let sent = 0;
+    const chunk = encoder.encode(`10000\r\n${" ".repeat(0x10000)}\r\n`);
+    let done = false;
+    reading.finally(() => done = true);
+    while (!done && sent < 64 * 1024 * 1024) sent += await conn.write(chunk);
+    const head = new TextDecoder().decode(answer.subarray(0, (await reading) ?? 0));
+    conn.close();
+    assert.match(head, /^HTTP\/1\.1 413 /);
+    assert.match(head, /\r\nconnection: close\r\n/i);
+    assert.ok(sent < 64 * 1024 * 1024, "answered before the body ended");
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
 
@@ -271,5 +281,189 @@ Deno.test("`pipedreamer serve` answers the HTTP API end to end", async (t) => {
     const logs = await cli(["runs", "logs", runId, "--data", project.data]);
     assertExit(logs, 0);
     assert.match(logs.stdout, /^\[first\] info {2}calling back for first/m);
+  });
+});
+
+/** `serve` flags for a gated project on `port`. */
+function serveArgs(project: Awaited<ReturnType<typeof gatedProject>>, port = 0, grace = "5m") {
+  return [
+    "serve",
+    project.dir,
+    "--port",
+    String(port),
+    "--host",
+    "127.0.0.1",
+    "--data",
+    project.data,
+    "--token-file",
+    project.tokenFile,
+    "--config-dir",
+    project.configDir,
+    "--grace",
+    grace,
+  ];
+}
+
+async function submit(url: string, token: string): Promise<string> {
+  const response = await fetch(`${url}/runs`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    body: '{"n":1}',
+  });
+  assert.equal(response.status, 202);
+  return (await response.json()).runId;
+}
+
+async function storedRun(data: string, runId: string): Promise<Json> {
+  const show = await cli(["runs", "show", runId, "--data", data, "-o", "json"]);
+  assertExit(show, 0);
+  return stdoutJson(show);
+}
+
+Deno.test("`pipedreamer serve` resumes a run after kill -9 without re-running completed nodes", async () => {
+  await using callback = new CallbackServer();
+  await using project = await gatedProject(callback);
+  const args = serveArgs(project, freePort());
+  const auth = { authorization: `Bearer ${project.token}` };
+  callback.hold("middle");
+  let runId: string;
+  {
+    await using first = await startServe(args);
+    runId = await submit(first.url, project.token);
+    await callback.waitForCall("middle", 1, runId);
+    // Wait until the store has `first` as succeeded (the stream says so once it is persisted).
+    const frames = sseReader(
+      await fetch(`${first.url}/runs/${runId}/logs`, {
+        headers: { ...auth, accept: "text/event-stream" },
+      }),
+    );
+    for (;;) {
+      const frame = await frames.next();
+      assert.ok(frame);
+      if (frame.event === "node" && (frame.data as Json).nodeId === "middle") break;
+    }
+    await frames.cancel();
+    const status = await first.stop("SIGKILL");
+    assert.equal(status.signal, "SIGKILL");
+  }
+  assert.equal((await storedRun(project.data, runId)).status, "running");
+  callback.release("middle");
+
+  await using second = await startServe(args);
+  assert.match(second.stderr(), /^recovered 1 running and 0 queued runs from the store$/m);
+  const frames = sseReader(
+    await fetch(`${second.url}/runs/${runId}/logs`, {
+      headers: { ...auth, accept: "text/event-stream" },
+    }),
+  );
+  let end: Json | undefined;
+  for (let f = await frames.next(); f; f = await frames.next()) {
+    if (f.event === "end") end = f.data as Json;
+  }
+  assert.equal(end?.status, "succeeded", JSON.stringify(end));
+  assert.deepEqual(Object.keys(end.result), ["n", "first", "middle", "last"]);
+  assert.equal(callback.count("first", runId), 1, "the completed node was not executed again");
+  assert.equal(callback.count("middle", runId), 2, "the interrupted node ran again");
+  assert.equal(callback.count("last", runId), 1);
+  assert.equal(end.nodes.first.attempts, 1);
+  assert.equal((await second.stop("SIGTERM")).code, 0);
+});
+
+Deno.test("`pipedreamer serve` drains on SIGTERM: the running run finishes, new requests get 503", async () => {
+  await using callback = new CallbackServer();
+  await using project = await gatedProject(callback);
+  callback.hold("middle");
+  await using server = await startServe(serveArgs(project));
+  const runId = await submit(server.url, project.token);
+  await callback.waitForCall("middle", 1, runId);
+  server.child.kill("SIGTERM");
+  await server.waitForStderr(/^draining: running runs may finish within 5m 0s…$/m);
+
+  const health = await fetch(`${server.url}/health`);
+  assert.equal(health.status, 503);
+  assert.equal((await health.json()).status, "draining");
+  const refused = await fetch(`${server.url}/runs`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${project.token}` },
+    body: "{}",
+  });
+  assert.equal(refused.status, 503);
+  assert.equal((await refused.json()).error.code, "draining");
+
+  callback.release("middle");
+  assert.equal((await server.status).code, 0, server.stderr());
+  const record = await storedRun(project.data, runId);
+  assert.equal(record.status, "succeeded");
+  assert.equal(callback.count("last", runId), 1);
+});
+
+Deno.test("`pipedreamer serve` cancels and persists runs still running when the grace ends", async () => {
+  await using callback = new CallbackServer();
+  await using project = await gatedProject(callback);
+  callback.hold("middle");
+  await using server = await startServe(serveArgs(project, 0, "200ms"));
+  const runId = await submit(server.url, project.token);
+  await callback.waitForCall("middle", 1, runId);
+  assert.equal((await server.stop("SIGTERM")).code, 0, server.stderr());
+  const record = await storedRun(project.data, runId);
+  assert.equal(record.status, "cancelled");
+  assert.deepEqual(
+    [record.nodes.first.status, record.nodes.middle.status, record.nodes.last?.status],
+    ["succeeded", "cancelled", "skipped"],
+  );
+});
+
+Deno.test("`pipedreamer serve` needs a token unless --no-auth is explicit", async (t) => {
+  await using callback = new CallbackServer();
+  await using project = await gatedProject(callback);
+  const base = ["serve", project.dir, "--port", "0", "--host", "127.0.0.1", "--data", project.data];
+  const noToken = { PIPEDREAMER_TOKEN: "" };
+
+  await t.step("no token at all: exit 1 with the ways to give one", async () => {
+    const result = await cli(base, { env: noToken });
+    assertExit(result, 1);
+    assert.match(
+      result.stderr,
+      /^Error: Cannot start serve: no API token; mount it at \/app\/secrets\/pipedreamer\/token, pass --token-file <file> or set PIPEDREAMER_TOKEN, or pass --no-auth to serve without auth$/m,
+    );
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+
+  await t.step("an unreadable --token-file: exit 1", async () => {
+    const result = await cli([...base, "--token-file", `${project.dir}/missing`], { env: noToken });
+    assertExit(result, 1);
+    assert.match(result.stderr, /Cannot read token file ".*missing"/);
+  });
+
+  await t.step("PIPEDREAMER_TOKEN is the token", async () => {
+    await using server = await startServe(base, { env: { PIPEDREAMER_TOKEN: "env-token-123" } });
+    assert.equal((await fetch(`${server.url}/runs`).then((r) => (r.body?.cancel(), r))).status, 401);
+    const ok = await fetch(`${server.url}/runs`, { headers: { authorization: "Bearer env-token-123" } });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    assert.equal((await server.stop()).code, 0);
+  });
+
+  await t.step("--no-auth serves without a token", async () => {
+    await using server = await startServe([...base, "--no-auth"], { env: noToken });
+    const ok = await fetch(`${server.url}/runs`);
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    assert.equal((await server.stop()).code, 0);
+  });
+
+  await t.step("bad flag values are usage errors", async () => {
+    for (
+      const [flags, message] of [
+        [["--port", "http"], /Cannot use --port "http": expected an integer from 0 to 65535/],
+        [["--grace", "30"], /Cannot use --grace: .*has no unit/],
+        [["--max-body", "0"], /Cannot use --max-body "0"/],
+      ] as const
+    ) {
+      const result = await cli([...base, "--no-auth", ...flags]);
+      assertExit(result, 2);
+      assert.match(result.stderr, message);
+      assert.match(result.stderr, /Usage: pipedreamer serve/);
+    }
   });
 });

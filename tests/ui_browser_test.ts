@@ -83,6 +83,23 @@ function graphNode(page: Page, id: string, state: string) {
   return page.getByRole("button", { name: new RegExp(`^${id}: ${state}`) });
 }
 
+/** The page's `document`, as far as {@link waitForRows} reads it. */
+type RowsDocument = {
+  document: { querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }> };
+};
+
+/** Waits until the runs table shows exactly `count` runs, each containing `text`. */
+function waitForRows(page: Page, count: number, text = ""): Promise<unknown> {
+  return page.waitForFunction(([count, text]) => {
+    const rows = Array.from(
+      (globalThis as unknown as RowsDocument).document.querySelectorAll(
+        "table.runs tbody tr[data-run]",
+      ),
+    );
+    return rows.length === count && rows.every((row) => row.textContent?.includes(text));
+  }, [count, text] as const);
+}
+
 Deno.test({
   name: "dashboard in `dev`: schema errors inline, a run's live graph, node output, workflow page",
   ignore,
@@ -259,7 +276,7 @@ Deno.test({
     await page.locator(`tr[data-run="${started.runId}"]`).getByText("succeeded").waitFor();
     await page.getByLabel("Status").selectOption("cancelled");
     await page.waitForURL(/#\/\?status=cancelled$/);
-    await page.waitForFunction('document.querySelectorAll("table.runs tbody tr").length === 1');
+    await waitForRows(page, 1);
     assert.equal(await page.locator(`tr[data-run="${runId}"]`).count(), 1);
     await page.screenshot({ path: `${shots}/runs.png`, fullPage: true });
 
@@ -325,13 +342,8 @@ Deno.test({
 
     await page.getByLabel("Status").selectOption("failed");
     await page.waitForURL(/status=failed$/);
-    await page.locator("table.runs tbody tr[data-run]").first().waitFor();
-    // Every row of the filtered page is a failed run (the filter is applied by the server).
-    await page.waitForFunction(
-      '[...document.querySelectorAll("table.runs tbody tr[data-run]")]' +
-        '.every((tr) => tr.textContent.includes("failed"))',
-    );
-    assert.equal(await rows.count(), 50);
+    // A full page of failed runs only: the filter is applied by the server.
+    await waitForRows(page, 50, "failed");
     assert.ok(listCalls.length >= 4);
     assert.ok(listCalls.every((q) => /(^|[?&])limit=50(&|$)/.test(q)), listCalls.join(" "));
   },

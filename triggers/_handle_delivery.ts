@@ -58,7 +58,13 @@ export async function handleDelivery(
 ): Promise<DeliveryOutcome> {
   ctx.metrics.add("pipedreamer_queue_messages_received_total", ctx.labels);
   // Keep the server from redelivering while the run executes; stops when this replica dies.
-  const heartbeat = setInterval(() => msg.working(), Math.max(200, ctx.ackWaitMs / 3));
+  const heartbeat = setInterval(() => {
+    try {
+      msg.working();
+    } catch {
+      // The connection is gone: the message comes back after the ack wait anyway.
+    }
+  }, Math.max(200, ctx.ackWaitMs / 3));
   try {
     return await processDelivery(msg, ctx);
   } catch (error) {

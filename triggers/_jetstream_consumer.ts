@@ -25,7 +25,7 @@ export async function startJetStreamConsumer(
   const maxDeliver = trigger.maxDeliver ?? options.maxDeliver;
   const deadLetter = trigger.deadLetter ?? `${trigger.subject}.dlq`;
   const jsm = await jetstreamManager(nc);
-  const setup = await ensureJetStream(jsm, {
+  const setupOptions = {
     stream: trigger.stream,
     subject: trigger.subject,
     durable: trigger.durable,
@@ -33,9 +33,10 @@ export async function startJetStreamConsumer(
     serverMaxDeliver: maxDeliver + 1,
     ackWaitMs: options.ackWaitMs,
     workflow: options.workflow,
-  });
+  };
+  let setup = await ensureJetStream(jsm, setupOptions);
   const js = jsm.jetstream();
-  const consumer: Consumer = await js.consumers.get(setup.stream, setup.durable);
+  let consumer: Consumer = await js.consumers.get(setup.stream, setup.durable);
   const labels = { workflow: options.workflow, subject: trigger.subject };
   const maxConcurrency = trigger.maxConcurrency ?? options.maxConcurrency;
   const limiter = trigger.rateLimit && new RateLimiter(trigger.rateLimit, clock);
@@ -102,6 +103,19 @@ export async function startJetStreamConsumer(
           error: (error as Error).message,
         });
         await clock.sleep(RETRY_MS, signal).catch(() => {});
+        // The stream or the consumer may have been deleted (or the server lost its store):
+        // set them up again; the idempotency keys keep old messages from running twice.
+        try {
+          if (!signal.aborted) {
+            setup = await ensureJetStream(jsm, setupOptions);
+            context.keyPrefix = `nats:${setup.stream}:${setup.streamCreated}`;
+            consumer = await js.consumers.get(setup.stream, setup.durable);
+          }
+        } catch (setupError) {
+          log("error", `Cannot set up consumer "${setup.durable}" of "${setup.stream}" again`, {
+            error: (setupError as Error).message,
+          });
+        }
       } finally {
         current = undefined;
       }

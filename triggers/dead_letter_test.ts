@@ -16,7 +16,7 @@ natsTest(
   async (url) => {
     let broken = true;
     const h = await queueHarness(url, {
-      trigger: { maxDeliver: 1 },
+      trigger: { maxDeliver: 1, maxConcurrency: 1 }, // one at a time: dead letters in order
       fn: (_ctx, input) => {
         if (broken) throw new Error("downstream is down");
         return input;

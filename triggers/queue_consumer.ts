@@ -44,7 +44,9 @@ export async function startQueueConsumer(
   if (trigger.stream !== undefined) {
     return await startJetStreamConsumer({ ...trigger, stream: trigger.stream }, resolved);
   }
-  return startCoreConsumer(trigger, resolved);
+  const consumer = startCoreConsumer(trigger, resolved);
+  await resolved.nc.flush(); // the server knows the subscription when this resolves
+  return consumer;
 }
 
 /** Every queue trigger of a workflow, running. */

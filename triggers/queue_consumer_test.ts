@@ -357,3 +357,87 @@ natsTest(
     }
   },
 );
+
+natsTest(
+  "`startQueueConsumer()` waits out a full run queue without nak or a lost delivery (fake clock)",
+  async (url) => {
+    const clock = new FakeClock(Date.now());
+    const gate = deferred<unknown>();
+    const h = await queueHarness(url, {
+      concurrency: { maxRuns: 1, queueLimit: 0, strategy: "append", startDelayMs: 0 },
+      fn: async (_ctx, input) =>
+        (input as { manual?: boolean }).manual ? await gate.promise : input,
+    });
+    const { consumer, count } = await consume(h, { clock });
+    try {
+      const { runId } = await h.manager.submit({ manual: true }); // takes the only slot
+      await h.publish({ n: 1 });
+      await clock.waitForSleepers(1);
+      assert.equal(clock.sleeps[0], 100, "QueueFullError: retry the submit after 100 ms");
+      await clock.advance(100);
+      await clock.waitForSleepers(1);
+      assert.equal(clock.sleeps[1], 200);
+      gate.resolve("done");
+      await h.manager.wait(runId);
+      await clock.advance(200);
+      await eventually(() => count(ACKED) === 1, "the ack");
+      assert.equal(count(NAKED), 0);
+      assert.equal(count(RECEIVED), 1, "one delivery");
+      assert.deepEqual((await h.runs()).map((r) => r.input), [{ manual: true }, { n: 1 }]);
+    } finally {
+      await consumer.drain();
+      await h.close();
+    }
+  },
+);
+
+natsTest(
+  "`QueueConsumer.stop()` hands a message it could not submit yet back to the stream at once",
+  async (url) => {
+    const clock = new FakeClock(Date.now());
+    const gate = deferred<unknown>();
+    const h = await queueHarness(url, {
+      concurrency: { maxRuns: 1, queueLimit: 0, strategy: "append", startDelayMs: 0 },
+      fn: async () => await gate.promise,
+    });
+    const { consumer, count } = await consume(h, { clock });
+    try {
+      const { runId } = await h.manager.submit({ manual: true });
+      await h.publish({ n: 1 });
+      await clock.waitForSleepers(1);
+      await consumer.drain();
+      assert.equal(count(NAKED), 1);
+      assert.equal((await h.runs()).length, 1, "no run for the handed-back message");
+      gate.resolve("done");
+      await h.manager.wait(runId);
+      // Another replica gets it now, not after the 30 s ack wait.
+      const next = await consume(h);
+      await eventually(() => next.count(ACKED) === 1, "the redelivery", 10_000);
+      await next.consumer.drain();
+    } finally {
+      await consumer.drain();
+      await h.close();
+    }
+  },
+);
+
+natsTest(
+  "`startQueueConsumer()` sets its consumer up again when it is deleted, without running a message twice",
+  async (url) => {
+    const h = await queueHarness(url);
+    const { consumer, count } = await consume(h);
+    try {
+      await h.publish({ n: 1 });
+      await eventually(() => count(ACKED) === 1, "the first run");
+      await h.jsm.consumers.delete(h.trigger.stream!, h.trigger.durable);
+      await h.publish({ n: 2 });
+      // The new consumer delivers the whole stream again: message 1 finds its succeeded run.
+      await eventually(() => count(ACKED) === 3, "both messages acked by the new consumer", 20_000);
+      assert.deepEqual((await h.runs()).map((r) => r.input), [{ n: 1 }, { n: 2 }]);
+      assert.equal((await h.consumerInfo()).num_ack_pending, 0);
+    } finally {
+      await consumer.drain();
+      await h.close();
+    }
+  },
+);

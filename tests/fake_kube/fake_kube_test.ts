@@ -341,7 +341,9 @@ Deno.test("fake pod logs honour tailLines and follow until the pod is deleted", 
       query: { container: "main", follow: "true", tailLines: 1 },
       streaming: true,
     });
-    const reader = follow.stream()!.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = follow.stream()!.pipeThrough(
+      new TextDecoderStream() as TransformStream<Uint8Array, string>,
+    ).getReader();
     assert.equal((await reader.read()).value, "three\n");
     kube.appendPodLog("default", pod, "four");
     assert.equal((await reader.read()).value, "four\n");

@@ -12,7 +12,12 @@ import {
   type JetStreamManager,
   jetstreamManager,
 } from "@nats-io/jetstream";
-import type { CompiledWorkflow, QueueTrigger, RunRecord } from "../../engine/mod.ts";
+import type {
+  CompiledWorkflow,
+  ConcurrencySettings,
+  QueueTrigger,
+  RunRecord,
+} from "../../engine/mod.ts";
 import { dag } from "../../engine/testdata/_dag.ts";
 import { type TestFn, type TestRunner, testRunner } from "../../engine/testdata/_test_runner.ts";
 import { type RunStore, SqliteStore } from "../../store/mod.ts";
@@ -39,6 +44,8 @@ export interface QueueHarnessOptions {
   /** A workflow built by another harness (two replicas of one workflow). */
   workflow?: CompiledWorkflow;
   trigger?: Partial<QueueTrigger>;
+  /** The workflow's concurrency. @default 100 running, 100 waiting */
+  concurrency?: ConcurrencySettings;
 }
 
 /** What {@link queueHarness} returns. */
@@ -72,7 +79,8 @@ export async function queueHarness(
     inputSchema: options.inputSchema,
   });
   workflow.triggers = [trigger];
-  workflow.concurrency = { maxRuns: 100, queueLimit: 100, strategy: "append", startDelayMs: 0 };
+  workflow.concurrency = options.concurrency ??
+    { maxRuns: 100, queueLimit: 100, strategy: "append", startDelayMs: 0 };
   const ownStore = options.store === undefined;
   const store = options.store ?? await SqliteStore.open(":memory:");
   const runner = testRunner({ a: options.fn ?? ((_ctx, input) => input) });

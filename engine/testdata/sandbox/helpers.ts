@@ -12,6 +12,7 @@ import type {
   CompiledNode,
   CompiledWorkflow,
   FetchMock,
+  K8sAccess,
   LogLine,
   NodeCall,
 } from "../../types.ts";
@@ -23,13 +24,21 @@ export const sandboxDir = fileURLToPath(new URL(".", import.meta.url)).replace(/
 export function moduleNode(
   id: string,
   file: string,
-  options: { net?: string[]; codeHash?: string; timeoutMs?: number; path?: string } = {},
+  options: {
+    net?: string[];
+    k8s?: unknown;
+    codeHash?: string;
+    timeoutMs?: number;
+    path?: string;
+  } = {},
 ): CompiledNode {
+  const caps = capabilities({ net: options.net });
+  if (options.k8s !== undefined) caps.k8s = options.k8s;
   return {
     id,
     kind: "module",
     path: options.path ?? `${sandboxDir}/nodes/${file}.ts`,
-    capabilities: capabilities({ net: options.net }),
+    capabilities: caps,
     timeoutMs: options.timeoutMs ?? 30_000,
     retries: 0,
     allowFailure: false,
@@ -125,6 +134,7 @@ export function callOf(
     config?: Record<string, unknown>;
     secrets?: Record<string, unknown>;
     fetchMock?: FetchMock;
+    k8s?: K8sAccess;
   } = {},
 ): TestCall {
   const node = workflow.nodes[nodeId];
@@ -149,6 +159,7 @@ export function callOf(
     onProgress: (value, message) => progress.push({ value, message }),
     fetchMock: options.fetchMock,
   };
+  if (options.k8s) call.k8s = options.k8s;
   return {
     call,
     logs,

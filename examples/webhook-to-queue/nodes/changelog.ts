@@ -19,7 +19,11 @@ export default function changelog(_ctx: Context, summary: PushSummary) {
   return {
     repo: summary.repo,
     branch: summary.branch,
-    text: [`${summary.pusher} pushed ${summary.total} ${noun} to ${summary.repo}@${summary.branch}`, ...lines, ...more]
+    text: [
+      `${summary.pusher} pushed ${summary.total} ${noun} to ${summary.repo}@${summary.branch}`,
+      ...lines,
+      ...more,
+    ]
       .join("\n"),
   };
 }

@@ -17,7 +17,11 @@ export default function summarize(ctx: Context, push: PushEvent) {
     title: commit.message.split("\n", 1)[0] ?? "",
     author: commit.author?.name ?? "unknown",
   }));
-  ctx.log.info("push received", { repo: push.repository.full_name, branch, commits: commits.length });
+  ctx.log.info("push received", {
+    repo: push.repository.full_name,
+    branch,
+    commits: commits.length,
+  });
   return {
     repo: push.repository.full_name,
     branch,

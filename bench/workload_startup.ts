@@ -1,0 +1,109 @@
+/**
+ * start-up: `serve` process start to `/health` ready, `exec` of a 1-node workflow end to end,
+ * the idle RSS of `serve`, and the RSS each distinct node isolate adds (VmRSS of the serve
+ * process: a run of 8 nodes with 8 different capabilities, so 8 sandbox workers, against a run
+ * of 1 node).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { startServe } from "./_serve.ts";
+import { writeIsolatesProject, writeProject } from "./_projects.ts";
+import { REPO_ROOT, rssOf } from "./_paths.ts";
+import { fmtSummary, mib, type Summary, summarize, table } from "./_stats.ts";
+import type { BenchContext } from "./_context.ts";
+
+/** Figures of the start-up workload. */
+export interface StartupResults {
+  serveReadyMs: Summary;
+  execMs: Summary;
+  idleRssBytes: number;
+  rssAfterOneNodeBytes: number;
+  isolates: number;
+  rssPerIsolateBytes: number;
+}
+
+/** The serve process is left alone this long before its idle RSS is read. */
+const IDLE_MS = 2000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function postRun(url: string): Promise<void> {
+  const response = await fetch(`${url}/run`, {
+    method: "POST",
+    body: "{}",
+    headers: { "content-type": "application/json" },
+  });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`Cannot run the start-up workflow: HTTP ${response.status}`);
+}
+
+/** RSS of a fresh serve of `dir`: idle, then after one run. */
+async function rssAroundRun(dir: string, dataDir: string): Promise<[number, number]> {
+  const serve = await startServe(dir, dataDir);
+  try {
+    await delay(IDLE_MS);
+    const idle = await rssOf(serve.pid);
+    await postRun(serve.url);
+    await delay(IDLE_MS);
+    return [idle, await rssOf(serve.pid)];
+  } finally {
+    await serve.stop();
+  }
+}
+
+/** Runs the start-up workload. */
+export async function runStartup(ctx: BenchContext): Promise<StartupResults> {
+  const one = await writeProject(ctx.tmpDir, {
+    name: "one-node",
+    shape: "chain",
+    size: 1,
+    work: { kind: "noop" },
+  });
+  const reps = ctx.repeat.reps;
+  const ready: number[] = [];
+  for (let i = 0; i < ctx.repeat.warmup + reps; i++) {
+    const serve = await startServe(one.dir, join(ctx.tmpDir, `ready-${i}`));
+    if (i >= ctx.repeat.warmup) ready.push(serve.readyMs);
+    await serve.stop();
+  }
+  const exec: number[] = [];
+  for (let i = 0; i < ctx.repeat.warmup + reps; i++) {
+    const started = performance.now();
+    const { code, stderr } = await new Deno.Command(join(REPO_ROOT, "pipedreamer"), {
+      args: ["exec", one.dir, "-o", "json"],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (code !== 0) {
+      throw new Error(`Cannot exec the 1-node workflow: ${new TextDecoder().decode(stderr)}`);
+    }
+    if (i >= ctx.repeat.warmup) exec.push(performance.now() - started);
+  }
+  ctx.progress("start-up: RSS");
+  const [idle, afterOne] = await rssAroundRun(one.dir, join(ctx.tmpDir, "rss-1"));
+  const count = 8;
+  const many = await writeIsolatesProject(ctx.tmpDir, count);
+  const [idleMany, afterMany] = await rssAroundRun(many.dir, join(ctx.tmpDir, "rss-8"));
+  const perIsolate = ((afterMany - idleMany) - (afterOne - idle)) / (count - 1);
+  const results: StartupResults = {
+    serveReadyMs: summarize(ready),
+    execMs: summarize(exec),
+    idleRssBytes: idle,
+    rssAfterOneNodeBytes: afterOne,
+    isolates: count,
+    rssPerIsolateBytes: perIsolate,
+  };
+  ctx.print(`\n### start-up (${reps} processes after ${ctx.repeat.warmup} warm-up, from source via ./pipedreamer)\n`);
+  ctx.print(table(["measure", "value"], [
+    ["serve: spawn → /health 200, ms", fmtSummary(results.serveReadyMs)],
+    ["exec of a 1-node workflow, spawn → exit, ms", fmtSummary(results.execMs)],
+    [`serve idle RSS (${IDLE_MS / 1000} s after ready), MiB`, mib(idle)],
+    ["serve RSS after a 1-node run, MiB", mib(afterOne)],
+    [`RSS per distinct node isolate (${count} vs 1), MiB`, mib(perIsolate)],
+  ]));
+  return results;
+}
