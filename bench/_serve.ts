@@ -7,7 +7,7 @@
  */
 
 import { join } from "node:path";
-import { REPO_ROOT } from "./_paths.ts";
+import { BENCH_DIR, REPO_ROOT } from "./_paths.ts";
 
 /** A running `serve`. */
 export interface ServeProcess {
@@ -20,15 +20,51 @@ export interface ServeProcess {
 
 const LISTENING = /listening on (http:\/\/\S+)/;
 
+/** Options of {@link startServe}. */
+export interface StartServeOptions {
+  /**
+   * Start `startServer()` through bench/_lean_serve.ts instead of the CLI (no CLI imports).
+   * @default false
+   */
+  lean?: boolean;
+}
+
 /**
  * Starts `./pipedreamer serve <dir>` and waits until `/health` answers 200.
  *
  * @throws {Error} when the process exits before it is ready
  */
-export async function startServe(dir: string, dataDir: string): Promise<ServeProcess> {
+export async function startServe(
+  dir: string,
+  dataDir: string,
+  options: StartServeOptions = {},
+): Promise<ServeProcess> {
   const started = performance.now();
-  const child = new Deno.Command(join(REPO_ROOT, "pipedreamer"), {
-    args: ["serve", dir, "--port", "0", "--host", "127.0.0.1", "--no-auth", "--data", dataDir],
+  const [command, args] = options.lean
+    ? [Deno.execPath(), [
+      "run",
+      "--allow-all",
+      "--no-prompt",
+      "--unstable-worker-options",
+      "--config",
+      join(REPO_ROOT, "deno.json"),
+      join(BENCH_DIR, "_lean_serve.ts"),
+      dir,
+      dataDir,
+    ]]
+    : [join(REPO_ROOT, "pipedreamer"), [
+      "serve",
+      dir,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--no-auth",
+      "--data",
+      dataDir,
+    ]];
+  const child = new Deno.Command(command, {
+    args,
     stdout: "null",
     stderr: "piped",
   }).spawn();

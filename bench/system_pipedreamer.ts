@@ -3,7 +3,9 @@
  * - `in-process`: the executor with the unsandboxed in-process runner (executor cost alone);
  * - `exec`: the executor with `createRunner()` (sandboxed workers, no store), as `exec` runs;
  * - `durable`: the same plus a SQLite store that persists the run and every node transition
- *   as it happens (the executor's hooks), as `serve` does.
+ *   as it happens (the executor's hooks, each awaited before the next), as `serve` does;
+ * - `durable-pipelined`: the same with `pipelineHooks`, so a run's transitions share the store's
+ *   per-turn commits.
  *
  * @module
  */
@@ -24,7 +26,7 @@ import type { Project } from "./_projects.ts";
 import type { DagSystem } from "./_system.ts";
 
 /** Which Pipedreamer path. */
-export type PipedreamerMode = "in-process" | "exec" | "durable";
+export type PipedreamerMode = "in-process" | "exec" | "durable" | "durable-pipelined";
 
 /** Options of {@link openPipedreamer}. */
 export interface PipedreamerOptions {
@@ -72,8 +74,10 @@ export async function openPipedreamer(
   const runner: NodeRunner = options.mode === "in-process"
     ? createInProcessRunner()
     : createRunner();
-  const store = options.mode === "durable"
-    ? await SqliteStore.open(join(options.dataDir, `${project.spec.name}.db`))
+  const durable = options.mode === "durable" || options.mode === "durable-pipelined";
+  const pipelineHooks = options.mode === "durable-pipelined";
+  const store = durable
+    ? await SqliteStore.open(join(options.dataDir, `${project.spec.name}-${options.mode}.db`))
     : undefined;
   const hooks = store ? storeHooks(store) : undefined;
   return {
@@ -89,7 +93,7 @@ export async function openPipedreamer(
           input: undefined,
           nodes: {},
         });
-        record = await executeRun(workflow, { runner, runId, hooks });
+        record = await executeRun(workflow, { runner, runId, hooks, pipelineHooks });
       } else {
         record = await executeRun(workflow, { runner });
       }

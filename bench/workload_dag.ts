@@ -123,6 +123,7 @@ export async function runDagWorkloads(ctx: BenchContext, names: string[]): Promi
         ["in-process", "pipedreamer in-process runner (no sandbox)"],
         ["exec", "pipedreamer exec (sandboxed, no store)"],
         ["durable", "pipedreamer durable (sandboxed + SQLite)"],
+        ["durable-pipelined", "pipedreamer durable, pipelineHooks"],
       ];
       for (const [mode, label] of modes) {
         const samples = await timeSystem(

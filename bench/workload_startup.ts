@@ -8,7 +8,7 @@
  */
 
 import { join } from "node:path";
-import { startServe } from "./_serve.ts";
+import { startServe, type StartServeOptions } from "./_serve.ts";
 import { writeIsolatesProject, writeProject } from "./_projects.ts";
 import { REPO_ROOT, rssOf } from "./_paths.ts";
 import { fmtSummary, mib, type Summary, summarize, table } from "./_stats.ts";
@@ -17,6 +17,9 @@ import type { BenchContext } from "./_context.ts";
 /** Figures of the start-up workload. */
 export interface StartupResults {
   serveReadyMs: Summary;
+  /** The same server started without the CLI (bench/_lean_serve.ts). */
+  leanReadyMs: Summary;
+  leanIdleRssBytes: number;
   execMs: Summary;
   idleRssBytes: number;
   rssAfterOneNodeBytes: number;
@@ -42,8 +45,12 @@ async function postRun(url: string): Promise<void> {
 }
 
 /** RSS of a fresh serve of `dir`: idle, then after one run. */
-async function rssAroundRun(dir: string, dataDir: string): Promise<[number, number]> {
-  const serve = await startServe(dir, dataDir);
+async function rssAroundRun(
+  dir: string,
+  dataDir: string,
+  options: StartServeOptions = {},
+): Promise<[number, number]> {
+  const serve = await startServe(dir, dataDir, options);
   try {
     await delay(IDLE_MS);
     const idle = await rssOf(serve.pid);
@@ -64,12 +71,18 @@ export async function runStartup(ctx: BenchContext): Promise<StartupResults> {
     work: { kind: "noop" },
   });
   const reps = ctx.repeat.reps;
-  const ready: number[] = [];
-  for (let i = 0; i < ctx.repeat.warmup + reps; i++) {
-    const serve = await startServe(one.dir, join(ctx.tmpDir, `ready-${i}`));
-    if (i >= ctx.repeat.warmup) ready.push(serve.readyMs);
-    await serve.stop();
-  }
+  const readyOf = async (lean: boolean) => {
+    const ready: number[] = [];
+    for (let i = 0; i < ctx.repeat.warmup + reps; i++) {
+      const data = join(ctx.tmpDir, `ready-${lean ? "lean-" : ""}${i}`);
+      const serve = await startServe(one.dir, data, { lean });
+      if (i >= ctx.repeat.warmup) ready.push(serve.readyMs);
+      await serve.stop();
+    }
+    return ready;
+  };
+  const ready = await readyOf(false);
+  const leanReady = await readyOf(true);
   const exec: number[] = [];
   for (let i = 0; i < ctx.repeat.warmup + reps; i++) {
     const started = performance.now();
@@ -85,12 +98,15 @@ export async function runStartup(ctx: BenchContext): Promise<StartupResults> {
   }
   ctx.progress("start-up: RSS");
   const [idle, afterOne] = await rssAroundRun(one.dir, join(ctx.tmpDir, "rss-1"));
+  const [leanIdle] = await rssAroundRun(one.dir, join(ctx.tmpDir, "rss-lean"), { lean: true });
   const count = 8;
   const many = await writeIsolatesProject(ctx.tmpDir, count);
   const [idleMany, afterMany] = await rssAroundRun(many.dir, join(ctx.tmpDir, "rss-8"));
   const perIsolate = ((afterMany - idleMany) - (afterOne - idle)) / (count - 1);
   const results: StartupResults = {
     serveReadyMs: summarize(ready),
+    leanReadyMs: summarize(leanReady),
+    leanIdleRssBytes: leanIdle,
     execMs: summarize(exec),
     idleRssBytes: idle,
     rssAfterOneNodeBytes: afterOne,
@@ -100,8 +116,10 @@ export async function runStartup(ctx: BenchContext): Promise<StartupResults> {
   ctx.print(`\n### start-up (${reps} processes after ${ctx.repeat.warmup} warm-up, from source via ./pipedreamer)\n`);
   ctx.print(table(["measure", "value"], [
     ["serve: spawn → /health 200, ms", fmtSummary(results.serveReadyMs)],
+    ["  same server without the CLI (bench/_lean_serve.ts), ms", fmtSummary(results.leanReadyMs)],
     ["exec of a 1-node workflow, spawn → exit, ms", fmtSummary(results.execMs)],
     [`serve idle RSS (${IDLE_MS / 1000} s after ready), MiB`, mib(idle)],
+    ["  same server without the CLI, MiB", mib(leanIdle)],
     ["serve RSS after a 1-node run, MiB", mib(afterOne)],
     [`RSS per distinct node isolate (${count} vs 1), MiB`, mib(perIsolate)],
   ]));

@@ -35,7 +35,9 @@ function describe(event: ServerEvent, dir: string, verbose: boolean): string | u
         : `reload failed: ${(event.error as Error)?.message ?? event.error}; ` +
           "still serving the last good version";
     case "draining":
-      return `draining: running runs may finish within ${formatElapsed(event.graceMs)}…`;
+      return event.graceMs > 0
+        ? `draining: running runs may finish within ${formatElapsed(event.graceMs)}…`
+        : "stopping: cancelling running runs…";
     case "stopped":
       return "stopped";
     case "error":

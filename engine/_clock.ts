@@ -4,6 +4,7 @@
  * @module
  */
 
+import { addDeadline } from "./_deadlines.ts";
 import type { Clock } from "./types.ts";
 
 /** setTimeout fires at once for delays above this (2^31 - 1 ms); longer delays are clamped. */
@@ -42,13 +43,11 @@ export const systemClock: Clock = {
 
 /**
  * Calls `fire` after `ms` on `clock`; the returned function cancels it. The system clock uses
- * `setTimeout` directly (no promise, no AbortController), any other clock its `sleep()`.
+ * one shared timer per delay (see `addDeadline`: no timer, promise or AbortController per
+ * call), any other clock its `sleep()`.
  */
 export function startTimer(clock: Clock, ms: number, fire: () => void): () => void {
-  if (clock === systemClock) {
-    const id = setTimeout(fire, clampDelay(ms));
-    return () => clearTimeout(id);
-  }
+  if (clock === systemClock) return addDeadline(clampDelay(ms), fire);
   const controller = new AbortController();
   clock.sleep(ms, controller.signal).then(fire, () => {});
   return () => controller.abort();

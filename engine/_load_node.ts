@@ -11,8 +11,15 @@ import type { NodeFunction } from "./node_api.ts";
 
 /** The URL a node module is imported from. */
 export function moduleUrl(path: string, codeHash: string): string {
-  return `${pathToFileURL(path).href}?v=${encodeURIComponent(codeHash)}`;
+  const cached = urls.get(path);
+  if (cached?.codeHash === codeHash) return cached.url;
+  const url = `${pathToFileURL(path).href}?v=${encodeURIComponent(codeHash)}`;
+  urls.set(path, { codeHash, url });
+  return url;
 }
+
+/** Module path → its last URL: every call of a node asks for it (a file URL costs µs). */
+const urls = new Map<string, { codeHash: string; url: string }>();
 
 /** A node that cannot be loaded: retrying cannot help. */
 export class NodeLoadError extends Error {

@@ -16,7 +16,14 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createContext } from "./_context.ts";
 import { fromRemoteError, toRemoteError } from "./_attempt_failure.ts";
 import { NodeLoader } from "./_load_node.ts";
-import type { CallMessage, FromWorker, ToWorker } from "./_worker_protocol.ts";
+import { Outbox } from "./_outbox.ts";
+import type {
+  CallMessage,
+  FromWorker,
+  Posted,
+  ToWorker,
+  WorkerInit,
+} from "./_worker_protocol.ts";
 import type { Logger } from "./node_api.ts";
 import type {
   FetchRequestInfo,
@@ -26,8 +33,8 @@ import type {
 } from "./types.ts";
 
 interface WorkerScope {
-  postMessage(message: FromWorker): void;
-  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: Posted<FromWorker>): void;
+  onmessage: ((event: MessageEvent<Posted<ToWorker> | WorkerInit>) => void) | null;
   close(): void;
 }
 const scope = globalThis as unknown as WorkerScope;
@@ -51,7 +58,49 @@ const loader = new NodeLoader();
 const current = new AsyncLocalStorage<CallState>();
 let questionSeq = 0;
 
-const post = (message: FromWorker) => scope.postMessage(message);
+/** The node of each result message, for the error when its output cannot be copied. */
+const resultNodes = new WeakMap<FromWorker, string>();
+
+/** What goes back when a message cannot be copied out of the sandbox. */
+function unclonable(message: FromWorker, error: unknown): FromWorker {
+  const detail = error instanceof Error ? error.message : String(error);
+  if (message.t === "crash") return { t: "crash", error: { message: message.error.message } };
+  const what = message.t === "result"
+    ? `the output of node "${resultNodes.get(message)}"`
+    : `a ${message.t} message`;
+  return {
+    t: "error",
+    id: message.id,
+    error: {
+      message: `Cannot return ${what}: it cannot be copied out of the sandbox (${detail}); ` +
+        "return plain JSON data",
+      name: "DataCloneError",
+      nonRetryable: true,
+    },
+  };
+}
+
+/** Messages of one turn go out in one post (see engine/_outbox.ts). */
+const outbox = new Outbox<FromWorker>({
+  post: (message) => {
+    scope.postMessage(message);
+    spinForNextCall();
+  },
+  failed: (message, error) => scope.postMessage(unclonable(message, error)),
+  quietHops: 4,
+});
+
+/** Results and errors: batched with the others of this turn. */
+const post = (message: FromWorker) => outbox.send(message);
+
+/**
+ * Logs, progress, questions to the host and crashes: at once (after what is queued), since
+ * the node may block the worker's event loop right after, e.g. in a CPU-bound loop.
+ */
+const postNow = (message: FromWorker) => {
+  outbox.send(message);
+  outbox.flush();
+};
 
 function refuse(what: string) {
   return () => {
@@ -80,11 +129,11 @@ for (const [method, level] of Object.entries(consoleLevels)) {
 
 globalThis.addEventListener("error", (event) => {
   event.preventDefault();
-  post({ t: "crash", error: toRemoteError(event.error ?? event.message) });
+  postNow({ t: "crash", error: toRemoteError(event.error ?? event.message) });
 });
 globalThis.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
-  post({ t: "crash", error: toRemoteError(event.reason) });
+  postNow({ t: "crash", error: toRemoteError(event.reason) });
 });
 
 /** Posts a question (`send(req)`) and resolves with the host's answer; rejects on abort. */
@@ -123,14 +172,14 @@ function mockFetch(state: CallState, request: FetchRequestInfo, signal: AbortSig
   return askHost(
     state.fetches,
     signal,
-    (req) => post({ t: "fetch", id: state.id, req, request }),
+    (req) => postNow({ t: "fetch", id: state.id, req, request }),
   );
 }
 
 function callK8s(state: CallState, request: K8sHostRequest) {
   return askHost(state.k8s, state.controller.signal, (req) => {
     try {
-      post({ t: "k8s", id: state.id, req, request });
+      postNow({ t: "k8s", id: state.id, req, request });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       throw new TypeError(
@@ -162,8 +211,8 @@ async function runCall(msg: CallMessage): Promise<void> {
       signal: state.controller.signal,
       services: msg.services,
       children: msg.children,
-      onLog: (line) => post({ t: "log", id: msg.id, line }),
-      onProgress: (value, message) => post({ t: "progress", id: msg.id, value, message }),
+      onLog: (line) => postNow({ t: "log", id: msg.id, line }),
+      onProgress: (value, message) => postNow({ t: "progress", id: msg.id, value, message }),
       mock: msg.mock ? (request, signal) => mockFetch(state, request, signal) : undefined,
       k8s: msg.k8s && {
         namespace: msg.k8s.namespace,
@@ -172,21 +221,9 @@ async function runCall(msg: CallMessage): Promise<void> {
     });
     state.log = ctx.log;
     const output = await current.run(state, () => run(ctx, msg.input));
-    try {
-      post({ t: "result", id: msg.id, output, routes: routes() });
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      post({
-        t: "error",
-        id: msg.id,
-        error: {
-          message: `Cannot return the output of node "${msg.node}": it cannot be copied out ` +
-            `of the sandbox (${detail}); return plain JSON data`,
-          name: "DataCloneError",
-          nonRetryable: true,
-        },
-      });
-    }
+    const result: FromWorker = { t: "result", id: msg.id, output, routes: routes() };
+    resultNodes.set(result, msg.node);
+    post(result);
   } catch (error) {
     post({ t: "error", id: msg.id, error: toRemoteError(error) });
   } finally {
@@ -194,8 +231,31 @@ async function runCall(msg: CallMessage): Promise<void> {
   }
 }
 
+let bell: Int32Array | undefined;
+let idleSpinMs = 0;
+
+/** With no call left, keeps the thread awake a moment for the next one (see WorkerInit). */
+function spinForNextCall(): void {
+  if (bell === undefined || idleSpinMs <= 0 || calls.size > 0) return;
+  const rung = Atomics.load(bell, 0);
+  const until = performance.now() + idleSpinMs;
+  while (Atomics.load(bell, 0) === rung && performance.now() < until) {
+    // Busy on purpose: the host's next post ends it.
+  }
+}
+
 scope.onmessage = (event) => {
-  const msg = event.data;
+  const data = event.data;
+  if (data.t === "init") {
+    bell = new Int32Array(data.bell);
+    idleSpinMs = data.idleSpinUs / 1000;
+    return;
+  }
+  if (data.t !== "batch") return receive(data);
+  for (const message of data.messages) receive(message);
+};
+
+function receive(msg: ToWorker): void {
   switch (msg.t) {
     case "call":
       runCall(msg);
@@ -229,4 +289,4 @@ scope.onmessage = (event) => {
       break;
     }
   }
-};
+}

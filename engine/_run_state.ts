@@ -94,6 +94,8 @@ export interface RunState {
   onLog: (line: LogLine) => void;
   /** Serialises hook calls in transition order. */
   chain: Promise<void>;
+  /** `ExecuteOptions.pipelineHooks`. */
+  pipelineHooks: boolean;
   hookFailed: boolean;
   hookError: unknown;
   /** Aborted when the DAG stops (fail-fast, cancellation, hook failure). */
@@ -116,19 +118,42 @@ export interface RunState {
 /** Why nodes end cancelled when the run's signal aborts. */
 export const CANCELLED = "the run was cancelled";
 
-/** Epoch milliseconds as ISO 8601. */
+let isoMs = NaN;
+let isoText = "";
+
+/** Epoch milliseconds as ISO 8601 (the last one is cached: nodes finish within a ms). */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
 }
 
-/** Queues a hook call behind every earlier one; the first hook failure stops the run. */
+/**
+ * Queues a hook call behind every earlier one (or, with `pipelineHooks`, calls it now and
+ * awaits it behind every earlier one); the first hook failure stops the run.
+ */
 export function enqueueHook(s: RunState, call: () => void | Promise<void>): void {
-  s.chain = s.chain.then(() => s.hookFailed ? undefined : call()).catch((error) => {
+  const failed = (error: unknown) => {
     if (s.hookFailed) return;
     s.hookFailed = true;
     s.hookError = error;
     stopRun(s, error, `the run was aborted: a hook failed: ${redactText(s, String(error))}`);
-  });
+  };
+  if (!s.pipelineHooks) {
+    s.chain = s.chain.then(() => s.hookFailed ? undefined : call()).catch(failed);
+    return;
+  }
+  if (s.hookFailed) return;
+  let done: Promise<void>;
+  try {
+    done = Promise.resolve(call());
+  } catch (error) {
+    done = Promise.reject(error);
+  }
+  done.catch(() => {}); // handled in order, by the chain below
+  s.chain = s.chain.then(() => done).catch(failed);
 }
 
 /** Reports the current state of `slot` to `onNodeUpdate`; free when there is no hook. */

@@ -17,7 +17,15 @@ import type { SandboxDirs } from "./_permissions.ts";
 import { abortFailure, ignoredSignal, nodeFailure, startTimer } from "./_attempt_failure.ts";
 import { answerFetch, answerK8s } from "./_host_answers.ts";
 import { moduleUrl } from "./_load_node.ts";
-import type { CallMessage, FromWorker, RemoteError, ToWorker } from "./_worker_protocol.ts";
+import { Outbox } from "./_outbox.ts";
+import type {
+  CallMessage,
+  FromWorker,
+  Posted,
+  RemoteError,
+  ToWorker,
+  WorkerInit,
+} from "./_worker_protocol.ts";
 import type { Clock, NodeCall, NodeCallResult } from "./types.ts";
 
 const WORKER_URL = new URL("./_node_worker.ts", import.meta.url);
@@ -29,6 +37,8 @@ export interface SandboxWorkerOptions {
   permissions: Deno.PermissionOptionsObject;
   dirs: SandboxDirs;
   graceMs: number;
+  /** How long the idle worker thread stays awake for the next call (see `WorkerInit`). */
+  idleSpinUs: number;
   clock?: Clock;
   /** Called once when the worker must take no new calls. */
   onRetire(worker: SandboxWorker): void;
@@ -59,6 +69,19 @@ export class SandboxWorker {
   #seq = 0;
   #retired = false;
   #terminated = false;
+  /** Rung on every post, so that a worker spinning for its next call sees it. */
+  #bell = new Int32Array(new SharedArrayBuffer(4));
+  /** Messages of one turn go out in one post (see engine/_outbox.ts). */
+  #outbox = new Outbox<ToWorker>({
+    post: (message) => {
+      if (this.#terminated) return;
+      this.#worker.postMessage(message);
+      Atomics.add(this.#bell, 0, 1);
+    },
+    failed: (message, error) => this.#failedPost(message, error),
+    // A batch of results reaches the next calls' posts through this many promise hops.
+    quietHops: 8,
+  });
 
   /** @throws {Error} When Deno refuses the permissions (e.g. an invalid host). */
   constructor(options: SandboxWorkerOptions) {
@@ -72,7 +95,13 @@ export class SandboxWorker {
       deno: { permissions: options.permissions },
     };
     this.#worker = new Worker(WORKER_URL, workerOptions);
-    this.#worker.onmessage = (event: MessageEvent<FromWorker>) => this.#receive(event.data);
+    const init: WorkerInit = { t: "init", bell: this.#bell.buffer, idleSpinUs: options.idleSpinUs };
+    this.#worker.postMessage(init);
+    this.#worker.onmessage = (event: MessageEvent<Posted<FromWorker>>) => {
+      const data = event.data;
+      if (data.t !== "batch") return this.#receive(data);
+      for (const message of data.messages) this.#receive(message);
+    };
     this.#worker.onerror = (event) => {
       event.preventDefault();
       this.#crash({ message: event.message });
@@ -123,19 +152,7 @@ export class SandboxWorker {
       };
       // Only the namespace crosses: the transport (and any credential) stays here.
       if (call.k8s) message.k8s = { namespace: call.k8s.namespace };
-      try {
-        this.#worker.postMessage(message);
-      } catch (error) {
-        const detail = error instanceof Error ? error.message : String(error);
-        this.#settle(
-          id,
-          new NodeFailure(
-            `Cannot run node "${node.id}": its input, config or secrets cannot be copied into ` +
-              `the sandbox (${detail}); pass plain JSON data`,
-            { nonRetryable: true, cause: error },
-          ),
-        );
-      }
+      this.#outbox.send(message);
     });
   }
 
@@ -152,6 +169,7 @@ export class SandboxWorker {
     if (!this.#retired) this.retire();
     if (this.#terminated) return;
     this.#terminated = true;
+    this.#outbox.clear();
     this.#worker.terminate();
     this.#options.onExit(this);
     for (const [id, pending] of this.#pending) {
@@ -166,7 +184,24 @@ export class SandboxWorker {
   }
 
   #post(message: ToWorker): void {
-    if (!this.#terminated) this.#worker.postMessage(message);
+    if (!this.#terminated) this.#outbox.send(message);
+  }
+
+  /** A message the worker could not be sent: the call it belongs to fails. */
+  #failedPost(message: ToWorker, error: unknown): void {
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    const detail = error instanceof Error ? error.message : String(error);
+    const what = message.t === "call"
+      ? "its input, config or secrets cannot be copied into the sandbox"
+      : "an answer to its sandbox cannot be copied";
+    this.#settle(
+      message.id,
+      new NodeFailure(
+        `Cannot run node "${pending.call.node.id}": ${what} (${detail}); pass plain JSON data`,
+        { nonRetryable: true, cause: error },
+      ),
+    );
   }
 
   #settle(id: number, outcome: NodeCallResult | NodeFailure): void {

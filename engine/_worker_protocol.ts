@@ -8,6 +8,7 @@
  */
 
 import type { Denial } from "./_permissions.ts";
+import type { BatchMessage } from "./_outbox.ts";
 import type {
   FetchRequestInfo,
   FetchResponseInfo,
@@ -66,6 +67,21 @@ export interface K8sAnswerMessage {
   /** The call failed (denied, unreachable, unmatched fixture): the node's call rejects with it. */
   error?: RemoteError;
 }
+
+/**
+ * The first message to a worker. After posting its results, a worker with no call left spins
+ * for up to `idleSpinUs` until `bell` (an Int32 the host increments after every post) changes,
+ * instead of letting its thread sleep: a sleeping thread on an idle virtual CPU takes tens of
+ * microseconds to wake, the price of every step of a chain.
+ */
+export interface WorkerInit {
+  t: "init";
+  bell: SharedArrayBuffer;
+  idleSpinUs: number;
+}
+
+/** What one `postMessage` carries: one message, or several in order (engine/_outbox.ts). */
+export type Posted<T> = T | BatchMessage<T>;
 
 /** Host → worker. */
 export type ToWorker = CallMessage | AbortMessage | FetchedMessage | K8sAnswerMessage;

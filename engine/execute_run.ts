@@ -77,6 +77,16 @@ export interface ExecuteOptions {
   trigger?: string;
   /** Awaited in order, so a store can persist each transition. @default {} */
   hooks?: ExecuteHooks;
+  /**
+   * Call each node and log hook as soon as its transition happens, without waiting for the
+   * previous call to settle: calls still happen in transition order, all are awaited before the
+   * run ends, and the first failure still stops the run. Only for hooks whose effects apply in
+   * call order: e.g. `SqliteStore` writes, applied in call order and committed together once per
+   * event-loop turn, so a run's transitions share commits instead of paying one each (not a
+   * Postgres pool, whose concurrent writes may land out of order).
+   * @default false (each call waits for the previous one to settle)
+   */
+  pipelineHooks?: boolean;
   /** Check the input against `workflow.inputSchema` first (not on resume). @default true */
   validateInput?: boolean;
   /** Jitter source of the retry backoff, in [0, 1). @default Math.random */
@@ -96,8 +106,8 @@ function ignoreLog(_line: LogLine): void {}
  * Each attempt's signal aborts at `timeoutMs` (0 disables it) with a TimeoutError, and the
  * attempt counts as failed at once even if the runner never settles; failures are retried
  * `retries` times with exponential backoff and jitter (see `backoffDelay`) unless the error
- * is `nonRetryable`. Hooks run one at a time in transition order; without hooks nothing is
- * copied or queued. Log lines are redacted and go to `hooks.onLog`, or are dropped.
+ * is `nonRetryable`. Hooks run one at a time in transition order (or overlap, still in order,
+ * with `pipelineHooks`); without hooks nothing is copied or queued. Log lines are redacted and go to `hooks.onLog`, or are dropped.
  *
  * Final statuses: when a node finally fails (fail-fast, the default) or the run is cancelled,
  * nodes that were running or waiting to retry end `cancelled`, nodes that never started end
@@ -195,6 +205,7 @@ export async function executeRun(
       }
       : ignoreLog,
     chain: Promise.resolve(),
+    pipelineHooks: options.pipelineHooks === true,
     hookFailed: false,
     hookError: undefined,
     stopController: new AbortController(),

@@ -50,8 +50,16 @@ function byName(report: FixtureReport): Record<string, FixtureResult> {
 
 Deno.test('`runFixtures()` answers ctx.k8s from the fixture\'s "k8s" list and names unmatched calls', async () => {
   const results = byName(await run({ k8sMock: entryMock }));
-  assert.equal(results["fixtures/web-pods"]?.passed, true, results["fixtures/web-pods"]?.failure);
-  assert.equal(results["pipeline/two-pods"]?.passed, true, results["pipeline/two-pods"]?.failure);
+  assert.equal(
+    results["fixtures/web-pods"]?.passed,
+    true,
+    results["fixtures/web-pods"]?.failure ?? "",
+  );
+  assert.equal(
+    results["pipeline/two-pods"]?.passed,
+    true,
+    results["pipeline/two-pods"]?.failure ?? "",
+  );
   const unmatched = results["fixtures/web-pods.unmatched"];
   assert.equal(unmatched?.passed, false);
   assert.deepEqual(unmatched?.unmatched, [
@@ -97,7 +105,7 @@ Deno.test("`runFixtures()` hands each k8s node the fixture's mock through the k8
     },
   });
   assert.deepEqual(given, [["web-pods", false], ["web-pods", false]]);
-  assert.equal(report.results[0]?.passed, true, report.results[0]?.failure);
+  assert.equal(report.results[0]?.passed, true, report.results[0]?.failure ?? "");
 });
 
 Deno.test('`runFixtures()` fails a fixture with a "k8s" list when it has no k8sMock', async () => {

@@ -38,9 +38,9 @@ Deno.test("`runFixtures()` runs node fixtures alone, then pipeline fixtures, in 
   assert.equal(report.failed, 6);
   const results = byName(report);
   // pick's parent "boom" always throws: a node fixture never runs it.
-  assert.equal(results["fixtures/pick"]?.passed, true, results["fixtures/pick"]?.failure);
+  assert.equal(results["fixtures/pick"]?.passed, true, results["fixtures/pick"]?.failure ?? "");
   assert.equal(results["fixtures/right"]?.passed, true);
-  assert.equal(results["pipeline/fails"]?.passed, true, results["pipeline/fails"]?.failure);
+  assert.equal(results["pipeline/fails"]?.passed, true, results["pipeline/fails"]?.failure ?? "");
 });
 
 Deno.test("`runFixtures()` explains each kind of failure", async () => {

@@ -5,6 +5,7 @@ import { startServe } from "./_serve.ts";
 async function copyDir(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
   for await (const entry of Deno.readDir(from)) {
+    if (entry.name.startsWith(".")) continue; // e.g. a .pipedreamer store of an earlier `dev`
     if (entry.isDirectory) await copyDir(`${from}/${entry.name}`, `${to}/${entry.name}`);
     else await Deno.copyFile(`${from}/${entry.name}`, `${to}/${entry.name}`);
   }
@@ -14,7 +15,9 @@ Deno.test("`pipedreamer dev` serves on 127.0.0.1 without auth and reloads on edi
   await using tmp = await tempDir();
   const dir = `${tmp.path}/hello`;
   await copyDir(`${ROOT}/examples/hello-world`, dir);
-  await using dev = await startServe(["dev", dir, "--port", "0"], { env: { PIPEDREAMER_TOKEN: "" } });
+  await using dev = await startServe(["dev", dir, "--port", "0"], {
+    env: { PIPEDREAMER_TOKEN: "" },
+  });
   assert.match(dev.url, /^http:\/\/127\.0\.0\.1:\d+$/);
   const run = async () => {
     const response = await fetch(`${dev.url}/run`, { method: "POST", body: '{"name":"Ada"}' });
@@ -29,8 +32,13 @@ Deno.test("`pipedreamer dev` serves on 127.0.0.1 without auth and reloads on edi
   assert.equal(await run(), "HOWDY, ADA!", "new runs use the new code");
 
   const yaml = `${dir}/workflow.yaml`;
-  await Deno.writeTextFile(yaml, (await Deno.readTextFile(yaml)).replace("greet:\n", "greet:\n    colour: red\n"));
-  const [failure] = await dev.waitForStderr(/^.*workflow\.yaml:\d+:\d+: [^\n]+\n(?: {2}hint: [^\n]+\n)?1 error in workflow\nreload failed: still serving the last good version$/m);
+  await Deno.writeTextFile(
+    yaml,
+    (await Deno.readTextFile(yaml)).replace("greet:\n", "greet:\n    colour: red\n"),
+  );
+  const [failure] = await dev.waitForStderr(
+    /^.*workflow\.yaml:\d+:\d+: [^\n]+\n(?: {2}hint: [^\n]+\n)?1 error in workflow\nreload failed: still serving the last good version$/m,
+  );
   assert.match(failure, /colour/);
   assert.equal(await run(), "HOWDY, ADA!", "the last good version keeps serving");
 

@@ -89,7 +89,9 @@ Deno.test("`pipedreamer serve` answers the HTTP API end to end", async (t) => {
     assert.deepEqual(await json(again), { runId });
     await callback.waitForCall("middle", 1, runId);
     callback.release("middle");
-    const end = sseReader(await api(`/runs/${runId}/logs`, { headers: { accept: "text/event-stream" } }));
+    const end = sseReader(
+      await api(`/runs/${runId}/logs`, { headers: { accept: "text/event-stream" } }),
+    );
     for (let f = await end.next(); f && f.event !== "end"; f = await end.next());
     assert.equal(callback.count("first", runId), 1);
     assert.equal(callback.calls.filter((c) => c.run === runId).length, 3);
@@ -124,7 +126,9 @@ Deno.test("`pipedreamer serve` answers the HTTP API end to end", async (t) => {
       "released last",
     ]);
     assert.ok(
-      seen.some((f) => f.event === "node" && f.data.node.progress?.message === "waiting for the test"),
+      seen.some((f) =>
+        f.event === "node" && f.data.node.progress?.message === "waiting for the test"
+      ),
       "progress reports are streamed as node events",
     );
     const end = seen.at(-1)!;
@@ -137,7 +141,9 @@ Deno.test("`pipedreamer serve` answers the HTTP API end to end", async (t) => {
       }),
     );
     const rest: string[] = [];
-    for (let f = await resumed.next(); f; f = await resumed.next()) rest.push(`${f.event}:${f.id ?? ""}`);
+    for (let f = await resumed.next(); f; f = await resumed.next()) {
+      rest.push(`${f.event}:${f.id ?? ""}`);
+    }
     assert.deepEqual(rest, ["log:5", "log:6", "end:"]);
 
     const lines = (await (await api(`/runs/${runId}/logs`)).text()).trim().split("\n");
@@ -196,8 +202,12 @@ Deno.test("`pipedreamer serve` answers the HTTP API end to end", async (t) => {
     crypto.getRandomValues(random);
     await raw(random);
     const encoder = new TextEncoder();
-    await raw(encoder.encode(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(200_000)}\r\n\r\n`));
-    await raw(encoder.encode("POST /runs HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n{"));
+    await raw(
+      encoder.encode(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(200_000)}\r\n\r\n`),
+    );
+    await raw(
+      encoder.encode("POST /runs HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n{"),
+    );
     const invalidUtf8 = await api("/runs", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -224,7 +234,14 @@ Deno.test("`pipedreamer serve` answers the HTTP API end to end", async (t) => {
     const chunk = encoder.encode(`10000\r\n${" ".repeat(0x10000)}\r\n`);
     let done = false;
     reading.finally(() => done = true);
-    while (!done && sent < 64 * 1024 * 1024) sent += await conn.write(chunk);
+    try {
+      while (!done && sent < 64 * 1024 * 1024) sent += await conn.write(chunk);
+    } catch (error) {
+      // The server answered and closed while we were still sending: what this step wants.
+      assert.ok(
+        error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe,
+      );
+    }
     const head = new TextDecoder().decode(answer.subarray(0, (await reading) ?? 0));
     conn.close();
     assert.match(head, /^HTTP\/1\.1 413 /);
@@ -247,7 +264,10 @@ Deno.test("`pipedreamer serve` answers the HTTP API end to end", async (t) => {
     assert.match(show.stdout, new RegExp(`^run +${runId}$`, "m"));
     const unauthorized = await cli(["runs", "list", ...url], { env: { PIPEDREAMER_TOKEN: "" } });
     assertExit(unauthorized, 1);
-    assert.match(unauthorized.stderr, /Cannot authenticate.*; pass --token or set PIPEDREAMER_TOKEN/);
+    assert.match(
+      unauthorized.stderr,
+      /Cannot authenticate.*; pass --token or set PIPEDREAMER_TOKEN/,
+    );
     assert.ok(!unauthorized.stderr.includes(project.token));
 
     callback.hold("middle");
@@ -331,22 +351,23 @@ Deno.test("`pipedreamer serve` resumes a run after kill -9 without re-running co
     await using first = await startServe(args);
     runId = await submit(first.url, project.token);
     await callback.waitForCall("middle", 1, runId);
-    // Wait until the store has `first` as succeeded (the stream says so once it is persisted).
-    const frames = sseReader(
-      await fetch(`${first.url}/runs/${runId}/logs`, {
-        headers: { ...auth, accept: "text/event-stream" },
-      }),
+    // `first` is done once `middle` runs; wait until the store says so too.
+    let stored: Json;
+    do {
+      const response = await fetch(`${first.url}/runs/${runId}`, { headers: auth });
+      stored = await response.json();
+    } while (
+      stored.nodes.first?.status !== "succeeded" || stored.nodes.middle?.status !== "running"
     );
-    for (;;) {
-      const frame = await frames.next();
-      assert.ok(frame);
-      if (frame.event === "node" && (frame.data as Json).nodeId === "middle") break;
-    }
-    await frames.cancel();
     const status = await first.stop("SIGKILL");
     assert.equal(status.signal, "SIGKILL");
+    const interrupted = await storedRun(project.data, runId);
+    assert.equal(
+      interrupted.status,
+      "running",
+      `${JSON.stringify(interrupted)}\n${first.stderr()}`,
+    );
   }
-  assert.equal((await storedRun(project.data, runId)).status, "running");
   callback.release("middle");
 
   await using second = await startServe(args);
@@ -437,8 +458,13 @@ Deno.test("`pipedreamer serve` needs a token unless --no-auth is explicit", asyn
 
   await t.step("PIPEDREAMER_TOKEN is the token", async () => {
     await using server = await startServe(base, { env: { PIPEDREAMER_TOKEN: "env-token-123" } });
-    assert.equal((await fetch(`${server.url}/runs`).then((r) => (r.body?.cancel(), r))).status, 401);
-    const ok = await fetch(`${server.url}/runs`, { headers: { authorization: "Bearer env-token-123" } });
+    assert.equal(
+      (await fetch(`${server.url}/runs`).then((r) => (r.body?.cancel(), r))).status,
+      401,
+    );
+    const ok = await fetch(`${server.url}/runs`, {
+      headers: { authorization: "Bearer env-token-123" },
+    });
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
     assert.equal((await server.stop()).code, 0);

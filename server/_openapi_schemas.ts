@@ -1,0 +1,158 @@
+/**
+ * The component schemas and building blocks of the OpenAPI document (see _openapi.ts).
+ *
+ * @module
+ */
+
+import { NodeStatus, RunStatus } from "../engine/mod.ts";
+
+/** A JSON object. */
+export type Json = Record<string, unknown>;
+
+/** A reference to a component schema. */
+export const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+/** A JSON response with `schema`. */
+export const json = (schema: Json, description: string): Json => ({
+  description,
+  content: { "application/json": { schema } },
+});
+/** An error response. */
+export const error = (description: string): Json => json(ref("Error"), description);
+
+/** The `:id` path parameter. */
+export const RUN_ID: Json = {
+  name: "id",
+  in: "path",
+  required: true,
+  description: "Run id",
+  schema: { type: "string" },
+};
+/** The Idempotency-Key header. */
+export const IDEMPOTENCY_KEY: Json = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description: "Repeating a key within 24 h returns the run it created (never a second run)",
+  schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$" },
+};
+
+/** Every schema but the workflow's own RunInput. */
+export const SCHEMAS: Json = {
+  Error: {
+    type: "object",
+    required: ["error"],
+    properties: {
+      error: {
+        type: "object",
+        required: ["code", "message"],
+        properties: {
+          code: {
+            type: "string",
+            description: "bad_request, invalid_input, unauthorized, not_found, " +
+              "method_not_allowed, conflict, payload_too_large, unsupported_media_type, " +
+              "queue_full, internal, draining",
+          },
+          message: { type: "string" },
+          details: { description: "e.g. { errors: [...] } for invalid_input" },
+        },
+      },
+    },
+  },
+  ErrorInfo: {
+    type: "object",
+    required: ["message"],
+    properties: {
+      message: { type: "string" },
+      name: { type: "string" },
+      stack: { type: "string" },
+      capability: { type: "string" },
+    },
+  },
+  NodeRecord: {
+    type: "object",
+    required: ["status", "attempts"],
+    properties: {
+      status: { enum: Object.values(NodeStatus) },
+      attempts: { type: "integer", minimum: 0 },
+      durationMs: { type: "number" },
+      startedAt: { type: "string", format: "date-time" },
+      finishedAt: { type: "string", format: "date-time" },
+      output: {},
+      error: ref("ErrorInfo"),
+      cached: { type: "boolean" },
+      routes: { type: "array", items: { type: "string" } },
+      progress: {
+        type: "object",
+        required: ["value"],
+        properties: { value: { type: "number" }, message: { type: "string" } },
+      },
+    },
+  },
+  RunSummary: {
+    type: "object",
+    required: ["runId", "workflow", "version", "status"],
+    properties: {
+      runId: { type: "string" },
+      workflow: { type: "string" },
+      version: { type: "string" },
+      status: { enum: Object.values(RunStatus) },
+      input: {},
+      result: {},
+      error: {
+        type: "object",
+        required: ["node", "message"],
+        properties: { node: { type: "string" }, message: { type: "string" } },
+      },
+      startedAt: { type: "string", format: "date-time" },
+      finishedAt: { type: "string", format: "date-time" },
+      durationMs: { type: "number" },
+      trigger: { type: "string", description: "manual, cron, queue, webhook" },
+      codeHash: { type: "string" },
+    },
+  },
+  RunRecord: {
+    allOf: [ref("RunSummary"), {
+      type: "object",
+      required: ["nodes"],
+      properties: { nodes: { type: "object", additionalProperties: ref("NodeRecord") } },
+    }],
+  },
+  RunPage: {
+    type: "object",
+    required: ["runs", "nextCursor"],
+    properties: {
+      runs: { type: "array", items: ref("RunSummary") },
+      nextCursor: { type: ["string", "null"], description: "null on the last page" },
+    },
+  },
+  RunAccepted: {
+    type: "object",
+    required: ["runId"],
+    properties: { runId: { type: "string" } },
+  },
+  LogLine: {
+    type: "object",
+    required: ["seq", "ts", "level", "msg", "runId"],
+    properties: {
+      seq: { type: "integer", minimum: 1, description: "per-run sequence; the SSE event id" },
+      ts: { type: "string", format: "date-time" },
+      level: { enum: ["debug", "info", "warn", "error"] },
+      msg: { type: "string" },
+      runId: { type: "string" },
+      node: { type: "string" },
+      attempt: { type: "integer" },
+      fields: { type: "object" },
+    },
+  },
+  Health: {
+    type: "object",
+    required: ["status", "workflow", "version", "codeHash", "draining"],
+    properties: {
+      status: { enum: ["ok", "draining"] },
+      workflow: { type: "string" },
+      version: { type: "string" },
+      codeHash: { type: "string" },
+      draining: { type: "boolean" },
+    },
+  },
+};
