@@ -94,8 +94,7 @@ export function mib(bytes: number): string {
 /** A plain-text table (Markdown pipe syntax, so it can be pasted into BENCHMARKS.md). */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   return [
     line(headers),
     `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,

@@ -61,7 +61,9 @@ async function machineLine(): Promise<string> {
   const mem = Deno.systemMemoryInfo();
   const load = Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
   return `Machine: ${navigator.hardwareConcurrency} cores, ${cpu ?? "unknown CPU"}, ` +
-    `${(mem.total / 1024 ** 3).toFixed(0)} GiB; Deno ${Deno.version.deno} (V8 ${Deno.version.v8}); ` +
+    `${
+      (mem.total / 1024 ** 3).toFixed(0)
+    } GiB; Deno ${Deno.version.deno} (V8 ${Deno.version.v8}); ` +
     `load average at start: ${load}`;
 }
 
@@ -77,9 +79,7 @@ async function main(): Promise<number> {
   const tmpDir = await Deno.makeTempDir({ prefix: "pipedreamer-bench-" });
   const ctx: BenchContext = {
     quick: options.quick,
-    repeat: options.quick
-      ? { warmup: 1, reps: 2, minMs: 50 }
-      : { warmup: 2, reps: 7, minMs: 300 },
+    repeat: options.quick ? { warmup: 1, reps: 2, minMs: 50 } : { warmup: 2, reps: 7, minMs: 300 },
     tmpDir,
     print: (text) => console.log(text),
     progress: (text) => console.error(text),

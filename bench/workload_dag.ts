@@ -15,7 +15,7 @@ import { openPipedreamer, type PipedreamerMode } from "./system_pipedreamer.ts";
 import { type Project, type ProjectSpec, writeProject } from "./_projects.ts";
 import { startRedis } from "./_redis.ts";
 import { checkResult, type DagSystem } from "./_system.ts";
-import { fmt, fmtSummary, measure, type Repeat, type Summary, summarize, table } from "./_stats.ts";
+import { fmt, fmtSummary, measure, type Repeat, summarize, type Summary, table } from "./_stats.ts";
 import type { BenchContext } from "./_context.ts";
 
 /** The DAG workloads of issue 6. */
@@ -109,7 +109,13 @@ export async function runDagWorkloads(ctx: BenchContext, names: string[]): Promi
       const physicalMs = summarize(physicalSamples).median;
       const local: DagRow[] = [
         rowOf(project, "pure compute (no await)", [pure.median], pure.median, physicalMs),
-        rowOf(project, "physical limit (awaited, 1 process)", physicalSamples, pure.median, physicalMs),
+        rowOf(
+          project,
+          "physical limit (awaited, 1 process)",
+          physicalSamples,
+          pure.median,
+          physicalMs,
+        ),
       ];
       local[0]!.totalMs = pure;
       const pgraph = await timeSystem(
@@ -143,7 +149,13 @@ export async function runDagWorkloads(ctx: BenchContext, names: string[]): Promi
         });
         checkResult("BullMQ", spec.name, measured.result, project.expected);
         local.push(
-          rowOf(project, "BullMQ 6.7.0 flows (Node.js + Redis)", measured.samples, measured.pureMs, physicalMs),
+          rowOf(
+            project,
+            "BullMQ 6.7.0 flows (Node.js + Redis)",
+            measured.samples,
+            measured.pureMs,
+            physicalMs,
+          ),
         );
       } else {
         local.push({
@@ -156,7 +168,11 @@ export async function runDagWorkloads(ctx: BenchContext, names: string[]): Promi
           skipped: bullmqSkip,
         });
       }
-      ctx.print(`\n### ${spec.name} (${nodeCount(spec)} nodes; ${repeat.reps} runs after ${repeat.warmup} warm-up)\n`);
+      ctx.print(
+        `\n### ${spec.name} (${
+          nodeCount(spec)
+        } nodes; ${repeat.reps} runs after ${repeat.warmup} warm-up)\n`,
+      );
       ctx.print(dagTable(local));
       rows.push(...local);
     }

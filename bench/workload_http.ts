@@ -9,7 +9,13 @@
 
 import { join } from "node:path";
 import { startServe } from "./_serve.ts";
-import { fetchLoad, hasWrk, type LoadResult, sequentialLatency, wrkLoad } from "./_load_generator.ts";
+import {
+  fetchLoad,
+  hasWrk,
+  type LoadResult,
+  sequentialLatency,
+  wrkLoad,
+} from "./_load_generator.ts";
 import { writeProject } from "./_projects.ts";
 import { rssOf } from "./_paths.ts";
 import { fmt, fmtSummary, mib, type Summary, table } from "./_stats.ts";
@@ -104,8 +110,15 @@ export async function runChain40Http(ctx: BenchContext): Promise<HttpResults["ch
   try {
     await checkRun(serve.url, project.expected);
     const count = ctx.quick ? 5 : 30;
-    const { summary } = await sequentialLatency(`${serve.url}/run`, BODY, count, ctx.quick ? 2 : 10);
-    ctx.print(`\n### chain-40-fibo10 via POST /run (serve + SQLite, ${count} sequential requests)\n`);
+    const { summary } = await sequentialLatency(
+      `${serve.url}/run`,
+      BODY,
+      count,
+      ctx.quick ? 2 : 10,
+    );
+    ctx.print(
+      `\n### chain-40-fibo10 via POST /run (serve + SQLite, ${count} sequential requests)\n`,
+    );
     ctx.print(table(
       ["system", "end-to-end ms, median (min–max)"],
       [["pipedreamer serve, POST /run", fmtSummary(summary)]],

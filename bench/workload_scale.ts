@@ -11,7 +11,7 @@ import { openPipedreamer } from "./system_pipedreamer.ts";
 import { nodeCount } from "./workload_dag.ts";
 import { type ProjectSpec, writeProject } from "./_projects.ts";
 import { checkResult } from "./_system.ts";
-import { fmt, fmtSummary, measure, type Summary, summarize, table } from "./_stats.ts";
+import { fmt, fmtSummary, measure, summarize, type Summary, table } from "./_stats.ts";
 import type { BenchContext } from "./_context.ts";
 
 /** One size and shape. */
@@ -92,7 +92,9 @@ export async function runScale(ctx: BenchContext): Promise<ScaleRow[]> {
       });
     }
   }
-  ctx.print(`\n### scale (no-op nodes; validate+compile ≥ 5 runs, execute ${repeat.reps} runs after ${repeat.warmup} warm-up)\n`);
+  ctx.print(
+    `\n### scale (no-op nodes; validate+compile ≥ 5 runs, execute ${repeat.reps} runs after ${repeat.warmup} warm-up)\n`,
+  );
   ctx.print(table(
     [
       "shape",

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { startServe, type StartServeOptions } from "./_serve.ts";
 import { writeIsolatesProject, writeProject } from "./_projects.ts";
 import { REPO_ROOT, rssOf } from "./_paths.ts";
-import { fmtSummary, mib, type Summary, summarize, table } from "./_stats.ts";
+import { fmtSummary, mib, summarize, type Summary, table } from "./_stats.ts";
 import type { BenchContext } from "./_context.ts";
 
 /** Figures of the start-up workload. */
@@ -113,7 +113,9 @@ export async function runStartup(ctx: BenchContext): Promise<StartupResults> {
     isolates: count,
     rssPerIsolateBytes: perIsolate,
   };
-  ctx.print(`\n### start-up (${reps} processes after ${ctx.repeat.warmup} warm-up, from source via ./pipedreamer)\n`);
+  ctx.print(
+    `\n### start-up (${reps} processes after ${ctx.repeat.warmup} warm-up, from source via ./pipedreamer)\n`,
+  );
   ctx.print(table(["measure", "value"], [
     ["serve: spawn → /health 200, ms", fmtSummary(results.serveReadyMs)],
     ["  same server without the CLI (bench/_lean_serve.ts), ms", fmtSummary(results.leanReadyMs)],

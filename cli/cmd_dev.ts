@@ -6,9 +6,11 @@
  */
 
 import type { Command } from "commander";
+import type { CompiledNode } from "../engine/mod.ts";
 import { type CliContext, globalOptions } from "./_output.ts";
 import { serveUntilSignal } from "./_serve_process.ts";
 import { intFlag } from "./_flags.ts";
+import { nodeK8sAccess } from "./_node_k8s.ts";
 
 /** Registers `dev`. */
 export function registerDev(program: Command, cli: CliContext): void {
@@ -22,6 +24,8 @@ export function registerDev(program: Command, cli: CliContext): void {
     .option("--nats-url <url>", "NATS for queue triggers and /hooks/ (default env NATS_URL)")
     .action(async (dir: string, opts: { port: string; natsUrl?: string }, command: Command) => {
       const port = intFlag(command, "--port", opts.port, 0, 65_535);
+      const nodeK8s = nodeK8sAccess(command);
+      const k8s = (node: CompiledNode) => nodeK8s(node);
       await serveUntilSignal(cli, {
         dir,
         port,
@@ -29,6 +33,8 @@ export function registerDev(program: Command, cli: CliContext): void {
         natsUrl: opts.natsUrl ?? Deno.env.get("NATS_URL"),
         // Ctrl-C in dev stops at once: running runs are cancelled and kept in the store.
         graceMs: 0,
+        // ctx.k8s for nodes with capabilities.k8s: the local kubeconfig (--context, -n).
+        k8s,
       }, globalOptions(command).verbose);
     });
 }

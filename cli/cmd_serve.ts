@@ -4,9 +4,12 @@
  * @module
  */
 
-import type { Command } from "commander";
-import { type CliContext, CliFailure, globalOptions } from "./_output.ts";
+import { type Command, Option } from "commander";
+import type { CompiledNode } from "../engine/mod.ts";
+import { CronMode } from "../server/mod.ts";
+import { type CliContext, CliFailure, globalOptions, usageError } from "./_output.ts";
 import { durationFlag, intFlag } from "./_flags.ts";
+import { nodeK8sAccess } from "./_node_k8s.ts";
 import { serveUntilSignal } from "./_serve_process.ts";
 
 /** Where `serve` looks for the API token when --token-file is not given. */
@@ -22,7 +25,23 @@ interface ServeOptions {
   maxBody: string;
   grace: string;
   configDir: string;
+  cron?: string;
   natsUrl?: string;
+}
+
+/** `--cron`, else env PIPEDREAMER_CRON, else internal; anything else is a usage error. */
+function cronMode(command: Command, flag: string | undefined): CronMode {
+  const env = Deno.env.get("PIPEDREAMER_CRON")?.trim();
+  const value = flag ?? (env ? env : CronMode.Internal);
+  const modes: readonly string[] = Object.values(CronMode);
+  if (!modes.includes(value)) {
+    usageError(
+      command,
+      `Cannot use ${flag === undefined ? "PIPEDREAMER_CRON" : "--cron"} "${value}": ` +
+        `expected ${modes.map((m) => `"${m}"`).join(" or ")}`,
+    );
+  }
+  return value as CronMode;
 }
 
 /**
@@ -57,7 +76,7 @@ export function registerServe(program: Command, cli: CliContext): void {
     .argument("[dir]", "workflow directory", ".")
     .option("--port <port>", "TCP port (0 picks a free one)", "8080")
     .option("--host <address>", "interface to listen on", "0.0.0.0")
-    .option("--data <dir>", "directory of the SQLite run store", ".pipedreamer")
+    .option("--data <dir>", "directory of the SQLite run store and code snapshots", ".pipedreamer")
     .option("--store <url>", "run store: sqlite:<path> or postgres://user:pass@host/db")
     .option(
       "--token-file <file>",
@@ -67,11 +86,21 @@ export function registerServe(program: Command, cli: CliContext): void {
     .option("--max-body <bytes>", "largest request body", "1048576")
     .option("--grace <duration>", "how long running runs may finish on SIGTERM", "30s")
     .option("--config-dir <dir>", "runtime config overlay (k8s ConfigMap mount)", "/app/config")
+    .addOption(
+      new Option(
+        "--cron <mode>",
+        "who fires cron triggers: internal (this process) or external (Kubernetes CronJobs) " +
+          "(default env PIPEDREAMER_CRON, else internal)",
+      ),
+    )
     .option("--nats-url <url>", "NATS for queue triggers and /hooks/ (default env NATS_URL)")
     .action(async (dir: string, opts: ServeOptions, command: Command) => {
       const port = intFlag(command, "--port", opts.port, 0, 65_535);
       const maxBodyBytes = intFlag(command, "--max-body", opts.maxBody, 1, 2 ** 40);
       const graceMs = durationFlag(command, "--grace", opts.grace);
+      const cron = cronMode(command, opts.cron);
+      const nodeK8s = nodeK8sAccess(command);
+      const k8s = (node: CompiledNode) => nodeK8s(node);
       const noAuth = opts.auth === false;
       const token = noAuth ? undefined : await readToken(opts.tokenFile);
       if (!noAuth && token === undefined) {
@@ -91,7 +120,11 @@ export function registerServe(program: Command, cli: CliContext): void {
         graceMs,
         maxBodyBytes,
         configDir: opts.configDir,
+        cron,
         natsUrl: opts.natsUrl ?? Deno.env.get("NATS_URL"),
+        // ctx.k8s for nodes with capabilities.k8s: the pod's service account in the cluster,
+        // else the kubeconfig (--context); -n or the pod's namespace is ctx.k8s.namespace.
+        k8s,
       }, globalOptions(command).verbose);
     });
 }

@@ -29,8 +29,12 @@ Deno.test("`addDeadline()` fires once, no earlier than its delay", async () => {
 Deno.test("`addDeadline()` skips cancelled entries and fires the live ones in order", async () => {
   const order: string[] = [];
   const cancelled = addDeadline(12, () => order.push("cancelled"));
-  const first = new Promise<void>((resolve) => addDeadline(12, () => resolve(void order.push("a"))));
-  const second = new Promise<void>((resolve) => addDeadline(12, () => resolve(void order.push("b"))));
+  const first = new Promise<void>((resolve) =>
+    addDeadline(12, () => resolve(void order.push("a")))
+  );
+  const second = new Promise<void>((resolve) =>
+    addDeadline(12, () => resolve(void order.push("b")))
+  );
   cancelled();
   cancelled(); // idempotent
   await Promise.all([first, second]);

@@ -21,7 +21,9 @@ export function commandFileArgs(command: readonly string[], dir: string): string
 }
 
 /**
- * Code hash of a command node: its argv plus the content of every file argument that exists.
+ * Code hash of a command node: its argv plus the content of every file argument that exists,
+ * named relative to `dir` (the same code hashes the same wherever the directory is, e.g. in
+ * the code snapshots of `dev` and `serve`).
  */
 export function commandCodeHash(
   command: readonly string[],
@@ -31,7 +33,8 @@ export function commandCodeHash(
   const hash = createHash("sha256").update(JSON.stringify(command));
   for (const [i, path] of commandFileArgs(command, dir).entries()) {
     const content = sources.get(path);
-    if (content !== undefined) hash.update(`\0${i}\0${path.length}\0${path}\0${content}`);
+    const rel = relative(dir, path);
+    if (content !== undefined) hash.update(`\0${i}\0${rel.length}\0${rel}\0${content}`);
   }
   return hash.digest("hex");
 }

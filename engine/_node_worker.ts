@@ -17,13 +17,7 @@ import { createContext } from "./_context.ts";
 import { fromRemoteError, toRemoteError } from "./_attempt_failure.ts";
 import { NodeLoader } from "./_load_node.ts";
 import { Outbox } from "./_outbox.ts";
-import type {
-  CallMessage,
-  FromWorker,
-  Posted,
-  ToWorker,
-  WorkerInit,
-} from "./_worker_protocol.ts";
+import type { CallMessage, FromWorker, Posted, ToWorker, WorkerInit } from "./_worker_protocol.ts";
 import type { Logger } from "./node_api.ts";
 import type {
   FetchRequestInfo,
@@ -233,15 +227,29 @@ async function runCall(msg: CallMessage): Promise<void> {
 
 let bell: Int32Array | undefined;
 let idleSpinMs = 0;
+/** Moving average of whether a spin caught the next call (1) or ran out (0). */
+let hitRate = 1;
+/** Times the worker ran out of calls without spinning, since the last spin. */
+let skipped = 0;
 
-/** With no call left, keeps the thread awake a moment for the next one (see WorkerInit). */
+/** While spins mostly miss, one idle moment in this many still spins, to notice a change. */
+const PROBE_EVERY = 16;
+
+/**
+ * With no call left, keeps the thread awake a moment for the next one (see WorkerInit), but
+ * only while that mostly catches it: when the host takes longer (a busy server), spinning
+ * would only take a CPU from it.
+ */
 function spinForNextCall(): void {
   if (bell === undefined || idleSpinMs <= 0 || calls.size > 0) return;
+  if (hitRate < 0.5 && ++skipped < PROBE_EVERY) return;
+  skipped = 0;
   const rung = Atomics.load(bell, 0);
   const until = performance.now() + idleSpinMs;
   while (Atomics.load(bell, 0) === rung && performance.now() < until) {
     // Busy on purpose: the host's next post ends it.
   }
+  hitRate += ((Atomics.load(bell, 0) !== rung ? 1 : 0) - hitRate) / 8;
 }
 
 scope.onmessage = (event) => {

@@ -72,7 +72,8 @@ export interface K8sAnswerMessage {
  * The first message to a worker. After posting its results, a worker with no call left spins
  * for up to `idleSpinUs` until `bell` (an Int32 the host increments after every post) changes,
  * instead of letting its thread sleep: a sleeping thread on an idle virtual CPU takes tens of
- * microseconds to wake, the price of every step of a chain.
+ * microseconds to wake, the price of every step of a chain. It stops spinning while its spins
+ * mostly run out (and tries again now and then).
  */
 export interface WorkerInit {
   t: "init";

@@ -71,6 +71,7 @@ export function createRunner(options: RunnerOptions = {}): NodeRunner {
       }
     },
     makeTmpDir: (runId) => modules.makeTmpDir(runId),
+    releaseTmpDir: (dir) => modules.releaseTmpDir(dir),
     async close(): Promise<void> {
       await Promise.all([modules.close(), commands.close()]);
     },

@@ -162,6 +162,7 @@ export async function executeRun(
   const clock = options.clock ?? systemClock;
   const runId = options.runId ?? resume?.runId ?? crypto.randomUUID();
   const ownTmpDir = options.tmpDir === undefined;
+  const release = options.runner.makeTmpDir ? options.runner.releaseTmpDir : undefined;
   const tmpDir = options.tmpDir ??
     await (options.runner.makeTmpDir?.(runId) ??
       Deno.makeTempDir({ prefix: "pipedreamer-run-" }));
@@ -266,6 +267,10 @@ export async function executeRun(
     return record;
   } finally {
     signal?.removeEventListener("abort", onAbort);
-    if (ownTmpDir) await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+    if (ownTmpDir) {
+      await (release
+        ? release.call(options.runner, tmpDir)
+        : Deno.remove(tmpDir, { recursive: true })).catch(() => {});
+    }
   }
 }

@@ -394,10 +394,17 @@ export interface NodeRunner {
   /**
    * Creates a per-run temp dir (for {@link NodeCall.tmpDir}) inside a base directory the
    * runner's sandboxes can already write to, so that warm workers are reused across runs.
-   * Executors use it when present (and remove the directory after the run); a tmpDir made
-   * elsewhere still works but gets sandboxes of its own.
+   * Executors use it when present (and give the directory back with `releaseTmpDir`, or
+   * remove it, after the run); a tmpDir made elsewhere still works but gets sandboxes of its
+   * own.
    */
   makeTmpDir?(runId: string): Promise<string>;
+  /**
+   * Takes back a dir made by `makeTmpDir` once its run is over, instead of the executor
+   * removing it: the runner may keep an empty one for a later run (a mkdir and a rmdir cost
+   * hundreds of microseconds on a journaling file system) and removes any other. Never rejects.
+   */
+  releaseTmpDir?(dir: string): Promise<void>;
 }
 
 /** Time source of the executor, replaceable by a fake clock in tests. */

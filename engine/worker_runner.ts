@@ -14,6 +14,8 @@
  * one runner-owned base directory, and workers get write access to that base — so a node can
  * write into the temp dirs of other runs of nodes with the same permissions (never outside the
  * base). A `tmpDir` made elsewhere gets workers of its own, with write access to it alone.
+ * A run dir given back empty (`releaseTmpDir()`) is handed to a later run instead of being
+ * removed and made again.
  *
  * Imports: `file:` modules must lie in the workflow directory (or the write directory), since
  * loading them needs read permission; `npm:` packages load from the Deno cache without any
@@ -73,6 +75,20 @@ export interface WorkerRunnerOptions {
 /** A {@link NodeRunner} that also makes per-run temp dirs its workers can write. */
 export interface WorkerRunner extends NodeRunner {
   makeTmpDir(runId: string): Promise<string>;
+  releaseTmpDir(dir: string): Promise<void>;
+}
+
+/** Empty per-run temp dirs kept for later runs. */
+const MAX_SPARE_DIRS = 32;
+
+/** Whether `dir` has no entry (a missing dir counts as not empty: it is not reused). */
+function isEmptyDir(dir: string): boolean {
+  try {
+    for (const _ of Deno.readDirSync(dir)) return false;
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A node's worker permissions and pool key. */
@@ -112,6 +128,8 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
   const sandboxes = new WeakMap<CompiledNode, Sandbox>();
   const live = new Set<SandboxWorker>();
   let tmpBase: Promise<string> | undefined;
+  /** Empty run dirs given back by `releaseTmpDir()`, handed out again by `makeTmpDir()`. */
+  const spareDirs: string[] = [];
   let baseDir = options.tmpBase;
   let ownsBase = false;
   let uses = 0;
@@ -131,7 +149,8 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
     const k8s = call.k8s !== undefined;
     const cached = sandboxes.get(call.node);
     if (
-      cached && cached.dirs.workflowDir === call.workflow.dir && cached.dirs.writeDir === writeDir &&
+      cached && cached.dirs.workflowDir === call.workflow.dir &&
+      cached.dirs.writeDir === writeDir &&
       cached.k8s === k8s
     ) return cached;
     const dirs: SandboxDirs = { workflowDir: call.workflow.dir, writeDir };
@@ -211,6 +230,8 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
     },
 
     async makeTmpDir(runId: string): Promise<string> {
+      const spare = spareDirs.pop();
+      if (spare !== undefined) return spare;
       tmpBase ??= (async () => {
         if (baseDir !== undefined) {
           await Deno.mkdir(baseDir, { recursive: true });
@@ -225,8 +246,16 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
       return await Deno.makeTempDir({ dir, prefix });
     },
 
+    async releaseTmpDir(dir: string): Promise<void> {
+      const reusable = !closed && baseDir !== undefined && dir !== baseDir &&
+        isInside(dir, baseDir) && spareDirs.length < MAX_SPARE_DIRS && isEmptyDir(dir);
+      if (reusable) spareDirs.push(dir);
+      else await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+
     async close(): Promise<void> {
       closed = true;
+      spareDirs.length = 0;
       for (const worker of [...live]) {
         worker.terminate((call) =>
           new NodeFailure(`Cannot run node "${call.node.id}": the node runner was closed`, {

@@ -2,7 +2,7 @@
  * One CronJob per cron trigger. Its Job runs the same image as `pipedreamer run <name> --url
  * http://<service>:<port> --async`, which starts a run on the workflow's Service with the API
  * token from the mounted `<name>-token` Secret. The engine itself does not fire cron triggers in
- * the cluster (env PIPEDREAMER_CRON=external), so replicas never double-fire.
+ * the cluster (`serve --cron external`), so replicas never double-fire.
  *
  * @module
  */

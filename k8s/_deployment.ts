@@ -109,12 +109,13 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
               Paths.tokenFile,
               "--data",
               Paths.data,
+              // Cron triggers run as CronJobs here: serve must not also fire them in-process.
+              "--cron",
+              "external",
             ],
             env: [
               { name: "HOME", value: Paths.tmp },
               { name: "DENO_DIR", value: `${Paths.tmp}/deno` },
-              // Cron triggers run as CronJobs here: serve must not also fire them in-process.
-              { name: "PIPEDREAMER_CRON", value: "external" },
             ],
             ports: [{ name: HTTP_PORT_NAME, containerPort: ctx.config.port, protocol: "TCP" }],
             readinessProbe: probe({ periodSeconds: 5, failureThreshold: 3 }),

@@ -142,7 +142,22 @@ Deno.test("generateManifests() runs `pipedreamer serve` on the versioned code Co
   const { objects } = await manifests("minimal");
   const dep = find(objects, "Deployment")!;
   const c = dep.spec.template.spec.containers[0];
-  assert.deepEqual(c.args.slice(0, 2), ["serve", "/app/workflow"]);
+  assert.deepEqual(c.args, [
+    "serve",
+    "/app/workflow",
+    "--host",
+    "0.0.0.0",
+    "--port",
+    "8080",
+    "--token-file",
+    "/app/token/token",
+    "--data",
+    "/tmp/pipedreamer",
+    "--cron",
+    "external",
+  ]);
+  // Cron belongs to the CronJobs (a flag, not an environment variable).
+  assert.deepEqual(c.env.map((e: Any) => e.name), ["HOME", "DENO_DIR"]);
   assert.equal(c.readinessProbe.httpGet.path, "/health");
   assert.equal(c.livenessProbe.httpGet.path, "/health");
   assert.deepEqual(c.resources, {

@@ -8,6 +8,7 @@
 import {
   type Clock,
   type CompiledWorkflow,
+  type ExecuteOptions,
   executeRun,
   type NodeRunner,
   type RunRecord,
@@ -47,6 +48,8 @@ export interface RunDeps extends HookTargets {
   clock: Clock;
   owner: string;
   leaseMs: number;
+  /** `ctx.k8s` of nodes with `capabilities.k8s` (ExecuteOptions.k8s). */
+  k8s: ExecuteOptions["k8s"];
 }
 
 function iso(ms: number): string {
@@ -100,6 +103,7 @@ export async function executeManaged(
       signal: active.controller.signal,
       clock: deps.clock,
       cache: store.cache,
+      k8s: deps.k8s,
       hooks: persistHooks(deps, active),
       validateInput: false,
     });

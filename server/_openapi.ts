@@ -16,16 +16,32 @@ import {
   SCHEMAS,
 } from "./_openapi_schemas.ts";
 
+/** The API token as a bearer token, or in a header that survives the k8s service proxy. */
+const SECURITY_SCHEMES: Json = {
+  bearer: {
+    type: "http",
+    scheme: "bearer",
+    description: "The API token: `Authorization: Bearer <token>`",
+  },
+  tokenHeader: {
+    type: "apiKey",
+    in: "header",
+    name: "X-Pipedreamer-Token",
+    description: "The same API token, for clients behind a proxy that drops `Authorization` " +
+      "(the Kubernetes API server's service proxy, used by `pipedreamer run <name>`)",
+  },
+};
+
 /** Options of {@link buildOpenApi}. */
 export interface OpenApiOptions {
-  /** Whether routes other than /health need the bearer token. */
+  /** Whether routes other than /health need the API token (bearer or X-Pipedreamer-Token). */
   auth: boolean;
 }
 
 /** The OpenAPI 3.1 document of the API serving `workflow`. */
 export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions): Json {
   const common: Json = {
-    ...(options.auth ? { "401": error("Missing or wrong bearer token") } : {}),
+    ...(options.auth ? { "401": error("Missing or wrong API token") } : {}),
     "503": error("The server is draining (shutting down)"),
   };
   const badRequest = error("Bad JSON, bad parameters, or input that fails inputSchema");
@@ -61,7 +77,8 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
       version: workflow.version,
       ...(workflow.description ? { description: workflow.description } : {}),
     },
-    ...(options.auth ? { security: [{ bearer: [] }] } : {}),
+    // Either scheme: the same token as a bearer token or in X-Pipedreamer-Token.
+    ...(options.auth ? { security: [{ bearer: [] }, { tokenHeader: [] }] } : {}),
     paths: {
       "/health": {
         get: {
@@ -186,7 +203,7 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
         ...SCHEMAS,
         RunInput: rebaseRefs(workflow.inputSchema ?? {}, "#/components/schemas/RunInput") as Json,
       },
-      ...(options.auth ? { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } } : {}),
+      ...(options.auth ? { securitySchemes: SECURITY_SCHEMES } : {}),
     },
   };
 }

@@ -64,9 +64,16 @@ Deno.test("`buildOpenApi()` resolves every $ref and embeds the inputSchema", () 
   }
 });
 
-Deno.test("`buildOpenApi()` declares bearer auth only when the server requires it", () => {
+Deno.test("`buildOpenApi()` declares token auth (bearer or X-Pipedreamer-Token) only when the server requires it", () => {
   const secured = buildOpenApi(workflow, { auth: true });
-  assert.deepEqual(secured.security, [{ bearer: [] }]);
+  assert.deepEqual(secured.security, [{ bearer: [] }, { tokenHeader: [] }]);
+  const schemes = (secured.components as Record<string, Record<string, Record<string, unknown>>>)
+    .securitySchemes!;
+  assert.deepEqual([schemes.bearer?.type, schemes.bearer?.scheme], ["http", "bearer"]);
+  assert.deepEqual(
+    [schemes.tokenHeader?.type, schemes.tokenHeader?.in, schemes.tokenHeader?.name],
+    ["apiKey", "header", "X-Pipedreamer-Token"],
+  );
   const paths = secured.paths as Record<string, Record<string, Record<string, unknown>>>;
   assert.deepEqual(paths["/health"]!.get!.security, [], "/health needs no token");
   assert.ok(paths["/runs"]!.get!.responses && "401" in (paths["/runs"]!.get!.responses as object));

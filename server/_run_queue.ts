@@ -61,6 +61,11 @@ export class RunQueue<T> {
     return this.#entries.map((e) => e.id);
   }
 
+  /** The waiting entries' values, oldest first. */
+  values(): T[] {
+    return this.#entries.map((e) => e.value);
+  }
+
   /** Whether `id` is waiting. */
   has(id: string): boolean {
     return this.#entries.some((e) => e.id === id);

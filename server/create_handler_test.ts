@@ -79,6 +79,34 @@ Deno.test("`createHandler()` accepts the token with any case of the Bearer schem
   await basic.body?.cancel();
 });
 
+Deno.test("`createHandler()` accepts the token in X-Pipedreamer-Token (through the k8s service proxy)", async () => {
+  const { handler } = setup();
+  for (
+    const [headers, status] of [
+      [{ "x-pipedreamer-token": TOKEN }, 200],
+      [{ "X-Pipedreamer-Token": ` ${TOKEN} ` }, 200],
+      [{ "x-pipedreamer-token": TOKEN, authorization: "Bearer gateway-oidc-token" }, 200],
+      [{ "x-pipedreamer-token": "wrong-token", authorization: `Bearer ${TOKEN}` }, 200],
+      [{ "x-pipedreamer-token": "wrong-token" }, 401],
+      [{ "x-pipedreamer-token": `${TOKEN}x` }, 401],
+      [{ "x-pipedreamer-token": "" }, 401],
+      [{ "x-pipedreamer-token": "wrong-token", authorization: "Bearer also-wrong" }, 401],
+    ] as const
+  ) {
+    const response = await handler(new Request("http://localhost/runs", { headers }));
+    assert.equal(response.status, status, JSON.stringify(headers));
+    if (status === 401) {
+      const error = await errorOf(response);
+      assert.equal(error.code, "unauthorized");
+      assert.ok(!error.message.includes("wrong-token"), "the sent token is never echoed");
+    } else {
+      await response.body?.cancel();
+    }
+  }
+  const missing = await handler(new Request("http://localhost/runs"));
+  assert.match((await errorOf(missing)).message, /X-Pipedreamer-Token: <token>/);
+});
+
 Deno.test("`createHandler()` without auth needs no token", async () => {
   const { call } = setup({ auth: false });
   const response = await call("/runs", { token: null });

@@ -16,7 +16,10 @@ export interface FsWatcherLike extends AsyncIterable<{ paths: string[] }> {
 
 /** Options of {@link devReload}. */
 export interface DevReloadOptions {
-  /** The version being served: changes that load to the same code hash are not reloads. */
+  /**
+   * The version being served: a load with the same code hash and directory is not a reload
+   * (a `load` that snapshots the code gives each content its own directory).
+   */
   current: CompiledWorkflow;
   /** Receives each new valid version. */
   onReload: (workflow: CompiledWorkflow) => void;
@@ -28,7 +31,7 @@ export interface DevReloadOptions {
   clock?: Clock;
   /** Starts the watcher. @default (dir) => Deno.watchFs(dir, { recursive: true }) */
   watch?: (dir: string) => FsWatcherLike;
-  /** Loads the workflow. @default loadWorkflow */
+  /** Loads the workflow (e.g. from a snapshot of the directory). @default loadWorkflow */
   load?: (dir: string) => Promise<CompiledWorkflow>;
 }
 
@@ -38,13 +41,20 @@ export interface DevReloader {
   close(): Promise<void>;
 }
 
-/** Files of the workflow outside nodes/ that its nodes name (a `path:` or a command's script). */
-function namedFiles(workflow: CompiledWorkflow): Set<string> {
+/**
+ * Files of the workflow outside nodes/ that its nodes name (a `path:` or a command's script),
+ * as paths below `root` (the workflow may have been compiled from a copy of it).
+ */
+function namedFiles(workflow: CompiledWorkflow, root: string): Set<string> {
   const files = new Set<string>();
+  const add = (path: string) => {
+    const rel = relative(workflow.dir, resolve(path));
+    files.add(rel.startsWith("..") || isAbsolute(rel) ? resolve(path) : resolve(root, rel));
+  };
   for (const node of [...Object.values(workflow.nodes), workflow.onError]) {
-    if (node?.path) files.add(resolve(node.path));
+    if (node?.path) add(node.path);
     for (const arg of node?.command ?? []) {
-      if (arg.startsWith(".") || isAbsolute(arg)) files.add(resolve(workflow.dir, arg));
+      if (arg.startsWith(".") || isAbsolute(arg)) add(resolve(workflow.dir, arg));
     }
   }
   return files;
@@ -77,7 +87,7 @@ export function devReload(dir: string, options: DevReloadOptions): DevReloader {
   const load = options.load ?? loadWorkflow;
   const watcher = (options.watch ?? ((d) => Deno.watchFs(d, { recursive: true })))(root);
   let current = options.current;
-  let files = namedFiles(current);
+  let files = namedFiles(current, root);
   let failed = false;
   let closed = false;
   let timer: AbortController | undefined;
@@ -96,10 +106,11 @@ export function devReload(dir: string, options: DevReloadOptions): DevReloader {
       if (closed) return;
       try {
         const workflow = await load(root);
-        if (closed || (!failed && workflow.codeHash === current.codeHash)) return;
+        const same = workflow.codeHash === current.codeHash && workflow.dir === current.dir;
+        if (closed || (!failed && same)) return;
         failed = false;
         current = workflow;
-        files = namedFiles(workflow);
+        files = namedFiles(workflow, root);
         options.onReload(workflow);
       } catch (error) {
         if (closed) return;

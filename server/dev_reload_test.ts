@@ -6,6 +6,7 @@ import {
   loadWorkflow,
   WorkflowSyntaxError,
 } from "../engine/mod.ts";
+import { CodeSnapshots } from "./_code_snapshots.ts";
 import { devReload, type FsWatcherLike } from "./dev_reload.ts";
 
 /** A watcher whose events the test pushes. */
@@ -150,4 +151,60 @@ Deno.test("`devReload()` loads nothing after close", async () => {
   await t[Symbol.asyncDispose]();
   await t.clock.advance(1000);
   assert.equal(t.loads(), 0);
+});
+
+Deno.test("`devReload()` with code snapshots reloads a helper-only edit and watches named files in the real directory", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dev-reload-snap-" });
+  try {
+    await Deno.mkdir(join(dir, "nodes"));
+    await Deno.mkdir(join(dir, "scripts"));
+    await Deno.writeTextFile(
+      join(dir, "workflow.yaml"),
+      `${WORKFLOW}  copy: { command: [./scripts/copy.sh], capabilities: { run: [./scripts/copy.sh] } }\n`,
+    );
+    await Deno.writeTextFile(
+      join(dir, "nodes/hello.ts"),
+      'import { word } from "./_word.ts";\nexport default () => word;\n',
+    );
+    await Deno.writeTextFile(join(dir, "nodes/_word.ts"), 'export const word = "one";\n');
+    await Deno.writeTextFile(join(dir, "scripts/copy.sh"), "cat\n");
+    const snapshots = new CodeSnapshots(join(dir, ".pipedreamer/code"));
+    const current = await snapshots.load(dir);
+    const clock = new FakeClock();
+    const watcher = new FakeWatcher();
+    const reloads: CompiledWorkflow[] = [];
+    let notify = () => {};
+    const reloader = devReload(dir, {
+      current,
+      clock,
+      debounceMs: 100,
+      watch: () => watcher,
+      load: (d) => snapshots.load(d).finally(() => setTimeout(() => notify(), 0)),
+      onReload: (workflow) => reloads.push(workflow),
+      onError: (error) => assert.fail(String(error)),
+    });
+    const edit = async (file: string, text: string) => {
+      await Deno.writeTextFile(join(dir, file), text);
+      watcher.push(join(dir, file));
+      // One macrotask turn lets the watcher loop take the event (all promise callbacks).
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      assert.equal(clock.pending, 1, `${file} was not seen as part of the workflow`);
+      const done = new Promise<void>((resolve) => notify = resolve);
+      await clock.advance(100);
+      await done;
+    };
+    try {
+      await edit("nodes/_word.ts", 'export const word = "two";\n');
+      assert.equal(reloads.length, 1, "a helper's edit is a new version");
+      assert.equal(reloads[0]!.codeHash, current.codeHash, "though no node file changed");
+      assert.notEqual(reloads[0]!.dir, current.dir);
+      await edit("scripts/copy.sh", "cat -\n");
+      assert.equal(reloads.length, 2, "the command's script is watched where it really is");
+      assert.notEqual(reloads[1]!.codeHash, current.codeHash);
+    } finally {
+      await reloader.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

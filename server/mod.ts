@@ -21,6 +21,7 @@ export { PROMETHEUS_CONTENT_TYPE } from "./_metrics.ts";
 // HTTP API.
 export { createHandler, type HandlerOptions, ROUTES, type RunApi } from "./create_handler.ts";
 export {
+  CronMode,
   type RunningServer,
   type ServerEvent,
   startServer,

@@ -11,6 +11,7 @@ import {
   type CompiledWorkflow,
   createRedactor,
   createRunner,
+  type ExecuteOptions,
   type NodeRunner,
   type RunRecord,
   RunStatus,
@@ -66,6 +67,11 @@ export interface RunManagerOptions {
   cronCatchUpMs?: number;
   /** Receives background failures (store errors of timers, cron, subscribers). @default ignore */
   onError?: (error: unknown) => void;
+  /**
+   * Gives `ctx.k8s` to nodes that declare `capabilities.k8s` (see `ExecuteOptions.k8s`).
+   * @default undefined (no node has `ctx.k8s`)
+   */
+  k8s?: ExecuteOptions["k8s"];
 }
 
 /** Options of {@link RunManager.submit}. */
@@ -213,6 +219,7 @@ export class RunManager {
       clock: this.#clock,
       owner,
       leaseMs,
+      k8s: options.k8s,
     };
   }
 
@@ -481,6 +488,17 @@ export class RunManager {
       submit: (input) => this.submit(input, { trigger: "cron" }),
     });
     this.#cron.schedule(this.#workflow);
+  }
+
+  /**
+   * The workflow versions this manager may still execute: the current one and those of the
+   * runs running or waiting here (a dev reload leaves them on the version they started with).
+   */
+  versionsInUse(): CompiledWorkflow[] {
+    const versions = new Set([this.#workflow]);
+    for (const active of this.#active.values()) versions.add(active.workflow);
+    for (const job of this.#queue.values()) versions.add(job.workflow);
+    return [...versions];
   }
 
   /** Runs waiting and running in this manager. */

@@ -305,3 +305,33 @@ Deno.test("`RunManager.reload()` gives new runs the new workflow; runs in flight
     await h.close();
   }
 });
+
+Deno.test("`RunManager.versionsInUse()` lists the current version and those of running and waiting runs", async () => {
+  const gates = gated(["a"]);
+  const h = await harness({
+    spec: { a: [] },
+    fns: gates.fns,
+    concurrency: { maxRuns: 1, queueLimit: 10, strategy: "append", startDelayMs: 0 },
+  });
+  try {
+    const v1 = h.workflow;
+    assert.deepEqual(h.manager.versionsInUse(), [v1]);
+    const running = await h.manager.submit(null);
+    await until(() => gates.started.length === 1, "the first run to start");
+    const v2 = { ...testWorkflow({ spec: { a: [] } }), codeHash: "hash-v2" };
+    h.manager.reload(v2);
+    const waiting = await h.manager.submit(null);
+    const v3 = { ...testWorkflow({ spec: { a: [] } }), codeHash: "hash-v3" };
+    h.manager.reload(v3);
+    assert.deepEqual(h.manager.versionsInUse(), [v3, v1, v2]);
+    gates.open(running.runId, "a");
+    await h.manager.wait(running.runId);
+    await until(() => gates.started.length === 2, "the waiting run to start");
+    assert.deepEqual(h.manager.versionsInUse(), [v3, v2]);
+    gates.open(waiting.runId, "a");
+    await h.manager.wait(waiting.runId);
+    assert.deepEqual(h.manager.versionsInUse(), [v3]);
+  } finally {
+    await h.close();
+  }
+});

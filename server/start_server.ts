@@ -7,8 +7,10 @@
 
 import { join, resolve } from "node:path";
 import {
+  type Clock,
   type CompiledWorkflow,
   createRedactor,
+  type ExecuteOptions,
   loadSecrets,
   loadWorkflow,
   type NodeRunner,
@@ -22,6 +24,7 @@ import {
   startNatsTriggers,
 } from "../triggers/mod.ts";
 import { createAuthenticator } from "./_auth.ts";
+import { CodeSnapshots } from "./_code_snapshots.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
 import { createHandler, type HandlerOptions } from "./create_handler.ts";
 import { devReload, type DevReloader } from "./dev_reload.ts";
@@ -36,6 +39,16 @@ export type ServerEvent =
   | { type: "draining"; graceMs: number }
   | { type: "stopped" }
   | { type: "error"; message: string; stack?: string };
+
+/** Who fires the workflow's cron triggers. */
+export const CronMode = {
+  /** This process, in-process (dev, a single `serve`). */
+  Internal: "internal",
+  /** Someone else (Kubernetes CronJobs): this process never fires them. */
+  External: "external",
+} as const;
+/** Who fires the workflow's cron triggers. */
+export type CronMode = typeof CronMode[keyof typeof CronMode];
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -70,6 +83,19 @@ export interface StartServerOptions {
    * @default undefined (both off)
    */
   natsUrl?: string;
+  /**
+   * `internal` fires cron triggers in this process; `external` leaves them to someone else
+   * (the Kubernetes CronJobs of `deploy`) and never starts the cron scheduler.
+   * @default "internal"
+   */
+  cron?: CronMode;
+  /**
+   * Gives `ctx.k8s` to nodes that declare `capabilities.k8s` (see `ExecuteOptions.k8s`).
+   * @default undefined (no node has `ctx.k8s`)
+   */
+  k8s?: ExecuteOptions["k8s"];
+  /** Time source of runs, cron and the dev reload debounce. @default systemClock */
+  clock?: Clock;
   /** Replica id in run leases. @default "<hostname>:<port>" for a fixed port, else a random id */
   owner?: string;
   /** Serves GET / and its assets. @default the embedded web dashboard (ui/mod.ts) */
@@ -102,11 +128,15 @@ function urlOf(hostname: string, port: number): string {
 
 /**
  * Starts `dev` or `serve`: loads the workflow, secrets and config overlay, opens the store,
- * resumes runs a dead process left (`recover()`), starts cron triggers and listens.
+ * resumes runs a dead process left (`recover()`), starts cron triggers (unless `cron` is
+ * `external`) and listens. Runs execute an immutable copy of the workflow's code in
+ * `<dataDir>/code/<hash>/`, one per version (see `CodeSnapshots`): a dev reload never changes
+ * the code under a run in flight.
  *
  * @throws {WorkflowSyntaxError} when the workflow does not load
  * @throws {TypeError} when serve has no token and `noAuth` is not set
- * @throws {Error} when the store, secrets or overlay cannot be read, or the port is taken
+ * @throws {Error} when the store, secrets or overlay cannot be read, the code cannot be copied
+ *   to `<dataDir>/code`, or the port is taken
  * @example
  * ```ts
  * import { startServer } from "./start_server.ts";
@@ -129,8 +159,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const graceMs = options.graceMs ?? 30_000;
   const emit = options.onEvent ?? (() => {});
 
-  const workflow = await loadWorkflow(options.dir);
-  const secrets = await loadSecrets(workflow.dir, { mountDir: options.secretsDir });
+  const cron = options.cron ?? CronMode.Internal;
+  if (!Object.values(CronMode).includes(cron)) {
+    throw new TypeError(
+      `Cannot start server: cron must be "internal" or "external", got ${JSON.stringify(cron)}`,
+    );
+  }
+  const loaded = await loadWorkflow(options.dir);
+  // Secrets and reloads use the real directory; runs use the snapshot of their version.
+  const dir = loaded.dir;
+  const secrets = await loadSecrets(dir, { mountDir: options.secretsDir });
   const configOverlay = await loadConfigOverlay(options.configDir ?? "/app/config");
   const redact = createRedactor({ ...secrets, __token: token ?? "" });
   const reportError = (error: unknown) => {
@@ -138,8 +176,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     emit({ type: "error", message: redact(e.message), stack: e.stack && redact(e.stack) });
   };
 
-  const dataDir = options.dataDir ?? (dev ? join(workflow.dir, ".pipedreamer") : ".pipedreamer");
-  const store: RunStore = await openStore(options.storeUrl, { dataDir: resolve(dataDir) });
+  const dataDir = resolve(options.dataDir ?? (dev ? join(dir, ".pipedreamer") : ".pipedreamer"));
+  const snapshots = new CodeSnapshots(join(dataDir, "code"), { exclude: [dataDir] });
+  const workflow = await snapshots.snapshot(loaded);
+  const store: RunStore = await openStore(options.storeUrl, { dataDir });
   let manager: RunManager | undefined;
   let reloader: DevReloader | undefined;
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
@@ -153,12 +193,18 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       runner: options.runner,
       secrets,
       configOverlay,
+      k8s: options.k8s,
+      clock: options.clock,
       owner: options.owner ?? (port > 0 ? `${Deno.hostname()}:${port}` : undefined),
       onError: reportError,
     });
     const { resumed, requeued } = await manager.recover();
     if (resumed + requeued > 0) emit({ type: "recovered", resumed, requeued });
-    manager.startTriggers();
+    const pruning = manager;
+    const prune = () =>
+      void snapshots.prune(pruning.versionsInUse().map((w) => w.dir)).catch(reportError);
+    prune();
+    if (cron === CronMode.Internal) manager.startTriggers();
     nats = await startQueueTriggersOf(workflow, options.natsUrl, manager, secrets, reportError);
     const triggers = nats;
     const api = createHandler(triggers ? appendMetrics(manager, triggers.metrics) : manager, {
@@ -195,8 +241,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     emit({ type: "listening", url, hostname: addr.hostname, port: addr.port });
     if (dev) {
       const live = manager;
-      reloader = devReload(workflow.dir, {
+      reloader = devReload(dir, {
         current: workflow,
+        load: (path) => snapshots.load(path),
+        clock: options.clock,
         onReload: (next) => {
           try {
             live.reload(next);
@@ -204,6 +252,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           } catch (error) {
             emit({ type: "reload-failed", error });
           }
+          prune();
         },
         onError: (error) => emit({ type: "reload-failed", error }),
       });

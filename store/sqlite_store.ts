@@ -229,7 +229,9 @@ export class SqliteStore implements RunStore {
   async updateRun(runId: string, update: RunUpdate): Promise<boolean> {
     const set = encodeUpdate(update);
     if (set.length === 0) {
-      return this.#write(() => this.#sql("SELECT 1 FROM runs WHERE run_id = ?").get(runId) !== undefined);
+      return this.#write(() =>
+        this.#sql("SELECT 1 FROM runs WHERE run_id = ?").get(runId) !== undefined
+      );
     }
     const assignments = set.map(([column]) => `${column} = ?`).join(", ");
     const values = set.map(([, value]) => value);

@@ -1,14 +1,15 @@
 /**
  * End-to-end tests of the cluster commands: the real CLI in a subprocess, the real
  * `@kubernetes/client-node`, and the fake API server of tests/fake_kube (a test double: no
- * real cluster exists here). The service proxy forwards to a stub engine until
- * `pipedreamer serve` exists (see tests/fake_kube/stub_engine.ts).
+ * real cluster exists here). The service proxy forwards to a real `pipedreamer serve` started
+ * from the deployed Deployment, code ConfigMap, config ConfigMap and token Secret (see
+ * tests/fake_kube/deployed_engine.ts).
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeKube, kubeconfigYaml, PullFailure, startFakeKube } from "./fake_kube/mod.ts";
-import { engineBackend, type StubCall } from "./fake_kube/stub_engine.ts";
+import { DeployedEngine, type EngineCall } from "./fake_kube/deployed_engine.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const TESTDATA = join(ROOT, "tests/testdata/k8s/hello-k8s");
@@ -21,7 +22,7 @@ interface Env {
   kube: FakeKube;
   dir: string;
   kubeconfig: string;
-  calls: StubCall[];
+  calls: EngineCall[];
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   close(): Promise<void>;
 }
@@ -39,10 +40,13 @@ async function setup(fakes: FakeKube[] = []): Promise<Env> {
     kubeconfig,
     kubeconfigYaml(all.map((fake, i) => ({ name: `fake-${i}`, fake }))),
   );
-  const calls: StubCall[] = [];
+  const calls: EngineCall[] = [];
+  const engines: DeployedEngine[] = [];
   for (const fake of all) {
     for (const ns of ["default", "team"]) {
-      fake.setServiceBackend(ns, NAME, engineBackend(fake, ns, NAME, calls));
+      const engine = new DeployedEngine(fake, ns, NAME, calls);
+      fake.setServiceBackend(ns, NAME, engine.handle);
+      engines.push(engine);
     }
   }
   return {
@@ -52,6 +56,7 @@ async function setup(fakes: FakeKube[] = []): Promise<Env> {
     calls,
     cli: (...args) => pipedreamer(kubeconfig, args),
     close: async () => {
+      for (const engine of engines) await engine.close();
       for (const fake of all) await fake.close();
       await Deno.remove(tmp, { recursive: true });
     },
@@ -139,9 +144,10 @@ Deno.test("deploy → status → run → logs → versions → deploy v2 → rol
     ok(run, "run");
     const record = JSON.parse(run.stdout);
     assert.deepEqual([record.status, record.version, record.result], ["succeeded", "1.0.0", {
-      echo: { name: "Ada" },
+      sent: "Hello, Ada",
     }]);
-    // Through the API server's service proxy, which dropped the caller's Authorization header.
+    // Through the API server's service proxy, which dropped the caller's Authorization header:
+    // the real engine took the token from X-Pipedreamer-Token.
     assert.ok(
       env.kube.requests.some((r) =>
         r.path === `/api/v1/namespaces/default/services/${NAME}:http/proxy/run`
@@ -172,6 +178,10 @@ Deno.test("deploy → status → run → logs → versions → deploy v2 → rol
 
     await bumpVersion(env.dir);
     ok(await env.cli("deploy", env.dir, "--image", IMAGE.replace("1.0.0", "1.1.0")), "deploy v2");
+    const v2 = JSON.parse(
+      (await env.cli("run", NAME, "--input", '{"name":"Ada"}', "-o", "json")).stdout,
+    );
+    assert.deepEqual([v2.version, v2.result], ["1.1.0", { sent: "Hello, dear Ada" }]);
     const versions = JSON.parse((await env.cli("versions", NAME, "-o", "json")).stdout);
     assert.deepEqual(
       versions.map((v: { version: string; current: boolean }) => [v.version, v.current]),
@@ -187,7 +197,8 @@ Deno.test("deploy → status → run → logs → versions → deploy v2 → rol
     assert.match(rollback.stdout, /rolled back from 1\.1\.0 to 1\.0\.0/);
     const after = JSON.parse((await env.cli("status", NAME, "-o", "json")).stdout);
     assert.deepEqual([after.version, after.image, after.ready], ["1.0.0", IMAGE, true]);
-    assert.equal(JSON.parse((await env.cli("run", NAME, "-o", "json")).stdout).version, "1.0.0");
+    const back = JSON.parse((await env.cli("run", NAME, "-o", "json")).stdout);
+    assert.deepEqual([back.version, back.result], ["1.0.0", { sent: "Hello, world" }]);
 
     const undeploy = await env.cli("undeploy", NAME, "--yes");
     ok(undeploy, "undeploy");
@@ -344,6 +355,10 @@ Deno.test("the runtime config ConfigMap keeps its data across deploys without --
     );
     const data = () => env.kube.get("v1", "ConfigMap", "default", `${NAME}-config`)?.data;
     assert.deepEqual(data(), { "config.yaml": "greeting: Howdy\n" });
+    // The engine merges the mounted runtime config over the workflow's config.
+    const run = await env.cli("run", NAME, "--input", '{"name":"Ada"}', "-o", "json");
+    ok(run, "run");
+    assert.deepEqual(JSON.parse(run.stdout).result, { sent: "Howdy, Ada" });
     ok(await env.cli("deploy", env.dir, "--image", IMAGE), "deploy without runtime config");
     assert.deepEqual(data(), { "config.yaml": "greeting: Howdy\n" });
     await Deno.writeTextFile(file, "greeting: Hi\n");

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { assertExit, cli, stdoutJson } from "./_cli.ts";
+import { join } from "node:path";
+import { assertExit, cli, ROOT, stdoutJson, tempDir } from "./_cli.ts";
 import { CallbackServer, freePort, gatedProject, sseReader, startServe } from "./_serve.ts";
+import { startFakeKube } from "./fake_kube/mod.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
@@ -484,6 +486,10 @@ Deno.test("`pipedreamer serve` needs a token unless --no-auth is explicit", asyn
         [["--port", "http"], /Cannot use --port "http": expected an integer from 0 to 65535/],
         [["--grace", "30"], /Cannot use --grace: .*has no unit/],
         [["--max-body", "0"], /Cannot use --max-body "0"/],
+        [
+          ["--cron", "sometimes"],
+          /Cannot use --cron "sometimes": expected "internal" or "external"/,
+        ],
       ] as const
     ) {
       const result = await cli([...base, "--no-auth", ...flags]);
@@ -491,5 +497,77 @@ Deno.test("`pipedreamer serve` needs a token unless --no-auth is explicit", asyn
       assert.match(result.stderr, message);
       assert.match(result.stderr, /Usage: pipedreamer serve/);
     }
+    const env = await cli([...base, "--no-auth"], { env: { PIPEDREAMER_CRON: "k8s" } });
+    assertExit(env, 2);
+    assert.match(
+      env.stderr,
+      /Cannot use PIPEDREAMER_CRON "k8s": expected "internal" or "external"/,
+    );
   });
+});
+
+Deno.test("`pipedreamer serve` and `dev` give ctx.k8s the kubeconfig's cluster (examples/cluster-health)", async () => {
+  await using tmp = await tempDir();
+  const kube = await startFakeKube({
+    nodes: { "node-a": true, "node-b": false },
+    namespaces: ["default", "team"],
+  });
+  try {
+    kube.seed({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "api-0", namespace: "team" },
+      spec: { containers: [{ name: "api", image: "ghcr.io/acme/api:1" }] },
+    });
+    const kubeconfig = join(tmp.path, "kubeconfig");
+    await Deno.writeTextFile(kubeconfig, kube.kubeconfig());
+    const dir = join(tmp.path, "cluster-health");
+    await Deno.mkdir(join(dir, "nodes"), { recursive: true });
+    for (
+      const file of [
+        "workflow.yaml",
+        "nodes/_k8s.ts",
+        "nodes/collect-nodes.ts",
+        "nodes/collect-pods.ts",
+        "nodes/summarize.ts",
+      ]
+    ) {
+      await Deno.copyFile(join(ROOT, "examples/cluster-health", file), join(dir, file));
+    }
+    const env = { KUBECONFIG: kubeconfig, PIPEDREAMER_TOKEN: "" };
+    for (
+      const args of [
+        [
+          "serve",
+          dir,
+          "--port",
+          "0",
+          "--host",
+          "127.0.0.1",
+          "--no-auth",
+          "--data",
+          join(tmp.path, "data"),
+          "--cron",
+          "external",
+        ],
+        ["dev", dir, "--port", "0"],
+      ]
+    ) {
+      await using server = await startServe(args, { env });
+      const response = await fetch(`${server.url}/run`, { method: "POST", body: "{}" });
+      const record = await response.json();
+      assert.equal(response.status, 200, `${args[0]}: ${JSON.stringify(record)}`);
+      // node-b is NotReady; the fake API server keeps no pod status, so api-0 reads as Unknown.
+      assert.deepEqual(record.result, {
+        healthy: false,
+        nodes: { total: 2, notReady: ["node-b"] },
+        pods: { total: 1, unhealthy: ["team/api-0"] },
+      });
+      assert.equal((await server.stop()).code, 0, server.stderr());
+    }
+    const reads = kube.requests.filter((r) => r.method === "GET" && r.path === "/api/v1/nodes");
+    assert.equal(reads.length, 2, "each server read the nodes through ctx.k8s");
+  } finally {
+    await kube.close();
+  }
 });
