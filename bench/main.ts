@@ -24,24 +24,39 @@ const WORKLOADS = [
 ];
 
 const USAGE = `Usage: deno task bench [--quick] [--only <workload>[,<workload>…]] [--json <file>]
+                        [--loader wrk|deno]
 
 Workloads: ${WORKLOADS.join(", ")}
   --quick   one warm-up and two timed runs per system, smaller sizes (a smoke run)
   --only    run only these workloads (repeatable)
-  --json    also write every figure to <file> as JSON`;
+  --json    also write every figure to <file> as JSON
+  --loader  HTTP load generator of http-3node (default: wrk when installed, else Deno fetch loops)`;
 
-function parseArgs(args: string[]): { quick: boolean; only: string[]; json?: string } {
+interface Args {
+  quick: boolean;
+  only: string[];
+  json?: string;
+  loader?: "wrk" | "deno";
+}
+
+function parseArgs(args: string[]): Args {
   let quick = false;
   const only: string[] = [];
   let json: string | undefined;
+  let loader: "wrk" | "deno" | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--quick") quick = true;
-    else if (arg === "--only" || arg === "--json") {
+    else if (arg === "--only" || arg === "--json" || arg === "--loader") {
       const value = args[++i];
       if (value === undefined) throw new RangeError(`Cannot parse ${arg}: it needs a value`);
       if (arg === "--json") json = value;
-      else only.push(...value.split(",").filter((v) => v !== ""));
+      else if (arg === "--loader") {
+        if (value !== "wrk" && value !== "deno") {
+          throw new RangeError(`Cannot use loader "${value}": use wrk or deno`);
+        }
+        loader = value;
+      } else only.push(...value.split(",").filter((v) => v !== ""));
     } else if (arg === "--help" || arg === "-h") {
       console.log(USAGE);
       Deno.exit(0);
@@ -52,7 +67,7 @@ function parseArgs(args: string[]): { quick: boolean; only: string[]; json?: str
       throw new RangeError(`Cannot run workload "${name}": known ones are ${WORKLOADS.join(", ")}`);
     }
   }
-  return { quick, only, json };
+  return { quick, only, json, loader };
 }
 
 /** CPU, cores, memory, Deno and the load average, so a table can be read in context. */
@@ -79,6 +94,7 @@ async function main(): Promise<number> {
   const tmpDir = await Deno.makeTempDir({ prefix: "pipedreamer-bench-" });
   const ctx: BenchContext = {
     quick: options.quick,
+    loader: options.loader,
     repeat: options.quick ? { warmup: 1, reps: 2, minMs: 50 } : { warmup: 2, reps: 7, minMs: 300 },
     tmpDir,
     print: (text) => console.log(text),

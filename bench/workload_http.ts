@@ -56,7 +56,7 @@ export async function runHttp3Node(ctx: BenchContext): Promise<HttpResults["http
   const serve = await startServe(project.dir, join(ctx.tmpDir, "http-3node-data"));
   try {
     await checkRun(serve.url, project.expected);
-    const useWrk = await hasWrk();
+    const useWrk = ctx.loader === "wrk" || (ctx.loader === undefined && await hasWrk());
     const levels = ctx.quick ? [1, 16] : [1, 2, 4, 8, 16, 32, 64];
     const durationMs = ctx.quick ? 1000 : 5000;
     const load = (concurrency: number, ms: number) => {
