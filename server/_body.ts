@@ -56,12 +56,14 @@ export async function readBodyBytes(request: Request, maxBytes: number): Promise
 }
 
 /**
- * True for `application/json`, `application/<x>+json` and `text/plain` (what `fetch()` sends
- * for a string body without a Content-Type); parameters are ignored.
+ * True for `application/json`, `application/<x>+json`, `text/plain` (what `fetch()` sends for a
+ * string body without a Content-Type) and `application/x-www-form-urlencoded` (what `curl -d`
+ * sends): the body is then parsed as JSON; parameters are ignored.
  */
 export function isJsonMediaType(contentType: string): boolean {
   const type = contentType.split(";")[0]!.trim().toLowerCase();
   return type === "application/json" || type === "text/plain" ||
+    type === "application/x-www-form-urlencoded" ||
     /^application\/[\w.+-]+\+json$/.test(type);
 }
 
@@ -82,7 +84,8 @@ export function parseJson(text: string, what: string): unknown {
 
 /**
  * The JSON body of a request, or `undefined` when it has none (no bytes, or only whitespace).
- * 415 for a Content-Type that is not JSON (a missing one and text/plain are accepted), 413 over `maxBytes`,
+ * 415 for a Content-Type that cannot carry JSON (see {@link isJsonMediaType}; a missing one is
+ * accepted), 413 over `maxBytes`,
  * 400 for invalid UTF-8 or invalid JSON.
  */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {

@@ -81,11 +81,11 @@ for (
       /Content-Type is not JSON; send application\/json/,
     ],
     [
-      "a form Content-Type",
+      "a form body (curl -d) that is not JSON",
       { body: "name=Ada", headers: { "content-type": "application/x-www-form-urlencoded" } },
-      415,
-      "unsupported_media_type",
-      /not JSON/,
+      400,
+      "bad_request",
+      /Cannot parse request body as JSON/,
     ],
     [
       "a query parameter",
