@@ -8,7 +8,7 @@
 
 import type { Command } from "commander";
 import { parseDuration } from "../engine/mod.ts";
-import { type KubeClient, kubeContexts, loadKubeClient } from "../k8s/mod.ts";
+import type { KubeClient } from "../k8s/mod.ts";
 import {
   type CliContext,
   ExitCode,
@@ -18,11 +18,15 @@ import {
   usageError,
 } from "./_output.ts";
 
-/** The clients of every context a command operates on. */
-export function kubeClients(
+/**
+ * The clients of every context a command operates on. k8s/ (with @kubernetes/client-node, a
+ * quarter of a second and ~65 MiB) is loaded here, on first use, never at start-up.
+ */
+export async function kubeClients(
   command: Command,
   options: { allContexts?: boolean } = {},
-): KubeClient[] {
+): Promise<KubeClient[]> {
+  const { kubeContexts, loadKubeClient } = await import("../k8s/mod.ts");
   const globals = globalOptions(command);
   if (options.allContexts && globals.context.length > 0) {
     usageError(command, "Cannot combine --context with --all-contexts: pick one");
@@ -38,8 +42,9 @@ export function kubeClients(
   return contexts.map((context) => loadKubeClient({ context }));
 }
 
-/** The one client of a command that operates on a single cluster. */
-export function kubeClient(command: Command): KubeClient {
+/** The one client of a command that operates on a single cluster (loads k8s/ on first use). */
+export async function kubeClient(command: Command): Promise<KubeClient> {
+  const { loadKubeClient } = await import("../k8s/mod.ts");
   const globals = globalOptions(command);
   if (globals.context.length > 1) {
     usageError(

@@ -6,13 +6,16 @@
  */
 
 import type { Command } from "commander";
-import {
-  connectNats,
-  DEFAULT_NATS_URL,
-  NATS_URL_ENV,
-  type NatsConnection,
-} from "../triggers/mod.ts";
+import type * as Triggers from "../triggers/mod.ts";
+import type { NatsConnection } from "../triggers/mod.ts";
 import { CliFailure } from "./_output.ts";
+
+/**
+ * triggers' `NATS_URL_ENV` and `DEFAULT_NATS_URL`, repeated so that registering the NATS flags
+ * does not load triggers/ (and the NATS client) for every command; the types keep them equal.
+ */
+const NATS_URL_ENV: typeof Triggers.NATS_URL_ENV = "NATS_URL";
+const DEFAULT_NATS_URL: typeof Triggers.DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 
 /** Parsed NATS flags. */
 export interface NatsFlags {
@@ -53,6 +56,7 @@ export async function openNats(flags: NatsFlags): Promise<NatsConnection> {
     }
     secret = text.includes("-----BEGIN NATS USER JWT-----") ? { creds: text } : text.trim();
   }
+  const { connectNats } = await import("../triggers/mod.ts");
   try {
     return await connectNats(natsUrl(flags), { secret, name: "pipedreamer-cli" });
   } catch (error) {

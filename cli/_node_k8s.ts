@@ -9,7 +9,7 @@
 
 import type { Command } from "commander";
 import type { CompiledNode, K8sAccess, K8sHostTransport } from "../engine/mod.ts";
-import { createK8sTransport, guardK8sTransport } from "../k8s/mod.ts";
+import type * as K8s from "../k8s/mod.ts";
 import { globalOptions } from "./_output.ts";
 
 /** Where a pod's service account namespace is mounted. */
@@ -54,10 +54,12 @@ export interface NodeK8sAccessOptions {
 
 /**
  * The `ctx.k8s` factory of a command: a node gets `base` (a fixture's mock) or else the real
- * API (loaded once, on the first node that needs it), guarded by its own rules. A missing
- * kubeconfig or malformed rules throw, which fails that node (not the command).
+ * API (loaded once, on the first call that needs it), guarded by its own rules. k8s/ (with
+ * @kubernetes/client-node, ~0.25 s and ~65 MiB) is imported on a node's first `ctx.k8s` call,
+ * so a process whose nodes never call it never loads it. A missing kubeconfig or malformed
+ * rules reject that node's calls (failing the node unless it catches them), not the command.
  *
- * @throws {TypeError} from the returned factory: no kubeconfig, unknown context, bad rules.
+ * @throws {TypeError} from the transport's calls: no kubeconfig, unknown context, bad rules.
  * @example
  * ```ts
  * const k8s = nodeK8sAccess(command);
@@ -70,10 +72,18 @@ export function nodeK8sAccess(
 ): (node: CompiledNode, base?: K8sHostTransport) => K8sAccess {
   const namespace = options.namespace ?? nodeK8sNamespace(command);
   const context = globalOptions(command).context[0];
+  let k8s: Promise<typeof K8s> | undefined;
   let live: K8sHostTransport | undefined;
-  const real = () => live ??= (options.live ?? (() => createK8sTransport({ context })))();
-  return (node, base) => ({
-    namespace,
-    transport: guardK8sTransport(base ?? real(), node.capabilities.k8s, namespace),
-  });
+  const real = (mod: typeof K8s) =>
+    live ??= (options.live ?? (() => mod.createK8sTransport({ context })))();
+  return (node, base) => {
+    let guarded: Promise<K8sHostTransport> | undefined;
+    const transport: K8sHostTransport = async (request) => {
+      guarded ??= (k8s ??= import("../k8s/mod.ts")).then((mod) =>
+        mod.guardK8sTransport(base ?? real(mod), node.capabilities.k8s, namespace)
+      );
+      return await (await guarded)(request);
+    };
+    return { namespace, transport };
+  };
 }

@@ -6,7 +6,6 @@
  */
 
 import type { Command } from "commander";
-import { checkCluster } from "../k8s/mod.ts";
 import { forEachContext, kubeClients } from "./_k8s.ts";
 import { type CliContext, ExitCode, globalOptions, printJson, printLine } from "./_output.ts";
 
@@ -27,7 +26,8 @@ export function registerCluster(program: Command, cli: CliContext): void {
         command: Command,
       ) => {
         const globals = globalOptions(command);
-        const clients = kubeClients(command, { allContexts: flags.allContexts });
+        const { checkCluster } = await import("../k8s/mod.ts");
+        const clients = await kubeClients(command, { allContexts: flags.allContexts });
         const reports = await forEachContext(cli, clients, async (client) => ({
           context: client.context,
           namespace: globals.namespace,

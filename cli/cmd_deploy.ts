@@ -8,15 +8,7 @@
 
 import { type Command, Option } from "commander";
 import { stringify } from "yaml";
-import {
-  BundleMode,
-  bundleSource,
-  DEFAULT_RUNTIME_CLASS,
-  deployWorkflow,
-  existingToken,
-  type KubeObject,
-  planDeploy,
-} from "../k8s/mod.ts";
+import type { BundleMode, DEFAULT_RUNTIME_CLASS, KubeObject } from "../k8s/mod.ts";
 import { forEachContext, kubeClients, readTimeout } from "./_k8s.ts";
 import {
   type CliContext,
@@ -28,6 +20,13 @@ import {
   printLine,
   usageError,
 } from "./_output.ts";
+
+/**
+ * k8s's `BundleMode` and `DEFAULT_RUNTIME_CLASS`, repeated so that registering `deploy` does not
+ * load k8s/ (and @kubernetes/client-node) for every command; the types keep them equal.
+ */
+const BUNDLE_MODE = { Bundle: "bundle", Source: "source" } as const satisfies typeof BundleMode;
+const RUNTIME_CLASS: typeof DEFAULT_RUNTIME_CLASS = "gvisor";
 
 interface DeployFlags {
   image?: string;
@@ -60,7 +59,7 @@ export function registerDeploy(program: Command, cli: CliContext): void {
     .option(
       "--runtime-class <name>",
       'RuntimeClass of the pods; "" disables it',
-      DEFAULT_RUNTIME_CLASS,
+      RUNTIME_CLASS,
     )
     .option("--create-namespace", "create the namespace when it does not exist")
     .option(
@@ -80,8 +79,8 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         "--bundle <from>",
         "code for the ConfigMap: the builder's bundle, or the sources as they are",
       )
-        .choices(Object.values(BundleMode))
-        .default(BundleMode.Bundle),
+        .choices(Object.values(BUNDLE_MODE))
+        .default(BUNDLE_MODE.Bundle),
     )
     .addHelpText(
       "after",
@@ -94,6 +93,9 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         usageError(command, '"-o yaml" prints manifests: use it with "--dry-run"');
       }
       const timeoutMs = readTimeout(command, flags.timeout);
+      const { bundleSource, deployWorkflow, existingToken, planDeploy } = await import(
+        "../k8s/mod.ts"
+      );
       const workflow = await loadWorkflowOrReport(cli, dir);
       if (!workflow) return;
       const pinnedToken = flags.tokenFile
@@ -120,7 +122,7 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         cli.exitCode = ExitCode.Ok;
         return;
       }
-      const clients = kubeClients(command, { allContexts: flags.allContexts });
+      const clients = await kubeClients(command, { allContexts: flags.allContexts });
       const results = await forEachContext(cli, clients, async (client) => {
         const say = (message: string) =>
           printError(cli, clients.length > 1 ? `[${client.context}] ${message}` : message);

@@ -8,7 +8,6 @@
 import type { Command } from "commander";
 import type { CompiledNode } from "../engine/mod.ts";
 import { type CliContext, globalOptions } from "./_output.ts";
-import { serveUntilSignal } from "./_serve_process.ts";
 import { intFlag } from "./_flags.ts";
 import { nodeK8sAccess } from "./_node_k8s.ts";
 
@@ -24,6 +23,7 @@ export function registerDev(program: Command, cli: CliContext): void {
     .option("--nats-url <url>", "NATS for queue triggers and /hooks/ (default env NATS_URL)")
     .action(async (dir: string, opts: { port: string; natsUrl?: string }, command: Command) => {
       const port = intFlag(command, "--port", opts.port, 0, 65_535);
+      const { serveUntilSignal } = await import("./_serve_process.ts");
       const nodeK8s = nodeK8sAccess(command);
       const k8s = (node: CompiledNode) => nodeK8s(node);
       await serveUntilSignal(cli, {

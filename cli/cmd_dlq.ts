@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "commander";
-import { type DeadLetter, listDeadLetters, replayDeadLetters } from "../triggers/mod.ts";
+import type { DeadLetter } from "../triggers/mod.ts";
 import { intFlag } from "./_flags.ts";
 import { addNatsOptions, type NatsFlags, payloadText, withNats } from "./_nats.ts";
 import { type CliContext, globalOptions, printJson, printLine } from "./_output.ts";
@@ -28,6 +28,7 @@ export function registerDlq(program: Command, cli: CliContext): void {
   ).action(async (subject: string, flags: DlqFlags, command: Command) => {
     const limit = intFlag(command, "--limit", flags.limit, 1, 1_000_000);
     const json = globalOptions(command).output === "json";
+    const { listDeadLetters } = await import("../triggers/mod.ts");
     const letters = await withNats(flags, (nc) => listDeadLetters(nc, subject, { limit }));
     if (json) {
       printJson(cli, letters.map(toJson));
@@ -56,6 +57,7 @@ export function registerDlq(program: Command, cli: CliContext): void {
   ).action(async (subject: string, flags: DlqFlags, command: Command) => {
     const limit = intFlag(command, "--limit", flags.limit, 1, 1_000_000);
     const json = globalOptions(command).output === "json";
+    const { replayDeadLetters } = await import("../triggers/mod.ts");
     const replayed = await withNats(flags, (nc) => replayDeadLetters(nc, subject, { limit }));
     if (json) {
       printJson(

@@ -6,7 +6,6 @@
  */
 
 import type { Command } from "commander";
-import { listWorkflows } from "../k8s/mod.ts";
 import { forEachContext, formatAge, kubeClients, table } from "./_k8s.ts";
 import { type CliContext, globalOptions, printJson, printLine } from "./_output.ts";
 
@@ -19,7 +18,8 @@ export function registerList(program: Command, cli: CliContext): void {
     .option("--all-contexts", "every context of the kubeconfig")
     .action(async (flags: { allNamespaces?: boolean; allContexts?: boolean }, command: Command) => {
       const globals = globalOptions(command);
-      const clients = kubeClients(command, { allContexts: flags.allContexts });
+      const { listWorkflows } = await import("../k8s/mod.ts");
+      const clients = await kubeClients(command, { allContexts: flags.allContexts });
       const namespace = flags.allNamespaces ? undefined : globals.namespace;
       const rows = (await forEachContext(cli, clients, (client) =>
         listWorkflows(client, namespace))).flat();

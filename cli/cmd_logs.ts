@@ -6,7 +6,6 @@
  */
 
 import type { Command } from "commander";
-import { streamLogs } from "../k8s/mod.ts";
 import { kubeClient } from "./_k8s.ts";
 import { type CliContext, globalOptions, printError, printLine, usageError } from "./_output.ts";
 
@@ -28,7 +27,8 @@ export function registerLogs(program: Command, cli: CliContext): void {
       const onSigint = () => controller.abort();
       if (flags.follow) Deno.addSignalListener("SIGINT", onSigint);
       try {
-        await streamLogs(kubeClient(command), name, globals.namespace, {
+        const { streamLogs } = await import("../k8s/mod.ts");
+        await streamLogs(await kubeClient(command), name, globals.namespace, {
           follow: flags.follow,
           tailLines,
           signal: controller.signal,

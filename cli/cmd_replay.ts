@@ -7,7 +7,7 @@
 
 import type { Command } from "commander";
 import { parseDuration, type QueueTrigger } from "../engine/mod.ts";
-import { type ReplayedMessage, replayStream } from "../triggers/mod.ts";
+import type { ReplayedMessage } from "../triggers/mod.ts";
 import { intFlag } from "./_flags.ts";
 import { addNatsOptions, type NatsFlags, withNats } from "./_nats.ts";
 import {
@@ -72,6 +72,7 @@ export function registerReplay(program: Command, cli: CliContext): void {
         );
       }
     }
+    const { replayStream } = await import("../triggers/mod.ts");
     const results = await withNats(flags, async (nc) => {
       const all: { subject: string; messages: ReplayedMessage[] }[] = [];
       for (const target of targets) {

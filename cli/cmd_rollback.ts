@@ -6,7 +6,6 @@
  */
 
 import type { Command } from "commander";
-import { rollbackWorkflow } from "../k8s/mod.ts";
 import { kubeClient, readTimeout } from "./_k8s.ts";
 import { type CliContext, globalOptions, printError, printJson, printLine } from "./_output.ts";
 
@@ -27,8 +26,9 @@ export function registerRollback(program: Command, cli: CliContext): void {
       ) => {
         const globals = globalOptions(command);
         const timeoutMs = readTimeout(command, flags.timeout);
+        const { rollbackWorkflow } = await import("../k8s/mod.ts");
         const result = await rollbackWorkflow(
-          kubeClient(command),
+          await kubeClient(command),
           name,
           globals.namespace,
           flags.version,

@@ -7,7 +7,7 @@
  */
 
 import type { Command } from "commander";
-import { runAtUrl, runDeployed, type RunResult } from "../k8s/mod.ts";
+import type { RunResult } from "../k8s/mod.ts";
 import { kubeClient, readJsonInput, readTimeout } from "./_k8s.ts";
 import {
   type CliContext,
@@ -45,13 +45,14 @@ export function registerRunDeployed(program: Command, cli: CliContext): void {
       const input = await readJsonInput(command, flags.input);
       const timeoutMs = flags.timeout === "0" ? 0 : readTimeout(command, flags.timeout);
       const options = { input, timeoutMs, async: flags.async };
+      const { runAtUrl, runDeployed } = await import("../k8s/mod.ts");
       let result: RunResult;
       if (flags.url) {
         if (!flags.tokenFile) usageError(command, "Cannot use --url without --token-file");
         const token = (await Deno.readTextFile(flags.tokenFile)).trim();
         result = await runAtUrl(name, flags.url, token, options);
       } else {
-        result = await runDeployed(kubeClient(command), name, globals.namespace, options);
+        result = await runDeployed(await kubeClient(command), name, globals.namespace, options);
       }
       if ("runId" in result) {
         if (globals.output === "json") printJson(cli, result);

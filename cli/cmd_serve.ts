@@ -6,11 +6,10 @@
 
 import { type Command, Option } from "commander";
 import type { CompiledNode } from "../engine/mod.ts";
-import { CronMode } from "../server/mod.ts";
+import type { CronMode } from "../server/mod.ts";
 import { type CliContext, CliFailure, globalOptions, usageError } from "./_output.ts";
 import { durationFlag, intFlag } from "./_flags.ts";
 import { nodeK8sAccess } from "./_node_k8s.ts";
-import { serveUntilSignal } from "./_serve_process.ts";
 
 /** Where `serve` looks for the API token when --token-file is not given. */
 export const DEFAULT_TOKEN_FILE = "/app/secrets/pipedreamer/token";
@@ -30,15 +29,19 @@ interface ServeOptions {
 }
 
 /** `--cron`, else env PIPEDREAMER_CRON, else internal; anything else is a usage error. */
-function cronMode(command: Command, flag: string | undefined): CronMode {
+function cronMode(
+  command: Command,
+  flag: string | undefined,
+  modes: typeof CronMode,
+): CronMode {
   const env = Deno.env.get("PIPEDREAMER_CRON")?.trim();
-  const value = flag ?? (env ? env : CronMode.Internal);
-  const modes: readonly string[] = Object.values(CronMode);
-  if (!modes.includes(value)) {
+  const value = flag ?? (env ? env : modes.Internal);
+  const names: readonly string[] = Object.values(modes);
+  if (!names.includes(value)) {
     usageError(
       command,
       `Cannot use ${flag === undefined ? "PIPEDREAMER_CRON" : "--cron"} "${value}": ` +
-        `expected ${modes.map((m) => `"${m}"`).join(" or ")}`,
+        `expected ${names.map((m) => `"${m}"`).join(" or ")}`,
     );
   }
   return value as CronMode;
@@ -98,7 +101,10 @@ export function registerServe(program: Command, cli: CliContext): void {
       const port = intFlag(command, "--port", opts.port, 0, 65_535);
       const maxBodyBytes = intFlag(command, "--max-body", opts.maxBody, 1, 2 ** 40);
       const graceMs = durationFlag(command, "--grace", opts.grace);
-      const cron = cronMode(command, opts.cron);
+      // server/ is loaded here, once the command is known (not for every command at start-up).
+      const { serveUntilSignal } = await import("./_serve_process.ts");
+      const { CronMode } = await import("../server/mod.ts");
+      const cron = cronMode(command, opts.cron, CronMode);
       const nodeK8s = nodeK8sAccess(command);
       const k8s = (node: CompiledNode) => nodeK8s(node);
       const noAuth = opts.auth === false;

@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "commander";
-import { type WorkflowStatus, workflowStatus } from "../k8s/mod.ts";
+import type { WorkflowStatus } from "../k8s/mod.ts";
 import { forEachContext, formatAge, kubeClients, table } from "./_k8s.ts";
 import { type CliContext, ExitCode, globalOptions, printJson, printLine } from "./_output.ts";
 
@@ -25,7 +25,8 @@ export function registerStatus(program: Command, cli: CliContext): void {
         command: Command,
       ) => {
         const globals = globalOptions(command);
-        const clients = kubeClients(command, { allContexts: flags.allContexts });
+        const { workflowStatus } = await import("../k8s/mod.ts");
+        const clients = await kubeClients(command, { allContexts: flags.allContexts });
         const results = await forEachContext(
           cli,
           clients,

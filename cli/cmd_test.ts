@@ -6,7 +6,6 @@
 
 import type { Command } from "commander";
 import { type FixtureResult, runFixtures } from "../engine/mod.ts";
-import { createK8sMock } from "../k8s/mod.ts";
 import { nodeK8sAccess } from "./_node_k8s.ts";
 import {
   type CliContext,
@@ -55,6 +54,7 @@ export function registerTest(program: Command, cli: CliContext): void {
       const json = globals.output === "json";
       // ctx.k8s: the fixture's "k8s" list (or with --live the kubeconfig), within the node's rules.
       const k8s = nodeK8sAccess(command);
+      const { createK8sMock } = await import("../k8s/mod.ts");
       const report = await runFixtures(workflow, {
         node: target.node,
         pipelineOnly: opts.pipeline === true,

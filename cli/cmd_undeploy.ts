@@ -6,7 +6,6 @@
  */
 
 import type { Command } from "commander";
-import { undeployWorkflow } from "../k8s/mod.ts";
 import { kubeClient } from "./_k8s.ts";
 import {
   type CliContext,
@@ -27,7 +26,8 @@ export function registerUndeploy(program: Command, cli: CliContext): void {
     .option("-y, --yes", "do not ask for confirmation")
     .action(async (name: string, flags: { yes?: boolean }, command: Command) => {
       const globals = globalOptions(command);
-      const client = kubeClient(command);
+      const { undeployWorkflow } = await import("../k8s/mod.ts");
+      const client = await kubeClient(command);
       if (!flags.yes) {
         if (!Deno.stdin.isTerminal()) {
           usageError(command, `Cannot undeploy "${name}" without confirmation: pass --yes`);

@@ -7,7 +7,6 @@
  */
 
 import type { Command } from "commander";
-import { diffVersions, listVersions } from "../k8s/mod.ts";
 import { formatAge, kubeClient, table } from "./_k8s.ts";
 import { type CliContext, globalOptions, printJson, printLine, usageError } from "./_output.ts";
 
@@ -23,7 +22,8 @@ export function registerVersions(program: Command, cli: CliContext): void {
     )
     .action(async (name: string, flags: { diff?: string[] }, command: Command) => {
       const globals = globalOptions(command);
-      const client = kubeClient(command);
+      const { diffVersions, listVersions } = await import("../k8s/mod.ts");
+      const client = await kubeClient(command);
       if (flags.diff) {
         if (flags.diff.length !== 2) {
           usageError(command, `Cannot diff: --diff takes two versions, got ${flags.diff.length}`);

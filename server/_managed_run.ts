@@ -105,6 +105,8 @@ export async function executeManaged(
       cache: store.cache,
       k8s: deps.k8s,
       hooks: persistHooks(deps, active),
+      // A store that applies writes in call order lets a run's transitions share commits.
+      pipelineHooks: store.ordersWrites === true,
       validateInput: false,
     });
     // Taken over by another replica: its record is the truth.

@@ -69,7 +69,7 @@ export async function write<T>(run: HookedRun, promise: Promise<T>): Promise<T> 
 
 /** Persists one log line, then publishes it with its sequence number. */
 export async function appendLog(t: HookTargets, run: HookedRun, line: LogLine): Promise<void> {
-  if (run.detached) return;
+  if (run.detached || run.storeFailed) return;
   await write(run, t.store.appendLogs(run.runId, [line]));
   run.logSeq++;
   t.hub.publish(run.runId, { type: "log", line: { ...line, seq: run.logSeq } });
@@ -93,7 +93,9 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
   const { store, hub, metrics } = t;
   return {
     async onRunUpdate(record) {
-      if (run.detached) return;
+      // After a failed write nothing more is stored: with pipelined hooks, later transitions
+      // (a child started before its parent's success was stored) must not land after the gap.
+      if (run.detached || run.storeFailed) return;
       await write(run, store.updateRun(run.runId, runUpdate(record)));
       if (isFinished(record.status)) run.ended = true;
       const view = storedView(run, record);
@@ -104,7 +106,7 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
       }
     },
     async onNodeUpdate(runId, nodeId, node) {
-      if (run.detached) return;
+      if (run.detached || run.storeFailed) return;
       await write(run, store.updateNode(runId, nodeId, node));
       metrics.nodeUpdated(run.workflow, nodeId, node);
       hub.publish(runId, { type: "node", runId, nodeId, node: structuredClone(node) });

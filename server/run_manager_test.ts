@@ -55,18 +55,21 @@ Deno.test("`RunManager.subscribe()` receives events in order, each one already p
     const persisted: Promise<unknown>[] = [];
     h.manager.subscribe("*", (event) => {
       events.push(event);
-      // SQLite answers synchronously: this read sees exactly what was stored before publishing.
+      // The read sees what was stored before publishing, or a later transition: SQLite orders
+      // its writes, so the manager pipelines a run's hooks and later writes may be queued too.
       if (event.type === "node") {
+        const status = event.node.status;
         persisted.push(
-          h.store.getRun(event.runId).then((r) =>
-            assert.equal(r?.nodes[event.nodeId]?.status, event.node.status)
-          ),
+          h.store.getRun(event.runId).then((r) => {
+            const stored = r?.nodes[event.nodeId]?.status;
+            assert.ok(stored === status || (status === "running" && stored === "succeeded"));
+          }),
         );
       }
       if (event.type === "log") {
         persisted.push(
           h.store.getLogs(event.line.runId).then((lines) =>
-            assert.equal(lines.at(-1)?.seq, event.line.seq)
+            assert.ok((lines.at(-1)?.seq ?? 0) >= event.line.seq)
           ),
         );
       }

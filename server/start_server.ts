@@ -17,12 +17,7 @@ import {
 } from "../engine/mod.ts";
 import { openStore, type RunStore } from "../store/mod.ts";
 import { createDashboard } from "../ui/mod.ts";
-import {
-  appendMetrics,
-  HOOKS_PREFIX,
-  type NatsTriggers,
-  startNatsTriggers,
-} from "../triggers/mod.ts";
+import type { NatsTriggers } from "../triggers/mod.ts";
 import { createAuthenticator } from "./_auth.ts";
 import { CodeSnapshots } from "./_code_snapshots.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
@@ -207,19 +202,25 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (cron === CronMode.Internal) manager.startTriggers();
     nats = await startQueueTriggersOf(workflow, options.natsUrl, manager, secrets, reportError);
     const triggers = nats;
-    const api = createHandler(triggers ? appendMetrics(manager, triggers.metrics) : manager, {
-      auth: token ? { token } : false,
-      maxBodyBytes: options.maxBodyBytes,
-      dashboard: options.dashboard ?? dashboardOf(manager, token, streams.signal),
-      draining: () => draining,
-      signal: streams.signal,
-      onError: reportError,
-    });
+    // triggers/ (and the NATS client) is loaded only when NATS is in use.
+    const natsLayer = triggers ? await import("../triggers/mod.ts") : undefined;
+    const api = createHandler(
+      triggers && natsLayer ? natsLayer.appendMetrics(manager, triggers.metrics) : manager,
+      {
+        auth: token ? { token } : false,
+        maxBodyBytes: options.maxBodyBytes,
+        dashboard: options.dashboard ?? dashboardOf(manager, token, streams.signal),
+        draining: () => draining,
+        signal: streams.signal,
+        onError: reportError,
+      },
+    );
     // Webhooks carry their own verification, so they are routed before the API token.
     const hooks = triggers?.webhooks;
-    const handler = hooks
+    const hooksPrefix = natsLayer?.HOOKS_PREFIX;
+    const handler = hooks && hooksPrefix !== undefined
       ? (request: Request) =>
-        !draining && new URL(request.url).pathname.startsWith(HOOKS_PREFIX)
+        !draining && new URL(request.url).pathname.startsWith(hooksPrefix)
           ? hooks(request)
           : api(request)
       : api;
@@ -345,6 +346,7 @@ async function startQueueTriggersOf(
     }
     return undefined;
   }
+  const { startNatsTriggers } = await import("../triggers/mod.ts");
   return await startNatsTriggers(workflow, {
     natsUrl,
     runs: manager,

@@ -7,7 +7,7 @@
  */
 
 // @ts-types="@types/pg"
-import pg from "pg";
+import type pg from "pg";
 import type { LogLine, NodeCache, NodeRecord, RunRecord } from "../engine/mod.ts";
 import {
   checkLogsOptions,
@@ -66,6 +66,8 @@ export interface PostgresStoreOptions extends StoreOptions {
  * ```
  */
 export class PostgresStore implements RunStore {
+  /** Concurrent writes go over different pool connections and may land out of order. */
+  readonly ordersWrites = false;
   readonly cache: NodeCache;
   #pool: pg.Pool;
   #now: () => number;
@@ -82,7 +84,10 @@ export class PostgresStore implements RunStore {
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const { idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS } = options;
     checkPositiveMs(idempotencyTtlMs, "idempotencyTtlMs", "open run store");
-    const pool = new pg.Pool({
+    // pg is loaded here, so a process on another store (SQLite) never loads it.
+    // @ts-types="@types/pg"
+    const { default: pgModule } = await import("pg");
+    const pool = new pgModule.Pool({
       connectionString: url,
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,

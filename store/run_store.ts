@@ -115,6 +115,15 @@ export interface PruneOptions {
  */
 export interface RunStore {
   /**
+   * True when the store applies one caller's writes in call order even when the caller does
+   * not await each before making the next, and settles them in that order (SqliteStore's group
+   * commit). The run manager then pipelines a run's hooks (`ExecuteOptions.pipelineHooks`) so
+   * its transitions share commits. False for a connection pool, whose concurrent writes may
+   * land out of order.
+   * @default false
+   */
+  readonly ordersWrites?: boolean;
+  /**
    * Stores a new run (with any node records it already has). Atomic: concurrent calls with the
    * same idempotency key, from any number of processes, create exactly one run.
    * @throws {TypeError} when the record is malformed or its run id already exists

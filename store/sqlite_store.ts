@@ -81,6 +81,8 @@ interface QueuedWrite {
  * ```
  */
 export class SqliteStore implements RunStore {
+  /** Writes are applied and settled in call order (one connection, group commit). */
+  readonly ordersWrites = true;
   readonly cache: NodeCache;
   #db: DatabaseSync;
   #now: () => number;
