@@ -140,6 +140,6 @@ Deno.test("`pipedreamer exec` fails a k8s node clearly when there is no kubeconf
   assertExit(result, 1);
   assert.match(
     result.stderr,
-    /Run failed: node "list-nodes": Cannot give node "list-nodes" ctx\.k8s: Cannot load kubeconfig/,
+    /Run failed: node "list-nodes": Cannot load kubeconfig/,
   );
 });

@@ -58,12 +58,35 @@ export async function connectNats(
       ...auth,
     });
   } catch (error) {
+    absorbLateSocketErrors();
     throw new Error(
       `Cannot connect to NATS at "${redactUrl(url)}": ${(error as Error).message}; check ` +
         "--nats-url and the nats secret",
       { cause: error },
     );
   }
+}
+
+/** How long after a failed connect a reset of its abandoned socket is absorbed. */
+const LATE_SOCKET_ERROR_MS = 2_000;
+
+/**
+ * After the server refuses a connection (e.g. an authorization violation), the NATS transport
+ * can still see the server reset the abandoned socket and emit `ECONNRESET` with no listener left,
+ * which Deno reports as an uncaught error that would end the process. The connect failure has
+ * already been reported, so such a reset is absorbed for a short while; any other error is not.
+ */
+function absorbLateSocketErrors(): void {
+  const onError = (event: ErrorEvent) => {
+    const code = (event.error as { code?: unknown } | undefined)?.code;
+    if (code === "ECONNRESET" || code === "EPIPE") event.preventDefault();
+  };
+  globalThis.addEventListener("error", onError);
+  const timer = setTimeout(
+    () => globalThis.removeEventListener("error", onError),
+    LATE_SOCKET_ERROR_MS,
+  );
+  Deno.unrefTimer(timer);
 }
 
 type Auth = {
