@@ -8,6 +8,7 @@
 // @ts-types="@types/pg"
 import pg from "pg";
 import { delimiter, join } from "node:path";
+import { spawnServer } from "../testing/mod.ts";
 
 const START_TIMEOUT_MS = 30_000;
 
@@ -112,60 +113,33 @@ async function launch(
   user: { uid?: number; gid?: number },
 ): Promise<PostgresServer> {
   const port = freePort();
-  const child = new Deno.Command(join(bin, "postgres"), {
-    args: [
-      ...["-D", data, "-p", String(port), "-k", root, "-c", "listen_addresses=127.0.0.1"],
-      // Durability is irrelevant for a throwaway test server; speed is not.
-      ...["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-      ...["-c", "max_connections=200"],
-    ],
-    env: { LC_ALL: "C" },
-    ...user,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const log: string[] = [];
-  const { promise: ready, resolve: markReady } = Promise.withResolvers<void>();
-  const drained = (async () => {
-    let rest = "";
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      const lines = (rest + chunk).split("\n");
-      rest = lines.pop()!;
-      for (const line of lines) {
-        log.push(line);
-        if (log.length > 100) log.shift();
-        if (line.includes("ready to accept connections")) markReady();
-      }
-    }
-  })();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const outcome = await Promise.race([
-    ready.then(() => "ready" as const),
-    child.status.then(() => "exited" as const),
-    new Promise<"timeout">((resolve) =>
-      timer = setTimeout(() => resolve("timeout"), START_TIMEOUT_MS)
-    ),
-  ]);
-  clearTimeout(timer);
+  const server = await spawnServer(
+    new Deno.Command(join(bin, "postgres"), {
+      args: [
+        ...["-D", data, "-p", String(port), "-k", root, "-c", "listen_addresses=127.0.0.1"],
+        // Durability is irrelevant for a throwaway test server; speed is not.
+        ...["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+        ...["-c", "max_connections=200"],
+      ],
+      env: { LC_ALL: "C" },
+      ...user,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }),
+    {
+      name: "PostgreSQL",
+      ready: (line) => line.includes("ready to accept connections") || undefined,
+      timeoutMs: START_TIMEOUT_MS,
+      stopSignal: "SIGINT", // fast shutdown: disconnect clients, no waiting
+    },
+  );
   let stopped: Promise<void> | undefined;
   const stop = () =>
     stopped ??= (async () => {
-      try {
-        child.kill("SIGINT"); // fast shutdown: disconnect clients, no waiting
-      } catch {
-        // Already exited.
-      }
-      await child.status;
-      await drained;
+      await server.stop();
       await Deno.remove(root, { recursive: true });
     })();
-  if (outcome !== "ready") {
-    if (outcome === "timeout") child.kill("SIGKILL");
-    await child.status;
-    await drained;
-    throw new Error(`Cannot start PostgreSQL: postgres ${outcome}: ${log.join("\n")}`);
-  }
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let databases = 0;
   return {

@@ -201,3 +201,7 @@ export function stateJson(value: unknown, action: string): string {
   }
   return JSON.stringify(value);
 }
+
+/** The `runs` columns every run query selects (both stores share the schema). */
+export const RUN_COLUMNS =
+  "seq, run_id, data, status, result, error, started_at, finished_at, duration_ms";

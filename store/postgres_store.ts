@@ -21,6 +21,7 @@ import {
   FINISHED_STATUSES,
   pageOf,
   requireId,
+  RUN_COLUMNS,
   type RunRow,
   stateJson,
   statusFilter,
@@ -41,8 +42,6 @@ import type {
   StoreOptions,
 } from "./run_store.ts";
 
-const RUN_COLUMNS =
-  "seq, run_id, data, status, result, error, started_at, finished_at, duration_ms";
 type SeqRow = RunRow & { seq: string };
 
 /** Options of {@link PostgresStore.open}. */

@@ -32,6 +32,7 @@ import {
   FINISHED_STATUSES,
   pageOf,
   requireId,
+  RUN_COLUMNS,
   type RunRow,
   stateJson,
   statusFilter,
@@ -52,8 +53,6 @@ import type {
   StoreOptions,
 } from "./run_store.ts";
 
-const RUN_COLUMNS =
-  "seq, run_id, data, status, result, error, started_at, finished_at, duration_ms";
 const UNFINISHED = UNFINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
 const FINISHED = FINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
 

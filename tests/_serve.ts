@@ -185,6 +185,21 @@ export async function gatedProject(callback: CallbackServer): Promise<{
   };
 }
 
+/** `serve` arguments for a {@link gatedProject}: loopback, its data, token and config dirs. */
+export function gatedServeArgs(
+  project: Awaited<ReturnType<typeof gatedProject>>,
+  options: { port?: number; grace?: string } = {},
+): string[] {
+  return [
+    "serve",
+    project.dir,
+    ...["--port", String(options.port ?? 0), "--host", "127.0.0.1"],
+    ...["--data", project.data, "--token-file", project.tokenFile],
+    ...["--config-dir", project.configDir],
+    ...(options.grace === undefined ? [] : ["--grace", options.grace]),
+  ];
+}
+
 /** Reads server-sent events from a response, one frame at a time. */
 export function sseReader(response: Response) {
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { assertExit, cli, ROOT, stdoutJson, tempDir } from "./_cli.ts";
-import { CallbackServer, freePort, gatedProject, sseReader, startServe } from "./_serve.ts";
+import {
+  CallbackServer,
+  freePort,
+  gatedProject,
+  gatedServeArgs,
+  sseReader,
+  startServe,
+} from "./_serve.ts";
 import { startFakeKube } from "./fake_kube/mod.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -10,20 +17,7 @@ type Json = Record<string, any>;
 Deno.test("`pipedreamer serve` answers the HTTP API end to end", async (t) => {
   await using callback = new CallbackServer();
   await using project = await gatedProject(callback);
-  await using server = await startServe([
-    "serve",
-    project.dir,
-    "--port",
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--data",
-    project.data,
-    "--token-file",
-    project.tokenFile,
-    "--config-dir",
-    project.configDir,
-  ]);
+  await using server = await startServe(gatedServeArgs(project));
   const auth = { authorization: `Bearer ${project.token}` };
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${server.url}${path}`, { ...init, headers: { ...auth, ...init.headers } });
@@ -307,25 +301,6 @@ Deno.test("`pipedreamer serve` answers the HTTP API end to end", async (t) => {
 });
 
 /** `serve` flags for a gated project on `port`. */
-function serveArgs(project: Awaited<ReturnType<typeof gatedProject>>, port = 0, grace = "5m") {
-  return [
-    "serve",
-    project.dir,
-    "--port",
-    String(port),
-    "--host",
-    "127.0.0.1",
-    "--data",
-    project.data,
-    "--token-file",
-    project.tokenFile,
-    "--config-dir",
-    project.configDir,
-    "--grace",
-    grace,
-  ];
-}
-
 async function submit(url: string, token: string): Promise<string> {
   const response = await fetch(`${url}/runs`, {
     method: "POST",
@@ -345,7 +320,7 @@ async function storedRun(data: string, runId: string): Promise<Json> {
 Deno.test("`pipedreamer serve` resumes a run after kill -9 without re-running completed nodes", async () => {
   await using callback = new CallbackServer();
   await using project = await gatedProject(callback);
-  const args = serveArgs(project, freePort());
+  const args = gatedServeArgs(project, { port: freePort(), grace: "5m" });
   const auth = { authorization: `Bearer ${project.token}` };
   callback.hold("middle");
   let runId: string;
@@ -396,7 +371,7 @@ Deno.test("`pipedreamer serve` drains on SIGTERM: the running run finishes, new 
   await using callback = new CallbackServer();
   await using project = await gatedProject(callback);
   callback.hold("middle");
-  await using server = await startServe(serveArgs(project));
+  await using server = await startServe(gatedServeArgs(project, { grace: "5m" }));
   const runId = await submit(server.url, project.token);
   await callback.waitForCall("middle", 1, runId);
   server.child.kill("SIGTERM");
@@ -424,7 +399,7 @@ Deno.test("`pipedreamer serve` cancels and persists runs still running when the 
   await using callback = new CallbackServer();
   await using project = await gatedProject(callback);
   callback.hold("middle");
-  await using server = await startServe(serveArgs(project, 0, "200ms"));
+  await using server = await startServe(gatedServeArgs(project, { grace: "200ms" }));
   const runId = await submit(server.url, project.token);
   await callback.waitForCall("middle", 1, runId);
   assert.equal((await server.stop("SIGTERM")).code, 0, server.stderr());

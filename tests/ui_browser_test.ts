@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { openStore } from "../store/mod.ts";
 import { ROOT } from "./_cli.ts";
-import { CallbackServer, gatedProject, startServe } from "./_serve.ts";
+import { CallbackServer, gatedProject, gatedServeArgs, startServe } from "./_serve.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_FLAGS = [
@@ -168,20 +168,7 @@ Deno.test({
   async fn() {
     await using callback = new CallbackServer();
     await using project = await gatedProject(callback);
-    await using server = await startServe([
-      "serve",
-      project.dir,
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--data",
-      project.data,
-      "--token-file",
-      project.tokenFile,
-      "--config-dir",
-      project.configDir,
-    ]);
+    await using server = await startServe(gatedServeArgs(project));
     await using browser = await openBrowser();
     const { page, context } = browser;
     const requests: { url: string; status: number }[] = [];

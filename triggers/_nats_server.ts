@@ -7,6 +7,7 @@
  */
 
 import { delimiter, join } from "node:path";
+import { spawnServer } from "../testing/mod.ts";
 
 const START_TIMEOUT_MS = 20_000;
 const LISTENING = /Listening for client connections on [^\s]+:(\d+)/;
@@ -72,61 +73,31 @@ export async function startNatsServer(
     );
   }
   const storeDir = await Deno.makeTempDir({ prefix: "pipedreamer-nats-" });
-  const child = new Deno.Command(bin, {
-    args: [
-      ...["-js", "-a", "127.0.0.1", "-p", "-1", "-sd", storeDir],
-      ...(options.token ? ["--auth", options.token] : []),
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const log: string[] = [];
-  const { promise: listening, resolve: markListening } = Promise.withResolvers<number>();
-  const drained = (async () => {
-    let rest = "";
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      const lines = (rest + chunk).split("\n");
-      rest = lines.pop()!;
-      for (const line of lines) {
-        log.push(line);
-        if (log.length > 100) log.shift();
+  const server = await spawnServer(
+    new Deno.Command(bin, {
+      args: [
+        ...["-js", "-a", "127.0.0.1", "-p", "-1", "-sd", storeDir],
+        ...(options.token ? ["--auth", options.token] : []),
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }),
+    {
+      name: "nats-server",
+      ready: (line) => {
         const match = LISTENING.exec(line);
-        if (match) markListening(Number(match[1]));
-      }
-    }
-  })();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const outcome = await Promise.race([
-    listening,
-    child.status.then(() => "exited" as const),
-    new Promise<"timeout">((resolve) =>
-      timer = setTimeout(() => resolve("timeout"), START_TIMEOUT_MS)
-    ),
-  ]);
-  clearTimeout(timer);
-  let stopped: Promise<void> | undefined;
-  const stop = () =>
-    stopped ??= (async () => {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already exited.
-      }
-      await child.status;
-      await drained;
-      await Deno.remove(storeDir, { recursive: true });
-    })();
-  if (typeof outcome !== "number") {
-    if (outcome === "timeout") child.kill("SIGKILL");
-    await child.status;
-    await drained;
-    await Deno.remove(storeDir, { recursive: true });
-    throw new Error(`Cannot start nats-server: it ${outcome}: ${log.join("\n")}`);
-  }
+        return match ? Number(match[1]) : undefined;
+      },
+      timeoutMs: START_TIMEOUT_MS,
+      cleanup: () => Deno.remove(storeDir, { recursive: true }),
+    },
+  );
+  const stop = server.stop;
+  const port = server.value;
   return {
-    port: outcome,
-    url: `nats://127.0.0.1:${outcome}`,
+    port,
+    url: `nats://127.0.0.1:${port}`,
     storeDir,
     stop,
     [Symbol.asyncDispose]: stop,
