@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Clock } from "./types.ts";
+import type { Clock } from "./runner_protocol.ts";
 
 interface Sleeper {
   due: number;

@@ -5,7 +5,8 @@
  */
 
 import { FailureKind, NodeFailure } from "../errors.ts";
-import type { LogLevel, NodeCall, NodeCallResult, NodeRunner } from "../types.ts";
+import type { LogLevel } from "../run_record.ts";
+import type { NodeCall, NodeCallResult, NodeRunner } from "../runner_protocol.ts";
 
 /** What a test node function receives. */
 export interface TestContext {

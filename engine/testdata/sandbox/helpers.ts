@@ -6,16 +6,9 @@
  */
 
 import { fileURLToPath } from "node:url";
-import type {
-  Capabilities,
-  Clock,
-  CompiledNode,
-  CompiledWorkflow,
-  FetchMock,
-  K8sAccess,
-  LogLine,
-  NodeCall,
-} from "../../types.ts";
+import type { Capabilities, CompiledNode, CompiledWorkflow } from "../../workflow_model.ts";
+import type { LogLine } from "../../run_record.ts";
+import type { Clock, FetchMock, K8sAccess, NodeCall } from "../../runner_protocol.ts";
 
 /** This directory: the workflow directory of the test nodes. */
 export const sandboxDir = fileURLToPath(new URL(".", import.meta.url)).replace(/\/$/, "");

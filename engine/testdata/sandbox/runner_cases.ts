@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { NodeFailure } from "../../errors.ts";
-import type { Clock, FetchRequestInfo, NodeRunner } from "../../types.ts";
+import type { Clock, FetchRequestInfo, NodeRunner } from "../../runner_protocol.ts";
 import { callOf, ManualClock, moduleNode, workflowOf } from "./helpers.ts";
 
 /** Makes the runner under test. */
