@@ -5,12 +5,19 @@
  * @module
  */
 
-import { type CompiledNode, type CompiledWorkflow, formatDuration } from "../engine/mod.ts";
+import {
+  type CompiledNode,
+  type CompiledWorkflow,
+  formatDuration,
+  nodeLabel,
+} from "../engine/mod.ts";
 
 /** One planned node. */
 export interface PlanStep {
   node: string;
   kind: CompiledNode["kind"];
+  /** What a durable node does, e.g. "map: map over prs" or "wait: wait approval". */
+  label?: string;
   parents: string[];
   timeoutMs: number;
   retries: number;
@@ -47,6 +54,9 @@ function step(workflow: CompiledWorkflow, id: string, node: CompiledNode | undef
   return {
     node: id,
     kind: node.kind,
+    ...(nodeLabel(workflow, node) !== id
+      ? { label: `${node.kind}: ${nodeLabel(workflow, node).slice(id.length + 2, -1)}` }
+      : {}),
     parents: workflow.parents[id] ?? [],
     timeoutMs: node.timeoutMs,
     retries: node.retries,
@@ -89,7 +99,7 @@ export function formatPlan(plan: Plan): string[] {
 
 function limits(s: PlanStep): string {
   const parts = [
-    s.kind === "command" ? "command" : "module",
+    s.label ?? (s.kind === "command" ? "command" : "module"),
     `timeout ${formatDuration(s.timeoutMs)}`,
     `retries ${s.retries}`,
   ];

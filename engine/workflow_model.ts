@@ -92,10 +92,17 @@ export interface Capabilities {
   k8s?: unknown;
 }
 
-/** Node kinds: a TypeScript module run in a sandboxed worker, or a subprocess. */
+/**
+ * Node kinds: a TypeScript module run in a sandboxed worker, a subprocess, or one of the
+ * code-less durable nodes of SPEC §9–10 that the executor handles itself (a sub-workflow run,
+ * a durable sleep, a wait for an event).
+ */
 export const NodeKind = {
   Module: "module",
   Command: "command",
+  Workflow: "workflow",
+  Sleep: "sleep",
+  Wait: "wait",
 } as const;
 /** One of {@link NodeKind}. */
 export type NodeKind = typeof NodeKind[keyof typeof NodeKind];
@@ -118,6 +125,30 @@ export interface CompiledNode {
   cacheMs?: number;
   /** sha256 (hex) of the node's source file (or command line for subprocess nodes). */
   codeHash: string;
+  /** `map:`: run once per element of the parent's output field (SPEC §9). */
+  map?: MapSettings;
+  /** Absolute directory of the child workflow (kind "workflow"). */
+  workflow?: string;
+  /** Duration of a durable sleep (kind "sleep"). */
+  sleepMs?: number;
+  /** The event a wait node parks for (kind "wait"). */
+  wait?: WaitSettings;
+}
+
+/** `map: { over, concurrency }` of a node. */
+export interface MapSettings {
+  /** Top-level field of the parent's output holding the array; "." is the output itself. */
+  over: string;
+  /** Elements in flight at once. @default settings.maxParallel */
+  concurrency: number;
+}
+
+/** `wait: { event, timeout }` of a node. */
+export interface WaitSettings {
+  /** Event name, as in `POST /runs/:id/events/:event`. */
+  event: string;
+  /** The node fails when no event arrived in this time; undefined waits forever. */
+  timeoutMs?: number;
 }
 
 /** A directed edge of the DAG. */
@@ -148,6 +179,13 @@ export interface ConcurrencySettings {
   queueLimit: number;
   strategy: "append" | "replace";
   startDelayMs: number;
+  /**
+   * JSON Pointer into the run input (`concurrency.key`, e.g. "/tenant"): the limits above then
+   * apply per key value. Undefined: one partition for all runs.
+   */
+  key?: string;
+  /** Cap on running runs over all keys (`concurrency.maxRunsTotal`). Undefined: no cap. */
+  maxRunsTotal?: number;
 }
 
 /** SPEC §2 `retention`. */
@@ -195,4 +233,9 @@ export interface CompiledWorkflow {
   webhooks?: Record<string, WebhookConfig>;
   /** sha256 (hex) over workflow.yaml and every node's code: the workflow's code version. */
   codeHash: string;
+  /**
+   * Every workflow reachable through `workflow:` nodes, by absolute directory (filled by
+   * `loadWorkflow()`); undefined when there is none.
+   */
+  subWorkflows?: Record<string, CompiledWorkflow>;
 }

@@ -11,6 +11,7 @@ import { type Checker, MAX_TIMER_MS } from "./_checker.ts";
 import { toPlain } from "./_located.ts";
 import { checkNodeId } from "./_names.ts";
 import { checkNetHost } from "./_net.ts";
+import { checkBody, compileDurable, type DurableKeys } from "./_compile_durable.ts";
 import {
   commandCodeHash,
   hasDefaultExport,
@@ -28,6 +29,10 @@ const NODE_KEYS = [
   "retries",
   "allowFailure",
   "cache",
+  "map",
+  "workflow",
+  "sleep",
+  "wait",
 ] as const;
 
 const DEPENDENCY_HINT = "Declare dependencies under edges:, e.g. - { from: <parent>, to: <node> }";
@@ -66,17 +71,23 @@ export interface NodeContext {
 export interface CompiledNodes {
   nodes: Map<string, CompiledNode>;
   positions: Map<string, SourcePosition>;
+  /** Positions of the durable keys, for the DAG checks. */
+  durable: DurableKeys;
 }
 
 /** Compiles the `nodes:` map; invalid nodes are still listed so edges to them resolve. */
 export function compileNodes(checker: Checker, nodes: LocatedMap, context: NodeContext) {
-  const result: CompiledNodes = { nodes: new Map(), positions: new Map() };
+  const result: CompiledNodes = {
+    nodes: new Map(),
+    positions: new Map(),
+    durable: { mapKeys: new Map(), workflowKeys: new Map() },
+  };
   const hashes = new Map<string, string>();
   for (const entry of nodes.entries) {
     const problem = checkNodeId(entry.key);
     if (problem) checker.report(entry.keyPos, problem.message, problem.hint);
     result.positions.set(entry.key, entry.keyPos);
-    const node = compileNode(checker, entry, context, hashes);
+    const node = compileNode(checker, entry, context, hashes, result.durable);
     result.nodes.set(entry.key, node);
   }
   return result;
@@ -87,6 +98,7 @@ function compileNode(
   entry: LocatedEntry,
   context: NodeContext,
   hashes: Map<string, string>,
+  durable: DurableKeys,
 ): CompiledNode {
   const id = entry.key;
   const { settings } = context;
@@ -104,23 +116,25 @@ function compileNode(
   const keys = checker.keys(map, NODE_KEYS, "node key", NODE_MISPLACED);
   const path = keys.get("path");
   const command = keys.get("command");
-  if (path && command) {
-    checker.report(
-      command.keyPos,
-      `Node "${id}" has both path and command`,
-      "Keep path: for a TypeScript module or command: for a subprocess, not both",
-    );
-  } else if (!path && !command) {
+  const body = checkBody(checker, id, keys);
+  if (!path && !command && !keys.has("workflow") && !keys.has("sleep") && !keys.has("wait")) {
     checker.report(
       entry.keyPos,
       `Node "${id}" has neither path nor command`,
-      `Add path: ./nodes/${id}.ts (or command: [<program>, <args>] for a subprocess)`,
+      `Add path: ./nodes/${id}.ts (or command: [<program>, <args>] for a subprocess, ` +
+        "workflow: ../other for a sub-workflow, sleep: 10m or wait: { event: approval })",
     );
   }
   const capabilities = keys.get("capabilities");
   if (capabilities) node.capabilities = compileCapabilities(checker, capabilities);
-  if (path) compileModulePath(checker, node, path, context, hashes);
-  else if (command) compileCommand(checker, node, command, capabilities, context);
+  if (path && body !== undefined) compileModulePath(checker, node, path, context, hashes);
+  else if (command && body !== undefined) {
+    compileCommand(checker, node, command, capabilities, context);
+  }
+  const durableKeys = body === undefined
+    ? new Map([...keys].filter(([key]) => key === "map"))
+    : keys;
+  compileDurable(checker, node, durableKeys, { ...context, durable });
 
   const description = keys.get("description");
   if (description) checker.string(description);

@@ -77,7 +77,7 @@ export function compileConcurrency(checker: Checker, entry: LocatedEntry | undef
   if (!map) return concurrency;
   const keys = checker.keys(
     map,
-    ["maxRuns", "queueLimit", "strategy", "startDelay"] as const,
+    ["maxRuns", "queueLimit", "strategy", "startDelay", "key", "maxRunsTotal"] as const,
     "concurrency key",
   );
   let e: LocatedEntry | undefined;
@@ -96,6 +96,22 @@ export function compileConcurrency(checker: Checker, entry: LocatedEntry | undef
   }
   if ((e = keys.get("startDelay"))) {
     concurrency.startDelayMs = checker.duration(e, { max: MAX_TIMER_MS }) ?? 0;
+  }
+  if ((e = keys.get("key"))) {
+    const pointer = checker.string(e, { nonEmpty: true, example: "/tenant" });
+    if (pointer !== undefined && !/^(\/([^~/]|~[01])*)+$/.test(pointer)) {
+      checker.report(
+        e.value.pos,
+        `Invalid JSON Pointer "${pointer}" for "key"`,
+        `Point into the run input with a JSON Pointer, e.g. key: /${
+          pointer.replace(/^[/$.]+/, "").replaceAll(".", "/") || "tenant"
+        } (escape "~" as ~0 and "/" as ~1)`,
+      );
+    } else if (pointer !== undefined) concurrency.key = pointer;
+  }
+  if ((e = keys.get("maxRunsTotal"))) {
+    const total = checker.int(e, { min: 1, max: 100_000, example: 20 });
+    if (total !== undefined) concurrency.maxRunsTotal = total;
   }
   return concurrency;
 }

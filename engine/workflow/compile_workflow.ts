@@ -23,6 +23,7 @@ import { checkWorkflowName } from "./_names.ts";
 import { normaliseVersion, suggestVersion } from "./_semver.ts";
 import { compileNodes } from "./_compile_nodes.ts";
 import { compileDag } from "./_compile_dag.ts";
+import { checkMapParents } from "./_compile_durable.ts";
 import { compileTriggers } from "./_compile_triggers.ts";
 import { compileWebhooks } from "./_compile_webhooks.ts";
 import {
@@ -125,11 +126,16 @@ export function compileWorkflow(
   }
   const compiled = nodesMap
     ? compileNodes(checker, nodesMap, { dir, sources: options.sources, settings })
-    : { nodes: new Map<string, CompiledNode>(), positions: new Map() };
+    : {
+      nodes: new Map<string, CompiledNode>(),
+      positions: new Map(),
+      durable: { mapKeys: new Map(), workflowKeys: new Map() },
+    };
 
   const onErrorId = readOnError(checker, top.get("onError"), compiled.nodes);
   const dagIds = [...compiled.nodes.keys()].filter((id) => id !== onErrorId);
   const dag = compileDag(checker, top.get("edges"), dagIds, onErrorId);
+  if (nodesMap) checkMapParents(checker, compiled.durable, dag.parents, onErrorId);
   const triggers = compileTriggers(checker, top.get("triggers"), name ?? "");
   const webhooks = compileWebhooks(checker, top.get("webhooks"));
   const services = compileServices(checker, top.get("services"));

@@ -12,6 +12,7 @@ import { type ParsedWorkflow, parseWorkflow } from "./parse_workflow.ts";
 import { compileWorkflow } from "./compile_workflow.ts";
 import { entryOf } from "./_located.ts";
 import { commandFileArgs, isInside } from "./_node_files.ts";
+import { loadSubWorkflows } from "./_load_sub_workflows.ts";
 
 /** Options of {@link loadWorkflow} and {@link loadWorkflowSource}. */
 export interface LoadWorkflowOptions {
@@ -105,12 +106,20 @@ export async function loadWorkflow(
   dir: string,
   options: LoadWorkflowOptions = {},
 ): Promise<CompiledWorkflow> {
-  const source = await loadWorkflowSource(dir, options);
-  return compileWorkflow(source.parsed, {
-    dir: source.dir,
-    sources: source.sources,
-    workflowText: source.text,
-  });
+  const loadOne = async (dir: string, file?: string) => {
+    const source = await loadWorkflowSource(dir, file === undefined ? {} : { file });
+    const workflow = compileWorkflow(source.parsed, {
+      dir: source.dir,
+      sources: source.sources,
+      workflowText: source.text,
+    });
+    return { workflow, parsed: source.parsed };
+  };
+  const { workflow, parsed } = await loadOne(dir, options.file);
+  if (Object.values(workflow.nodes).some((node) => node.workflow !== undefined)) {
+    await loadSubWorkflows(workflow, parsed, (child) => loadOne(child));
+  }
+  return workflow;
 }
 
 /** Every file a node names: module paths and relative command arguments inside `dir`. */

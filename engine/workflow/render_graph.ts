@@ -4,7 +4,9 @@
  * @module
  */
 
+import { relative } from "node:path";
 import type { CompiledNode, CompiledWorkflow, Trigger } from "../workflow_model.ts";
+import { formatDuration } from "./_duration.ts";
 
 /** Output formats of {@link renderGraph}. */
 export const GraphFormat = {
@@ -50,18 +52,57 @@ function triggerLabel(trigger: Trigger): string {
   return "manual";
 }
 
+/**
+ * A node's label: its id, plus what a durable node does ("summarize (map over prs)", "enrich
+ * (workflow ../enrich-user)", "cool-down (sleep 10m)", "approve (wait approval)").
+ */
+export function nodeLabel(workflow: CompiledWorkflow, node: CompiledNode): string {
+  const parts: string[] = [];
+  if (node.map) parts.push(`map over ${node.map.over}`);
+  if (node.kind === "workflow" && node.workflow) {
+    parts.push(`workflow ${relative(workflow.dir, node.workflow)}`);
+  }
+  if (node.kind === "sleep" && node.sleepMs !== undefined) {
+    parts.push(`sleep ${formatDuration(node.sleepMs)}`);
+  }
+  if (node.kind === "wait" && node.wait) {
+    parts.push(
+      `wait ${node.wait.event}${
+        node.wait.timeoutMs === undefined ? "" : `, timeout ${formatDuration(node.wait.timeoutMs)}`
+      }`,
+    );
+  }
+  return parts.length > 0 ? `${node.id} (${parts.join("; ")})` : node.id;
+}
+
+function mermaidShape(node: CompiledNode, label: string): string {
+  const text = `"${label.replaceAll('"', "#quot;")}"`;
+  if (node.kind === "workflow") return `{{${text}}}`;
+  if (node.kind === "sleep") return `((${text}))`;
+  if (node.kind === "wait") return `>${text}]`;
+  if (node.map) return `[/${text}\\]`;
+  return node.kind === "command" ? `[[${text}]]` : `[${text}]`;
+}
+
+function dotShape(node: CompiledNode): string[] {
+  if (node.kind === "workflow") return ["shape=hexagon"];
+  if (node.kind === "sleep") return ["shape=circle"];
+  if (node.kind === "wait") return ["shape=invhouse"];
+  if (node.map) return ["shape=box3d"];
+  return node.kind === "command" ? ["shape=component"] : [];
+}
+
 function mermaid(workflow: CompiledWorkflow): string {
   // Mermaid ids are generated (n0, n1, …): node ids such as "end" are Mermaid keywords.
   const ids = new Map(Object.keys(workflow.nodes).map((id, i) => [id, `n${i}`]));
   const text = (s: string) => `"${s.replaceAll('"', "#quot;")}"`;
-  const shape = (node: CompiledNode, label: string) =>
-    node.kind === "command" ? `[[${text(label)}]]` : `[${text(label)}]`;
+  const shape = mermaidShape;
   const lines = ["flowchart LR", `  %% ${workflow.name} ${workflow.version}`];
   if (workflow.triggers.length > 0) {
     lines.push(`  start([${text(workflow.triggers.map(triggerLabel).join("<br/>"))}])`);
   }
   for (const [id, node] of Object.entries(workflow.nodes)) {
-    lines.push(`  ${ids.get(id)}${shape(node, id)}`);
+    lines.push(`  ${ids.get(id)}${shape(node, nodeLabel(workflow, node))}`);
   }
   if (workflow.triggers.length > 0) {
     for (const root of workflow.roots) lines.push(`  start --> ${ids.get(root)}`);
@@ -81,7 +122,14 @@ function mermaid(workflow: CompiledWorkflow): string {
 function dot(workflow: CompiledWorkflow): string {
   const quote = (s: string) => `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
   const attrs = (node: CompiledNode, extra: string[] = []) => {
-    const list = [...extra, ...(node.kind === "command" ? ["shape=component"] : [])];
+    const label = nodeLabel(workflow, node);
+    const list = [
+      ...(label !== node.id && !extra.some((e) => e.startsWith("label="))
+        ? [`label=${quote(label)}`]
+        : []),
+      ...extra,
+      ...dotShape(node),
+    ];
     return list.length > 0 ? ` [${list.join(", ")}]` : "";
   };
   const lines = [
