@@ -11,6 +11,8 @@ export const RunStatus = {
   Succeeded: "succeeded",
   Failed: "failed",
   Cancelled: "cancelled",
+  /** Parked at a sleep or wait node (SPEC §10): holds no worker and no maxRuns slot. */
+  Waiting: "waiting",
 } as const;
 /** One of {@link RunStatus}. */
 export type RunStatus = typeof RunStatus[keyof typeof RunStatus];
@@ -35,6 +37,8 @@ export const NodeStatus = {
   Failed: "failed",
   Skipped: "skipped",
   Cancelled: "cancelled",
+  /** A sleep or wait node parked until its timer or event (SPEC §10). */
+  Waiting: "waiting",
 } as const;
 /** One of {@link NodeStatus}. */
 export type NodeStatus = typeof NodeStatus[keyof typeof NodeStatus];
@@ -64,6 +68,20 @@ export interface NodeRecord {
   routes?: string[];
   /** Last `ctx.progress()` report. */
   progress?: { value: number; message?: string };
+  /** Progress of a map node (SPEC §9); per-element records are stored apart. */
+  items?: MapItemCounts;
+  /** The child run of a sub-workflow node (SPEC §9). */
+  childRunId?: string;
+  /** What a waiting node waits for: an event, a due time (ISO), or both (SPEC §10). */
+  waitingFor?: { event?: string; dueAt?: string };
+}
+
+/** `nodes.<id>.items` of a map node. */
+export interface MapItemCounts {
+  total: number;
+  succeeded: number;
+  failed: number;
+  running: number;
 }
 
 /** The run record of SPEC §6. */
@@ -83,6 +101,10 @@ export interface RunRecord {
   trigger?: string;
   /** The workflow code version the run executes. */
   codeHash?: string;
+  /** The run that started this one through a `workflow:` node (SPEC §9). */
+  parentRunId?: string;
+  /** That node's id in the parent run. */
+  parentNode?: string;
 }
 
 /** Log levels of `ctx.log`. */

@@ -5,22 +5,37 @@
  * @module
  */
 
-import type { NodeRecord, RunRecord, RunStatus } from "../engine/mod.ts";
+import type {
+  MapItemRecord,
+  NodeRecord,
+  RunRecord,
+  RunStatus,
+  WaitRecord,
+  WaitResolution,
+} from "../engine/mod.ts";
 import type { GetLogsOptions, ListRunsOptions, PruneOptions, RunUpdate } from "./run_store.ts";
 
 // Type-only engine import: the store layer must not load the engine at runtime (`runs list`).
 // `satisfies` keeps this list in step with the engine's RunStatus.
-const FINISHED = { succeeded: true, failed: true, cancelled: true, queued: false, running: false };
+const FINISHED = {
+  succeeded: true,
+  failed: true,
+  cancelled: true,
+  queued: false,
+  running: false,
+  waiting: false,
+};
 FINISHED satisfies Record<RunStatus, boolean>;
 const STATUSES = new Set<string>(Object.keys(FINISHED));
 /** Statuses of runs that are over; only these are pruned. */
 export const FINISHED_STATUSES = Object.keys(FINISHED).filter((s) =>
   FINISHED[s as RunStatus]
 ) as RunStatus[];
-/** Statuses of runs to resume after a restart. */
-export const UNFINISHED_STATUSES = Object.keys(FINISHED).filter((s) =>
-  !FINISHED[s as RunStatus]
-) as RunStatus[];
+/**
+ * Statuses of runs to resume after a restart. A `waiting` run is neither finished nor resumed:
+ * its wait's resolution makes it `queued` again (see `RunStore.resolveWait`).
+ */
+export const UNFINISHED_STATUSES: RunStatus[] = ["queued", "running"];
 /** Idempotency window of SPEC §7 `POST /runs`. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_LEASE_MS = 30_000;
@@ -205,3 +220,73 @@ export function stateJson(value: unknown, action: string): string {
 /** The `runs` columns every run query selects (both stores share the schema). */
 export const RUN_COLUMNS =
   "seq, run_id, data, status, result, error, started_at, finished_at, duration_ms";
+
+/** Validated map-item page options: the first index and the page size. */
+export function mapItemPage(
+  options: { cursor?: string; limit?: number },
+): { from: number; limit: number } {
+  const limit = options.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new RangeError(
+      `Cannot list map items: limit must be an integer 1..${MAX_LIMIT}, got ${limit}`,
+    );
+  }
+  if (options.cursor === undefined) return { from: 0, limit };
+  const from = /^(0|[1-9][0-9]{0,15})$/.test(options.cursor) ? Number(options.cursor) : NaN;
+  if (!Number.isSafeInteger(from)) {
+    throw new TypeError(
+      `Cannot list map items: cursor "${options.cursor}" is malformed; pass a nextCursor of a page`,
+    );
+  }
+  return { from, limit };
+}
+
+/** JSON of a map item (its index lives in its own column). */
+export function encodeMapItem(item: MapItemRecord, action: string): string {
+  if (
+    typeof item !== "object" || item === null || !Number.isSafeInteger(item.index) || item.index < 0
+  ) {
+    throw new TypeError(`Cannot ${action}: item.index must be an integer >= 0`);
+  }
+  return JSON.stringify(item);
+}
+
+/** The stored form of a wait resolution, or a TypeError. */
+export function encodeResolution(resolution: WaitResolution): string {
+  if (resolution?.kind !== "event" && resolution?.kind !== "due") {
+    throw new TypeError('Cannot resolve wait: resolution.kind must be "event" or "due"');
+  }
+  return JSON.stringify(resolution);
+}
+
+/** The `run_waits` columns every wait query selects. */
+export const WAIT_COLUMNS = "run_id, node_id, event, due_at, resolution";
+
+/** One `run_waits` row. */
+export interface WaitRow {
+  run_id: string;
+  node_id: string;
+  event: string | null;
+  due_at: number | string | null;
+  resolution: string | null;
+}
+
+/** A `run_waits` row as a {@link WaitRecord}. */
+export function decodeWait(row: WaitRow): WaitRecord {
+  const wait: WaitRecord = { runId: row.run_id, nodeId: row.node_id };
+  if (row.event !== null) wait.event = row.event;
+  if (row.due_at !== null) wait.dueAt = Number(row.due_at);
+  if (row.resolution !== null) wait.resolution = JSON.parse(row.resolution);
+  return wait;
+}
+
+/** Validates the wait of `putWait`. */
+export function checkWait(wait: { event?: string; dueAt?: number }): void {
+  if (wait.event !== undefined) requireId(wait.event, "event", "register wait");
+  if (wait.dueAt !== undefined && !Number.isFinite(wait.dueAt)) {
+    throw new RangeError(`Cannot register wait: dueAt must be a finite number, got ${wait.dueAt}`);
+  }
+  if (wait.event === undefined && wait.dueAt === undefined) {
+    throw new TypeError("Cannot register wait: it needs an event, a dueAt or both");
+  }
+}

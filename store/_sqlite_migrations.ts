@@ -59,6 +59,34 @@ export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [{
     CREATE INDEX node_cache_expires_at ON node_cache (expires_at);
     CREATE TABLE engine_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+}, {
+  version: 2,
+  sql: `
+    CREATE TABLE map_items (
+      run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+      node_id TEXT NOT NULL,
+      idx INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      record TEXT NOT NULL,
+      PRIMARY KEY (run_id, node_id, idx)
+    ) WITHOUT ROWID;
+    CREATE TABLE step_results (
+      run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+      step_key TEXT NOT NULL,
+      name TEXT NOT NULL,
+      value TEXT NOT NULL,
+      PRIMARY KEY (run_id, step_key, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE run_waits (
+      run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+      node_id TEXT NOT NULL,
+      event TEXT,
+      due_at INTEGER,
+      resolution TEXT,
+      PRIMARY KEY (run_id, node_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX run_waits_due ON run_waits (due_at) WHERE resolution IS NULL AND due_at IS NOT NULL;
+  `,
 }];
 
 /**

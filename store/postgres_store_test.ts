@@ -47,7 +47,7 @@ Deno.test({
       const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open(url)));
       try {
         const rows = await sql<{ version: number }>(url, "SELECT version FROM schema_version");
-        assert.deepStrictEqual(rows.map((r) => r.version), [1]);
+        assert.deepStrictEqual(rows.map((r) => r.version), [1, 2]);
         assert.deepStrictEqual(await stores[3]!.listRuns(), { runs: [], nextCursor: undefined });
       } finally {
         await Promise.all(stores.map((s) => s.close()));
@@ -69,7 +69,7 @@ Deno.test({
           `Cannot open run store: Postgres at "127.0.0.1:${server.port}${
             new URL(url).pathname
           }": ` +
-            "schema version 99 is newer than this pipedreamer supports (1); upgrade pipedreamer",
+            "schema version 99 is newer than this pipedreamer supports (2); upgrade pipedreamer",
         ),
       );
     });

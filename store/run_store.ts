@@ -6,7 +6,14 @@
  * @module
  */
 
-import type { LogLine, NodeCache, NodeRecord, RunRecord, RunStatus } from "../engine/mod.ts";
+import type {
+  DurableState,
+  LogLine,
+  NodeCache,
+  NodeRecord,
+  RunRecord,
+  RunStatus,
+} from "../engine/mod.ts";
 
 /** A run record without its node records, as returned by {@link RunStore.listRuns}. */
 export type RunSummary = Omit<RunRecord, "nodes">;
@@ -113,7 +120,7 @@ export interface PruneOptions {
  * await store.close();
  * ```
  */
-export interface RunStore {
+export interface RunStore extends DurableState {
   /**
    * True when the store applies one caller's writes in call order even when the caller does
    * not await each before making the next, and settles them in that order (SqliteStore's group
@@ -144,7 +151,10 @@ export interface RunStore {
    * unknown run. Writes of one run are applied in call order.
    */
   updateNode(runId: string, nodeId: string, node: NodeRecord): Promise<boolean>;
-  /** Runs that are `running` or `queued`, oldest first, with their node records (resume). */
+  /**
+   * Runs that are `running` or `queued`, oldest first, with their node records (resume).
+   * `waiting` runs are not listed: resolving their wait queues them again.
+   */
   listUnfinished(options?: ListUnfinishedOptions): Promise<RunRecord[]>;
   /**
    * Takes the lease on an unfinished run for `owner` when nobody else holds a live lease on it
@@ -152,6 +162,11 @@ export interface RunStore {
    * @throws {RangeError} when leaseMs is not a positive number
    */
   claimRun(runId: string, owner: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Gives up `owner`'s lease (a run parked at a wait), so any replica may claim the run once it
+   * is queued again; false when `owner` does not hold it.
+   */
+  releaseRun(runId: string, owner: string): Promise<boolean>;
   /** Extends `owner`'s lease; false when the run is finished, unknown or claimed by another. */
   renewLease(runId: string, owner: string, leaseMs: number): Promise<boolean>;
   /**

@@ -160,7 +160,7 @@ Deno.test("`SqliteStore.open()` refuses a file written by a newer schema version
     db.close();
     await assert.rejects(
       SqliteStore.open(path),
-      /^Error: Cannot open run store: SQLite file ".*runs\.db": schema version 99 is newer than this pipedreamer supports \(1\); upgrade pipedreamer$/,
+      /^Error: Cannot open run store: SQLite file ".*runs\.db": schema version 99 is newer than this pipedreamer supports \(2\); upgrade pipedreamer$/,
     );
   });
 });
