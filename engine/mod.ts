@@ -9,6 +9,7 @@ export * from "./workflow_model.ts";
 export * from "./run_record.ts";
 export * from "./runner_protocol.ts";
 export * from "./durable_protocol.ts";
+export * from "./durable_memory.ts";
 export * from "./errors.ts";
 export type { Context, Logger, NodeFunction } from "./runners/node_api.ts";
 /** The text of engine/runners/node_api.ts, copied into new projects by `pipedreamer init`. */

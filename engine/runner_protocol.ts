@@ -83,6 +83,8 @@ export interface NodeCall {
   tmpDir: string;
   /** Receives every `ctx.log` line (the executor redacts and forwards it). */
   onLog: (line: LogLine) => void;
+  /** `ctx.item` of one element of a map node (SPEC §9); undefined for other nodes. */
+  item?: { index: number; total: number };
   /** Receives `ctx.progress(value, message)` reports. */
   onProgress?: (value: number, message?: string) => void;
   /** When set, `ctx.fetch` is answered by it instead of the network. */

@@ -10,6 +10,7 @@ import type { HookChain } from "./_hook_chain.ts";
 import type { RunContext } from "./_run_context.ts";
 import type { RunNodes } from "./_run_nodes.ts";
 import type { RunStop } from "./_run_stop.ts";
+import type { RunDurable } from "./_run_durable.ts";
 
 export interface Run {
   /** Read-only: workflow, plan, runner, clock, config, secrets, tmpDir, mocks, cache, redact. */
@@ -20,4 +21,6 @@ export interface Run {
   readonly stop: RunStop;
   /** Ordered hook calls and the hook failure. */
   readonly hooks: HookChain;
+  /** Map items, step results and waits; which nodes parked the run. */
+  readonly durable: RunDurable;
 }

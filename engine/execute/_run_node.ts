@@ -21,7 +21,7 @@ type Outcome =
   | { ok: false; error: unknown; cancelled: boolean };
 
 /** Runs one attempt; settles at the timeout or on abort even when the runner never does. */
-function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
+export function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
   const { ctx } = run;
   return new Promise((resolve) => {
     const controller = new AbortController();
@@ -68,6 +68,7 @@ function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
       },
       fetchMock: ctx.fetchMock,
     };
+    if (slot.item) call.item = slot.item;
     let pending: Promise<NodeCallResult>;
     try {
       const k8s = ctx.k8sAccess(node);
@@ -139,7 +140,7 @@ async function lookUpCache(
   return "hit";
 }
 
-function isNonRetryable(error: unknown): boolean {
+export function isNonRetryable(error: unknown): boolean {
   return typeof error === "object" && error !== null &&
     (error as { nonRetryable?: unknown }).nonRetryable === true;
 }

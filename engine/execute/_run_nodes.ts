@@ -27,6 +27,8 @@ export class Slot {
   routes: string[] | undefined = undefined;
   /** Aborts the attempt in flight, if any. */
   abort: ((reason: unknown, failure: NodeFailure) => void) | undefined = undefined;
+  /** Set on the slot of one map element: `ctx.item`. */
+  item: { index: number; total: number } | undefined = undefined;
 
   constructor(
     readonly index: number,

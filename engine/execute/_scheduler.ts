@@ -8,7 +8,7 @@
  */
 
 import type { Run } from "./_run.ts";
-import { runNode } from "./_run_node.ts";
+import { runAnyNode } from "./_run_any_node.ts";
 import type { Slot } from "./_run_nodes.ts";
 import { NodeStatus } from "../run_record.ts";
 
@@ -123,7 +123,7 @@ export class Scheduler {
     while (!stop.stopping && this.active < this.maxParallel && this.readyHead < ready.length) {
       const slot = ready[this.readyHead++]!;
       this.active++;
-      runNode(run, slot, stop.signal).then(() => this.settle(slot));
+      runAnyNode(run, slot, stop.signal).then(() => this.settle(slot));
     }
     if (this.readyHead === ready.length && this.readyHead > 0) {
       ready.length = 0;
@@ -134,6 +134,12 @@ export class Scheduler {
   private settle(slot: Slot): void {
     this.active--;
     const { rec } = slot;
+    if (rec.status === NodeStatus.Waiting) {
+      // Parked (SPEC §10): its children stay pending until the run resumes.
+      this.pump();
+      this.finish();
+      return;
+    }
     if (rec.status === NodeStatus.Failed && !slot.node.allowFailure) {
       this.run.stop.nodeFailed(slot, rec.error?.message ?? "");
     }

@@ -13,6 +13,10 @@ import { runOnError } from "./_run_end.ts";
 import { RunNodes } from "./_run_nodes.ts";
 import { RunStop } from "./_run_stop.ts";
 import { Scheduler } from "./_scheduler.ts";
+import { RunDurable } from "./_run_durable.ts";
+import { CANCELLED } from "./_run_stop.ts";
+import type { DurableState } from "../durable_protocol.ts";
+import { createMemoryDurableState } from "../durable_memory.ts";
 import type { CompiledNode, CompiledWorkflow } from "../workflow_model.ts";
 import type { LogLine, RunRecord } from "../run_record.ts";
 import type { Clock, FetchMock, K8sAccess, NodeCache, NodeRunner } from "../runner_protocol.ts";
@@ -78,6 +82,20 @@ export interface ExecuteOptions {
   validateInput?: boolean;
   /** Jitter source of the retry backoff, in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * Where map items, `ctx.step` results and waits are kept (SPEC §9–10): the run store in
+   * dev/serve. @default createMemoryDurableState() (one per run)
+   */
+  durable?: DurableState;
+  /**
+   * Park the run at an unresolved sleep or wait: the run then ends `waiting` (its record has
+   * no result yet) and is resumed (`resume:`) once the wait resolves. Without it the executor
+   * sleeps on its clock, and a wait takes its event from `events` (or times out).
+   * @default false
+   */
+  park?: boolean;
+  /** Payloads of the events wait nodes receive when not parking (exec, fixtures). @default {} */
+  events?: Record<string, unknown>;
 }
 
 function ignoreLog(_line: LogLine): void {}
@@ -202,7 +220,12 @@ export async function executeRun(
       }
       : ignoreLog,
   });
-  const run: Run = { ctx, nodes, stop, hooks: chain };
+  const durable = new RunDurable(
+    options.durable ?? createMemoryDurableState(),
+    options.park === true,
+    options.events ?? {},
+  );
+  const run: Run = { ctx, nodes, stop, hooks: chain, durable };
   const scheduler = new Scheduler(run, workflow.settings.maxParallel);
   const onAbort = () => stop.cancel(signal?.reason);
   try {
@@ -212,11 +235,25 @@ export async function executeRun(
     else signal?.addEventListener("abort", onAbort, { once: true });
     await scheduler.start();
     signal?.removeEventListener("abort", onAbort);
+    // Parked: the run ends `waiting`, its other nodes stay as they are until it resumes.
+    const parked = durable.parked.size > 0 && !stop.failure && !stop.cancelled && !chain.failed;
     for (const slot of nodes.slots) {
-      if (slot?.rec.status === NodeStatus.Pending) {
+      if (!parked && slot?.rec.status === NodeStatus.Waiting) {
+        slot.rec.status = NodeStatus.Cancelled;
+        delete slot.rec.waitingFor;
+        slot.rec.error = { message: `Cannot complete node "${slot.id}": ${stop.why || CANCELLED}` };
+        chain.emitNode(slot);
+      } else if (!parked && slot?.rec.status === NodeStatus.Pending) {
         slot.rec.status = NodeStatus.Skipped;
         chain.emitNode(slot);
       }
+    }
+    if (parked) {
+      await chain.settled();
+      if (chain.failed) throw chain.error;
+      record.status = RunStatus.Waiting;
+      if (hooks?.onRunUpdate) await hooks.onRunUpdate(record);
+      return record;
     }
     if (stop.failure && workflow.onError && !chain.failed) await runOnError(run, signal);
     await chain.settled();

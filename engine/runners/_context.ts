@@ -35,6 +35,8 @@ export interface ContextOptions {
   fetch?: (request: Request) => Promise<Response>;
   /** `ctx.k8s`: its namespace and how a call reaches the host. @default no ctx.k8s */
   k8s?: { namespace: string; call: K8sCall };
+  /** `ctx.item` of a map element. @default undefined */
+  item?: { index: number; total: number };
 }
 
 /** A context and what the node chose with it. */
@@ -211,6 +213,7 @@ export function createContext(options: ContextOptions): NodeContext {
       options.onProgress?.(value, message);
     },
   };
+  if (options.item) ctx.item = { index: options.item.index, total: options.item.total };
   if (options.k8s) {
     const { call, namespace } = options.k8s;
     // A call in flight when the attempt ends rejects at once; its answer is dropped.

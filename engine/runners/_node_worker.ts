@@ -212,6 +212,7 @@ async function runCall(msg: CallMessage): Promise<void> {
         namespace: msg.k8s.namespace,
         call: (request) => callK8s(state, request),
       },
+      ...(msg.item ? { item: msg.item } : {}),
     });
     state.log = ctx.log;
     const output = await current.run(state, () => run(ctx, msg.input));

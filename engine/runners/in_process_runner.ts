@@ -80,6 +80,7 @@ export function createInProcessRunner(options: InProcessRunnerOptions = {}): Nod
         namespace: call.k8s.namespace,
         call: (request) => askK8sHost(call.k8s!, request),
       },
+      ...(call.item ? { item: call.item } : {}),
     });
     const output = await run(ctx, call.input);
     return { output, routes: routes() };

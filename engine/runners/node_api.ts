@@ -77,6 +77,11 @@ export interface Context {
   tmpDir: string;
   /** Chooses which declared children run; the others are skipped. */
   route(...ids: string[]): void;
+  /**
+   * The element this execution handles, in a map node (`map:`, SPEC §9): its 0-based index and
+   * the number of elements. Undefined in other nodes.
+   */
+  item?: { index: number; total: number };
   /** Reports progress of a long node (stored and streamed with the run). */
   progress(value: number, message?: string): void;
   /**

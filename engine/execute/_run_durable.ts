@@ -1,0 +1,27 @@
+/**
+ * The durable part of a run (SPEC §9–10): where map items, step results and waits are kept,
+ * whether waits park the run, and which nodes parked it.
+ *
+ * @module
+ */
+
+import type { DurableState } from "../durable_protocol.ts";
+
+/** What a run's durable nodes share. */
+export class RunDurable {
+  /** Nodes that parked the run at a sleep or wait (the run then ends `waiting`). */
+  readonly parked = new Set<string>();
+
+  constructor(
+    /** Map items, step results and waits. */
+    readonly state: DurableState,
+    /**
+     * True in dev/serve: an unresolved wait parks the run (it ends `waiting` and is resumed
+     * when the wait resolves). False in exec/test: the executor sleeps on its clock and takes
+     * events from `events`.
+     */
+    readonly park: boolean,
+    /** exec/test: payloads of the events a wait node receives, by event name. */
+    readonly events: Readonly<Record<string, unknown>>,
+  ) {}
+}
