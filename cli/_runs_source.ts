@@ -25,6 +25,12 @@ export interface RunsSource {
   /** Passes every log line to `onLine` until the run ends; resolves with the final record. */
   follow(runId: string, onLine: (line: StoredLogLine) => void): Promise<RunRecord>;
   cancel(runId: string): Promise<RunRecord>;
+  /**
+   * Sends `event` with `payload` to a run waiting for it (SPEC §10); resolves with the record
+   * after delivery. A local store queues the run again: the server sharing it resumes it at its
+   * next scan (within its lease time, 30 s by default); `--url` resumes it at once.
+   */
+  signal(runId: string, event: string, payload: unknown): Promise<RunRecord>;
   close(): Promise<void>;
 }
 
@@ -96,6 +102,16 @@ function localSource(store: RunStore): RunsSource {
       await store.updateRun(runId, { status: "cancelled", finishedAt: new Date().toISOString() });
       return await show(runId);
     },
+    async signal(runId, event, payload) {
+      const { deliverEvent, EventRejectedError } = await import("../server/mod.ts");
+      try {
+        await deliverEvent(store, runId, event, payload);
+      } catch (error) {
+        if (error instanceof EventRejectedError) throw new CliFailure(error.message);
+        throw error;
+      }
+      return await show(runId);
+    },
     close: () => store.close(),
   };
 }
@@ -110,7 +126,10 @@ export function httpSource(baseUrl: string, token: string | undefined): RunsSour
   const request = async (path: string, init: RequestInit = {}): Promise<Response> => {
     let response: Response;
     try {
-      response = await fetch(`${base}${path}`, { ...init, headers: headers() });
+      response = await fetch(`${base}${path}`, {
+        ...init,
+        headers: headers((init.headers ?? {}) as Record<string, string>),
+      });
     } catch (error) {
       throw new CliFailure(`Cannot reach ${base}: ${(error as Error).message}`);
     }
@@ -172,6 +191,14 @@ export function httpSource(baseUrl: string, token: string | undefined): RunsSour
     },
     async cancel(runId) {
       return await (await request(`${runPath(runId)}/cancel`, { method: "POST" })).json();
+    },
+    async signal(runId, event, payload) {
+      const path = `${runPath(runId)}/events/${encodeURIComponent(event)}`;
+      return await (await request(path, {
+        method: "POST",
+        body: JSON.stringify(payload),
+        headers: { "content-type": "application/json" },
+      })).json();
     },
     close: () => Promise.resolve(),
   };

@@ -189,6 +189,38 @@ export function registerRuns(program: Command, cli: CliContext): void {
       cli.exitCode = ExitCode.Ok;
     });
 
+  runs.command("signal")
+    .description("send an event to a waiting run; --data becomes its wait node's output")
+    .argument("<id>", "run id")
+    .argument("<event>", "event name, e.g. approval")
+    .option("--data <json>", "the event payload (JSON)", "null")
+    .option("--url <url>", "a running server, e.g. http://localhost:8080")
+    .option("--token <token>", "the server's API token (default env PIPEDREAMER_TOKEN)")
+    .option("--data-dir <dir>", "directory of the local SQLite store", ".pipedreamer")
+    .option("--store <url>", "local store URL: sqlite:<path> or postgres://…")
+    .action(
+      async (
+        id: string,
+        event: string,
+        opts: Omit<SourceOptions, "data"> & { data: string; dataDir: string },
+        command: Command,
+      ) => {
+        let payload: unknown;
+        try {
+          payload = JSON.parse(opts.data);
+        } catch (error) {
+          usageError(command, `Cannot use --data: it is not JSON (${(error as Error).message})`);
+        }
+        const source = { ...opts, data: opts.dataDir };
+        await using(command, source, async (runsSource) => {
+          const record = await runsSource.signal(id, event, payload);
+          if (globalOptions(command).output === "json") printJson(cli, record);
+          else printLine(cli, `run ${record.runId} ${record.status}: event "${event}" delivered`);
+        });
+        cli.exitCode = ExitCode.Ok;
+      },
+    );
+
   withSource(
     runs.command("cancel").description("cancel a queued or running run").argument("<id>", "run id"),
   )

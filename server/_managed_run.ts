@@ -108,6 +108,9 @@ export async function executeManaged(
       // A store that applies writes in call order lets a run's transitions share commits.
       pipelineHooks: store.ordersWrites === true,
       validateInput: false,
+      // Map items, steps and waits live in the store; a sleep or wait parks the run.
+      durable: store,
+      park: true,
     });
     // Taken over by another replica: its record is the truth.
     if (active.detached) return (await store.getRun(runId)) ?? storedView(active, record);

@@ -179,6 +179,78 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
           },
         },
       },
+      "/runs/{id}/events/{event}": {
+        post: {
+          summary: "Send an event to a run waiting for it (a `wait:` node)",
+          description: "The JSON body (empty: null) becomes the wait node's output and the " +
+            "run resumes. For `event: approval` the dashboard sends `{ approved, comment }`.",
+          parameters: [RUN_ID, {
+            name: "event",
+            in: "path",
+            required: true,
+            description: "The event name of the wait node, e.g. approval",
+            schema: { type: "string" },
+          }],
+          requestBody: {
+            required: false,
+            description: "The event payload (any JSON)",
+            content: { "application/json": { schema: {} } },
+          },
+          responses: {
+            "200": json(ref("RunRecord"), "Delivered; the record after delivery"),
+            "400": badRequest,
+            "404": notFound,
+            "409": error(
+              "The run is not waiting for this event (the message says what it waits for)",
+            ),
+            "413": error("Body over the size limit"),
+            ...common,
+          },
+        },
+      },
+      "/runs/{id}/nodes/{node}/items": {
+        get: {
+          summary: "The element records of a map node, in index order",
+          parameters: [
+            RUN_ID,
+            {
+              name: "node",
+              in: "path",
+              required: true,
+              description: "The map node's id",
+              schema: { type: "string" },
+            },
+            {
+              name: "cursor",
+              in: "query",
+              required: false,
+              description: "nextCursor of the previous page",
+              schema: { type: "string" },
+            },
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              description: "Page size (default 100)",
+              schema: { type: "integer", minimum: 1, maximum: 1000 },
+            },
+            {
+              name: "status",
+              in: "query",
+              required: false,
+              description:
+                "Comma-separated element statuses (running, succeeded, failed, cancelled)",
+              schema: { type: "string" },
+            },
+          ],
+          responses: {
+            "200": json(ref("MapItemPage"), "One page of element records"),
+            "400": badRequest,
+            "404": error("No such run, or no such node in it"),
+            ...common,
+          },
+        },
+      },
       "/metrics": {
         get: {
           summary: "Prometheus metrics",

@@ -86,6 +86,53 @@ export const SCHEMAS: Json = {
         required: ["value"],
         properties: { value: { type: "number" }, message: { type: "string" } },
       },
+      items: {
+        type: "object",
+        description: "Progress of a map node; element records at /runs/{id}/nodes/{node}/items",
+        required: ["total", "succeeded", "failed", "running"],
+        properties: {
+          total: { type: "integer" },
+          succeeded: { type: "integer" },
+          failed: { type: "integer" },
+          running: { type: "integer" },
+        },
+      },
+      childRunId: { type: "string", description: "The child run of a workflow: node" },
+      waitingFor: {
+        type: "object",
+        description: "What a waiting sleep or wait node waits for",
+        properties: {
+          event: { type: "string" },
+          dueAt: { type: "string", format: "date-time" },
+        },
+      },
+    },
+  },
+  MapItem: {
+    type: "object",
+    required: ["index", "status", "attempts"],
+    properties: {
+      index: { type: "integer", minimum: 0 },
+      status: { enum: ["running", "succeeded", "failed", "cancelled"] },
+      attempts: { type: "integer", minimum: 0 },
+      startedAt: { type: "string", format: "date-time" },
+      finishedAt: { type: "string", format: "date-time" },
+      durationMs: { type: "number" },
+      output: {},
+      error: ref("ErrorInfo"),
+      childRunId: { type: "string" },
+    },
+  },
+  MapItemPage: {
+    type: "object",
+    required: ["items", "total", "nextCursor"],
+    properties: {
+      items: { type: "array", items: ref("MapItem") },
+      total: {
+        type: ["integer", "null"],
+        description: "Elements of the node (null before it started)",
+      },
+      nextCursor: { type: ["string", "null"], description: "null on the last page" },
     },
   },
   RunSummary: {
@@ -108,6 +155,8 @@ export const SCHEMAS: Json = {
       durationMs: { type: "number" },
       trigger: { type: "string", description: "manual, cron, queue, webhook" },
       codeHash: { type: "string" },
+      parentRunId: { type: "string", description: "The run whose workflow: node started this one" },
+      parentNode: { type: "string" },
     },
   },
   RunRecord: {

@@ -19,6 +19,8 @@ export type RunApi = Pick<
   | "getRun"
   | "listRuns"
   | "getLogs"
+  | "signal"
+  | "listMapItems"
   | "subscribe"
   | "metrics"
 >;

@@ -13,6 +13,7 @@ import type { RunApi } from "./_run_api.ts";
 import { health, healthBody, metrics, openApi } from "./_routes_meta.ts";
 import { cancelRun, getLogs, getRun, listRuns, runSync, submitRun } from "./_routes_runs.ts";
 import { jsonResponse } from "./_http_error.ts";
+import { listItems, postEvent } from "./_routes_durable.ts";
 import { DrainingError, QueueFullError } from "./errors.ts";
 
 export type { RunApi } from "./_run_api.ts";
@@ -27,6 +28,8 @@ export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/runs/:id", auth: true, handle: getRun },
   { method: "GET", path: "/runs/:id/logs", auth: true, handle: getLogs },
   { method: "POST", path: "/runs/:id/cancel", auth: true, handle: cancelRun },
+  { method: "POST", path: "/runs/:id/events/:event", auth: true, handle: postEvent },
+  { method: "GET", path: "/runs/:id/nodes/:node/items", auth: true, handle: listItems },
   { method: "GET", path: "/metrics", auth: true, handle: metrics },
   { method: "GET", path: "/openapi.json", auth: true, handle: openApi },
 ];
@@ -103,7 +106,8 @@ function allowHeader(methods: string[]): string {
  * Creates the request handler of the HTTP API over a run manager.
  *
  * Routes: GET /health (no auth), GET|POST /run, GET|POST /runs, GET /runs/:id,
- * GET /runs/:id/logs, POST /runs/:id/cancel, GET /metrics, GET /openapi.json; HEAD works
+ * GET /runs/:id/logs, POST /runs/:id/cancel, POST /runs/:id/events/:event,
+ * GET /runs/:id/nodes/:node/items, GET /metrics, GET /openapi.json; HEAD works
  * wherever GET does. Errors are `{ error: { code, message, details? } }`. The handler never
  * rejects: unexpected errors become 500 and go to `options.onError`.
  *

@@ -16,6 +16,7 @@ export {
 } from "./run_manager.ts";
 export { CronScheduler, type CronSchedulerOptions, cronStateKey } from "./cron_scheduler.ts";
 export { DrainingError, QueueFullError } from "./errors.ts";
+export { deliverEvent, EventRejectedError } from "./_durable_runs.ts";
 export { PROMETHEUS_CONTENT_TYPE } from "./_metrics.ts";
 
 // HTTP API.

@@ -12,6 +12,8 @@ import {
   createRedactor,
   createRunner,
   type ExecuteOptions,
+  type ListMapItemsOptions,
+  type MapItemPage,
   type NodeRunner,
   type RunRecord,
   RunStatus,
@@ -42,6 +44,7 @@ import { isFinished } from "./_run_hooks.ts";
 import { RunMetrics } from "./_run_metrics.ts";
 import { RunQueue, ScheduleAction, UNLIMITED_CONCURRENCY } from "./_run_queue.ts";
 import { pause, startTimeout } from "./_timers.ts";
+import { deliverEvent, handOverParked, TIMER_POLL_MS, WaitTimers } from "./_durable_runs.ts";
 
 export type { RunEvent, RunListener } from "./_run_hub.ts";
 
@@ -72,6 +75,8 @@ export interface RunManagerOptions {
    * @default undefined (no node has `ctx.k8s`)
    */
   k8s?: ExecuteOptions["k8s"];
+  /** How often stored sleep and wait timers are polled (after `recover()`). @default 1000 */
+  timerPollMs?: number;
 }
 
 /** Options of {@link RunManager.submit}. */
@@ -152,6 +157,8 @@ export class RunManager {
   readonly #metrics: RunMetrics;
   readonly #queue: RunQueue<Job>;
   readonly #active = new Map<string, ActiveRun>();
+  /** The execution of each active run: settles when it ended or parked. */
+  readonly #executions = new Map<string, Promise<void>>();
   /** Runs whose lease this manager holds: running, starting and waiting ones. */
   readonly #owned = new Set<string>();
   readonly #waiters = new Map<string, Waiter>();
@@ -167,6 +174,7 @@ export class RunManager {
   readonly #heartbeat: Heartbeat;
   readonly #retention: RetentionPruner;
   readonly #deps: RunDeps;
+  readonly #timers: WaitTimers;
 
   private constructor(options: RunManagerOptions) {
     const { workflow, store, leaseMs = 30_000, owner = crypto.randomUUID() } = options;
@@ -208,6 +216,13 @@ export class RunManager {
       () => this.#beat(),
       this.#onError,
     );
+    this.#timers = new WaitTimers({
+      store,
+      clock: this.#clock,
+      pollMs: options.timerPollMs ?? TIMER_POLL_MS,
+      onFired: (wait) => this.#wake(wait.runId, `timer of node "${wait.nodeId}" fired`),
+      onError: this.#onError,
+    });
     this.#deps = {
       store,
       hub: this.#hub,
@@ -412,6 +427,25 @@ export class RunManager {
     return await this.#store.getRun(runId);
   }
 
+  /**
+   * Sends an event to a run waiting for it (SPEC §10): the payload becomes the wait node's
+   * output and the run resumes (here, or on the replica that claims it first).
+   *
+   * @returns the record after the delivery
+   * @throws {EventRejectedError} for an unknown run or one not waiting for `event`
+   * @example
+   * ```ts
+   * import type { RunManager } from "./run_manager.ts";
+   * declare const manager: RunManager;
+   * await manager.signal("4f6c…", "approval", { approved: true, comment: "ok" });
+   * ```
+   */
+  async signal(runId: string, event: string, payload: unknown): Promise<RunRecord> {
+    const node = await deliverEvent(this.#store, runId, event, payload);
+    await this.#wake(runId, `event "${event}" delivered to node "${node}"`);
+    return (await this.#store.getRun(runId))!;
+  }
+
   /** The stored run record (kept current as the run executes), or undefined. */
   getRun(runId: string): Promise<RunRecord | undefined> {
     return this.#store.getRun(runId);
@@ -424,6 +458,15 @@ export class RunManager {
    */
   listRuns(options: ListRunsOptions = {}): Promise<RunPage> {
     return this.#store.listRuns({ workflow: this.#workflow.name, ...options });
+  }
+
+  /**
+   * A map node's element records in index order, one page at a time (SPEC §9).
+   * @throws {TypeError} for a malformed cursor
+   * @throws {RangeError} for a limit outside 1..1000
+   */
+  listMapItems(runId: string, nodeId: string, options?: ListMapItemsOptions): Promise<MapItemPage> {
+    return this.#store.listMapItems(runId, nodeId, options);
   }
 
   /** A run's stored log lines in sequence order; [] for an unknown run. */
@@ -474,6 +517,7 @@ export class RunManager {
     this.#lastScan = this.#clock.now();
     const counts = await this.#exclusive(() => this.#scan());
     this.#heartbeat.poke();
+    this.#timers.start();
     return counts;
   }
 
@@ -521,8 +565,10 @@ export class RunManager {
     this.#draining = true;
     this.#scanning = false;
     this.#cron?.stop();
+    this.#timers.stop();
     this.#stopWake?.();
-    const running = () => [...this.#active.keys()].map((id) => this.wait(id).catch(() => {}));
+    // Executions, not runs: a run that parks (`waiting`) ends its execution without finishing.
+    const running = () => [...this.#executions.values()];
     if (this.#active.size > 0 && graceMs > 0) {
       const grace = new AbortController();
       await Promise.race([Promise.all(running()), pause(this.#clock, graceMs, grace.signal)]);
@@ -617,7 +663,10 @@ export class RunManager {
   #launch(job: Job, claim: boolean): void {
     const active = activeRun(job);
     this.#active.set(active.runId, active);
-    void this.#execute(active, job, claim);
+    const execution = this.#execute(active, job, claim).finally(() => {
+      if (this.#executions.get(active.runId) === execution) this.#executions.delete(active.runId);
+    });
+    this.#executions.set(active.runId, execution);
   }
 
   async #execute(active: ActiveRun, job: Job, claim: boolean): Promise<void> {
@@ -630,6 +679,14 @@ export class RunManager {
     }
     this.#active.delete(active.runId);
     this.#owned.delete(active.runId);
+    if (!(outcome instanceof Error) && outcome.status === RunStatus.Waiting) {
+      // Parked: no slot and no lease; a wait resolved meanwhile queues it again at once.
+      const requeued = await handOverParked(this.#store, this.#owner, outcome).catch((error) => {
+        this.#onError(error);
+        return false;
+      });
+      if (requeued) void this.#wake(active.runId, "a wait resolved while it was running");
+    }
     this.#settle(active.runId, outcome);
     if (!(outcome instanceof Error) && isFinished(outcome.status)) {
       this.#retention.finished(this.#workflow);
@@ -680,7 +737,9 @@ export class RunManager {
         this.#launch({ workflow, record: run, resume: run }, false);
         resumed++;
       } else {
-        const job = { workflow, record: run };
+        // A run queued again after a wait resolved resumes from its stored nodes.
+        const parked = Object.keys(run.nodes).length > 0;
+        const job = parked ? { workflow, record: run, resume: run } : { workflow, record: run };
         this.#queue.push({ id: run.runId, readyAt: this.#clock.now(), value: job });
         this.#hub.publish(run.runId, { type: "run", record: summaryOf(run) });
         requeued++;
@@ -688,6 +747,31 @@ export class RunManager {
     }
     this.#pump();
     return { resumed, requeued };
+  }
+
+  /**
+   * Resumes a run that a resolved wait queued again: claims it and puts it on the wait list
+   * (it needs a `maxRuns` slot again). Nothing happens when another replica claimed it first.
+   */
+  async #wake(runId: string, why: string): Promise<void> {
+    if (this.#draining || this.#closed) return;
+    await this.#exclusive(async () => {
+      if (this.#active.has(runId) || this.#queue.has(runId)) return;
+      const run = await this.#store.getRun(runId);
+      if (!run || run.status !== RunStatus.Queued || run.workflow !== this.#workflow.name) return;
+      if (!(await this.#store.claimRun(runId, this.#owner, this.#leaseMs))) return;
+      this.#own(runId);
+      await this.#store.appendLogs(runId, [{
+        ts: iso(this.#clock.now()),
+        level: "info",
+        msg: `Run woken on "${this.#owner}": ${why}`,
+        runId,
+      }]);
+      const job = { workflow: this.#workflow, record: run, resume: run };
+      this.#queue.push({ id: runId, readyAt: this.#clock.now(), value: job });
+      this.#hub.publish(runId, { type: "run", record: summaryOf(run) });
+      this.#pump();
+    });
   }
 
   /** Every leaseMs / 3: renew the leases of owned runs; after `recover()`, rescan every leaseMs. */

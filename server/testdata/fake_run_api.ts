@@ -8,6 +8,7 @@
 
 import {
   type CompiledWorkflow,
+  type ListMapItemsOptions,
   type NodeRecord,
   type RunRecord,
   type RunStatus,
@@ -16,6 +17,7 @@ import {
 import type { GetLogsOptions, ListRunsOptions, RunPage, StoredLogLine } from "../../store/mod.ts";
 import type { RunAndWaitOptions, RunApi, RunEvent, SubmitOptions } from "../_run_api.ts";
 import { DrainingError, QueueFullError } from "../errors.ts";
+import { EventRejectedError } from "../_durable_runs.ts";
 
 const FINISHED = ["succeeded", "failed", "cancelled"];
 
@@ -39,6 +41,41 @@ export class FakeRunApi implements RunApi {
 
   constructor(workflow: CompiledWorkflow) {
     this.workflow = workflow;
+  }
+
+  /** Events sent with `signal()`, in order. */
+  readonly events: { runId: string; event: string; payload: unknown }[] = [];
+
+  signal(runId: string, event: string, payload: unknown): Promise<RunRecord> {
+    return Promise.resolve().then(() => {
+      const run = this.runs.get(runId);
+      if (!run) throw new EventRejectedError(`Cannot find run "${runId}"`, "unknown-run");
+      const waiting = Object.entries(run.nodes).find(([, node]) =>
+        node.status === "waiting" && node.waitingFor?.event === event
+      );
+      if (!waiting) {
+        throw new EventRejectedError(
+          `Cannot send event "${event}" to run "${runId}": it waits for no such event`,
+          "not-waiting",
+        );
+      }
+      this.events.push({ runId, event, payload });
+      run.nodes[waiting[0]] = { status: "succeeded", attempts: 1, output: payload };
+      return structuredClone(run);
+    });
+  }
+
+  listMapItems(_runId: string, _nodeId: string, options: ListMapItemsOptions = {}) {
+    const from = Number(options.cursor ?? 0);
+    const limit = options.limit ?? 100;
+    const items = Array.from({ length: 5 }, (_, index) => ({
+      index,
+      status: "succeeded" as const,
+      attempts: 1,
+      output: index,
+    })).slice(from, from + limit);
+    const next = from + limit < 5 ? String(from + limit) : undefined;
+    return Promise.resolve({ items, nextCursor: next });
   }
 
   submit(input: unknown, options: SubmitOptions = {}) {
