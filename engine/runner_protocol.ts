@@ -83,6 +83,8 @@ export interface NodeCall {
   tmpDir: string;
   /** Receives every `ctx.log` line (the executor redacts and forwards it). */
   onLog: (line: LogLine) => void;
+  /** Where `ctx.step` keeps its results; without it `ctx.step` fails. */
+  step?: StepStore;
   /** `ctx.item` of one element of a map node (SPEC §9); undefined for other nodes. */
   item?: { index: number; total: number };
   /** Receives `ctx.progress(value, message)` reports. */
@@ -94,6 +96,14 @@ export interface NodeCall {
    * node has no `ctx.k8s`). Its transport stays on the host: only calls and answers cross.
    */
   k8s?: K8sAccess;
+}
+
+/** The host side of `ctx.step` (SPEC §10): stored step results of one node (or map element). */
+export interface StepStore {
+  /** The stored result of step `name`, or undefined when it has not finished. */
+  get(name: string): Promise<{ value: unknown } | undefined>;
+  /** Stores the result unless one is stored already; returns the stored one (first wins). */
+  put(name: string, value: unknown): Promise<{ value: unknown }>;
 }
 
 /** What one successful attempt returns. */

@@ -270,3 +270,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test("`pipedreamer serve`: ctx.step does not run again across a retry or a kill -9", async () => {
+  await using callback = new CallbackServer();
+  await using p = await project("durable-step", callback);
+  const port = freePort();
+  let held: string;
+  {
+    await using first = await startServe(p.args({ port }));
+    const call = api(first, p.token);
+    const retried = await call("/run", { json: { failOnce: true } });
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.equal(retried.body.result.attempt, 2);
+    assert.equal(callback.count("invoice", retried.body.runId), 1, "the step ran once");
+
+    callback.hold("held");
+    held = (await call("/runs", { json: { hold: true } })).body.runId;
+    await callback.waitForCall("held", 1, held);
+    assert.equal((await first.stop("SIGKILL")).signal, "SIGKILL");
+  }
+  callback.release("held");
+  await using second = await startServe(p.args({ port }));
+  const done = await until(api(second, p.token), held, (r) => r.status === "succeeded", "resume");
+  assert.deepEqual(done.result.invoice, { node: "invoice", call: 2 });
+  assert.equal(callback.count("invoice", held), 1, "the step did not run again after kill -9");
+  assert.equal(callback.count("held", held), 2, "the node itself ran again");
+});

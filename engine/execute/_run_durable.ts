@@ -6,6 +6,7 @@
  */
 
 import type { DurableState } from "../durable_protocol.ts";
+import type { StepStore } from "../runner_protocol.ts";
 
 /** What a run's durable nodes share. */
 export class RunDurable {
@@ -24,4 +25,12 @@ export class RunDurable {
     /** exec/test: payloads of the events a wait node receives, by event name. */
     readonly events: Readonly<Record<string, unknown>>,
   ) {}
+
+  /** The `ctx.step` results of one node (`key` = node id, or `node[index]` for an element). */
+  steps(runId: string, key: string): StepStore {
+    return {
+      get: (name) => this.state.getStep(runId, key, name),
+      put: (name, value) => this.state.putStep(runId, key, name, value),
+    };
+  }
 }

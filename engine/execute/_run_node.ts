@@ -69,6 +69,10 @@ export function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
       fetchMock: ctx.fetchMock,
     };
     if (slot.item) call.item = slot.item;
+    call.step = run.durable.steps(
+      ctx.runId,
+      slot.item ? `${slot.id}[${slot.item.index}]` : slot.id,
+    );
     let pending: Promise<NodeCallResult>;
     try {
       const k8s = ctx.k8sAccess(node);

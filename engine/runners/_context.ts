@@ -11,7 +11,7 @@
 import { createK8sApi, type K8sCall, untilAborted } from "./_k8s_api.ts";
 import type { Context, Logger } from "./node_api.ts";
 import type { LogLevel, LogLine } from "../run_record.ts";
-import type { FetchRequestInfo, FetchResponseInfo } from "../runner_protocol.ts";
+import type { FetchRequestInfo, FetchResponseInfo, StepStore } from "../runner_protocol.ts";
 
 /** Everything one attempt's context is made of. */
 export interface ContextOptions {
@@ -37,6 +37,8 @@ export interface ContextOptions {
   k8s?: { namespace: string; call: K8sCall };
   /** `ctx.item` of a map element. @default undefined */
   item?: { index: number; total: number };
+  /** Where `ctx.step` keeps its results. @default none: ctx.step fails */
+  step?: StepStore;
 }
 
 /** A context and what the node chose with it. */
@@ -202,6 +204,33 @@ export function createContext(options: ContextOptions): NodeContext {
       }
       routes ??= [];
       for (const id of ids) if (!routes.includes(id)) routes.push(id);
+    },
+    async step<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+      if (typeof name !== "string" || name === "") {
+        throw new TypeError("Cannot run step: its name must be a non-empty string");
+      }
+      if (typeof fn !== "function") {
+        throw new TypeError(`Cannot run step "${name}": ctx.step(name, fn) needs a function`);
+      }
+      const host = options.step;
+      if (!host) {
+        throw new Error(`Cannot run step "${name}": this runner keeps no step results`);
+      }
+      const stored = await untilAborted(() => host.get(name), signal);
+      if (stored) return stored.value as T;
+      const value = await fn();
+      let json: unknown;
+      try {
+        const text = JSON.stringify(value);
+        json = text === undefined ? null : JSON.parse(text);
+      } catch (error) {
+        throw new TypeError(
+          `Cannot store step "${name}": its result is not JSON (${(error as Error).message})`,
+          { cause: error },
+        );
+      }
+      const kept = await untilAborted(() => host.put(name, json), signal);
+      return kept.value as T;
     },
     progress(value: number, message?: string) {
       if (typeof value !== "number" || !Number.isFinite(value)) {

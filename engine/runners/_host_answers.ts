@@ -67,3 +67,32 @@ export function answerK8s(
     .then((response) => post({ t: "k8sAnswer", id, req, response }))
     .catch(fail);
 }
+
+/** Answers a `ctx.step` question with the call's step store (outside the sandbox). */
+export function answerStep(
+  call: NodeCall,
+  asked: Asked<"step">,
+  post: (answer: ToWorker) => void,
+): void {
+  const { id, req } = asked;
+  const store = call.step;
+  if (!store) {
+    post({ t: "stepAnswer", id, req, error: "Cannot run step: this runner keeps no step results" });
+    return;
+  }
+  const answer = asked.op === "get"
+    ? store.get(asked.name)
+    : store.put(asked.name, asked.value === undefined ? null : asked.value);
+  answer.then(
+    (stored) => post(stored ? { t: "stepAnswer", id, req, stored } : { t: "stepAnswer", id, req }),
+    (error: unknown) =>
+      post({
+        t: "stepAnswer",
+        id,
+        req,
+        error: `Cannot ${asked.op === "get" ? "read" : "store"} step "${asked.name}": ${
+          messageOf(error)
+        }`,
+      }),
+  );
+}

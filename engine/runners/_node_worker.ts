@@ -44,6 +44,7 @@ interface CallState {
   controller: AbortController;
   fetches: Map<number, PendingAnswer<FetchResponseInfo>>;
   k8s: Map<number, PendingAnswer<K8sHostResponse>>;
+  steps: Map<number, PendingAnswer<{ value: unknown } | undefined>>;
   log?: Logger;
 }
 
@@ -185,12 +186,27 @@ function callK8s(state: CallState, request: K8sHostRequest) {
   });
 }
 
+function askStep(state: CallState, op: "get" | "put", name: string, value?: unknown) {
+  return askHost(state.steps, state.controller.signal, (req) => {
+    try {
+      postNow({ t: "step", id: state.id, req, op, name, ...(op === "put" ? { value } : {}) });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new TypeError(
+        `Cannot store step "${name}": its result cannot be copied out of the sandbox (${detail})`,
+        { cause: error },
+      );
+    }
+  });
+}
+
 async function runCall(msg: CallMessage): Promise<void> {
   const state: CallState = {
     id: msg.id,
     controller: new AbortController(),
     fetches: new Map(),
     k8s: new Map(),
+    steps: new Map(),
   };
   calls.set(msg.id, state);
   try {
@@ -213,6 +229,15 @@ async function runCall(msg: CallMessage): Promise<void> {
         call: (request) => callK8s(state, request),
       },
       ...(msg.item ? { item: msg.item } : {}),
+      ...(msg.step
+        ? {
+          step: {
+            get: (name: string) => askStep(state, "get", name),
+            put: async (name: string, value: unknown) =>
+              (await askStep(state, "put", name, value)) ?? { value },
+          },
+        }
+        : {}),
     });
     state.log = ctx.log;
     const output = await current.run(state, () => run(ctx, msg.input));
@@ -281,6 +306,14 @@ function receive(msg: ToWorker): void {
       } else {
         pending.resolve(msg.response);
       }
+      break;
+    }
+    case "stepAnswer": {
+      const pending = calls.get(msg.id)?.steps.get(msg.req);
+      if (!pending) break;
+      calls.get(msg.id)?.steps.delete(msg.req);
+      if (msg.error !== undefined) pending.reject(new Error(msg.error));
+      else pending.resolve(msg.stored);
       break;
     }
     case "k8sAnswer": {

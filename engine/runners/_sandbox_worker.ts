@@ -15,7 +15,7 @@
 import { FailureKind, NodeFailure } from "../errors.ts";
 import type { SandboxDirs } from "./_permissions.ts";
 import { abortFailure, ignoredSignal, nodeFailure, startTimer } from "./_attempt_failure.ts";
-import { answerFetch, answerK8s } from "./_host_answers.ts";
+import { answerFetch, answerK8s, answerStep } from "./_host_answers.ts";
 import { moduleUrl } from "./_load_node.ts";
 import { Outbox } from "./_outbox.ts";
 import type {
@@ -153,6 +153,7 @@ export class SandboxWorker {
       // Only the namespace crosses: the transport (and any credential) stays here.
       if (call.k8s) message.k8s = { namespace: call.k8s.namespace };
       if (call.item) message.item = call.item;
+      if (call.step) message.step = true;
       this.#outbox.send(message);
     });
   }
@@ -279,6 +280,8 @@ export class SandboxWorker {
         return answerFetch(pending.call, msg, (answer) => this.#post(answer));
       case "k8s":
         return answerK8s(pending.call, msg, (answer) => this.#post(answer));
+      case "step":
+        return answerStep(pending.call, msg, (answer) => this.#post(answer));
     }
   }
 }

@@ -40,6 +40,19 @@ export interface CallMessage {
   k8s?: { namespace: string };
   /** `ctx.item` of a map element. */
   item?: { index: number; total: number };
+  /** `ctx.step` results are kept by the host (asked with `{ t: "step" }`). */
+  step?: boolean;
+}
+
+/** The host's answer to a `ctx.step` question (`{ t: "step" }` from the worker). */
+export interface StepAnswerMessage {
+  t: "stepAnswer";
+  id: number;
+  req: number;
+  /** The stored result; absent when the step has not finished (a "get"). */
+  stored?: { value: unknown };
+  /** The store failed: the node's ctx.step rejects with this message. */
+  error?: string;
 }
 
 /** Aborts `ctx.signal` of a call; the reason is rebuilt as a DOMException. */
@@ -87,7 +100,12 @@ export interface WorkerInit {
 export type Posted<T> = T | BatchMessage<T>;
 
 /** Host → worker. */
-export type ToWorker = CallMessage | AbortMessage | FetchedMessage | K8sAnswerMessage;
+export type ToWorker =
+  | CallMessage
+  | AbortMessage
+  | FetchedMessage
+  | K8sAnswerMessage
+  | StepAnswerMessage;
 
 /** An error crossing the worker boundary. */
 export interface RemoteError {
@@ -110,5 +128,7 @@ export type FromWorker =
   | { t: "progress"; id: number; value: number; message?: string }
   | { t: "fetch"; id: number; req: number; request: FetchRequestInfo }
   | { t: "k8s"; id: number; req: number; request: K8sHostRequest }
+  /** A `ctx.step` question: the stored result of `name` ("get"), or store `value` ("put"). */
+  | { t: "step"; id: number; req: number; op: "get" | "put"; name: string; value?: unknown }
   /** An uncaught error or unhandled rejection: the worker must be replaced. */
   | { t: "crash"; error: RemoteError };

@@ -81,6 +81,7 @@ export function createInProcessRunner(options: InProcessRunnerOptions = {}): Nod
         call: (request) => askK8sHost(call.k8s!, request),
       },
       ...(call.item ? { item: call.item } : {}),
+      ...(call.step ? { step: call.step } : {}),
     });
     const output = await run(ctx, call.input);
     return { output, routes: routes() };

@@ -82,6 +82,17 @@ export interface Context {
    * the number of elements. Undefined in other nodes.
    */
   item?: { index: number; total: number };
+  /**
+   * A durable checkpoint (SPEC §10): runs `fn` once per run, node (or map element) and `name`
+   * and stores its JSON result; when the node is retried or resumed after a crash, a finished
+   * step returns the stored result without running `fn` again. `undefined` is stored as null.
+   *
+   * @example
+   * ```ts
+   * const invoice = await ctx.step("create-invoice", () => createInvoice(input));
+   * ```
+   */
+  step<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
   /** Reports progress of a long node (stored and streamed with the run). */
   progress(value: number, message?: string): void;
   /**
