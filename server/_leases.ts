@@ -6,10 +6,9 @@
  * @module
  */
 
-import { RunStatus } from "../engine/mod.ts";
+import { isFinishedStatus, RunStatus } from "../engine/mod.ts";
 import { DrainingError } from "./errors.ts";
 import type { ManagerCore } from "./_manager_core.ts";
-import { isFinished } from "./_run_hooks.ts";
 import { scanUnfinished } from "./_recovery.ts";
 
 /** Every leaseMs / 3: renew the leases of owned runs; after `recover()`, rescan every leaseMs. */
@@ -44,7 +43,7 @@ async function leaseLost(c: ManagerCore, runId: string): Promise<void> {
   }
   if (c.queue.remove(runId)) {
     c.owned.delete(runId);
-    if (record && isFinished(record.status)) c.hub.publish(runId, { type: "end", record });
+    if (record && isFinishedStatus(record.status)) c.hub.publish(runId, { type: "end", record });
     c.settle(runId, record ?? new Error(`Cannot find run "${runId}"`));
     c.pump();
   }

@@ -10,6 +10,7 @@ import {
   type CompiledWorkflow,
   createRedactor,
   createRunner,
+  isFinishedStatus,
   type NodeRunner,
   type RunRecord,
   systemClock,
@@ -28,7 +29,6 @@ import {
 } from "./_managed_run.ts";
 import { RetentionPruner } from "./_retention.ts";
 import { RunHub } from "./_run_hub.ts";
-import { isFinished } from "./_run_hooks.ts";
 import type { RunManagerOptions } from "./_run_manager_options.ts";
 import { RunMetrics } from "./_run_metrics.ts";
 import { RunQueue } from "./_run_queue.ts";
@@ -133,7 +133,7 @@ export class ManagerCore {
     for (;;) {
       const record = await this.store.getRun(runId);
       if (!record) throw new RangeError(`Cannot wait for run "${runId}": no such run`);
-      if (isFinished(record.status)) return record;
+      if (isFinishedStatus(record.status)) return record;
       const again = this.waiters.get(runId);
       if (again) return await again.promise;
       if (this.closed) {
@@ -180,7 +180,7 @@ export class ManagerCore {
     if (!w) return;
     this.waiters.delete(runId);
     if (outcome instanceof Error) w.reject(outcome);
-    else if (isFinished(outcome.status)) w.resolve(outcome);
+    else if (isFinishedStatus(outcome.status)) w.resolve(outcome);
     else w.resolve(this.wait(runId));
   }
 
@@ -221,7 +221,7 @@ export class ManagerCore {
     this.active.delete(active.runId);
     this.owned.delete(active.runId);
     this.settle(active.runId, outcome);
-    if (!(outcome instanceof Error) && isFinished(outcome.status)) {
+    if (!(outcome instanceof Error) && isFinishedStatus(outcome.status)) {
       this.retention.finished(this.workflow);
     }
     this.pump();

@@ -6,7 +6,14 @@
  * @module
  */
 
-import { type CompiledWorkflow, type RunRecord, RunStatus, validateInput } from "../engine/mod.ts";
+import {
+  type CompiledWorkflow,
+  isFinishedStatus,
+  iso,
+  type RunRecord,
+  RunStatus,
+  validateInput,
+} from "../engine/mod.ts";
 import type { GetLogsOptions, ListRunsOptions, RunPage, StoredLogLine } from "../store/mod.ts";
 import { CronScheduler } from "./cron_scheduler.ts";
 import { beatLeases, releaseWaiting } from "./_leases.ts";
@@ -14,7 +21,6 @@ import type { Job } from "./_managed_run.ts";
 import { ManagerCore } from "./_manager_core.ts";
 import { scanUnfinished } from "./_recovery.ts";
 import { type RunListener, summaryOf } from "./_run_hub.ts";
-import { isFinished } from "./_run_hooks.ts";
 import type {
   RunAndWaitOptions,
   RunManagerOptions,
@@ -30,10 +36,6 @@ export type {
   RunManagerOptions,
   SubmitOptions,
 } from "./_run_manager_options.ts";
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
 
 /**
  * Executes a workflow's runs durably. Every run is created in the store before `submit()`
@@ -243,7 +245,7 @@ export class RunManager {
       return await this.#core.store.getRun(runId);
     }
     const record = await this.#core.store.getRun(runId);
-    if (!record || isFinished(record.status)) return record;
+    if (!record || isFinishedStatus(record.status)) return record;
     const now = this.#core.clock.now();
     await this.#core.store.updateRun(runId, { status: RunStatus.Cancelled, finishedAt: iso(now) });
     return await this.#core.store.getRun(runId);
