@@ -6,7 +6,7 @@
  */
 
 import { strict as assert } from "node:assert";
-import type { StoreCase } from "./_common_suite.ts";
+import type { StoreCase } from "./_common_case_types.ts";
 import { line, sampleRun } from "./_common_cases_runs.ts";
 
 const MINUTE = 60_000;

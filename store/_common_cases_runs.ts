@@ -7,7 +7,7 @@
 
 import { strict as assert } from "node:assert";
 import type { LogLine, RunRecord, RunStatus } from "../engine/mod.ts";
-import type { StoreCase } from "./_common_suite.ts";
+import type { StoreCase } from "./_common_case_types.ts";
 import type { RunStore } from "./run_store.ts";
 
 /** A small valid run record. */

@@ -9,26 +9,9 @@
 import type { RunStore, StoreOptions } from "./run_store.ts";
 import { RUN_CASES } from "./_common_cases_runs.ts";
 import { DATA_CASES } from "./_common_cases_data.ts";
+import type { StoreCase, TestClock } from "./_common_case_types.ts";
 
-/** A manually advanced time source shared by every store of one case. */
-export interface TestClock {
-  now(): number;
-  advance(ms: number): void;
-}
-
-/** What each case receives: a fresh, empty store on a fake clock. */
-export interface StoreCaseContext {
-  clock: TestClock;
-  store: RunStore;
-  /** Another store on the same data (a restart or a second replica); closed after the case. */
-  openAgain(): Promise<RunStore>;
-}
-
-/** One named behaviour every implementation must show. */
-export interface StoreCase {
-  name: string;
-  fn(context: StoreCaseContext): Promise<void>;
-}
+export type { StoreCase, StoreCaseContext, TestClock } from "./_common_case_types.ts";
 
 /** Opens stores of one implementation. */
 export interface StoreHarness {
