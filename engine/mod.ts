@@ -29,7 +29,6 @@ export * from "./execute/execute_run.ts";
 export { validateInput } from "./workflow/validate_input.ts";
 export { systemClock } from "./execute/_clock.ts";
 export { iso } from "./execute/_run_context.ts";
-export { FakeClock } from "./fake_clock.ts";
 
 // Run nodes.
 export * from "./runners/create_runner.ts";

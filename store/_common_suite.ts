@@ -6,12 +6,13 @@
  * @module
  */
 
+import { FakeClock } from "../testing/mod.ts";
 import type { RunStore, StoreOptions } from "./run_store.ts";
+import type { StoreCase } from "./_store_case.ts";
 import { RUN_CASES } from "./_common_cases_runs.ts";
 import { DATA_CASES } from "./_common_cases_data.ts";
-import type { StoreCase, TestClock } from "./_common_case_types.ts";
 
-export type { StoreCase, StoreCaseContext, TestClock } from "./_common_case_types.ts";
+export type { StoreCase, StoreCaseContext } from "./_store_case.ts";
 
 /** Opens stores of one implementation. */
 export interface StoreHarness {
@@ -57,12 +58,8 @@ export function testRunStore(
 }
 
 async function runCase(harness: StoreHarness, c: StoreCase): Promise<void> {
-  let time = Date.UTC(2025, 0, 1);
-  const clock: TestClock = {
-    now: () => time,
-    advance: (ms) => void (time += ms),
-  };
-  const { store, openAgain } = await harness.open({ now: clock.now });
+  const clock = new FakeClock(Date.UTC(2025, 0, 1));
+  const { store, openAgain } = await harness.open({ now: () => clock.now() });
   const opened: RunStore[] = [store];
   try {
     await c.fn({
