@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { SqliteStore } from "../store/mod.ts";
 import { EventRejectedError } from "./_durable_runs.ts";
-import { gated, harness, until, untilStatus } from "./testdata/manager_harness.ts";
-import { FakeClock } from "../engine/mod.ts";
+import { gated, harness, untilStatus, waitFor } from "./testdata/manager_harness.ts";
+import { FakeClock } from "../testing/mod.ts";
 
 const SLEEP = { kind: "sleep" as const, sleepMs: 60_000 };
 const APPROVAL = { kind: "wait" as const, wait: { event: "approval", timeoutMs: 3_600_000 } };
@@ -24,7 +24,7 @@ Deno.test("`RunManager` parks a sleeping run (no slot held) and its stored timer
       parked.nodes.nap?.waitingFor?.dueAt,
       new Date(Date.parse(parked.nodes.nap!.startedAt!) + 60_000).toISOString(),
     );
-    await until(() => h.manager.stats().running === 0, "the parked run to leave its slot");
+    await waitFor(() => h.manager.stats().running === 0, "the parked run to leave its slot");
     assert.deepEqual(h.manager.stats(), { queued: 0, running: 0 });
     // maxRuns is 1: a second run starts at once although the first is waiting.
     const second = await h.manager.submit({});

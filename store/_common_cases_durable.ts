@@ -7,7 +7,7 @@
 
 import { strict as assert } from "node:assert";
 import type { MapItemRecord } from "../engine/mod.ts";
-import type { StoreCase } from "./_common_suite.ts";
+import type { StoreCase } from "./_store_case.ts";
 import { sampleRun } from "./_common_cases_runs.ts";
 
 function item(index: number, status: MapItemRecord["status"] = "succeeded"): MapItemRecord {

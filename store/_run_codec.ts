@@ -5,37 +5,25 @@
  * @module
  */
 
-import type {
-  MapItemRecord,
-  NodeRecord,
-  RunRecord,
+import {
+  FINISHED_STATUSES as FINISHED,
+  type MapItemRecord,
+  type NodeRecord,
+  type RunRecord,
   RunStatus,
-  WaitRecord,
-  WaitResolution,
+  type WaitRecord,
+  type WaitResolution,
 } from "../engine/mod.ts";
 import type { GetLogsOptions, ListRunsOptions, PruneOptions, RunUpdate } from "./run_store.ts";
 
-// Type-only engine import: the store layer must not load the engine at runtime (`runs list`).
-// `satisfies` keeps this list in step with the engine's RunStatus.
-const FINISHED = {
-  succeeded: true,
-  failed: true,
-  cancelled: true,
-  queued: false,
-  running: false,
-  waiting: false,
-};
-FINISHED satisfies Record<RunStatus, boolean>;
-const STATUSES = new Set<string>(Object.keys(FINISHED));
 /** Statuses of runs that are over; only these are pruned. */
-export const FINISHED_STATUSES = Object.keys(FINISHED).filter((s) =>
-  FINISHED[s as RunStatus]
-) as RunStatus[];
+export const FINISHED_STATUSES = [...FINISHED] as RunStatus[];
 /**
  * Statuses of runs to resume after a restart. A `waiting` run is neither finished nor resumed:
  * its wait's resolution makes it `queued` again (see `RunStore.resolveWait`).
  */
-export const UNFINISHED_STATUSES: RunStatus[] = ["queued", "running"];
+export const UNFINISHED_STATUSES: RunStatus[] = [RunStatus.Queued, RunStatus.Running];
+const STATUSES = new Set<string>(Object.values(RunStatus));
 /** Idempotency window of SPEC §7 `POST /runs`. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_LEASE_MS = 30_000;

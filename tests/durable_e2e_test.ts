@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { assertExit, cli, stdoutJson } from "./_cli.ts";
 import { CallbackServer, freePort, type ServeProcess, startServe } from "./_serve.ts";
-import { ignoreWithoutPostgres, startPostgresServer } from "../store/testing.ts";
+import { ignoreWithoutPostgres, startPostgresServer } from "../testing/mod.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;

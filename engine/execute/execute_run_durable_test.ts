@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { executeRun } from "./execute_run.ts";
-import { dag } from "../testdata/_dag.ts";
-import { FakeClock } from "../fake_clock.ts";
+import { dag, FakeClock } from "../../testing/mod.ts";
 import { createMemoryDurableState } from "../durable_memory.ts";
 import { NodeFailure } from "../errors.ts";
 import type { NodeCall, NodeCallResult, NodeRunner } from "../runner_protocol.ts";
