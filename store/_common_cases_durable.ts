@@ -88,7 +88,7 @@ export const DURABLE_CASES: StoreCase[] = [{
     await store.putWait("b", "approve", { event: "approval", dueAt: due - 1_000 });
     assert.equal(await store.putWait("missing", "x", { dueAt: 1 }), undefined);
     assert.deepStrictEqual(await store.listDueWaits(clock.now()), []);
-    clock.advance(60_000);
+    await clock.advance(60_000);
     const listed = await store.listDueWaits(clock.now());
     assert.deepStrictEqual(listed.map((w) => [w.runId, w.nodeId]), [["b", "approve"], [
       "a",

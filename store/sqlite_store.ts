@@ -19,32 +19,17 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import type {
-  ListMapItemsOptions,
-  LogLine,
-  MapItemPage,
-  MapItemRecord,
-  NodeCache,
-  NodeRecord,
-  RunRecord,
-  WaitRecord,
-  WaitResolution,
-} from "../engine/mod.ts";
+import type { LogLine, NodeCache, NodeRecord, RunRecord } from "../engine/mod.ts";
 import {
   checkLogsOptions,
   checkPositiveMs,
   checkPrune,
-  checkWait,
   decodeRun,
-  decodeWait,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_LEASE_MS,
-  encodeMapItem,
-  encodeResolution,
   encodeRun,
   encodeUpdate,
   FINISHED_STATUSES,
-  mapItemPage,
   pageOf,
   requireId,
   RUN_COLUMNS,
@@ -52,10 +37,9 @@ import {
   stateJson,
   statusFilter,
   UNFINISHED_STATUSES,
-  WAIT_COLUMNS,
-  type WaitRow,
 } from "./_run_codec.ts";
 import { migrateSqlite } from "./_sqlite_migrations.ts";
+import { SqliteDurable } from "./_sqlite_durable.ts";
 import type {
   CreateRunOptions,
   CreateRunResult,
@@ -107,6 +91,11 @@ export class SqliteStore implements RunStore {
   #closed = false;
   #queue: QueuedWrite[] = [];
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
+  readonly #durable = new SqliteDurable({
+    sql: (text) => this.#sql(text),
+    write: (body, atomic) => this.#write(body, atomic),
+    flush: () => this.#flush(),
+  });
 
   /**
    * Opens (creating when missing) the database file and migrates its schema. `path` may be
@@ -406,112 +395,15 @@ export class SqliteStore implements RunStore {
     );
   }
 
-  async putMapItem(runId: string, nodeId: string, item: MapItemRecord): Promise<boolean> {
-    requireId(nodeId, "nodeId", "store map item");
-    const json = encodeMapItem(item, "store map item");
-    return this.#write(() =>
-      this.#sql(
-        `INSERT INTO map_items (run_id, node_id, idx, status, record)
-         SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
-         ON CONFLICT (run_id, node_id, idx) DO UPDATE SET status = excluded.status,
-           record = excluded.record`,
-      ).run(runId, nodeId, item.index, item.status, json).changes > 0
-    );
-  }
-
-  async listMapItems(
-    runId: string,
-    nodeId: string,
-    options: ListMapItemsOptions = {},
-  ): Promise<MapItemPage> {
-    const { from, limit } = mapItemPage(options);
-    const statuses = options.status;
-    this.#flush();
-    const filter = statuses?.length ? ` AND status IN (${statuses.map(() => "?").join(", ")})` : "";
-    const rows = this.#sql(
-      `SELECT idx, record FROM map_items WHERE run_id = ? AND node_id = ? AND idx >= ?${filter}
-       ORDER BY idx LIMIT ?`,
-    ).all(runId, nodeId, from, ...(statuses ?? []), limit + 1);
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map((r) => JSON.parse(r.record as string)),
-      nextCursor: rows.length > limit ? String(Number(rows[limit]!.idx)) : undefined,
-    };
-  }
-
-  async getStep(runId: string, key: string, name: string): Promise<{ value: unknown } | undefined> {
-    this.#flush();
-    const row = this.#sql(
-      "SELECT value FROM step_results WHERE run_id = ? AND step_key = ? AND name = ?",
-    ).get(runId, requireId(key, "key", "read step"), requireId(name, "name", "read step"));
-    return row ? { value: JSON.parse(row.value as string) } : undefined;
-  }
-
-  async putStep(runId: string, key: string, name: string, value: unknown) {
-    requireId(key, "key", "store step");
-    requireId(name, "name", "store step");
-    const json = stateJson(value, "store step");
-    return this.#write(() => {
-      this.#sql(
-        `INSERT INTO step_results (run_id, step_key, name, value)
-         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
-         ON CONFLICT DO NOTHING`,
-      ).run(runId, key, name, json);
-      const row = this.#sql(
-        "SELECT value FROM step_results WHERE run_id = ? AND step_key = ? AND name = ?",
-      ).get(runId, key, name);
-      return { value: row ? JSON.parse(row.value as string) : value };
-    }, true);
-  }
-
-  async putWait(
-    runId: string,
-    nodeId: string,
-    wait: { event?: string; dueAt?: number },
-  ): Promise<WaitRecord | undefined> {
-    requireId(nodeId, "nodeId", "register wait");
-    checkWait(wait);
-    return this.#write(() => {
-      this.#sql(
-        `INSERT INTO run_waits (run_id, node_id, event, due_at)
-         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
-         ON CONFLICT DO NOTHING`,
-      ).run(runId, nodeId, wait.event ?? null, wait.dueAt ?? null);
-      const row = this.#sql(
-        `SELECT ${WAIT_COLUMNS} FROM run_waits WHERE run_id = ? AND node_id = ?`,
-      ).get(runId, nodeId);
-      return row ? decodeWait(row as unknown as WaitRow) : undefined;
-    }, true);
-  }
-
-  async listWaits(runId: string): Promise<WaitRecord[]> {
-    this.#flush();
-    return this.#sql(`SELECT ${WAIT_COLUMNS} FROM run_waits WHERE run_id = ? ORDER BY node_id`)
-      .all(runId).map((row) => decodeWait(row as unknown as WaitRow));
-  }
-
-  async listDueWaits(now: number, limit = 100): Promise<WaitRecord[]> {
-    this.#flush();
-    return this.#sql(
-      `SELECT ${WAIT_COLUMNS} FROM run_waits WHERE resolution IS NULL AND due_at IS NOT NULL
-       AND due_at <= ? ORDER BY due_at LIMIT ?`,
-    ).all(now, limit).map((row) => decodeWait(row as unknown as WaitRow));
-  }
-
-  async resolveWait(runId: string, nodeId: string, resolution: WaitResolution): Promise<boolean> {
-    const json = encodeResolution(resolution);
-    return this.#write(() => {
-      const won = this.#sql(
-        `UPDATE run_waits SET resolution = ? WHERE run_id = ? AND node_id = ?
-         AND resolution IS NULL`,
-      ).run(json, runId, nodeId).changes > 0;
-      if (won) {
-        this.#sql("UPDATE runs SET status = 'queued' WHERE run_id = ? AND status = 'waiting'")
-          .run(runId);
-      }
-      return won;
-    }, true);
-  }
+  // Map items, step results and waits (SPEC §9–10): see _sqlite_durable.ts.
+  readonly putMapItem: RunStore["putMapItem"] = (...a) => this.#durable.putMapItem(...a);
+  readonly listMapItems: RunStore["listMapItems"] = (...a) => this.#durable.listMapItems(...a);
+  readonly getStep: RunStore["getStep"] = (...a) => this.#durable.getStep(...a);
+  readonly putStep: RunStore["putStep"] = (...a) => this.#durable.putStep(...a);
+  readonly putWait: RunStore["putWait"] = (...a) => this.#durable.putWait(...a);
+  readonly listWaits: RunStore["listWaits"] = (...a) => this.#durable.listWaits(...a);
+  readonly listDueWaits: RunStore["listDueWaits"] = (...a) => this.#durable.listDueWaits(...a);
+  readonly resolveWait: RunStore["resolveWait"] = (...a) => this.#durable.resolveWait(...a);
 
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -1,0 +1,149 @@
+/**
+ * The durable state of `PostgresStore` (SPEC §9–10): map items, step results and waits, over
+ * the store's pool. Wait resolution is one statement, so replicas never both win it.
+ *
+ * @module
+ */
+
+// @ts-types="@types/pg"
+import type pg from "pg";
+import type {
+  ListMapItemsOptions,
+  MapItemPage,
+  MapItemRecord,
+  WaitRecord,
+  WaitResolution,
+} from "../engine/mod.ts";
+import {
+  checkWait,
+  decodeWait,
+  encodeMapItem,
+  encodeResolution,
+  mapItemPage,
+  requireId,
+  stateJson,
+  WAIT_COLUMNS,
+  type WaitRow,
+} from "./_run_codec.ts";
+
+/** What the durable part uses of its store: queries and per-key serialised writes. */
+export interface PostgresAccess {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+    name?: string,
+  ): Promise<pg.QueryResult<R>>;
+  serial<T>(key: string, write: () => Promise<T>): Promise<T>;
+}
+
+/** Map items, step results and waits in Postgres. */
+export class PostgresDurable {
+  constructor(private readonly db: PostgresAccess) {}
+
+  async putMapItem(runId: string, nodeId: string, item: MapItemRecord): Promise<boolean> {
+    requireId(nodeId, "nodeId", "store map item");
+    const json = encodeMapItem(item, "store map item");
+    // Serialised per run and node: an element's later record must not be overtaken.
+    return await this.db.serial(`${runId}\0${nodeId}\0${item.index}`, async () => {
+      const result = await this.db.query(
+        `INSERT INTO map_items (run_id, node_id, idx, status, record)
+         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1)
+         ON CONFLICT (run_id, node_id, idx) DO UPDATE SET status = EXCLUDED.status,
+           record = EXCLUDED.record`,
+        [runId, nodeId, item.index, item.status, json],
+        "put-map-item",
+      );
+      return result.rowCount! > 0;
+    });
+  }
+
+  async listMapItems(
+    runId: string,
+    nodeId: string,
+    options: ListMapItemsOptions = {},
+  ): Promise<MapItemPage> {
+    const { from, limit } = mapItemPage(options);
+    const { rows } = await this.db.query<{ idx: string; record: string }>(
+      `SELECT idx, record FROM map_items WHERE run_id = $1 AND node_id = $2 AND idx >= $3
+       AND ($4::text[] IS NULL OR status = ANY($4::text[])) ORDER BY idx LIMIT $5`,
+      [runId, nodeId, from, options.status?.length ? options.status : null, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((r) => JSON.parse(r.record)),
+      nextCursor: rows.length > limit ? String(Number(rows[limit]!.idx)) : undefined,
+    };
+  }
+
+  async getStep(runId: string, key: string, name: string): Promise<{ value: unknown } | undefined> {
+    const { rows } = await this.db.query<{ value: string }>(
+      "SELECT value FROM step_results WHERE run_id = $1 AND step_key = $2 AND name = $3",
+      [runId, requireId(key, "key", "read step"), requireId(name, "name", "read step")],
+    );
+    return rows[0] ? { value: JSON.parse(rows[0].value) } : undefined;
+  }
+
+  async putStep(runId: string, key: string, name: string, value: unknown) {
+    requireId(key, "key", "store step");
+    requireId(name, "name", "store step");
+    const json = stateJson(value, "store step");
+    await this.db.query(
+      `INSERT INTO step_results (run_id, step_key, name, value)
+       SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1)
+       ON CONFLICT DO NOTHING`,
+      [runId, key, name, json],
+    );
+    return (await this.getStep(runId, key, name)) ?? { value };
+  }
+
+  async putWait(
+    runId: string,
+    nodeId: string,
+    wait: { event?: string; dueAt?: number },
+  ): Promise<WaitRecord | undefined> {
+    requireId(nodeId, "nodeId", "register wait");
+    checkWait(wait);
+    await this.db.query(
+      `INSERT INTO run_waits (run_id, node_id, event, due_at)
+       SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1)
+       ON CONFLICT DO NOTHING`,
+      [runId, nodeId, wait.event ?? null, wait.dueAt ?? null],
+    );
+    const { rows } = await this.db.query<WaitRow>(
+      `SELECT ${WAIT_COLUMNS} FROM run_waits WHERE run_id = $1 AND node_id = $2`,
+      [runId, nodeId],
+    );
+    return rows[0] && decodeWait(rows[0]);
+  }
+
+  async listWaits(runId: string): Promise<WaitRecord[]> {
+    const { rows } = await this.db.query<WaitRow>(
+      `SELECT ${WAIT_COLUMNS} FROM run_waits WHERE run_id = $1 ORDER BY node_id COLLATE "C"`,
+      [runId],
+    );
+    return rows.map(decodeWait);
+  }
+
+  async listDueWaits(now: number, limit = 100): Promise<WaitRecord[]> {
+    const { rows } = await this.db.query<WaitRow>(
+      `SELECT ${WAIT_COLUMNS} FROM run_waits WHERE resolution IS NULL AND due_at IS NOT NULL
+       AND due_at <= $1 ORDER BY due_at LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map(decodeWait);
+  }
+
+  async resolveWait(runId: string, nodeId: string, resolution: WaitResolution): Promise<boolean> {
+    const json = encodeResolution(resolution);
+    // One statement: the CAS on the wait and the re-queue of a parked run commit together.
+    const { rows } = await this.db.query<{ won: boolean }>(
+      `WITH w AS (UPDATE run_waits SET resolution = $3 WHERE run_id = $1 AND node_id = $2
+         AND resolution IS NULL RETURNING run_id),
+       r AS (UPDATE runs SET status = 'queued' WHERE run_id IN (SELECT run_id FROM w)
+         AND status = 'waiting' RETURNING run_id)
+       SELECT EXISTS (SELECT 1 FROM w) AS won, (SELECT count(*) FROM r) AS requeued`,
+      [runId, nodeId, json],
+    );
+    return rows[0]?.won === true;
+  }
+}
