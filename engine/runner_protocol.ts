@@ -7,7 +7,7 @@
  */
 
 import type { CompiledNode, CompiledWorkflow } from "./workflow_model.ts";
-import type { LogLine } from "./run_record.ts";
+import type { LogLine, RunRecord } from "./run_record.ts";
 /** A request made through `ctx.fetch`, as seen by a fetch mock. */
 export interface FetchRequestInfo {
   service: string;
@@ -105,6 +105,23 @@ export interface StepStore {
   /** Stores the result unless one is stored already; returns the stored one (first wins). */
   put(name: string, value: unknown): Promise<{ value: unknown }>;
 }
+
+/** A child run of a `workflow:` node (SPEC §9), as the executor asks for it. */
+export interface ChildRunRequest {
+  /** The child workflow (compiled, from `CompiledWorkflow.subWorkflows`). */
+  workflow: CompiledWorkflow;
+  /** The node's input (one element's, under `map:`). */
+  input: unknown;
+  /** Deterministic: `<parentRunId>~<node>` (`~<index>` per map element), so a resumed parent finds it. */
+  runId: string;
+  parentRunId: string;
+  parentNode: string;
+  /** Aborted when the parent node is (cancellation, fail-fast). */
+  signal: AbortSignal;
+}
+
+/** Runs (or resumes, or returns the finished) child run of a request; resolves with its record. */
+export type ChildRunner = (request: ChildRunRequest) => Promise<RunRecord>;
 
 /** What one successful attempt returns. */
 export interface NodeCallResult {

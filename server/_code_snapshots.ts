@@ -137,7 +137,18 @@ export class CodeSnapshots {
         { cause: error },
       );
     }
-    return await loadWorkflow(dir, { file: relative(workflow.dir, workflow.file) });
+    const copy = await loadWorkflow(dir, {
+      file: relative(workflow.dir, workflow.file),
+      skipSubWorkflows: workflow.subWorkflows !== undefined,
+    });
+    if (workflow.subWorkflows) {
+      // Sub-workflows are not copied: workflow: paths keep pointing at the loaded children.
+      for (const node of Object.values(copy.nodes)) {
+        if (node.workflow) node.workflow = resolve(workflow.dir, relative(dir, node.workflow));
+      }
+      copy.subWorkflows = workflow.subWorkflows;
+    }
+    return copy;
   }
 
   /** The snapshot of `source` (made when missing), marked as the most recently used. */

@@ -51,6 +51,8 @@ export interface RunDeps extends HookTargets {
   leaseMs: number;
   /** `ctx.k8s` of nodes with `capabilities.k8s` (ExecuteOptions.k8s). */
   k8s: ExecuteOptions["k8s"];
+  /** Child runs of `workflow:` nodes, as stored runs (server/_child_runs.ts). */
+  runChild?: ExecuteOptions["runChild"];
 }
 
 /** A new slot holder for `job`. */
@@ -108,6 +110,7 @@ export async function executeManaged(
       // Map items, steps and waits live in the store; a sleep or wait parks the run.
       durable: store,
       park: true,
+      ...(deps.runChild ? { runChild: deps.runChild } : {}),
     });
     // Taken over by another replica: its record is the truth.
     if (active.detached) return (await store.getRun(runId)) ?? storedView(active, record);

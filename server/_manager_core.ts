@@ -17,6 +17,7 @@ import {
   systemClock,
 } from "../engine/mod.ts";
 import { handOverParked } from "./_durable_runs.ts";
+import { runChildRun } from "./_child_runs.ts";
 import type { RunStore } from "../store/mod.ts";
 import type { CronScheduler } from "./cron_scheduler.ts";
 import { DrainingError, QueueFullError } from "./errors.ts";
@@ -130,6 +131,7 @@ export class ManagerCore {
       leaseMs,
       k8s: options.k8s,
     };
+    this.deps.runChild = (request) => runChildRun(this.deps, request);
   }
 
   /** See `RunManager.wait()`. */

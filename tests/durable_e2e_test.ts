@@ -9,15 +9,17 @@ type Json = Record<string, any>;
 const pgIgnore = ignoreWithoutPostgres();
 
 /** A copy of tests/testdata/<name> with a token, a data dir and a config overlay. */
-async function project(name: string, callback?: CallbackServer) {
+async function project(name: string, callback?: CallbackServer, siblings: string[] = []) {
   const root = await Deno.makeTempDir({ prefix: "pipedreamer-durable-" });
   const dir = `${root}/${name}`;
-  await Deno.mkdir(`${dir}/nodes`, { recursive: true });
-  const source = new URL(`./testdata/${name}/`, import.meta.url).pathname;
-  for await (const entry of Deno.readDir(`${source}/nodes`)) {
-    await Deno.copyFile(`${source}/nodes/${entry.name}`, `${dir}/nodes/${entry.name}`);
+  for (const copy of [name, ...siblings]) {
+    await Deno.mkdir(`${root}/${copy}/nodes`, { recursive: true });
+    const source = new URL(`./testdata/${copy}/`, import.meta.url).pathname;
+    for await (const entry of Deno.readDir(`${source}/nodes`)) {
+      await Deno.copyFile(`${source}/nodes/${entry.name}`, `${root}/${copy}/nodes/${entry.name}`);
+    }
+    await Deno.copyFile(`${source}/workflow.yaml`, `${root}/${copy}/workflow.yaml`);
   }
-  await Deno.copyFile(`${source}/workflow.yaml`, `${dir}/workflow.yaml`);
   const configDir = `${root}/config`;
   await Deno.mkdir(configDir);
   if (callback) await Deno.writeTextFile(`${configDir}/callbackUrl`, `${callback.url}\n`);
@@ -295,4 +297,32 @@ Deno.test("`pipedreamer serve`: ctx.step does not run again across a retry or a 
   assert.deepEqual(done.result.invoice, { node: "invoice", call: 2 });
   assert.equal(callback.count("invoice", held), 1, "the step did not run again after kill -9");
   assert.equal(callback.count("held", held), 2, "the node itself ran again");
+});
+
+Deno.test("`pipedreamer serve` runs a mapped sub-workflow as linked child runs; a child's failure fails the node", async () => {
+  await using p = await project("durable-parent", undefined, ["durable-child"]);
+  await using server = await startServe(p.args());
+  const call = api(server, p.token);
+  const ok = await call("/run", { json: { users: ["ada", "grace"] } });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.deepEqual(ok.body.result, {
+    count: 2,
+    users: [{ user: "ada", length: 3 }, { user: "grace", length: 5 }],
+  });
+  const items = await call(`/runs/${ok.body.runId}/nodes/enrich/items`);
+  const childIds = items.body.items.map((i: Json) => i.childRunId);
+  assert.deepEqual(childIds, [`${ok.body.runId}~enrich~0`, `${ok.body.runId}~enrich~1`]);
+  const child = await call(`/runs/${childIds[1]}`);
+  assert.equal(child.body.workflow, "durable-child");
+  assert.equal(child.body.parentRunId, ok.body.runId);
+  assert.equal(child.body.parentNode, "enrich");
+  assert.equal(child.body.trigger, "workflow");
+  assert.deepEqual(child.body.result, { user: "grace", length: 5 });
+
+  const bad = await call("/run", { json: { users: ["ada", "boom"] } });
+  assert.equal(bad.status, 422);
+  assert.match(
+    bad.body.nodes.enrich.error.message,
+    /Element 1 of map node "enrich" failed: Child run ".*~enrich~1" of workflow "durable-child" failed at node "enrich": cannot enrich "boom"/,
+  );
 });

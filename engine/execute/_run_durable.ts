@@ -6,7 +6,7 @@
  */
 
 import type { DurableState } from "../durable_protocol.ts";
-import type { StepStore } from "../runner_protocol.ts";
+import type { ChildRunner, StepStore } from "../runner_protocol.ts";
 
 /** What a run's durable nodes share. */
 export class RunDurable {
@@ -24,6 +24,8 @@ export class RunDurable {
     readonly park: boolean,
     /** exec/test: payloads of the events a wait node receives, by event name. */
     readonly events: Readonly<Record<string, unknown>>,
+    /** Runs the child run of a `workflow:` node (or of one of its map elements). */
+    readonly runChild: ChildRunner,
   ) {}
 
   /** The `ctx.step` results of one node (`key` = node id, or `node[index]` for an element). */

@@ -93,6 +93,7 @@ async function runElement(
       break;
     }
   }
+  if (element.rec.childRunId !== undefined) item.childRunId = element.rec.childRunId;
   const finished = ctx.clock.now();
   item.finishedAt = iso(finished);
   item.durationMs = finished - started;

@@ -12,6 +12,7 @@ import { hasChild } from "./_dag_plan.ts";
 import type { Run } from "./_run.ts";
 import { iso, type RunContext } from "./_run_context.ts";
 import type { Slot } from "./_run_nodes.ts";
+import { runChildAttempt } from "./_run_child.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
 import { NodeStatus } from "../run_record.ts";
 import type { NodeCache, NodeCall, NodeCallResult } from "../runner_protocol.ts";
@@ -77,7 +78,12 @@ export function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
     try {
       const k8s = ctx.k8sAccess(node);
       if (k8s) call.k8s = k8s;
-      pending = ctx.runner.run(call, controller.signal);
+      pending = node.kind === "workflow"
+        ? runChildAttempt(run, slot, controller.signal, (id) => {
+          slot.rec.childRunId = id;
+          if (!slot.item) run.hooks.emitNode(slot);
+        })
+        : ctx.runner.run(call, controller.signal);
     } catch (error) {
       pending = Promise.reject(error);
     }

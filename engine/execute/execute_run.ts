@@ -19,7 +19,14 @@ import type { DurableState } from "../durable_protocol.ts";
 import { createMemoryDurableState } from "../durable_memory.ts";
 import type { CompiledNode, CompiledWorkflow } from "../workflow_model.ts";
 import type { LogLine, RunRecord } from "../run_record.ts";
-import type { Clock, FetchMock, K8sAccess, NodeCache, NodeRunner } from "../runner_protocol.ts";
+import type {
+  ChildRunner,
+  Clock,
+  FetchMock,
+  K8sAccess,
+  NodeCache,
+  NodeRunner,
+} from "../runner_protocol.ts";
 import { NodeStatus, RunStatus } from "../run_record.ts";
 import { validateInput } from "../workflow/validate_input.ts";
 
@@ -96,6 +103,14 @@ export interface ExecuteOptions {
   park?: boolean;
   /** Payloads of the events wait nodes receive when not parking (exec, fixtures). @default {} */
   events?: Record<string, unknown>;
+  /**
+   * Runs the child runs of `workflow:` nodes (dev/serve: as stored runs). @default in process:
+   * `executeRun()` of the child workflow with this run's runner, secrets, clock, durable state
+   * and events (its nodes keep their own capabilities and secret scoping)
+   */
+  runChild?: ChildRunner;
+  /** Recorded as `record.parentRunId` / `parentNode` (a child run). @default undefined */
+  parent?: { runId: string; node: string };
 }
 
 function ignoreLog(_line: LogLine): void {}
@@ -184,6 +199,10 @@ export async function executeRun(
     codeHash: workflow.codeHash,
   };
   if (options.trigger !== undefined) record.trigger = options.trigger;
+  if (options.parent) {
+    record.parentRunId = options.parent.runId;
+    record.parentNode = options.parent.node;
+  }
   const redact = options.redact;
   const logHook = hooks?.onLog;
   const nodes = new RunNodes(record, plan);
@@ -220,11 +239,24 @@ export async function executeRun(
       }
       : ignoreLog,
   });
-  const durable = new RunDurable(
-    options.durable ?? createMemoryDurableState(),
-    options.park === true,
-    options.events ?? {},
-  );
+  const state = options.durable ?? createMemoryDurableState();
+  const runChild: ChildRunner = options.runChild ?? ((request) =>
+    executeRun(request.workflow, {
+      ...options,
+      input: request.input,
+      runId: request.runId,
+      signal: request.signal,
+      durable: state,
+      parent: { runId: request.parentRunId, node: request.parentNode },
+      config: undefined,
+      tmpDir: undefined,
+      target: undefined,
+      resume: undefined,
+      trigger: "workflow",
+      hooks: undefined,
+      validateInput: true,
+    }));
+  const durable = new RunDurable(state, options.park === true, options.events ?? {}, runChild);
   const run: Run = { ctx, nodes, stop, hooks: chain, durable };
   const scheduler = new Scheduler(run, workflow.settings.maxParallel);
   const onAbort = () => stop.cancel(signal?.reason);

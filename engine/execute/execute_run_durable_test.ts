@@ -303,3 +303,41 @@ Deno.test("`executeRun()` with park ends a run `waiting` and resumes it once the
   assert.deepEqual(done.result, { b: { ok: 1 }, side: "S" });
   assert.deepEqual(r.calls.map((c) => c.node).sort(), ["a", "b", "side"]);
 });
+
+Deno.test("`executeRun()` runs a workflow: node as a child run, once per element under map", async () => {
+  const child = dag({ double: [] });
+  child.name = "child-flow";
+  const parent = dag({ list: [], enrich: ["list"], each: ["list"], post: ["enrich", "each"] }, {
+    nodes: {
+      enrich: { kind: "workflow", workflow: "/wf/child" },
+      each: { kind: "workflow", workflow: "/wf/child", map: { over: ".", concurrency: 2 } },
+    },
+  });
+  parent.subWorkflows = { "/wf/child": child };
+  const r = runner({
+    list: () => [1, 2, 3],
+    double: (call) => Array.isArray(call.input) ? call.input.length : (call.input as number) * 2,
+    post: (call) => call.input,
+  });
+  const durable = createMemoryDurableState();
+  const record = await executeRun(parent, { runner: r, tmpDir: "/tmp", runId: "p", durable });
+  assert.equal(record.status, "succeeded", JSON.stringify(record.nodes));
+  assert.deepEqual(record.result, { enrich: 3, each: [2, 4, 6] });
+  assert.equal(record.nodes.enrich!.childRunId, "p~enrich");
+  const items = await durable.listMapItems("p", "each");
+  assert.deepEqual(items.items.map((i) => i.childRunId), ["p~each~0", "p~each~1", "p~each~2"]);
+
+  const failing = runner({
+    list: () => [1],
+    double: () => {
+      throw new Error("child boom");
+    },
+    post: () => 0,
+  });
+  const failed = await executeRun(parent, { runner: failing, tmpDir: "/tmp", runId: "q" });
+  assert.equal(failed.status, "failed");
+  assert.equal(
+    failed.nodes.enrich!.error?.message,
+    'Child run "q~enrich" of workflow "child-flow" failed at node "double": child boom',
+  );
+});

@@ -33,7 +33,11 @@ export async function loadSubWorkflows(
   await visit(workflow, parsed, [workflow.dir], loaded, issues, loadOne, workflow.dir);
   if (issues.length > 0) throw new WorkflowSyntaxError(issues);
   loaded.delete(workflow.dir);
-  if (loaded.size > 0) workflow.subWorkflows = Object.fromEntries(loaded);
+  if (loaded.size === 0) return;
+  // One map for all: a child's own workflow: nodes find their workflows in it too.
+  const all = Object.fromEntries(loaded);
+  workflow.subWorkflows = all;
+  for (const child of loaded.values()) child.subWorkflows = all;
 }
 
 async function visit(

@@ -18,6 +18,11 @@ import { loadSubWorkflows } from "./_load_sub_workflows.ts";
 export interface LoadWorkflowOptions {
   /** The workflow file, relative to the directory. @default "workflow.yaml" */
   file?: string;
+  /**
+   * Do not load the workflows of `workflow:` nodes (`subWorkflows` stays unset): for a copy
+   * whose children are loaded already (the code snapshots of dev/serve). @default false
+   */
+  skipSubWorkflows?: boolean;
 }
 
 /** A workflow project as read from disk, before compilation. */
@@ -116,7 +121,8 @@ export async function loadWorkflow(
     return { workflow, parsed: source.parsed };
   };
   const { workflow, parsed } = await loadOne(dir, options.file);
-  if (Object.values(workflow.nodes).some((node) => node.workflow !== undefined)) {
+  const hasChildren = Object.values(workflow.nodes).some((node) => node.workflow !== undefined);
+  if (hasChildren && options.skipSubWorkflows !== true) {
     await loadSubWorkflows(workflow, parsed, (child) => loadOne(child));
   }
   return workflow;

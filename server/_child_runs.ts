@@ -1,0 +1,50 @@
+/**
+ * Child runs of sub-workflow nodes in dev/serve (SPEC §9): each is a stored run of the child
+ * workflow with `parentRunId` / `parentNode`, executed here with the same persisting hooks as
+ * any run (no `maxRuns` slot of its own: its parent holds one). A resumed parent finds its
+ * child by id: a finished child is reused, an unfinished one resumes from its stored nodes.
+ *
+ * @module
+ */
+
+import { type ChildRunRequest, isFinishedStatus, iso, type RunRecord } from "../engine/mod.ts";
+import { activeRun, executeManaged, type RunDeps } from "./_managed_run.ts";
+
+/** Runs, resumes or returns the finished child run of `request`. */
+export async function runChildRun(deps: RunDeps, request: ChildRunRequest): Promise<RunRecord> {
+  const { store } = deps;
+  const { workflow, runId } = request;
+  let existing = await store.getRun(runId);
+  if (existing && isFinishedStatus(existing.status)) return existing;
+  if (!existing) {
+    const record: RunRecord = {
+      runId,
+      workflow: workflow.name,
+      version: workflow.version,
+      status: "running",
+      input: request.input,
+      startedAt: iso(deps.clock.now()),
+      nodes: {},
+      trigger: "workflow",
+      codeHash: workflow.codeHash,
+      parentRunId: request.parentRunId,
+      parentNode: request.parentNode,
+    };
+    const created = await store.createRun(record, { owner: deps.owner, leaseMs: deps.leaseMs });
+    existing = created.created ? undefined : created.record;
+  } else {
+    await store.claimRun(runId, deps.owner, deps.leaseMs);
+  }
+  const job = existing && Object.keys(existing.nodes).length > 0
+    ? { workflow, record: existing, resume: existing }
+    : { workflow, record: existing ?? (await store.getRun(runId))! };
+  const active = activeRun(job);
+  const abort = () => active.controller.abort(request.signal.reason);
+  if (request.signal.aborted) abort();
+  request.signal.addEventListener("abort", abort, { once: true });
+  try {
+    return await executeManaged(deps, active, { job, claim: false });
+  } finally {
+    request.signal.removeEventListener("abort", abort);
+  }
+}
