@@ -55,7 +55,7 @@ function step(workflow: CompiledWorkflow, id: string, node: CompiledNode | undef
     node: id,
     kind: node.kind,
     ...(nodeLabel(workflow, node) !== id
-      ? { label: `${node.kind}: ${nodeLabel(workflow, node).slice(id.length + 2, -1)}` }
+      ? { label: nodeLabel(workflow, node).slice(id.length + 2, -1) }
       : {}),
     parents: workflow.parents[id] ?? [],
     timeoutMs: node.timeoutMs,

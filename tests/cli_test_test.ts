@@ -13,6 +13,8 @@ const EXAMPLES = [
   "cluster-health",
   "uptime-prober",
   "webhook-to-queue",
+  "issue-approval",
+  "issue-approval/summarize-issue",
 ];
 
 async function hasPython(): Promise<boolean> {

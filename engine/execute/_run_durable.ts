@@ -6,7 +6,7 @@
  */
 
 import type { DurableState } from "../durable_protocol.ts";
-import type { ChildRunner, StepStore } from "../runner_protocol.ts";
+import type { ChildRunner, Clock, StepStore } from "../runner_protocol.ts";
 
 /** What a run's durable nodes share. */
 export class RunDurable {
@@ -26,6 +26,8 @@ export class RunDurable {
     readonly events: Readonly<Record<string, unknown>>,
     /** Runs the child run of a `workflow:` node (or of one of its map elements). */
     readonly runChild: ChildRunner,
+    /** The clock sleep and wait nodes wait on when not parking (fixtures: an instant one). */
+    readonly waitClock: Clock | undefined,
   ) {}
 
   /** The `ctx.step` results of one node (`key` = node id, or `node[index]` for an element). */

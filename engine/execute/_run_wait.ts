@@ -25,12 +25,13 @@ export async function runWaitNode(
 ): Promise<void> {
   const { ctx, hooks, durable } = run;
   const { node, rec } = slot;
+  const clock = durable.park ? ctx.clock : durable.waitClock ?? ctx.clock;
   if (stop?.aborted) {
     rec.status = NodeStatus.Skipped;
     hooks.emitNode(slot);
     return;
   }
-  const started = ctx.clock.now();
+  const started = clock.now();
   rec.status = NodeStatus.Running;
   rec.attempts = 1;
   rec.startedAt = iso(started);
@@ -42,7 +43,7 @@ export async function runWaitNode(
   if (delay !== undefined) spec.dueAt = started + delay;
 
   const end = (status: NodeStatus, error?: NodeFailure) => {
-    const finished = ctx.clock.now();
+    const finished = clock.now();
     rec.status = status;
     delete rec.waitingFor;
     if (error) {
@@ -86,7 +87,7 @@ export async function runWaitNode(
         throw new Error(`the run "${ctx.runId}" is not in the store`);
       }
       if (wait.resolution) return resolved(wait.resolution);
-      const now = ctx.clock.now();
+      const now = clock.now();
       if (wait.dueAt !== undefined && wait.dueAt <= now) {
         wait = await resolve({ kind: "due" });
         continue;
@@ -109,14 +110,14 @@ export async function runWaitNode(
           NodeStatus.Failed,
           new NodeFailure(
             `Cannot complete wait node "${slot.id}": nothing can send the "${event}" event ` +
-              `outside dev and serve; give it in the fixture's "events" (or exec --event ${event}=JSON)`,
+              'outside dev and serve; give it in a pipeline fixture\'s "events"',
             { nonRetryable: true },
           ),
         );
       }
       rec.waitingFor = { dueAt: iso(wait.dueAt), ...(event === undefined ? {} : { event }) };
       hooks.emitNode(slot);
-      await ctx.clock.sleep(wait.dueAt - now, stop);
+      await clock.sleep(wait.dueAt - now, stop);
       if (stop?.aborted) throw stop.reason;
       wait = await resolve({ kind: "due" });
     }

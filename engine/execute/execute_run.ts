@@ -104,6 +104,11 @@ export interface ExecuteOptions {
   /** Payloads of the events wait nodes receive when not parking (exec, fixtures). @default {} */
   events?: Record<string, unknown>;
   /**
+   * The clock sleep and wait nodes wait on when not parking, e.g. one whose `sleep()` returns
+   * at once (fixtures: a `sleep: 10m` takes no time). @default `clock`
+   */
+  waitClock?: Clock;
+  /**
    * Runs the child runs of `workflow:` nodes (dev/serve: as stored runs). @default in process:
    * `executeRun()` of the child workflow with this run's runner, secrets, clock, durable state
    * and events (its nodes keep their own capabilities and secret scoping)
@@ -256,7 +261,13 @@ export async function executeRun(
       hooks: undefined,
       validateInput: true,
     }));
-  const durable = new RunDurable(state, options.park === true, options.events ?? {}, runChild);
+  const durable = new RunDurable(
+    state,
+    options.park === true,
+    options.events ?? {},
+    runChild,
+    options.waitClock,
+  );
   const run: Run = { ctx, nodes, stop, hooks: chain, durable };
   const scheduler = new Scheduler(run, workflow.settings.maxParallel);
   const onAbort = () => stop.cancel(signal?.reason);

@@ -332,9 +332,12 @@ Deno.test("`executeRun()` runs a workflow: node as a child run, once per element
     double: () => {
       throw new Error("child boom");
     },
-    post: () => 0,
   });
-  const failed = await executeRun(parent, { runner: failing, tmpDir: "/tmp", runId: "q" });
+  const single = dag({ list: [], enrich: ["list"] }, {
+    nodes: { enrich: { kind: "workflow", workflow: "/wf/child" } },
+  });
+  single.subWorkflows = parent.subWorkflows;
+  const failed = await executeRun(single, { runner: failing, tmpDir: "/tmp", runId: "q" });
   assert.equal(failed.status, "failed");
   assert.equal(
     failed.nodes.enrich!.error?.message,
