@@ -34,7 +34,8 @@ import { RetentionPruner } from "./_retention.ts";
 import { RunHub } from "./_run_hub.ts";
 import type { RunManagerOptions } from "./_run_manager_options.ts";
 import { RunMetrics } from "./_run_metrics.ts";
-import { RunQueue } from "./_run_queue.ts";
+import { type RunningCounts, RunQueue } from "./_run_queue.ts";
+import { concurrencyKey } from "./_concurrency_key.ts";
 import { pause, startTimeout } from "./_timers.ts";
 import { POLL_MS, type Waiter, waiter } from "./_waiters.ts";
 
@@ -55,6 +56,8 @@ export class ManagerCore {
   readonly active = new Map<string, ActiveRun>();
   /** The execution of each active run: settles when it ended or parked (`waiting`). */
   readonly executions = new Map<string, Promise<void>>();
+  /** The `concurrency.key` value of each active run. */
+  readonly activeKeys = new Map<string, string>();
   /** Called when a run that just parked was queued again (a wait resolved meanwhile). */
   onRequeued: (runId: string) => void = () => {};
   /** Runs whose lease this manager holds: running, starting and waiting ones. */
@@ -196,14 +199,14 @@ export class ManagerCore {
   pump(): void {
     if (this.draining || this.closed) return;
     for (;;) {
-      const entry = this.queue.takeReady(this.clock.now(), this.active.size);
+      const entry = this.queue.takeReady(this.clock.now(), this.runningCounts());
       if (!entry) break;
       this.launch(entry.value, true);
     }
     this.stopWake?.();
     this.stopWake = undefined;
     const at = this.queue.nextReadyAt();
-    if (at !== undefined && this.active.size < this.queue.settings.maxRuns) {
+    if (at !== undefined && this.queue.mayStart(this.runningCounts())) {
       this.stopWake = startTimeout(this.clock, at - this.clock.now(), () => {
         this.stopWake = undefined;
         this.pump();
@@ -215,6 +218,7 @@ export class ManagerCore {
   launch(job: Job, claim: boolean): void {
     const active = activeRun(job);
     this.active.set(active.runId, active);
+    this.activeKeys.set(active.runId, this.keyOf(job.record.input));
     const execution = this.execute(active, job, claim).finally(() => {
       if (this.executions.get(active.runId) === execution) this.executions.delete(active.runId);
     });
@@ -230,6 +234,7 @@ export class ManagerCore {
       this.onError(outcome);
     }
     this.active.delete(active.runId);
+    this.activeKeys.delete(active.runId);
     this.owned.delete(active.runId);
     if (!(outcome instanceof Error) && outcome.status === RunStatus.Waiting) {
       // Parked: no slot and no lease; a wait resolved meanwhile queues it again at once.
@@ -247,6 +252,23 @@ export class ManagerCore {
   }
 
   /** Ends a waiting run (already out of the queue) as cancelled. */
+  /** The `concurrency.key` value of a run input ("" without a key). */
+  keyOf(input: unknown): string {
+    return concurrencyKey(this.queue.settings, input);
+  }
+
+  /** Runs executing here: in all and per key. */
+  runningCounts(): RunningCounts {
+    return {
+      total: this.active.size,
+      byKey: (key) => {
+        let n = 0;
+        for (const k of this.activeKeys.values()) if (k === key) n++;
+        return n;
+      },
+    };
+  }
+
   async cancelWaiting(job: Job, why: string): Promise<void> {
     const { runId } = job.record;
     this.owned.delete(runId);

@@ -83,3 +83,51 @@ Deno.test("`RunQueue` without settings is effectively unlimited", () => {
   assert.equal(q.decide(99), ScheduleAction.Start);
   assert.equal(q.decide(100), ScheduleAction.Queue);
 });
+
+Deno.test("`RunQueue` with concurrency.key limits each key and rotates free slots across keys", () => {
+  const settings = {
+    maxRuns: 1,
+    queueLimit: 2,
+    strategy: "append" as const,
+    startDelayMs: 0,
+    key: "/tenant",
+    maxRunsTotal: 2,
+  };
+  const queue = new RunQueue<string>(settings);
+  const running = new Map<string, number>();
+  const counts = () => ({
+    total: [...running.values()].reduce((a, b) => a + b, 0),
+    byKey: (key: string) => running.get(key) ?? 0,
+  });
+  // a is running: another a waits, b may start (its own slot, total 1 < 2).
+  running.set("a", 1);
+  assert.equal(queue.decide(counts(), "a"), ScheduleAction.Queue);
+  assert.equal(queue.decide(counts(), "b"), ScheduleAction.Start);
+  running.set("b", 1);
+  // Total cap reached: c waits although its key is idle.
+  assert.equal(queue.decide(counts(), "c"), ScheduleAction.Queue);
+  // queueLimit applies per key.
+  for (const [id, key] of [["a1", "a"], ["a2", "a"], ["c1", "c"], ["b1", "b"]]) {
+    queue.push({ id: id!, key, readyAt: 0, value: id! });
+  }
+  assert.equal(queue.decide(counts(), "a"), ScheduleAction.Reject);
+  assert.equal(queue.decide(counts(), "c"), ScheduleAction.Queue);
+  assert.equal(queue.takeReady(0, counts()), undefined, "no slot in all");
+  // a finishes: a and c never started from the queue; a's run waited longer.
+  running.set("a", 0);
+  assert.equal(queue.takeReady(0, counts())?.id, "a1");
+  running.set("a", 1);
+  // b finishes: c (never started) goes before b, which started a run before.
+  running.set("b", 0);
+  assert.equal(queue.takeReady(0, counts())?.id, "c1");
+  running.set("c", 1);
+  // a finishes: b started longer ago than a, so b's run goes before a's second one.
+  running.set("a", 0);
+  assert.equal(queue.takeReady(0, counts())?.id, "b1");
+  // replace acts within a key.
+  queue.settings = { ...settings, strategy: "replace" };
+  queue.push({ id: "c2", key: "c", readyAt: 0, value: "c2" });
+  const replaced = queue.replaceNewest({ id: "a3", key: "a", readyAt: 0, value: "a3" });
+  assert.equal(replaced.id, "a2");
+  assert.deepEqual(queue.ids(), ["c2", "a3"]);
+});

@@ -142,7 +142,8 @@ export class RunManager {
     validateInput(workflow, input);
     return await this.#core.exclusive(async () => {
       this.#core.checkAccepting();
-      const action = this.#core.queue.decide(this.#core.active.size);
+      const key = this.#core.keyOf(input);
+      const action = this.#core.queue.decide(this.#core.runningCounts(), key);
       if (action === ScheduleAction.Reject) throw this.#core.queueFull();
       const now = this.#core.clock.now();
       const start = action === ScheduleAction.Start;
@@ -172,6 +173,7 @@ export class RunManager {
         this.#core.hub.publish(runId, { type: "run", record: summaryOf(created.record) });
         const entry = {
           id: runId,
+          key,
           readyAt: now + this.#core.queue.settings.startDelayMs,
           value: job,
         };
@@ -454,7 +456,7 @@ export class RunManager {
         runId,
       }]);
       const job = { workflow: c.workflow, record: run, resume: run };
-      c.queue.push({ id: runId, readyAt: c.clock.now(), value: job });
+      c.queue.push({ id: runId, key: c.keyOf(run.input), readyAt: c.clock.now(), value: job });
       c.hub.publish(runId, { type: "run", record: summaryOf(run) });
       c.pump();
     });
