@@ -15,6 +15,7 @@ import type {
   NodeKind,
   Trigger,
 } from "../engine/mod.ts";
+import { nodeLabel } from "../engine/mod.ts";
 import { type GraphLayout, layoutGraph } from "./layout_graph.ts";
 
 /** One node as the dashboard shows it. */
@@ -33,6 +34,8 @@ export interface NodeInfo {
   codeHash: string;
   parents: string[];
   children: string[];
+  /** What a durable node does (SPEC §9–10), e.g. "map over prs", "sleep 10m", "wait approval". */
+  durable?: string;
   /** The workflow's onError node (not part of the DAG). */
   onError?: true;
 }
@@ -77,6 +80,8 @@ function nodeInfo(workflow: CompiledWorkflow, node: CompiledNode, onError: boole
   if (node.command !== undefined) info.command = [...node.command];
   if (node.cacheMs !== undefined) info.cacheMs = node.cacheMs;
   if (onError) info.onError = true;
+  const label = nodeLabel(workflow, node);
+  if (label !== node.id) info.durable = label.slice(node.id.length + 2, -1);
   return info;
 }
 

@@ -122,6 +122,18 @@ export class ApiClient {
     });
   }
 
+  /** POST /runs/:id/events/:event with the payload as body (a waiting run, SPEC §10). */
+  signal(runId: string, event: string, payload: unknown): Promise<RunRecord> {
+    return this.#json(
+      this.#api(`runs/${encodeURIComponent(runId)}/events/${encodeURIComponent(event)}`),
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(payload),
+      },
+    );
+  }
+
   /** POST /runs/:id/cancel */
   cancel(runId: string): Promise<RunRecord> {
     return this.#json(this.#api(`runs/${encodeURIComponent(runId)}/cancel`), { method: "POST" });

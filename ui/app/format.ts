@@ -16,6 +16,7 @@ export const STATUS_META: Record<string, { symbol: string; label: string }> = {
   failed: { symbol: "✕", label: "failed" },
   cancelled: { symbol: "⊘", label: "cancelled" },
   skipped: { symbol: "↷", label: "skipped" },
+  waiting: { symbol: "⏸", label: "waiting" },
 };
 
 /** Run statuses after which nothing changes any more. */

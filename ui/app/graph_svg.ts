@@ -42,13 +42,30 @@ export function nodeStatusLine(record: NodeRecord | undefined): string {
   if (record?.progress && status === "running") {
     parts.push(`${Math.round(record.progress.value * 100)}%`);
   }
+  if (record?.items) {
+    parts.push(`${record.items.succeeded + record.items.failed}/${record.items.total}`);
+  }
+  if (status === "waiting" && record?.waitingFor) parts.push(waitingText(record.waitingFor));
   return parts.join(" · ");
+}
+
+/** What a waiting node waits for: "for approval", "until 14:05:00", or both. */
+export function waitingText(waitingFor: { event?: string; dueAt?: string }): string {
+  const parts: string[] = [];
+  if (waitingFor.event !== undefined) parts.push(`for ${waitingFor.event}`);
+  if (waitingFor.dueAt !== undefined) {
+    const due = new Date(waitingFor.dueAt);
+    parts.push(
+      `until ${Number.isNaN(due.getTime()) ? waitingFor.dueAt : due.toLocaleTimeString()}`,
+    );
+  }
+  return parts.join(" ");
 }
 
 /** The static line of a node in the workflow view: "module · net", "subprocess". */
 export function nodeKindLine(info: NodeInfo | undefined): string {
   if (!info) return "not in this version";
-  const parts = [info.kind === "command" ? "subprocess" : "module"];
+  const parts = [info.durable ?? (info.kind === "command" ? "subprocess" : "module")];
   if (info.capabilities.net.length > 0) parts.push("net");
   if (info.capabilities.run.length > 0) parts.push("run");
   if (info.cacheMs !== undefined) parts.push("cache");
@@ -132,6 +149,10 @@ export function renderGraphSvg(layout: GraphLayout, options: GraphSvgOptions): S
       `status-${/^[a-z]+$/.test(status) ? status : "unknown"}`,
       node.onError ? "node-on-error" : "",
       info?.kind === "command" ? "node-command" : "",
+      info?.kind === "workflow" || info?.kind === "sleep" || info?.kind === "wait"
+        ? `node-${info.kind}`
+        : "",
+      info?.durable?.startsWith("map ") ? "node-map" : "",
       selected ? "selected" : "",
     ].filter((c) => c !== "").join(" ");
     return html`

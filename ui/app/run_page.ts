@@ -203,6 +203,16 @@ export function mountRunPage(
             ? { type: "end", record: cancelled }
             : { type: "run", record: cancelled },
         );
+      } else if (button.dataset.action === "approve" || button.dataset.action === "reject") {
+        const approved = button.dataset.action === "approve";
+        const box = header.querySelector<HTMLTextAreaElement>(
+          `textarea[data-approval-comment="${CSS.escape(button.dataset.node ?? "")}"]`,
+        );
+        const comment = box?.value ?? "";
+        message.textContent = approved ? "Approving…" : "Rejecting…";
+        const next = await ctx.client.signal(runId, "approval", { approved, comment });
+        message.textContent = approved ? "Approved." : "Rejected.";
+        apply({ type: "run", record: next });
       } else if (button.dataset.action === "rerun") {
         const { runId: next } = await ctx.client.submit(record.input);
         ctx.announce(`Run ${shortId(next)} started with the same input`);

@@ -9,6 +9,41 @@ import type { StoredLogLine } from "../../store/mod.ts";
 import { durationHtml, formatJson, isFinished, statusBadge, timeElement } from "./format.ts";
 import { html, type SafeHtml } from "./html.ts";
 import type { DerivedInput } from "./run_state.ts";
+import { waitingText } from "./graph_svg.ts";
+
+/**
+ * What a waiting run waits for (SPEC §10): each waiting node with its event and due time; for
+ * `event: approval`, a comment box with Approve and Reject (payload `{ approved, comment }`).
+ */
+export function renderWaiting(record: RunRecord): SafeHtml {
+  const waiting = Object.entries(record.nodes).filter(([, n]) => n.status === "waiting");
+  if (record.status !== "waiting" || waiting.length === 0) return html``;
+  return html`
+    <section class="waiting-panel" aria-label="Waiting">${waiting.map(([id, node]) => {
+      const event = node.waitingFor?.event;
+      const due = node.waitingFor?.dueAt;
+      const what = html`
+        <p>Node <code>${id}</code> waits${event !== undefined
+          ? html`
+            for the event <strong>${event}</strong>
+          `
+          : ""}${due !== undefined
+          ? html`
+            until ${timeElement(due)}
+          `
+          : ""}.</p>
+      `;
+      if (event !== "approval") return what;
+      return html`
+        ${what}<label>Comment <textarea data-approval-comment="${id}"></textarea></label>
+        <div class="actions">
+          <button type="button" data-action="approve" data-node="${id}">Approve</button>
+          <button type="button" class="danger" data-action="reject" data-node="${id}">Reject</button>
+        </div>
+      `;
+    })}</section>
+  `;
+}
 
 /** The run's title, facts and the Cancel / Re-run buttons that apply to its status. */
 export function renderRunHeader(
@@ -67,6 +102,13 @@ export function renderRunHeader(
       ? html`
         <p
           class="note">This run executed an earlier version of the code; the graph shows the current one.</p>
+      `
+      : ""}${renderWaiting(record)}${record.parentRunId
+      ? html`
+        <p
+          class="note">Child run of <a href="#/runs/${encodeURIComponent(
+            record.parentRunId,
+          )}">${record.parentRunId}</a> (node <code>${record.parentNode ?? ""}</code>).</p>
       `
       : ""}
   `;
@@ -167,6 +209,32 @@ export function renderNodeDetail(
         <div>
           <dt>Routed to</dt>
           <dd>${record.routes.length > 0 ? record.routes.join(", ") : "no child"}</dd>
+        </div>
+      `
+      : "",
+    record?.items
+      ? html`
+        <div>
+          <dt>Elements</dt>
+          <dd>${record.items.succeeded + record.items.failed}/${record.items
+            .total} done (${record.items.failed} failed, ${record.items.running} running)</dd>
+        </div>
+      `
+      : "",
+    record?.waitingFor
+      ? html`
+        <div>
+          <dt>Waiting</dt>
+          <dd>${waitingText(record.waitingFor)}</dd>
+        </div>
+      `
+      : "",
+    record?.childRunId
+      ? html`
+        <div>
+          <dt>Child run</dt>
+          <dd><a href="#/runs/${encodeURIComponent(record.childRunId)}">${record
+            .childRunId}</a></dd>
         </div>
       `
       : "",

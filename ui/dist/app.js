@@ -147,6 +147,16 @@ var ApiClient = class {
       body: JSON.stringify(input)
     });
   }
+  /** POST /runs/:id/events/:event with the payload as body (a waiting run, SPEC §10). */
+  signal(runId, event, payload) {
+    return this.#json(this.#api(`runs/${encodeURIComponent(runId)}/events/${encodeURIComponent(event)}`), {
+      method: "POST",
+      headers: {
+        "content-type": "application/json"
+      },
+      body: JSON.stringify(payload)
+    });
+  }
   /** POST /runs/:id/cancel */
   cancel(runId) {
     return this.#json(this.#api(`runs/${encodeURIComponent(runId)}/cancel`), {
@@ -261,6 +271,10 @@ var STATUS_META = {
   skipped: {
     symbol: "\u21B7",
     label: "skipped"
+  },
+  waiting: {
+    symbol: "\u23F8",
+    label: "waiting"
   }
 };
 var FINISHED = [
@@ -532,12 +546,25 @@ function nodeStatusLine(record) {
   if (record?.progress && status === "running") {
     parts.push(`${Math.round(record.progress.value * 100)}%`);
   }
+  if (record?.items) {
+    parts.push(`${record.items.succeeded + record.items.failed}/${record.items.total}`);
+  }
+  if (status === "waiting" && record?.waitingFor) parts.push(waitingText(record.waitingFor));
   return parts.join(" \xB7 ");
+}
+function waitingText(waitingFor) {
+  const parts = [];
+  if (waitingFor.event !== void 0) parts.push(`for ${waitingFor.event}`);
+  if (waitingFor.dueAt !== void 0) {
+    const due = new Date(waitingFor.dueAt);
+    parts.push(`until ${Number.isNaN(due.getTime()) ? waitingFor.dueAt : due.toLocaleTimeString()}`);
+  }
+  return parts.join(" ");
 }
 function nodeKindLine(info2) {
   if (!info2) return "not in this version";
   const parts = [
-    info2.kind === "command" ? "subprocess" : "module"
+    info2.durable ?? (info2.kind === "command" ? "subprocess" : "module")
   ];
   if (info2.capabilities.net.length > 0) parts.push("net");
   if (info2.capabilities.run.length > 0) parts.push("run");
@@ -591,6 +618,8 @@ function renderGraphSvg(layout, options) {
       `status-${/^[a-z]+$/.test(status) ? status : "unknown"}`,
       node.onError ? "node-on-error" : "",
       info2?.kind === "command" ? "node-command" : "",
+      info2?.kind === "workflow" || info2?.kind === "sleep" || info2?.kind === "wait" ? `node-${info2.kind}` : "",
+      info2?.durable?.startsWith("map ") ? "node-map" : "",
       selected ? "selected" : ""
     ].filter((c) => c !== "").join(" ");
     return html`
@@ -802,6 +831,31 @@ function nodeInput(nodes, record, nodeId) {
 }
 
 // ui/app/run_view.ts
+function renderWaiting(record) {
+  const waiting = Object.entries(record.nodes).filter(([, n]) => n.status === "waiting");
+  if (record.status !== "waiting" || waiting.length === 0) return html``;
+  return html`
+    <section class="waiting-panel" aria-label="Waiting">${waiting.map(([id, node]) => {
+    const event = node.waitingFor?.event;
+    const due = node.waitingFor?.dueAt;
+    const what = html`
+        <p>Node <code>${id}</code> waits${event !== void 0 ? html`
+            for the event <strong>${event}</strong>
+          ` : ""}${due !== void 0 ? html`
+            until ${timeElement(due)}
+          ` : ""}.</p>
+      `;
+    if (event !== "approval") return what;
+    return html`
+        ${what}<label>Comment <textarea data-approval-comment="${id}"></textarea></label>
+        <div class="actions">
+          <button type="button" data-action="approve" data-node="${id}">Approve</button>
+          <button type="button" class="danger" data-action="reject" data-node="${id}">Reject</button>
+        </div>
+      `;
+  })}</section>
+  `;
+}
 function renderRunHeader(record, options) {
   const finished = isFinished(record.status);
   const actions = finished ? html`
@@ -846,6 +900,9 @@ function renderRunHeader(record, options) {
       ` : ""}${otherCode ? html`
         <p
           class="note">This run executed an earlier version of the code; the graph shows the current one.</p>
+      ` : ""}${renderWaiting(record)}${record.parentRunId ? html`
+        <p
+          class="note">Child run of <a href="#/runs/${encodeURIComponent(record.parentRunId)}">${record.parentRunId}</a> (node <code>${record.parentNode ?? ""}</code>).</p>
       ` : ""}
   `;
 }
@@ -919,6 +976,24 @@ function renderNodeDetail(nodeId, record, options) {
         <div>
           <dt>Routed to</dt>
           <dd>${record.routes.length > 0 ? record.routes.join(", ") : "no child"}</dd>
+        </div>
+      ` : "",
+    record?.items ? html`
+        <div>
+          <dt>Elements</dt>
+          <dd>${record.items.succeeded + record.items.failed}/${record.items.total} done (${record.items.failed} failed, ${record.items.running} running)</dd>
+        </div>
+      ` : "",
+    record?.waitingFor ? html`
+        <div>
+          <dt>Waiting</dt>
+          <dd>${waitingText(record.waitingFor)}</dd>
+        </div>
+      ` : "",
+    record?.childRunId ? html`
+        <div>
+          <dt>Child run</dt>
+          <dd><a href="#/runs/${encodeURIComponent(record.childRunId)}">${record.childRunId}</a></dd>
         </div>
       ` : "",
     record?.progress ? html`
@@ -1113,6 +1188,20 @@ function mountRunPage(ctx, route) {
         } : {
           type: "run",
           record: cancelled
+        });
+      } else if (button.dataset.action === "approve" || button.dataset.action === "reject") {
+        const approved = button.dataset.action === "approve";
+        const box = header.querySelector(`textarea[data-approval-comment="${CSS.escape(button.dataset.node ?? "")}"]`);
+        const comment = box?.value ?? "";
+        message.textContent = approved ? "Approving\u2026" : "Rejecting\u2026";
+        const next = await ctx.client.signal(runId, "approval", {
+          approved,
+          comment
+        });
+        message.textContent = approved ? "Approved." : "Rejected.";
+        apply({
+          type: "run",
+          record: next
         });
       } else if (button.dataset.action === "rerun") {
         const { runId: next } = await ctx.client.submit(record.input);
