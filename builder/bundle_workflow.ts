@@ -61,7 +61,8 @@ const CONFIG_MAP_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
  * deno.json when it has one); files that command nodes name by relative path are copied.
  *
  * @throws {Error} "Cannot bundle …" when `deno bundle` fails for a node (its diagnostics
- * included) or a command node names a file outside the workflow directory
+ * included), a command node names a file outside the workflow directory, or the workflow has
+ * sub-workflow nodes (`workflow:`; their bundling is not implemented yet)
  * @example
  * ```ts
  * const workflow = await loadWorkflow("examples/hello");
@@ -73,6 +74,14 @@ export async function bundleWorkflow(
   workflow: CompiledWorkflow,
   options: BundleWorkflowOptions = {},
 ): Promise<WorkflowBundle> {
+  const child = Object.values(workflow.nodes).find((node) => node.kind === "workflow");
+  if (child) {
+    throw new Error(
+      `Cannot bundle workflow "${workflow.name}": node "${child.id}" runs a sub-workflow ` +
+        "(workflow:), and build/deploy do not bundle sub-workflows yet; run it with dev or serve " +
+        "from the project directory",
+    );
+  }
   const source = await Deno.readTextFile(workflow.file);
   const doc = parseDocument(source, { keepSourceTokens: false });
   const config = await projectConfig(workflow.dir);

@@ -251,7 +251,11 @@ export class RunManager {
     const active = this.#core.active.get(runId);
     if (active) {
       active.controller.abort(new DOMException("The run was cancelled", "AbortError"));
-      return await this.wait(runId).catch(() => this.#core.store.getRun(runId));
+      // A run that was parking ends its execution `waiting`: it is cancelled as parked below.
+      await this.#core.executions.get(runId);
+      if ((await this.#core.store.getRun(runId))?.status !== RunStatus.Waiting) {
+        return await this.wait(runId).catch(() => this.#core.store.getRun(runId));
+      }
     }
     const entry = this.#core.queue.remove(runId);
     if (entry) {
@@ -263,6 +267,17 @@ export class RunManager {
     if (!record || isFinishedStatus(record.status)) return record;
     const now = this.#core.clock.now();
     await this.#core.store.updateRun(runId, { status: RunStatus.Cancelled, finishedAt: iso(now) });
+    // A parked run: its waiting nodes end cancelled too (a later timer or event finds it over).
+    for (const [nodeId, node] of Object.entries(record.nodes)) {
+      if (node.status !== "waiting") continue;
+      const { waitingFor: _waitingFor, ...rest } = node;
+      await this.#core.store.updateNode(runId, nodeId, {
+        ...rest,
+        status: "cancelled",
+        finishedAt: iso(now),
+        error: { message: `Cannot complete node "${nodeId}": the run was cancelled` },
+      });
+    }
     return await this.#core.store.getRun(runId);
   }
 

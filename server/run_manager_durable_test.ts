@@ -183,3 +183,27 @@ Deno.test("`RunManager.recover()` resumes a crashed map node re-running only its
     await store.close();
   }
 });
+
+Deno.test("`RunManager.cancel()` ends a waiting run and its waiting node; a later event is refused", async () => {
+  const h = await harness({
+    spec: { approve: [], post: ["approve"] },
+    dag: { nodes: { approve: APPROVAL } },
+  });
+  try {
+    await h.manager.recover();
+    const { runId } = await h.manager.submit({});
+    await untilStatus(h.store, runId, "waiting");
+    const cancelled = await h.manager.cancel(runId);
+    assert.equal(cancelled?.status, "cancelled");
+    assert.equal(cancelled?.nodes.approve?.status, "cancelled");
+    await assert.rejects(
+      h.manager.signal(runId, "approval", {}),
+      (e) => e instanceof EventRejectedError && /the run is cancelled/.test(e.message),
+    );
+    // Its timer fires later: nothing resumes a cancelled run.
+    await h.clock.advance(3_600_000);
+    assert.equal((await h.store.getRun(runId))?.status, "cancelled");
+  } finally {
+    await h.close();
+  }
+});
