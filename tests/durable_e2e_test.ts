@@ -74,6 +74,19 @@ async function until(
   }
 }
 
+/** Registers `fn` once on SQLite and once on a throwaway PostgreSQL database. */
+function bothStores(name: string, fn: (store: string | undefined) => Promise<void>): void {
+  Deno.test(`${name} (SQLite)`, () => fn(undefined));
+  Deno.test({
+    name: `${name} (PostgreSQL)`,
+    ignore: pgIgnore,
+    async fn() {
+      await using pg = await startPostgresServer();
+      await fn(await pg.createDatabase());
+    },
+  });
+}
+
 async function mapTenThousand(store?: string) {
   await using p = await project("durable-map");
   await using server = await startServe(p.args({ store }));
@@ -126,113 +139,119 @@ Deno.test({
   },
 });
 
-Deno.test("`pipedreamer serve` killed -9 in the middle of a map re-runs only the unfinished elements", async () => {
-  await using callback = new CallbackServer();
-  await using p = await project("durable-map", callback);
-  const port = freePort();
-  callback.hold("held");
-  let runId: string;
-  {
-    await using first = await startServe(p.args({ port }));
-    const call = api(first, p.token);
-    const started = await call("/runs", { json: { n: 40, call: true, holdFrom: 20 } });
-    assert.equal(started.status, 202);
-    runId = started.body.runId;
-    // Elements 0-19 finished and stored; 20-23 hold the map's 4 slots.
-    await callback.waitForCall("held", 4, runId);
-    await until(call, runId, (r) => r.nodes.each?.items?.succeeded === 20, "20 stored elements");
-    const stored = await call(`/runs/${runId}/nodes/each/items?status=succeeded&limit=1000`);
-    assert.equal(stored.body.items.length, 20);
-    assert.equal((await first.stop("SIGKILL")).signal, "SIGKILL");
-  }
-  callback.release("held");
-  await using second = await startServe(p.args({ port }));
-  const call = api(second, p.token);
-  const done = await until(call, runId, (r) => r.status === "succeeded", "the resumed run");
-  assert.deepEqual(done.result, { count: 40, sum: 39 * 40 });
-  for (let i = 0; i < 40; i++) {
-    const expected = i >= 20 && i < 24 ? 2 : 1;
-    assert.equal(callback.count(`each-${i}`, runId), expected, `element ${i} ran ${expected}x`);
-  }
-});
+bothStores(
+  "`pipedreamer serve` killed -9 in the middle of a map re-runs only the unfinished elements",
+  async (store) => {
+    await using callback = new CallbackServer();
+    await using p = await project("durable-map", callback);
+    const port = freePort();
+    callback.hold("held");
+    let runId: string;
+    {
+      await using first = await startServe(p.args({ port, store }));
+      const call = api(first, p.token);
+      const started = await call("/runs", { json: { n: 40, call: true, holdFrom: 20 } });
+      assert.equal(started.status, 202);
+      runId = started.body.runId;
+      // Elements 0-19 finished and stored; 20-23 hold the map's 4 slots.
+      await callback.waitForCall("held", 4, runId);
+      await until(call, runId, (r) => r.nodes.each?.items?.succeeded === 20, "20 stored elements");
+      const stored = await call(`/runs/${runId}/nodes/each/items?status=succeeded&limit=1000`);
+      assert.equal(stored.body.items.length, 20);
+      assert.equal((await first.stop("SIGKILL")).signal, "SIGKILL");
+    }
+    callback.release("held");
+    await using second = await startServe(p.args({ port, store }));
+    const call = api(second, p.token);
+    const done = await until(call, runId, (r) => r.status === "succeeded", "the resumed run");
+    assert.deepEqual(done.result, { count: 40, sum: 39 * 40 });
+    for (let i = 0; i < 40; i++) {
+      const expected = i >= 20 && i < 24 ? 2 : 1;
+      assert.equal(callback.count(`each-${i}`, runId), expected, `element ${i} ran ${expected}x`);
+    }
+  },
+);
 
-Deno.test("`pipedreamer serve` ends a sleep across kill -9 at its original due time, then takes an approval from the API and the CLI", async () => {
+bothStores(
+  "`pipedreamer serve` ends a sleep across kill -9 at its original due time, then takes an approval from the API and the CLI",
+  async (store) => {
+    await using p = await project("durable-wait");
+    const port = freePort();
+    let runId: string;
+    let dueAt: string;
+    {
+      await using first = await startServe(p.args({ port, store }));
+      const call = api(first, p.token);
+      runId = (await call("/runs", { json: { order: 7 } })).body.runId;
+      const parked = await until(call, runId, (r) => r.status === "waiting", "the sleep");
+      assert.equal(parked.nodes.nap.status, "waiting");
+      dueAt = parked.nodes.nap.waitingFor.dueAt;
+      assert.ok(Date.parse(dueAt) > Date.now(), "killed before the due time");
+      await first.stop("SIGKILL");
+    }
+    await using second = await startServe(p.args({ port, store }));
+    const call = api(second, p.token);
+    const approving = await until(
+      call,
+      runId,
+      (r) => r.nodes.approve?.status === "waiting",
+      "the wait after the sleep",
+    );
+    assert.equal(approving.status, "waiting");
+    assert.deepEqual(approving.nodes.approve.waitingFor.event, "approval");
+    assert.ok(
+      Date.parse(approving.nodes.nap.finishedAt) >= Date.parse(dueAt),
+      `the sleep ended at ${approving.nodes.nap.finishedAt}, not before ${dueAt}`,
+    );
+    const logs = await fetch(`${second.url}/runs/${runId}/logs`, {
+      headers: { authorization: `Bearer ${p.token}` },
+    });
+    assert.match(await logs.text(), /Run woken on .*timer of node \\"nap\\" fired/);
+
+    // The API refuses what it cannot deliver.
+    assert.equal((await call(`/runs/nope/events/approval`, { json: {} })).status, 404);
+    const other = await call(`/runs/${runId}/events/other`, { json: {} });
+    assert.equal(other.status, 409);
+    assert.match(other.body.error.message, /it waits for "approval"/);
+
+    // The CLI delivers it through the server.
+    const signal = await cli([
+      "runs",
+      "signal",
+      runId,
+      "approval",
+      "--data",
+      '{"approved":true,"comment":"ship it"}',
+      "--url",
+      second.url,
+      "--token",
+      p.token,
+      "-o",
+      "json",
+    ]);
+    assertExit(signal, 0);
+    assert.equal(stdoutJson(signal).runId, runId);
+    const done = await until(call, runId, (r) => r.status === "succeeded", "the approved run");
+    assert.deepEqual(done.result, { posted: true, comment: "ship it" });
+    assert.deepEqual(done.nodes.approve.output, { approved: true, comment: "ship it" });
+    const again = await call(`/runs/${runId}/events/approval`, { json: {} });
+    assert.equal(again.status, 409);
+
+    // A second run approved through the API.
+    const next = (await call("/runs", { json: {} })).body.runId;
+    await until(call, next, (r) => r.nodes.approve?.status === "waiting", "the second wait");
+    const sent = await call(`/runs/${next}/events/approval`, {
+      json: { approved: false, comment: "no" },
+    });
+    assert.equal(sent.status, 200);
+    const rejected = await until(call, next, (r) => r.status === "succeeded", "the rejected run");
+    assert.deepEqual(rejected.result, { posted: false, comment: "no" });
+  },
+);
+
+bothStores("`pipedreamer serve`: a waiting run does not hold a maxRuns slot", async (store) => {
   await using p = await project("durable-wait");
-  const port = freePort();
-  let runId: string;
-  let dueAt: string;
-  {
-    await using first = await startServe(p.args({ port }));
-    const call = api(first, p.token);
-    runId = (await call("/runs", { json: { order: 7 } })).body.runId;
-    const parked = await until(call, runId, (r) => r.status === "waiting", "the sleep");
-    assert.equal(parked.nodes.nap.status, "waiting");
-    dueAt = parked.nodes.nap.waitingFor.dueAt;
-    assert.ok(Date.parse(dueAt) > Date.now(), "killed before the due time");
-    await first.stop("SIGKILL");
-  }
-  await using second = await startServe(p.args({ port }));
-  const call = api(second, p.token);
-  const approving = await until(
-    call,
-    runId,
-    (r) => r.nodes.approve?.status === "waiting",
-    "the wait after the sleep",
-  );
-  assert.equal(approving.status, "waiting");
-  assert.deepEqual(approving.nodes.approve.waitingFor.event, "approval");
-  assert.ok(
-    Date.parse(approving.nodes.nap.finishedAt) >= Date.parse(dueAt),
-    `the sleep ended at ${approving.nodes.nap.finishedAt}, not before ${dueAt}`,
-  );
-  const logs = await fetch(`${second.url}/runs/${runId}/logs`, {
-    headers: { authorization: `Bearer ${p.token}` },
-  });
-  assert.match(await logs.text(), /Run woken on .*timer of node \\"nap\\" fired/);
-
-  // The API refuses what it cannot deliver.
-  assert.equal((await call(`/runs/nope/events/approval`, { json: {} })).status, 404);
-  const other = await call(`/runs/${runId}/events/other`, { json: {} });
-  assert.equal(other.status, 409);
-  assert.match(other.body.error.message, /it waits for "approval"/);
-
-  // The CLI delivers it through the server.
-  const signal = await cli([
-    "runs",
-    "signal",
-    runId,
-    "approval",
-    "--data",
-    '{"approved":true,"comment":"ship it"}',
-    "--url",
-    second.url,
-    "--token",
-    p.token,
-    "-o",
-    "json",
-  ]);
-  assertExit(signal, 0);
-  assert.equal(stdoutJson(signal).runId, runId);
-  const done = await until(call, runId, (r) => r.status === "succeeded", "the approved run");
-  assert.deepEqual(done.result, { posted: true, comment: "ship it" });
-  assert.deepEqual(done.nodes.approve.output, { approved: true, comment: "ship it" });
-  const again = await call(`/runs/${runId}/events/approval`, { json: {} });
-  assert.equal(again.status, 409);
-
-  // A second run approved through the API.
-  const next = (await call("/runs", { json: {} })).body.runId;
-  await until(call, next, (r) => r.nodes.approve?.status === "waiting", "the second wait");
-  const sent = await call(`/runs/${next}/events/approval`, {
-    json: { approved: false, comment: "no" },
-  });
-  assert.equal(sent.status, 200);
-  const rejected = await until(call, next, (r) => r.status === "succeeded", "the rejected run");
-  assert.deepEqual(rejected.result, { posted: false, comment: "no" });
-});
-
-Deno.test("`pipedreamer serve`: a waiting run does not hold a maxRuns slot", async () => {
-  await using p = await project("durable-wait");
-  await using server = await startServe(p.args());
+  await using server = await startServe(p.args({ store }));
   const call = api(server, p.token);
   // maxRuns is 1: three runs park one after another, none waits in the queue for a slot.
   const ids: string[] = [];
@@ -273,31 +292,34 @@ Deno.test({
   },
 });
 
-Deno.test("`pipedreamer serve`: ctx.step does not run again across a retry or a kill -9", async () => {
-  await using callback = new CallbackServer();
-  await using p = await project("durable-step", callback);
-  const port = freePort();
-  let held: string;
-  {
-    await using first = await startServe(p.args({ port }));
-    const call = api(first, p.token);
-    const retried = await call("/run", { json: { failOnce: true } });
-    assert.equal(retried.status, 200, JSON.stringify(retried.body));
-    assert.equal(retried.body.result.attempt, 2);
-    assert.equal(callback.count("invoice", retried.body.runId), 1, "the step ran once");
+bothStores(
+  "`pipedreamer serve`: ctx.step does not run again across a retry or a kill -9",
+  async (store) => {
+    await using callback = new CallbackServer();
+    await using p = await project("durable-step", callback);
+    const port = freePort();
+    let held: string;
+    {
+      await using first = await startServe(p.args({ port, store }));
+      const call = api(first, p.token);
+      const retried = await call("/run", { json: { failOnce: true } });
+      assert.equal(retried.status, 200, JSON.stringify(retried.body));
+      assert.equal(retried.body.result.attempt, 2);
+      assert.equal(callback.count("invoice", retried.body.runId), 1, "the step ran once");
 
-    callback.hold("held");
-    held = (await call("/runs", { json: { hold: true } })).body.runId;
-    await callback.waitForCall("held", 1, held);
-    assert.equal((await first.stop("SIGKILL")).signal, "SIGKILL");
-  }
-  callback.release("held");
-  await using second = await startServe(p.args({ port }));
-  const done = await until(api(second, p.token), held, (r) => r.status === "succeeded", "resume");
-  assert.deepEqual(done.result.invoice, { node: "invoice", call: 2 });
-  assert.equal(callback.count("invoice", held), 1, "the step did not run again after kill -9");
-  assert.equal(callback.count("held", held), 2, "the node itself ran again");
-});
+      callback.hold("held");
+      held = (await call("/runs", { json: { hold: true } })).body.runId;
+      await callback.waitForCall("held", 1, held);
+      assert.equal((await first.stop("SIGKILL")).signal, "SIGKILL");
+    }
+    callback.release("held");
+    await using second = await startServe(p.args({ port, store }));
+    const done = await until(api(second, p.token), held, (r) => r.status === "succeeded", "resume");
+    assert.deepEqual(done.result.invoice, { node: "invoice", call: 2 });
+    assert.equal(callback.count("invoice", held), 1, "the step did not run again after kill -9");
+    assert.equal(callback.count("held", held), 2, "the node itself ran again");
+  },
+);
 
 Deno.test("`pipedreamer serve` runs a mapped sub-workflow as linked child runs; a child's failure fails the node", async () => {
   await using p = await project("durable-parent", undefined, ["durable-child"]);
