@@ -194,7 +194,7 @@ bothStores(
     const approving = await until(
       call,
       runId,
-      (r) => r.nodes.approve?.status === "waiting",
+      (r) => r.status === "waiting" && r.nodes.approve?.status === "waiting",
       "the wait after the sleep",
     );
     assert.equal(approving.status, "waiting");
@@ -239,7 +239,12 @@ bothStores(
 
     // A second run approved through the API.
     const next = (await call("/runs", { json: {} })).body.runId;
-    await until(call, next, (r) => r.nodes.approve?.status === "waiting", "the second wait");
+    await until(
+      call,
+      next,
+      (r) => r.status === "waiting" && r.nodes.approve?.status === "waiting",
+      "the second wait",
+    );
     const sent = await call(`/runs/${next}/events/approval`, {
       json: { approved: false, comment: "no" },
     });
@@ -257,7 +262,12 @@ bothStores("`pipedreamer serve`: a waiting run does not hold a maxRuns slot", as
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) ids.push((await call("/runs", { json: { i } })).body.runId);
   for (const id of ids) {
-    await until(call, id, (r) => r.nodes.approve?.status === "waiting", `run ${id} to wait`);
+    await until(
+      call,
+      id,
+      (r) => r.status === "waiting" && r.nodes.approve?.status === "waiting",
+      `run ${id} to wait`,
+    );
   }
   const waiting = await call("/runs?status=waiting");
   assert.deepEqual(waiting.body.runs.map((r: Json) => r.runId).sort(), [...ids].sort());
@@ -282,7 +292,12 @@ Deno.test({
       ids.push((await calls[i % 2]!("/runs", { json: { i } })).body.runId);
     }
     for (const id of ids) {
-      await until(calls[0]!, id, (r) => r.nodes.approve?.status === "waiting", `run ${id}`);
+      await until(
+        calls[0]!,
+        id,
+        (r) => r.status === "waiting" && r.nodes.approve?.status === "waiting",
+        `run ${id}`,
+      );
       const text = await (await fetch(`${one.url}/runs/${id}/logs`, {
         headers: { authorization: `Bearer ${p.token}` },
       })).text();
@@ -348,3 +363,35 @@ Deno.test("`pipedreamer serve` runs a mapped sub-workflow as linked child runs; 
     /Element 1 of map node "enrich" failed: Child run ".*~enrich~1" of workflow "durable-child" failed at node "enrich": cannot enrich "boom"/,
   );
 });
+
+bothStores(
+  "`pipedreamer serve` with concurrency.key gives free slots to waiting tenants in turn",
+  async (store) => {
+    await using callback = new CallbackServer();
+    await using p = await project("durable-keys", callback);
+    const names = [...Array.from({ length: 6 }, (_, i) => `busy-${i}`), "quiet1-0", "quiet2-0"];
+    for (const name of names) callback.hold(name);
+    await using server = await startServe(p.args({ store }));
+    const call = api(server, p.token);
+    const ids: string[] = [];
+    for (const name of names) {
+      const [tenant, i] = name.split("-");
+      ids.push((await call("/runs", { json: { tenant, i: Number(i) } })).body.runId);
+    }
+    const order = () => callback.calls.map((c) => c.node);
+    // maxRuns 1 per tenant, 2 in all: one busy run and the first quiet tenant.
+    await callback.waitForCall("quiet1-0");
+    assert.deepEqual(order(), ["busy-0", "quiet1-0"]);
+    // A busy run ends: its slot goes to quiet2 (never served), not to busy's long queue.
+    callback.release("busy-0");
+    await callback.waitForCall("quiet2-0");
+    assert.deepEqual(order(), ["busy-0", "quiet1-0", "quiet2-0"]);
+    for (const name of names) callback.release(name);
+    for (const id of ids) {
+      await until(call, id, (r) => r.status === "succeeded", `run ${id}`);
+    }
+    assert.equal(order().length, 8);
+    // The busy tenant's runs start in their arrival order.
+    assert.deepEqual(order().filter((n) => n.startsWith("busy")), names.slice(0, 6));
+  },
+);
