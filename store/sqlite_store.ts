@@ -3,9 +3,11 @@
 // deno-lint-ignore-file require-await
 
 /**
- * The embedded run store: one SQLite file through `node:sqlite` (no server to install). WAL with
- * `synchronous=NORMAL` keeps every committed write across a process crash (kill -9) while a node
- * transition costs a few microseconds.
+ * The embedded run store: one SQLite file through `node:sqlite` (no server to install), in WAL
+ * mode. By default (`durability: "full"`) every group commit is fsynced (`synchronous=FULL`), so
+ * a resolved write survives a power loss or kernel crash; `durability: "relaxed"` uses
+ * `synchronous=NORMAL`, which keeps every committed write across a process crash (kill -9) only.
+ * The group commit below keeps the fsync's cost to one per event-loop turn, not one per write.
  *
  * Group commit: writes made in one event-loop turn are applied in call order in one
  * transaction at the end of the turn (`setImmediate`), and each promise settles once that
@@ -52,6 +54,7 @@ import type {
   StoredLogLine,
   StoreOptions,
 } from "./run_store.ts";
+import { durabilityOf } from "./run_store.ts";
 
 const UNFINISHED = UNFINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
 const FINISHED = FINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -101,6 +104,11 @@ export class SqliteStore implements RunStore {
     const { idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS } = options;
     checkPositiveMs(idempotencyTtlMs, "idempotencyTtlMs", "open run store");
     try {
+      durabilityOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    try {
       return Promise.resolve(new SqliteStore(path, options));
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
@@ -117,7 +125,8 @@ export class SqliteStore implements RunStore {
     try {
       this.#db.exec("PRAGMA busy_timeout = 5000");
       this.#db.exec("PRAGMA journal_mode = WAL");
-      this.#db.exec("PRAGMA synchronous = NORMAL");
+      const sync = durabilityOf(options) === "full" ? "FULL" : "NORMAL";
+      this.#db.exec(`PRAGMA synchronous = ${sync}`);
       this.#db.exec("PRAGMA foreign_keys = ON");
       migrateSqlite(this.#db, this.#now());
     } catch (error) {
@@ -379,6 +388,14 @@ export class SqliteStore implements RunStore {
           .run(value, key, previous);
       return result.changes > 0;
     });
+  }
+
+  /**
+   * SQLite's `PRAGMA synchronous` of this store's connection, read from the database: 2 (FULL,
+   * `durability: "full"`) or 1 (NORMAL, `durability: "relaxed"`).
+   */
+  synchronousLevel(): number {
+    return Number(this.#sql("PRAGMA synchronous").get()?.synchronous);
   }
 
   async close(): Promise<void> {
