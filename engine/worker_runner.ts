@@ -82,9 +82,9 @@ export interface WorkerRunner extends NodeRunner {
 const MAX_SPARE_DIRS = 32;
 
 /** Whether `dir` has no entry (a missing dir counts as not empty: it is not reused). */
-function isEmptyDir(dir: string): boolean {
+async function isEmptyDir(dir: string): Promise<boolean> {
   try {
-    for (const _ of Deno.readDirSync(dir)) return false;
+    for await (const _ of Deno.readDir(dir)) return false;
     return true;
   } catch {
     return false;
@@ -247,8 +247,10 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
     },
 
     async releaseTmpDir(dir: string): Promise<void> {
+      // The emptiness check reads the directory on an I/O thread, not the event loop's.
       const reusable = !closed && baseDir !== undefined && dir !== baseDir &&
-        isInside(dir, baseDir) && spareDirs.length < MAX_SPARE_DIRS && isEmptyDir(dir);
+        isInside(dir, baseDir) && spareDirs.length < MAX_SPARE_DIRS && await isEmptyDir(dir) &&
+        !closed && spareDirs.length < MAX_SPARE_DIRS;
       if (reusable) spareDirs.push(dir);
       else await Deno.remove(dir, { recursive: true }).catch(() => {});
     },

@@ -309,7 +309,9 @@ export class RunManager {
       if (start) {
         this.#launch(job, false);
       } else {
-        this.#hub.publish(runId, { type: "run", record: summaryOf(created.record) });
+        if (this.#hub.listening(runId)) {
+          this.#hub.publish(runId, { type: "run", record: summaryOf(created.record) });
+        }
         const entry = { id: runId, readyAt: now + this.#queue.settings.startDelayMs, value: job };
         if (action === ScheduleAction.Replace) {
           const replaced = this.#queue.replaceNewest(entry);

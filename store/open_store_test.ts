@@ -44,14 +44,19 @@ Deno.test("`openStore()` opens SQLite files named by sqlite: URLs and the data d
 Deno.test("`openStore()` passes the durability to SQLite: full by default, relaxed on request", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pipedreamer-open-" });
   try {
-    for (const [durability, level] of [[undefined, 2], ["full", 2], ["relaxed", 1]] as const) {
+    for (
+      const [durability, want] of [[undefined, "full"], ["full", "full"], [
+        "relaxed",
+        "relaxed",
+      ]] as const
+    ) {
       const store = await openStore(undefined, {
         dataDir: join(dir, String(durability)),
         durability,
       });
       try {
         assert.ok(store instanceof SqliteStore);
-        assert.equal(store.synchronousLevel(), level, String(durability));
+        assert.equal(store.durability, want, String(durability));
       } finally {
         await store.close();
       }

@@ -186,11 +186,12 @@ export interface RunStore {
 
 /**
  * When a write's promise resolves, what it survives:
- * - `full`: a power loss or kernel crash too. SQLite fsyncs every group commit
- *   (`synchronous=FULL`); Postgres keeps the server's `synchronous_commit` (on by default).
+ * - `full`: a power loss or kernel crash too. SQLite fsyncs its WAL after every group commit
+ *   (off the main thread) before the commit's writes resolve; Postgres keeps the server's
+ *   `synchronous_commit` (on by default).
  * - `relaxed`: a crash of the process (kill -9), but a power loss or kernel crash may lose the
- *   last commits. SQLite `synchronous=NORMAL` in WAL mode (the WAL is fsynced at checkpoints
- *   only); Postgres `synchronous_commit=off` for the store's connections.
+ *   last commits. SQLite resolves writes at the commit (WAL, `synchronous=NORMAL`: the WAL is
+ *   fsynced at checkpoints only); Postgres `synchronous_commit=off` for the store's connections.
  */
 export type Durability = "full" | "relaxed";
 

@@ -127,28 +127,6 @@ Deno.test("`SqliteStore` uses WAL and answers its hot queries from indexes", asy
   });
 });
 
-Deno.test("`SqliteStore` fsyncs every commit by default and only checkpoints when relaxed", async () => {
-  await withDir(async (dir) => {
-    const full = await SqliteStore.open(join(dir, "full.db"));
-    const explicit = await SqliteStore.open(join(dir, "explicit.db"), { durability: "full" });
-    const relaxed = await SqliteStore.open(join(dir, "relaxed.db"), { durability: "relaxed" });
-    try {
-      assert.equal(full.synchronousLevel(), 2);
-      assert.equal(explicit.synchronousLevel(), 2);
-      assert.equal(relaxed.synchronousLevel(), 1);
-    } finally {
-      await Promise.all([full.close(), explicit.close(), relaxed.close()]);
-    }
-    await assert.rejects(
-      // deno-lint-ignore no-explicit-any
-      SqliteStore.open(join(dir, "bad.db"), { durability: "fast" as any }),
-      (error: Error) =>
-        error instanceof RangeError &&
-        /durability "fast" is not "full" or "relaxed"/.test(error.message),
-    );
-  });
-});
-
 Deno.test("`SqliteStore` deletes expired cache rows when writing the cache and when pruning", async () => {
   await withDir(async (dir) => {
     const path = join(dir, "runs.db");
