@@ -31,6 +31,8 @@ export type PeerHandler = "three" | "chain" | "fanout";
 export interface Peer {
   /** The URL of `handler` (POST, JSON body, JSON `{ "result": n }` answer). */
   url(handler: PeerHandler): string;
+  /** The processes whose CPU time is the peer's (with their descendants). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -233,7 +235,11 @@ export async function startRestate(depsDir: string): Promise<Peer> {
     await stop();
     throw error;
   }
-  return { url: (handler) => `http://127.0.0.1:${ingress}/bench/${handler}`, stop };
+  return {
+    url: (handler) => `http://127.0.0.1:${ingress}/bench/${handler}`,
+    pids: () => [server.process.pid, app.process.pid],
+    stop,
+  };
 }
 
 /** PostgreSQL's binaries: Debian's newest /usr/lib/postgresql/<v>/bin, else PATH. */
@@ -262,6 +268,8 @@ function postgresBin(): string | undefined {
 export interface PostgresCluster {
   /** Starts the server; resolves with its port once it accepts connections. */
   start(): Promise<number>;
+  /** The postmaster's pid while it runs (its backends are its children). */
+  pid(): number | undefined;
   /** Stops the server (fast shutdown). */
   stop(): Promise<void>;
   /** Stops the server and removes the cluster. */
@@ -306,7 +314,9 @@ export async function createPostgres(): Promise<PostgresCluster | undefined> {
     running = false;
     await run("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]);
   };
+  let postmaster: number | undefined;
   return {
+    pid: () => postmaster,
     async start() {
       const port = freePort();
       await run("pg_ctl", [
@@ -315,6 +325,7 @@ export async function createPostgres(): Promise<PostgresCluster | undefined> {
         `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c max_connections=200`,
       ]);
       running = true;
+      postmaster = Number((await Deno.readTextFile(join(data, "postmaster.pid"))).split("\n")[0]);
       return port;
     },
     stop,
@@ -335,5 +346,9 @@ export async function startDbos(depsDir: string, databaseUrl: string): Promise<P
     await app.stop();
     throw error;
   }
-  return { url: (handler) => `http://127.0.0.1:${port}/${handler}`, stop: () => app.stop() };
+  return {
+    url: (handler) => `http://127.0.0.1:${port}/${handler}`,
+    pids: () => [app.process.pid],
+    stop: () => app.stop(),
+  };
 }

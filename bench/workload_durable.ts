@@ -14,6 +14,7 @@
 
 import { join } from "node:path";
 import { fetchLoad, hasWrk, type LoadResult, wrkLoad } from "./_load_generator.ts";
+import { treeCpuMs } from "./_cpu.ts";
 import {
   createPostgres,
   type Peer,
@@ -38,6 +39,8 @@ const SPECS: Record<Workload, ProjectSpec & { handler: PeerHandler; body: unknow
     shape: "chain",
     size: 3,
     work: { kind: "noop" },
+    // Every request in flight runs at once, as on the peers (the default runs 10 and queues).
+    concurrency: { maxRuns: 64, queueLimit: 1000 },
     handler: "three",
     body: {},
   },
@@ -71,6 +74,8 @@ const SPECS: Record<Workload, ProjectSpec & { handler: PeerHandler; body: unknow
 interface Endpoint {
   url: string;
   body: string;
+  /** The system's processes (CPU time is read for them and their descendants). */
+  pids(): number[];
 }
 
 /** A system of this workload, started once for all its workloads. */
@@ -91,7 +96,7 @@ export interface DurableRow {
   chain40Ms: Summary;
   chain1000StepUs: Summary;
   fanout1000Ms: Summary;
-  levels: LoadResult[];
+  levels: (LoadResult & { cpuMsPerRun: number })[];
   skipped?: string;
 }
 
@@ -162,7 +167,7 @@ function pipedreamerSystem(
       const started = performance.now();
       const serve = await startServe(projects.three.dir, dataDir(), { durability });
       try {
-        await call({ url: `${serve.url}/run`, body }, 3, this.name);
+        await call({ url: `${serve.url}/run`, body, pids: () => [] }, 3, this.name);
         return performance.now() - started;
       } finally {
         await serve.stop();
@@ -174,8 +179,10 @@ function pipedreamerSystem(
         async use(workload: Workload) {
           await current?.stop();
           current = undefined;
-          current = await startServe(projects[workload].dir, dataDir(), { durability });
-          return { url: `${current.url}/run`, body };
+          const serve = current = await startServe(projects[workload].dir, dataDir(), {
+            durability,
+          });
+          return { url: `${serve.url}/run`, body, pids: () => [serve.pid] };
         },
         async stop() {
           await current?.stop();
@@ -197,7 +204,7 @@ function peerSystem(
       const started = performance.now();
       const peer = await start(rep);
       try {
-        await call({ url: peer.url("three"), body: "{}" }, 3, name);
+        await call({ url: peer.url("three"), body: "{}", pids: () => [] }, 3, name);
         return performance.now() - started;
       } finally {
         await peer.stop();
@@ -210,6 +217,7 @@ function peerSystem(
           Promise.resolve({
             url: peer.url(SPECS[workload].handler),
             body: JSON.stringify(SPECS[workload].body),
+            pids: () => peer.pids(),
           }),
         stop: () => peer.stop(),
       };
@@ -267,10 +275,13 @@ async function measureSystem(
       return useWrk ? wrkLoad(spec, ctx.tmpDir) : fetchLoad(spec);
     };
     await load(8, quick ? 1000 : 2000); // warm-up
-    const levels: LoadResult[] = [];
+    const levels: DurableRow["levels"] = [];
     for (const concurrency of LEVELS) {
       ctx.progress(`durable-peers: ${system.name}: 3-step at ${concurrency} in flight`);
-      levels.push(await load(concurrency, durationMs));
+      const cpuBefore = treeCpuMs(three.pids());
+      const result = await load(concurrency, durationMs);
+      const cpuMs = treeCpuMs(three.pids()) - cpuBefore;
+      levels.push({ ...result, cpuMsPerRun: cpuMs / Math.max(1, result.ok) });
     }
     return {
       system: system.name,
@@ -338,6 +349,7 @@ export async function runDurablePeers(
             );
             return {
               url: peer.url,
+              pids: () => [...peer.pids(), postgres.pid() ?? -1],
               stop: async () => {
                 await peer.stop();
                 await postgres.stop();
@@ -400,6 +412,10 @@ function printResults(ctx: BenchContext, results: DurableResults, dag: DagRow[])
         const l = level(r, c);
         return cell(l ? `${fmt(l.p50Ms)} / ${fmt(l.p99Ms)}` : "—", r);
       }),
+    ]);
+    lines.push([
+      `  CPU ms per run (system's processes)`,
+      ...rows.map((r) => cell(fmt(level(r, c)?.cpuMsPerRun ?? NaN), r)),
     ]);
     lines.push([
       `  errors (wrong or failed answers)`,

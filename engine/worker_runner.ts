@@ -82,9 +82,9 @@ export interface WorkerRunner extends NodeRunner {
 const MAX_SPARE_DIRS = 32;
 
 /** Whether `dir` has no entry (a missing dir counts as not empty: it is not reused). */
-async function isEmptyDir(dir: string): Promise<boolean> {
+function isEmptyDir(dir: string): boolean {
   try {
-    for await (const _ of Deno.readDir(dir)) return false;
+    for (const _ of Deno.readDirSync(dir)) return false;
     return true;
   } catch {
     return false;
@@ -247,10 +247,8 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
     },
 
     async releaseTmpDir(dir: string): Promise<void> {
-      // The emptiness check reads the directory on an I/O thread, not the event loop's.
       const reusable = !closed && baseDir !== undefined && dir !== baseDir &&
-        isInside(dir, baseDir) && spareDirs.length < MAX_SPARE_DIRS && await isEmptyDir(dir) &&
-        !closed && spareDirs.length < MAX_SPARE_DIRS;
+        isInside(dir, baseDir) && spareDirs.length < MAX_SPARE_DIRS && isEmptyDir(dir);
       if (reusable) spareDirs.push(dir);
       else await Deno.remove(dir, { recursive: true }).catch(() => {});
     },

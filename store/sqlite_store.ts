@@ -81,14 +81,14 @@ interface QueuedWrite {
 export interface SqliteStoreOptions extends StoreOptions {
   /**
    * Makes a file's written data durable (durability `full`: the WAL file after each group
-   * commit, and its directory once). @default fdatasync through `Deno.FsFile.syncData()`, off the
-   * main thread
+   * commit, and its directory once). @default fdatasync through `Deno.FsFile.syncData()` on
+   * Deno's I/O threads, the WAL file kept open
    */
   syncFile?: (path: string) => Promise<void>;
 }
 
 /** fdatasync of `path` (a file or a directory) on Deno's I/O threads. */
-async function syncFile(path: string): Promise<void> {
+async function syncPath(path: string): Promise<void> {
   const file = await Deno.open(path, { read: true });
   try {
     await file.syncData();
@@ -124,7 +124,12 @@ export class SqliteStore implements RunStore {
   readonly durability: Durability;
   /** The WAL file fsynced after each commit (durability `full` on a file), else undefined. */
   #wal: string | undefined;
-  #syncFile: (path: string) => Promise<void>;
+  #syncFile: ((path: string) => Promise<void>) | undefined;
+  /**
+   * The WAL file, opened once for the default fsync (SQLite keeps the WAL file while a
+   * connection is open: it is reset in place, never replaced, so this handle stays valid).
+   */
+  #walFile: Deno.FsFile | undefined;
   /** Whether the WAL's directory entry was fsynced. */
   #walDirSynced = false;
   /** Settlers of commits not yet covered by an fsync (an error: the fsync failed). */
@@ -160,7 +165,7 @@ export class SqliteStore implements RunStore {
     this.durability = durabilityOf(options);
     const memory = path === ":memory:" || path === "" || path.startsWith("file::memory:");
     this.#wal = this.durability === "full" && !memory ? `${path}-wal` : undefined;
-    this.#syncFile = options.syncFile ?? syncFile;
+    this.#syncFile = options.syncFile;
     this.#now = options.now ?? Date.now;
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.#db = new DatabaseSync(path);
@@ -438,6 +443,8 @@ export class SqliteStore implements RunStore {
     this.#closed = true;
     // The queued writes were committed; wait until they are durable too.
     while (this.#syncing) await this.#syncing;
+    this.#walFile?.close();
+    this.#walFile = undefined;
     this.#statements.clear();
     this.#db.close();
   }
@@ -554,9 +561,13 @@ export class SqliteStore implements RunStore {
         this.#unsynced = [];
         let failure: unknown;
         try {
-          await this.#syncFile(wal);
+          if (this.#syncFile) await this.#syncFile(wal);
+          else {
+            this.#walFile ??= await Deno.open(wal, { read: true });
+            await this.#walFile.syncData();
+          }
           if (!this.#walDirSynced) {
-            await this.#syncFile(dirname(wal));
+            await (this.#syncFile ?? syncPath)(dirname(wal));
             this.#walDirSynced = true;
           }
         } catch (error) {
