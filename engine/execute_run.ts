@@ -83,7 +83,10 @@ export interface ExecuteOptions {
    * run ends, and the first failure still stops the run. Only for hooks whose effects apply in
    * call order: e.g. `SqliteStore` writes, applied in call order and committed together once per
    * event-loop turn, so a run's transitions share commits instead of paying one each (not a
-   * Postgres pool, whose concurrent writes may land out of order).
+   * Postgres pool, whose concurrent writes may land out of order). The run's start and final
+   * transitions are pipelined too: the final one is called behind the node transitions still
+   * pending, so a store must not apply it when one of those fails later (`SqliteStore`: a failed
+   * commit fails every write of its turn, a failed fsync every write after it).
    * @default false (each call waits for the previous one to settle)
    */
   pipelineHooks?: boolean;
@@ -228,7 +231,12 @@ export async function executeRun(
   };
   try {
     createSlots(s, target, resume);
-    if (hooks?.onRunUpdate) await hooks.onRunUpdate(record);
+    if (hooks?.onRunUpdate) {
+      // Pipelined, the run's start shares its store commit with the first node transitions.
+      const started = { ...record };
+      if (s.pipelineHooks) enqueueHook(s, () => hooks.onRunUpdate!(started));
+      else await hooks.onRunUpdate(record);
+    }
     const dagDone = new Promise<void>((resolve) => s.resolveDone = resolve);
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
@@ -246,8 +254,10 @@ export async function executeRun(
       }
     }
     if (s.failure && workflow.onError && !s.hookFailed) await runOnError(s, signal);
-    await s.chain;
-    if (s.hookFailed) throw s.hookError;
+    if (!s.pipelineHooks) {
+      await s.chain;
+      if (s.hookFailed) throw s.hookError;
+    }
 
     const finishedMs = clock.now();
     record.finishedAt = iso(finishedMs);
@@ -263,7 +273,13 @@ export async function executeRun(
       record.status = RunStatus.Succeeded;
       record.result = runResult(s, target === undefined ? plan.sinks : [target]);
     }
-    if (hooks?.onRunUpdate) await hooks.onRunUpdate(record);
+    if (s.pipelineHooks) {
+      // The final transition is called behind the pending ones instead of after they settled,
+      // so it can share their commit; a failure of any of them still fails the run.
+      if (hooks?.onRunUpdate && !s.hookFailed) enqueueHook(s, () => hooks.onRunUpdate!(record));
+      await s.chain;
+      if (s.hookFailed) throw s.hookError;
+    } else if (hooks?.onRunUpdate) await hooks.onRunUpdate(record);
     return record;
   } finally {
     signal?.removeEventListener("abort", onAbort);

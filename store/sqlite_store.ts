@@ -136,6 +136,11 @@ export class SqliteStore implements RunStore {
   #unsynced: ((error?: unknown) => void)[] = [];
   /** The running fsync loop, while there is one. */
   #syncing: Promise<void> | undefined;
+  /**
+   * Set once an fsync failed: what the kernel could not write may be lost even if a later fsync
+   * succeeds, so every later write is refused (as PostgreSQL stops on a failed fsync).
+   */
+  #syncFailure: Error | undefined;
 
   /**
    * Opens (creating when missing) the database file and migrates its schema. `path` may be
@@ -474,6 +479,7 @@ export class SqliteStore implements RunStore {
   /** Queues a write for this turn's transaction; settles once it committed. */
   #write<T>(body: () => T, atomic = false): Promise<T> {
     if (this.#closed) return Promise.reject(new TypeError("Cannot use run store: it is closed"));
+    if (this.#syncFailure) return Promise.reject(this.#syncFailure);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ body, atomic, resolve: resolve as (value: unknown) => void, reject });
       this.#flushTimer ??= setImmediate(this.#flush);
@@ -487,6 +493,10 @@ export class SqliteStore implements RunStore {
     const queue = this.#queue;
     if (queue.length === 0) return;
     this.#queue = [];
+    if (this.#syncFailure) {
+      for (const write of queue) write.reject(this.#syncFailure);
+      return;
+    }
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       this.#sql("BEGIN IMMEDIATE").run();
@@ -576,7 +586,14 @@ export class SqliteStore implements RunStore {
             `Cannot make the write durable: fsync of "${wal}" failed: ${detail}`,
             { cause: error },
           );
+          this.#syncFailure ??= new Error(
+            `Cannot write to run store: an fsync of "${wal}" failed (${detail}); restart the ` +
+              "process to reopen the store",
+            { cause: error },
+          );
         }
+        // After a failed fsync, the commits made since cannot be trusted either.
+        if (this.#syncFailure) failure ??= this.#syncFailure;
         for (const settle of waiting) settle(failure);
       }
       this.#syncing = undefined;

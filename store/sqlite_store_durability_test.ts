@@ -91,7 +91,7 @@ Deno.test("`SqliteStore` settles a write only after an fsync of the WAL that beg
   });
 });
 
-Deno.test("`SqliteStore` rejects the writes whose fsync failed, naming the file", async () => {
+Deno.test("`SqliteStore` rejects the writes whose fsync failed, and every write after it", async () => {
   await withDir(async (dir) => {
     const path = join(dir, "runs.db");
     let fail = false;
@@ -106,7 +106,11 @@ Deno.test("`SqliteStore` rejects the writes whose fsync failed, naming the file"
         new RegExp(`^Error: Cannot make the write durable: fsync of "${path}-wal" failed: EIO$`),
       );
       fail = false;
-      assert.equal(await store.updateRun("r1", { status: "succeeded" }), true);
+      await assert.rejects(
+        store.updateRun("r1", { status: "succeeded" }),
+        /^Error: Cannot write to run store: an fsync of ".*-wal" failed \(EIO\); restart the process/,
+      );
+      assert.equal((await store.getRun("r1"))?.status, "running", "reads still work");
     } finally {
       await store.close();
     }
