@@ -1,5 +1,6 @@
 /**
- * CPU time of a process tree from /proc (user + system, every thread, every live descendant),
+ * CPU time of a process tree from /proc (user + system, every thread, every descendant: live
+ * ones and those it reaped),
  * so that a system's cost per run can be read even on a shared, noisy machine: wall-clock
  * throughput shrinks when other work takes the CPUs, CPU time per run much less.
  *
@@ -17,9 +18,12 @@ interface ProcStat {
 function readStat(pid: number): ProcStat | undefined {
   try {
     const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // Fields after the command name, which may hold spaces: state ppid … utime(14) stime(15).
+    // Fields after the command name, which may hold spaces: state ppid … utime(14) stime(15)
+    // cutime(16) cstime(17); the last two hold the children it reaped (exited PostgreSQL
+    // backends), so a process that ended during a measurement still counts.
     const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+    return { ppid: Number(fields[1]), ticks };
   } catch {
     return undefined; // gone meanwhile
   }

@@ -161,7 +161,7 @@ function pipedreamerSystem(
   return {
     name: `Pipedreamer serve, ${durability === "full" ? "durable (fsync)" : "relaxed"}`,
     durability: durability === "full"
-      ? "SQLite WAL, synchronous=FULL: every group commit fsynced"
+      ? "SQLite WAL, fdatasync after every group commit before writes resolve"
       : "SQLite WAL, synchronous=NORMAL: survives kill -9, not power loss",
     async coldStart() {
       const started = performance.now();
