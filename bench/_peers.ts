@@ -105,7 +105,9 @@ function spawn(command: string, options: Deno.CommandOptions): Child {
   let text = "";
   const waiters: { pattern: RegExp; resolve(line: string): void }[] = [];
   const read = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const decoder = new TextDecoder();
+    for await (const bytes of stream) {
+      const chunk = decoder.decode(bytes, { stream: true });
       text = (text + chunk).slice(-4096);
       for (const waiter of [...waiters]) {
         const match = waiter.pattern.exec(text);
