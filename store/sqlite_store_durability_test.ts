@@ -70,13 +70,13 @@ Deno.test("`SqliteStore` settles a write only after an fsync of the WAL that beg
         other.close();
       }
       assert.equal(settled, false);
-      // A write committed while that fsync runs waits for the next one.
+      // A write committed while that fsync runs waits for one that begins after its commit.
+      const callsBefore = sync.calls.length;
       const second = store.setState("k", 2);
       let read: unknown = "pending";
       const reading = store.getState("k").then((value) => (read = value));
       await new Promise((resolve) => setTimeout(resolve, 0));
       assert.equal(read, "pending", "a read waits until what it would see is durable");
-      const callsBefore = sync.calls.length;
       sync.open();
       await write;
       await second;
