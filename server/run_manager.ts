@@ -156,7 +156,9 @@ export class RunManager {
       if (start) {
         this.#core.launch(job, false);
       } else {
-        this.#core.hub.publish(runId, { type: "run", record: summaryOf(created.record) });
+        if (this.#core.hub.listening(runId)) {
+          this.#core.hub.publish(runId, { type: "run", record: summaryOf(created.record) });
+        }
         const entry = {
           id: runId,
           readyAt: now + this.#core.queue.settings.startDelayMs,
