@@ -129,8 +129,9 @@ export class RunManager {
     validateInput(workflow, input);
     return await this.#core.exclusive(async () => {
       this.#core.checkAccepting();
-      const action = this.#core.queue.decide(this.#core.active.size);
-      if (action === ScheduleAction.Reject) throw this.#core.queueFull();
+      const key = this.#core.queue.keyOf(input);
+      const action = this.#core.queue.decide(key);
+      if (action === ScheduleAction.Reject) throw this.#core.queueFull(key);
       const now = this.#core.clock.now();
       const start = action === ScheduleAction.Start;
       const record: RunRecord = {

@@ -13,6 +13,7 @@ import type {
 import type { LocatedEntry } from "./located_types.ts";
 import { type Checker, MAX_TIMER_MS } from "./_checker.ts";
 import { entryOf } from "./_located.ts";
+import { parseJsonPointer } from "./concurrency_key.ts";
 
 /** Engine defaults, overridden by the keys of the same name in `config:`. */
 export const DEFAULT_SETTINGS: Readonly<ExecutionSettings> = {
@@ -77,7 +78,7 @@ export function compileConcurrency(checker: Checker, entry: LocatedEntry | undef
   if (!map) return concurrency;
   const keys = checker.keys(
     map,
-    ["maxRuns", "queueLimit", "strategy", "startDelay"] as const,
+    ["maxRuns", "queueLimit", "strategy", "startDelay", "key", "maxRunsTotal"] as const,
     "concurrency key",
   );
   let e: LocatedEntry | undefined;
@@ -97,7 +98,66 @@ export function compileConcurrency(checker: Checker, entry: LocatedEntry | undef
   if ((e = keys.get("startDelay"))) {
     concurrency.startDelayMs = checker.duration(e, { max: MAX_TIMER_MS }) ?? 0;
   }
+  compileConcurrencyKey(checker, keys.get("key"), keys.get("maxRunsTotal"), concurrency);
   return concurrency;
+}
+
+/** SPEC §10 `concurrency.key` (a JSON Pointer into the run input) and `maxRunsTotal`. */
+function compileConcurrencyKey(
+  checker: Checker,
+  key: LocatedEntry | undefined,
+  total: LocatedEntry | undefined,
+  concurrency: ConcurrencySettings,
+): void {
+  const pointerHint =
+    'Write key: /tenant (a JSON Pointer into the run input: "/" before each field, "~1" for "/" and "~0" for "~" inside a name)';
+  if (key) {
+    const node = key.value;
+    const pointer = node.kind === "scalar" && typeof node.value !== "string"
+      ? checker.report(node.pos, `Expected a string for "key", got ${node.value}`, pointerHint)
+      : checker.string(key, { example: "/tenant" });
+    if (pointer === "") {
+      checker.report(
+        key.value.pos,
+        'Empty concurrency key "": it would be the whole input',
+        pointerHint,
+      );
+    } else if (pointer !== undefined) {
+      try {
+        parseJsonPointer(pointer);
+        concurrency.key = pointer;
+      } catch {
+        const relative = !pointer.startsWith("/");
+        checker.report(
+          key.value.pos,
+          `Invalid concurrency key "${pointer}": ${
+            relative ? 'a JSON Pointer starts with "/"' : '"~" must be followed by 0 or 1'
+          }`,
+          relative
+            ? `Write key: /${pointer.replace(/^[.$]+/, "").replaceAll(".", "/")}`
+            : pointerHint,
+        );
+      }
+    }
+  }
+  if (!total) return;
+  const maxRunsTotal = checker.int(total, { min: 1, max: 100_000, example: 20 });
+  if (maxRunsTotal === undefined) return;
+  if (!key) {
+    checker.report(
+      total.keyPos,
+      '"maxRunsTotal" needs "key": it caps the runs of all key values together',
+      "Add key: /tenant (a JSON Pointer into the run input), or use maxRuns to limit the workflow's runs",
+    );
+  } else if (maxRunsTotal < concurrency.maxRuns) {
+    checker.report(
+      total.value.pos,
+      `"maxRunsTotal" (${maxRunsTotal}) is below "maxRuns" (${concurrency.maxRuns}), which is per key value`,
+      `Make maxRunsTotal at least ${concurrency.maxRuns}, or lower maxRuns`,
+    );
+  } else {
+    concurrency.maxRunsTotal = maxRunsTotal;
+  }
 }
 
 /** `retention:`; undefined when absent (history is kept). */
