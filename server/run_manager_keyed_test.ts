@@ -198,3 +198,43 @@ Deno.test("`RunManager` under load: one busy key cannot starve the others", asyn
     await h.close();
   }
 });
+
+Deno.test("`RunManager.recover()` counts resumed runs and requeues waiting ones under their keys", async () => {
+  const gates = gated(["a"]);
+  const h = await harness({
+    spec: { a: [] },
+    fns: gates.fns,
+    concurrency: keyed({ maxRuns: 1 }),
+    manager: { owner: "replica-1" },
+  });
+  const run = (runId: string, status: "running" | "queued", tenant: string) => ({
+    runId,
+    workflow: "test-flow",
+    version: "1.0.0",
+    status,
+    input: { tenant },
+    trigger: "manual",
+    nodes: {},
+    ...(status === "running" ? { startedAt: "2025-01-01T00:00:00.000Z" } : {}),
+  });
+  try {
+    const lease = { owner: "replica-1", leaseMs: 30_000 };
+    // A process died with acme's r1 running and r2, r3 (acme, beta) waiting.
+    await h.store.createRun(run("r1", "running", "acme"), lease);
+    await h.store.createRun(run("r2", "queued", "acme"), lease);
+    await h.store.createRun(run("r3", "queued", "beta"), lease);
+    assert.deepEqual(await h.manager.recover(), { resumed: 1, requeued: 2 });
+    await waitFor(() => gates.started.length === 2, "r1 and r3 to start");
+    assert.deepEqual(starts(gates.started).sort(), ["r1", "r3"]);
+    assert.equal((await h.store.getRun("r2"))?.status, "queued", "acme's slot is r1's");
+    gates.open("r1", "a");
+    await waitFor(() => gates.started.length === 3, "r2 to start after r1");
+    gates.open("r2", "a");
+    gates.open("r3", "a");
+    for (const id of ["r1", "r2", "r3"]) {
+      assert.equal((await h.manager.wait(id)).status, "succeeded");
+    }
+  } finally {
+    await h.close();
+  }
+});
