@@ -153,7 +153,8 @@ export class ManagerCore {
 
   queueFull(key: string): QueueFullError {
     const { maxRuns, queueLimit, key: pointer } = this.queue.settings;
-    const of = pointer === undefined ? "" : ` of key ${pointer} = ${JSON.stringify(key)}`;
+    const shown = key.length > 100 ? `${key.slice(0, 100)}…` : key;
+    const of = pointer === undefined ? "" : ` of key ${pointer} = ${JSON.stringify(shown)}`;
     return new QueueFullError(
       queueLimit <= 0
         ? `Cannot start a run of workflow "${this.workflow.name}": ${maxRuns} runs${of} are running and queueLimit is 0; retry later`

@@ -238,3 +238,27 @@ Deno.test("`RunManager.recover()` counts resumed runs and requeues waiting ones 
     await h.close();
   }
 });
+
+Deno.test("`RunManager` QueueFullError shows at most 100 characters of a key value", async () => {
+  const gates = gated(["a"]);
+  const h = await harness({
+    spec: { a: [] },
+    fns: gates.fns,
+    concurrency: keyed({ maxRuns: 1, queueLimit: 0 }),
+  });
+  try {
+    const long = "x".repeat(5_000);
+    const { runId } = await h.manager.submit({ tenant: long });
+    await assert.rejects(
+      () => h.manager.submit({ tenant: long }),
+      (error: unknown) =>
+        error instanceof QueueFullError &&
+        error.message.includes(`"${"x".repeat(100)}…"`) && error.message.length < 300,
+    );
+    await waitFor(() => gates.started.length === 1, "the first run to start");
+    gates.open(runId, "a");
+    await h.manager.wait(runId);
+  } finally {
+    await h.close();
+  }
+});
