@@ -101,3 +101,44 @@ for (const mode of ["jetstream", "core"] as const) {
     },
   );
 }
+
+natsTest(
+  "a JetStream trigger that stops hands back the messages waiting for their key's turn at once",
+  async (url) => {
+    const node = gatedNode();
+    const h = await queueHarness(url, { fn: node.fn, concurrency: KEYED });
+    const labels = { workflow: h.workflow.name, subject: h.trigger.subject };
+    const metrics = new TriggerMetrics();
+    const options = { runs: h.manager, nc: h.nc, metrics, fetchExpiresMs: 1_000 };
+    let triggers = await startQueueTriggers(h.workflow, options);
+    try {
+      await h.publish({ tenant: "busy", id: "busy-1" });
+      await h.publish({ tenant: "busy", id: "busy-2" });
+      await waitFor(() => node.started.length === 1, "busy-1 to start");
+      await waitFor(() => triggers.consumers[0]!.inFlight === 2, "busy-2 to wait its turn");
+      await triggers.stop();
+      await waitFor(
+        () => metrics.get("pipedreamer_queue_messages_naked_total", labels) === 1,
+        "busy-2 to be handed back",
+      );
+      assert.equal((await h.runs()).length, 1, "busy-2 never became a run here");
+      node.release("busy-1");
+      await triggers.drain();
+      assert.equal(metrics.get("pipedreamer_queue_messages_acked_total", labels), 1);
+      // Another start (or replica) takes busy-2.
+      triggers = await startQueueTriggers(h.workflow, options);
+      await waitFor(() => node.started.length === 2, "busy-2 to start after the restart");
+      assert.equal(node.started[1], "busy-2");
+      node.release("busy-2");
+      await waitFor(
+        () => metrics.get("pipedreamer_queue_messages_acked_total", labels) === 2,
+        "busy-2's ack",
+      );
+      assert.equal((await h.consumerInfo()).num_pending, 0);
+    } finally {
+      for (const id of ["busy-1", "busy-2"]) node.release(id);
+      await triggers.drain();
+      await h.close();
+    }
+  },
+);
