@@ -46,6 +46,8 @@ export type {
  * Concurrency (SPEC §2, prunner's semantics) comes from `workflow.concurrency`; a workflow
  * without it (hand-built, not compiled) gets 100 running and 1000 waiting. A run that waits is
  * started by this manager in arrival order; a `replace` strategy cancels the newest waiting run.
+ * With `concurrency.key` (SPEC §10) the limits apply per key value of the run input, with
+ * `maxRunsTotal` over all keys and free slots going to the waiting keys in turn (`_keyed_queue.ts`).
  *
  * @example
  * ```ts
