@@ -14,6 +14,7 @@ import type { LocatedEntry } from "./located_types.ts";
 import { type Checker, MAX_TIMER_MS } from "./_checker.ts";
 import { entryOf } from "./_located.ts";
 import { parseJsonPointer } from "./concurrency_key.ts";
+import { closest } from "./_suggest.ts";
 
 /** Engine defaults, overridden by the keys of the same name in `config:`. */
 export const DEFAULT_SETTINGS: Readonly<ExecutionSettings> = {
@@ -72,7 +73,11 @@ export function compileSettings(checker: Checker, entry: LocatedEntry | undefine
 }
 
 /** `concurrency:` with defaults; present for every workflow (see {@link DEFAULT_CONCURRENCY}). */
-export function compileConcurrency(checker: Checker, entry: LocatedEntry | undefined) {
+export function compileConcurrency(
+  checker: Checker,
+  entry: LocatedEntry | undefined,
+  inputSchema?: unknown,
+) {
   const concurrency: ConcurrencySettings = { ...DEFAULT_CONCURRENCY };
   const map = entry && checker.map(entry.value, "concurrency", "Write concurrency: { maxRuns: 4 }");
   if (!map) return concurrency;
@@ -99,6 +104,10 @@ export function compileConcurrency(checker: Checker, entry: LocatedEntry | undef
     concurrency.startDelayMs = checker.duration(e, { max: MAX_TIMER_MS }) ?? 0;
   }
   compileConcurrencyKey(checker, keys.get("key"), keys.get("maxRunsTotal"), concurrency);
+  const key = keys.get("key");
+  if (key && concurrency.key !== undefined) {
+    checkKeyInSchema(checker, key, concurrency.key, inputSchema);
+  }
   return concurrency;
 }
 
@@ -157,6 +166,41 @@ function compileConcurrencyKey(
     );
   } else {
     concurrency.maxRunsTotal = maxRunsTotal;
+  }
+}
+
+/**
+ * A key the input schema rules out (a field outside `properties` where `additionalProperties` is
+ * false) would put every run under the empty key: almost surely a typo. Schemas the walk cannot
+ * follow (`$ref`, `allOf`, …) are not judged.
+ */
+function checkKeyInSchema(checker: Checker, entry: LocatedEntry, key: string, schema: unknown) {
+  let node = schema;
+  const tokens = parseJsonPointer(key);
+  for (const [i, token] of tokens.entries()) {
+    if (typeof node !== "object" || node === null) return;
+    const { properties, additionalProperties } = node as Record<string, unknown>;
+    if (typeof properties !== "object" || properties === null) return;
+    if (Object.hasOwn(properties, token)) {
+      node = (properties as Record<string, unknown>)[token];
+      continue;
+    }
+    if (additionalProperties !== false) return;
+    const names = Object.keys(properties);
+    const match = closest(token, names);
+    const prefix = tokens.slice(0, i).map((t) =>
+      `/${t.replaceAll("~", "~0").replaceAll("/", "~1")}`
+    ).join("");
+    checker.report(
+      entry.value.pos,
+      `Concurrency key "${key}" can never have a value: inputSchema allows only ${
+        names.map((n) => `"${n}"`).join(", ") || "no fields"
+      } at "${prefix || "/"}"`,
+      match
+        ? `Did you mean key: ${prefix}/${match.replaceAll("~", "~0").replaceAll("/", "~1")}?`
+        : "Point the key at a field the input has",
+    );
+    return;
   }
 }
 

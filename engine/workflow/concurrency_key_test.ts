@@ -78,6 +78,16 @@ Deno.test("`compileWorkflow()` compiles concurrency.key and maxRunsTotal", () =>
     key: "/tenant/id",
     maxRunsTotal: 5,
   });
+  // Open schemas (no additionalProperties: false) and $refs are not judged.
+  for (
+    const schema of [
+      "{ type: object, properties: { n: { type: number } } }",
+      '{ $ref: "#/definitions/in", definitions: { in: { type: object } } }',
+    ]
+  ) {
+    const open = compileText(`${WF}inputSchema: ${schema}\nconcurrency: { key: /tenant }\n`);
+    assert.equal(open.concurrency?.key, "/tenant", schema);
+  }
   const keyOnly = compileText(`${WF}concurrency: { key: /tenant }\n`);
   assert.equal(keyOnly.concurrency?.key, "/tenant");
   assert.equal(keyOnly.concurrency?.maxRunsTotal, undefined);
@@ -132,6 +142,23 @@ Deno.test("`compileWorkflow()` rejects bad concurrency keys and totals with posi
       at: "2 }",
       message: '"maxRunsTotal" (2) is below "maxRuns" (4)',
       hint: "Make maxRunsTotal at least 4",
+    },
+    {
+      yaml: `${WF}inputSchema:\n  type: object\n  additionalProperties: false\n` +
+        "  properties: { tenant: { type: string }, n: { type: number } }\n" +
+        "concurrency: { key: /tennant }\n",
+      at: "/tennant",
+      message:
+        'Concurrency key "/tennant" can never have a value: inputSchema allows only "tenant", "n" at "/"',
+      hint: "Did you mean key: /tenant?",
+    },
+    {
+      yaml: `${WF}inputSchema:\n  type: object\n  properties:\n    org:\n` +
+        "      type: object\n      additionalProperties: false\n      properties: { id: { type: string } }\n" +
+        "concurrency: { key: /org/name }\n",
+      at: "/org/name",
+      message: 'inputSchema allows only "id" at "/org"',
+      hint: "Point the key at a field the input has",
     },
     {
       yaml: `${WF}concurrency: { keys: /t }\n`,
