@@ -146,13 +146,26 @@ export class RunManager {
         trigger: options.trigger ?? "manual",
         codeHash: workflow.codeHash,
       };
-      if (start) record.startedAt = iso(now);
+      if (start) {
+        record.startedAt = iso(now);
+        // Hold the slot while the store writes: a start-delay timer may pump meanwhile.
+        this.#core.queue.started(record.runId, input);
+      }
       const created = await this.#core.store.createRun(record, {
         idempotencyKey: options.idempotencyKey,
         owner: this.#core.owner,
         leaseMs: this.#core.leaseMs,
+      }).catch((error) => {
+        this.#core.queue.ended(record.runId);
+        this.#core.pump();
+        throw error;
       });
-      if (!created.created) return { runId: created.record.runId, created: false };
+      // launch() below takes the held slot for good, synchronously.
+      this.#core.queue.ended(record.runId);
+      if (!created.created) {
+        this.#core.pump();
+        return { runId: created.record.runId, created: false };
+      }
       const { runId } = record;
       this.#core.own(runId);
       const job: Job = { workflow, record: created.record };
@@ -165,7 +178,8 @@ export class RunManager {
           readyAt: now + this.#core.queue.settings.startDelayMs,
           value: job,
         };
-        if (action === ScheduleAction.Replace) {
+        // The waiting run to replace may have started while the store wrote.
+        if (action === ScheduleAction.Replace && this.#core.queue.waiting(key) > 0) {
           const replaced = this.#core.queue.replaceNewest(entry);
           await this.#core.cancelWaiting(replaced.value, `it was replaced by run "${runId}"`);
         } else {

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import type { ConcurrencySettings } from "../engine/mod.ts";
 import { QueueFullError } from "./errors.ts";
-import { gated, harness, untilStatus, waitFor } from "./testdata/manager_harness.ts";
+import { FakeClock } from "../testing/mod.ts";
+import { type RunStore, SqliteStore } from "../store/mod.ts";
+import { deferred, gated, harness, untilStatus, waitFor } from "./testdata/manager_harness.ts";
 
 function keyed(settings: Partial<ConcurrencySettings>): ConcurrencySettings {
   return {
@@ -260,5 +262,52 @@ Deno.test("`RunManager` QueueFullError shows at most 100 characters of a key val
     await h.manager.wait(runId);
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("`RunManager.submit()` with replace queues when the run to replace started meanwhile", async () => {
+  const clock = new FakeClock();
+  const inner = await SqliteStore.open(":memory:", { now: () => clock.now() });
+  let hold: ReturnType<typeof deferred<void>> | undefined;
+  // A store whose createRun() waits while `hold` is set: the run manager awaits it mid-submit.
+  const store = new Proxy(inner, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop !== "createRun") return typeof value === "function" ? value.bind(target) : value;
+      return async (...args: Parameters<RunStore["createRun"]>) => {
+        await hold?.promise;
+        return await target.createRun(...args);
+      };
+    },
+  });
+  const gates = gated(["a"]);
+  const h = await harness({
+    spec: { a: [] },
+    fns: gates.fns,
+    concurrency: keyed({ strategy: "replace", queueLimit: 1 }),
+    store,
+    clock,
+  });
+  try {
+    const a1 = (await h.manager.submit({ tenant: "a" })).runId;
+    const a2 = (await h.manager.submit({ tenant: "a" })).runId;
+    await waitFor(() => gates.started.length === 1, "a1 to start");
+    hold = deferred<void>();
+    const submitting = h.manager.submit({ tenant: "a" }); // decides: replace a2
+    gates.open(a1, "a");
+    await waitFor(() => gates.started.length === 2, "a2 to start while a3 is being stored");
+    hold.resolve();
+    const a3 = (await submitting).runId;
+    assert.equal((await h.store.getRun(a3))?.status, "queued");
+    gates.open(a2, "a");
+    await waitFor(() => gates.started.length === 3, "a3 to start after a2");
+    gates.open(a3, "a");
+    for (const id of [a1, a2, a3]) {
+      assert.equal((await h.manager.wait(id)).status, "succeeded");
+    }
+  } finally {
+    hold?.resolve();
+    await h.close();
+    await inner.close();
   }
 });
