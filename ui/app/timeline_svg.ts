@@ -47,10 +47,10 @@ const safeClass = (s: string) => /^[a-z-]+$/.test(s) ? s : "unknown";
 
 function barMarkup(node: string, bar: TimelineBar, y: number): SafeHtml {
   const x = LABEL_WIDTH + bar.x;
-  const symbol = bar.kind === "attempt" ? statusMeta(bar.status).symbol : "⏸";
-  const text = bar.kind === "attempt" && bar.attempt !== undefined
-    ? `${symbol} ${bar.attempt}`
-    : symbol;
+  // Attempts carry their status symbol and number; waits are told apart by their hatching.
+  const text = bar.kind !== "attempt"
+    ? ""
+    : `${statusMeta(bar.status).symbol}${bar.attempt !== undefined ? ` ${bar.attempt}` : ""}`;
   const classes = [
     "tl-bar",
     `tl-${bar.kind}`,
@@ -66,7 +66,7 @@ function barMarkup(node: string, bar: TimelineBar, y: number): SafeHtml {
       `
       : ""}
       data-status="${bar.status}"><title>${bar.title}</title><rect x="${x}" y="${y}" width="${bar
-        .width}" height="${BAR_HEIGHT}" rx="3" />${bar.width >= text.length * 8 + 6
+        .width}" height="${BAR_HEIGHT}" rx="3" />${text !== "" && bar.width >= text.length * 8 + 6
         ? html`<text class="tl-bar-text" x="${x + 4}" y="${
           mid + 4
         }" aria-hidden="true">${text}</text>`
