@@ -26,6 +26,8 @@ export interface TimelineNode {
   finishedAt?: string;
   error?: { message: string };
   cached?: boolean;
+  /** The run whose output this node reused (a retried run, SPEC §11). */
+  reusedFrom?: string;
   history?: readonly TimelineAttempt[];
   /** What a waiting node waits for (SPEC §10). */
   waitingFor?: { event?: string; dueAt?: string };
@@ -217,6 +219,7 @@ function titleOf(node: string, bar: RawBar): string {
 function noteOf(node: TimelineNode | undefined): string {
   if (!node) return "not started";
   if (node.cached) return "output from cache";
+  if (node.reusedFrom !== undefined) return `output reused from run ${node.reusedFrom.slice(0, 8)}`;
   if (node.status === "skipped") return "skipped";
   if (node.status === "cancelled") return "cancelled before it started";
   if (node.status === "succeeded") return "no timing recorded";

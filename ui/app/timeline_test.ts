@@ -150,6 +150,18 @@ Deno.test("`layoutTimeline()` keeps instant attempts visible, lists unknown node
   // At the right edge with the minimum width, inside the plot.
   assert.deepEqual(layout.rows[0]!.bars.map((b) => [b.x, b.width]), [[197, 3]]);
   assert.equal(layout.rows[1]!.note, "not started");
+  const reused = layoutTimeline({
+    status: "running",
+    startedAt: at(0),
+    nodes: {
+      a: { status: "succeeded", attempts: 0, reusedFrom: "0b9f1c2e-1111-2222-3333-444455556666" },
+      b: { status: "succeeded", attempts: 0, cached: true },
+    },
+  }, { order: ["a", "b"], now: T0 + 1_000, width: 100 });
+  assert.deepEqual(reused.rows.map((r) => r.note), [
+    "output reused from run 0b9f1c2e",
+    "output from cache",
+  ]);
 
   const empty = layoutTimeline({ status: "queued", nodes: {} }, {
     order: ["a"],

@@ -1159,6 +1159,7 @@ function titleOf(node, bar) {
 function noteOf(node) {
   if (!node) return "not started";
   if (node.cached) return "output from cache";
+  if (node.reusedFrom !== void 0) return `output reused from run ${node.reusedFrom.slice(0, 8)}`;
   if (node.status === "skipped") return "skipped";
   if (node.status === "cancelled") return "cancelled before it started";
   if (node.status === "succeeded") return "no timing recorded";
