@@ -335,6 +335,21 @@ Deno.test({
   },
 });
 
+/** The graph's texts that reach past their node box (as rendered, before any clipping). */
+function graphLabelOverflow(page: Page): Promise<string[]> {
+  return page.locator("#graph g.node").evaluateAll((groups) =>
+    groups.flatMap((g) => {
+      const box = g.querySelector("rect.node-box")!.getBoundingClientRect();
+      return Array.from(g.querySelectorAll("text"), (text) => text as typeof g).flatMap((text) => {
+        const r = text.getBoundingClientRect();
+        return r.right > box.right - 2 || r.left < box.left
+          ? [`${g.getAttribute("data-node")}: "${text.textContent}" ${r.right} > ${box.right}`]
+          : [];
+      });
+    })
+  );
+}
+
 Deno.test({
   name:
     "dashboard timeline draws every attempt of a retried node; runs search by id and date; error and input columns; log filter",
@@ -380,7 +395,8 @@ Deno.test({
         attempts: 1,
         startedAt: t(6_000),
         finishedAt: t(9_500),
-        durationMs: 3_500,
+        // Longer than the bar (time spent outside attempts): the box's longest status line.
+        durationMs: 65_000,
         error: { message: "tracker said no" },
       },
       "handle-feature": { status: "skipped", attempts: 0 },
@@ -491,20 +507,8 @@ Deno.test({
     await page.getByRole("heading", { name: /^Node handle-bug/ }).waitFor();
 
     // No graph label leaves its box (long status lines are cut, the tooltip keeps them).
-    const overflow = await page.locator("#graph g.node").evaluateAll((groups) =>
-      groups.flatMap((g) => {
-        const box = g.querySelector("rect.node-box")!.getBoundingClientRect();
-        return Array.from(g.querySelectorAll("text"), (text) => text as typeof g).flatMap(
-          (text) => {
-            const r = text.getBoundingClientRect();
-            return r.right > box.right - 2 || r.left < box.left
-              ? [`${g.getAttribute("data-node")}: "${text.textContent}" ${r.right} > ${box.right}`]
-              : [];
-          },
-        );
-      })
-    );
-    assert.deepEqual(overflow, []);
+    await page.locator("#graph .node-meta", { hasText: "failed · 1 min 05 s" }).waitFor();
+    assert.deepEqual(await graphLabelOverflow(page), []);
 
     // The run log filtered by node and by level.
     const logLines = () => page.locator("#run-log .log-msg").allTextContents();
@@ -550,5 +554,9 @@ Deno.test({
     await page.getByLabel("to", { exact: true }).fill("2025-01-19");
     await page.getByText("No runs match the search.").waitFor();
     await page.screenshot({ path: `${shots}/runs-search.png`, fullPage: true });
+
+    await page.getByRole("link", { name: "Workflow" }).click();
+    await page.locator("#graph g.node").first().waitFor();
+    assert.deepEqual(await graphLabelOverflow(page), []);
   },
 });

@@ -190,7 +190,7 @@ export function renderGraphSvg(layout: GraphLayout, options: GraphSvgOptions): S
           )}</text>
           <text class="node-meta" x="16"
             y="43"><tspan class="node-symbol" aria-hidden="true">${symbol}</tspan> ${fitMeta(
-              inRun ? nodeStatusParts(record) : [line],
+              inRun ? nodeStatusParts(record) : line.split(" · "),
               node.width,
             )}</text>
         </g>

@@ -650,9 +650,7 @@ function renderGraphSvg(layout, options) {
         <g clip-path="url(#node-clip-${index})">
           <text class="node-id" x="16" y="23">${fitLabel(node.onError ? `${node.id} (onError)` : node.id, node.width)}</text>
           <text class="node-meta" x="16"
-            y="43"><tspan class="node-symbol" aria-hidden="true">${symbol}</tspan> ${fitMeta(inRun ? nodeStatusParts(record) : [
-      line
-    ], node.width)}</text>
+            y="43"><tspan class="node-symbol" aria-hidden="true">${symbol}</tspan> ${fitMeta(inRun ? nodeStatusParts(record) : line.split(" \xB7 "), node.width)}</text>
         </g>
       </g>
     `;
