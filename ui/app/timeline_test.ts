@@ -154,14 +154,28 @@ Deno.test("`layoutTimeline()` keeps instant attempts visible, lists unknown node
     status: "running",
     startedAt: at(0),
     nodes: {
-      a: { status: "succeeded", attempts: 0, reusedFrom: "0b9f1c2e-1111-2222-3333-444455556666" },
+      // Copied from the earlier run, times and history included: not drawn on this run's axis.
+      a: {
+        status: "succeeded",
+        attempts: 1,
+        reusedFrom: "0b9f1c2e-1111-2222-3333-444455556666",
+        startedAt: at(-3_600_000),
+        finishedAt: at(-3_599_000),
+        history: [{
+          attempt: 1,
+          status: "succeeded",
+          startedAt: at(-3_600_000),
+          finishedAt: at(-3_599_000),
+        }],
+      },
       b: { status: "succeeded", attempts: 0, cached: true },
     },
   }, { order: ["a", "b"], now: T0 + 1_000, width: 100 });
-  assert.deepEqual(reused.rows.map((r) => r.note), [
-    "output reused from run 0b9f1c2e",
-    "output from cache",
+  assert.deepEqual(reused.rows.map((r) => [r.note, r.bars.length]), [
+    ["output reused from run 0b9f1c2e", 0],
+    ["output from cache", 0],
   ]);
+  assert.equal(reused.start, T0);
 
   const empty = layoutTimeline({ status: "queued", nodes: {} }, {
     order: ["a"],

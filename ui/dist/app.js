@@ -1173,7 +1173,8 @@ function layoutTimeline(run, options) {
   const raw = ids.map((id) => ({
     id,
     node: run.nodes[id],
-    bars: run.nodes[id] ? attemptBars(run.nodes[id], now) : []
+    // A reused node's times (and history) are those of the run it was reused from: no bar here.
+    bars: run.nodes[id] && run.nodes[id].reusedFrom === void 0 ? attemptBars(run.nodes[id], now) : []
   }));
   const all = raw.flatMap((r) => r.bars);
   const runStart = ms(run.startedAt);
