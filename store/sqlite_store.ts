@@ -37,6 +37,7 @@ import {
   encodeRun,
   encodeUpdate,
   FINISHED_STATUSES,
+  listFilters,
   pageOf,
   requireId,
   RUN_COLUMNS,
@@ -243,6 +244,19 @@ export class SqliteStore implements RunStore {
     if (statuses) {
       where.push(`status IN (${statuses.map(() => "?").join(", ")})`);
       params.push(...statuses);
+    }
+    const { runIdPrefix, createdFrom, createdBefore } = listFilters(options);
+    if (runIdPrefix !== undefined) {
+      where.push("instr(run_id, ?) = 1");
+      params.push(runIdPrefix);
+    }
+    if (createdFrom !== undefined) {
+      where.push("created_at >= ?");
+      params.push(createdFrom);
+    }
+    if (createdBefore !== undefined) {
+      where.push("created_at < ?");
+      params.push(createdBefore);
     }
     const rows = this.#sql(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`,
