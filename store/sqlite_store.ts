@@ -48,6 +48,7 @@ import {
 } from "./_run_codec.ts";
 import { WalSync } from "./_wal_sync.ts";
 import { commitGroup, type QueuedWrite } from "./_sqlite_group_commit.ts";
+import { sqliteCache } from "./_sqlite_cache.ts";
 import { migrateSqlite } from "./_sqlite_migrations.ts";
 import type {
   CreateRunOptions,
@@ -152,27 +153,12 @@ export class SqliteStore implements RunStore {
       this.#db.close();
       throw error;
     }
-    this.cache = {
-      get: async (key) => {
-        await this.#durable();
-        const row = this.#sql("SELECT value FROM node_cache WHERE key = ? AND expires_at > ?")
-          .get(requireId(key, "key", "read cache"), this.#now());
-        return row ? JSON.parse(row.value as string) : undefined;
-      },
-      set: async (key, value, ttlMs) => {
-        requireId(key, "key", "write cache");
-        checkPositiveMs(ttlMs, "ttlMs", "write cache");
-        const now = this.#now();
-        const json = JSON.stringify(value);
-        await this.#write(() => {
-          this.#sql(
-            `INSERT INTO node_cache (key, value, expires_at) VALUES (?, ?, ?)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
-          ).run(key, json, now + ttlMs);
-          this.#sql("DELETE FROM node_cache WHERE expires_at <= ?").run(now);
-        }, true);
-      },
-    };
+    this.cache = sqliteCache({
+      sql: (text) => this.#sql(text),
+      write: (body) => this.#write(body, true),
+      durable: () => this.#durable(),
+      now: this.#now,
+    });
   }
 
   async createRun(record: RunRecord, options: CreateRunOptions = {}): Promise<CreateRunResult> {
