@@ -4,17 +4,19 @@
  *
  * Workloads: chain-40-fibo10, chain-10-fibo33, chain-1000-noop, fanout-1000-noop (each run by
  * every system side by side), http-3node and chain-40-fibo10 through POST /run (`serve`),
- * scale (1k/10k/50k-node chain and wide DAGs), start-up (serve ready, exec, RSS), durable (map
- * overhead per element and store growth, waking a parked run).
+ * scale (1k/10k/50k-node chain and wide DAGs), start-up (serve ready, exec, RSS), durable-peers
+ * (serve with fsync and relaxed beside Restate and DBOS over HTTP: bench/workload_durable.ts),
+ * map-wait (map node overhead per element and store growth, waking a parked run).
  *
  * @module
  */
 
-import { DAG_WORKLOADS, runDagWorkloads } from "./workload_dag.ts";
+import { DAG_WORKLOADS, type DagRow, runDagWorkloads } from "./workload_dag.ts";
 import { runChain40Http, runHttp3Node } from "./workload_http.ts";
 import { runScale } from "./workload_scale.ts";
 import { runStartup } from "./workload_startup.ts";
-import { runDurable } from "./workload_durable.ts";
+import { runDurablePeers } from "./workload_durable.ts";
+import { runMapWait } from "./workload_map_wait.ts";
 import type { BenchContext } from "./_context.ts";
 
 const WORKLOADS = [
@@ -23,7 +25,8 @@ const WORKLOADS = [
   "http-3node",
   "scale",
   "start-up",
-  "durable",
+  "durable-peers",
+  "map-wait",
 ];
 
 const USAGE = `Usage: deno task bench [--quick] [--only <workload>[,<workload>…]] [--json <file>]
@@ -113,7 +116,10 @@ async function main(): Promise<number> {
     if (has("http-3node")) results.http3node = await runHttp3Node(ctx);
     if (has("scale")) results.scale = await runScale(ctx);
     if (has("start-up")) results.startup = await runStartup(ctx);
-    if (has("durable")) results.durable = await runDurable(ctx);
+    if (has("durable-peers")) {
+      results.durablePeers = await runDurablePeers(ctx, results.dag as DagRow[]);
+    }
+    if (has("map-wait")) results.mapWait = await runMapWait(ctx);
   } finally {
     await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
   }

@@ -175,16 +175,18 @@ export interface ExecutionSettings {
 
 /** SPEC §2 `concurrency`, per workflow in dev/serve. */
 export interface ConcurrencySettings {
+  /** Runs executing at once (per key value when `key` is set). */
   maxRuns: number;
+  /** Runs waiting (per key value when `key` is set). */
   queueLimit: number;
   strategy: "append" | "replace";
   startDelayMs: number;
   /**
-   * JSON Pointer into the run input (`concurrency.key`, e.g. "/tenant"): the limits above then
-   * apply per key value. Undefined: one partition for all runs.
+   * SPEC §10 `concurrency.key`: a JSON Pointer into the run input (e.g. "/tenant"); the limits
+   * above then apply per key value (see `concurrencyKeyOf()`). @default undefined (one list)
    */
   key?: string;
-  /** Cap on running runs over all keys (`concurrency.maxRunsTotal`). Undefined: no cap. */
+  /** With `key`: runs executing at once over all key values. @default undefined (no cap) */
   maxRunsTotal?: number;
 }
 

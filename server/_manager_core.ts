@@ -34,8 +34,7 @@ import { RetentionPruner } from "./_retention.ts";
 import { RunHub } from "./_run_hub.ts";
 import type { RunManagerOptions } from "./_run_manager_options.ts";
 import { RunMetrics } from "./_run_metrics.ts";
-import { type RunningCounts, RunQueue } from "./_run_queue.ts";
-import { concurrencyKey } from "./_concurrency_key.ts";
+import { KeyedQueue } from "./_keyed_queue.ts";
 import { pause, startTimeout } from "./_timers.ts";
 import { POLL_MS, type Waiter, waiter } from "./_waiters.ts";
 
@@ -52,12 +51,10 @@ export class ManagerCore {
   readonly onError: (error: unknown) => void;
   readonly hub: RunHub;
   readonly metrics: RunMetrics;
-  readonly queue: RunQueue<Job>;
+  readonly queue: KeyedQueue<Job>;
   readonly active = new Map<string, ActiveRun>();
   /** The execution of each active run: settles when it ended or parked (`waiting`). */
   readonly executions = new Map<string, Promise<void>>();
-  /** The `concurrency.key` value of each active run. */
-  readonly activeKeys = new Map<string, string>();
   /** Called when a run that just parked was queued again (a wait resolved meanwhile). */
   onRequeued: (runId: string) => void = () => {};
   /** Runs whose lease this manager holds: running, starting and waiting ones. */
@@ -106,7 +103,7 @@ export class ManagerCore {
     this.cronCatchUpMs = options.cronCatchUpMs;
     this.onError = options.onError ?? (() => {});
     this.hub = new RunHub(this.onError);
-    this.queue = new RunQueue(workflow.concurrency);
+    this.queue = new KeyedQueue<Job>(workflow.concurrency, (job) => job.record.input);
     this.metrics = new RunMetrics(() => ({
       workflow: this.workflow.name,
       running: this.active.size,
@@ -162,12 +159,16 @@ export class ManagerCore {
     }
   }
 
-  queueFull(): QueueFullError {
-    const { maxRuns, queueLimit } = this.queue.settings;
+  queueFull(key: string): QueueFullError {
+    const { maxRuns, queueLimit, key: pointer } = this.queue.settings;
+    const shown = key.length > 100 ? `${key.slice(0, 100)}…` : key;
+    const of = pointer === undefined ? "" : ` of key ${pointer} = ${JSON.stringify(shown)}`;
     return new QueueFullError(
       queueLimit <= 0
-        ? `Cannot start a run of workflow "${this.workflow.name}": ${maxRuns} runs are running and queueLimit is 0; retry later`
-        : `Cannot queue a run of workflow "${this.workflow.name}": ${this.queue.size} runs are waiting (queueLimit ${queueLimit}); retry later`,
+        ? `Cannot start a run of workflow "${this.workflow.name}": ${maxRuns} runs${of} are running and queueLimit is 0; retry later`
+        : `Cannot queue a run of workflow "${this.workflow.name}": ${
+          this.queue.waiting(key)
+        } runs${of} are waiting (queueLimit ${queueLimit}); retry later`,
       { queueLimit },
     );
   }
@@ -199,14 +200,14 @@ export class ManagerCore {
   pump(): void {
     if (this.draining || this.closed) return;
     for (;;) {
-      const entry = this.queue.takeReady(this.clock.now(), this.runningCounts());
+      const entry = this.queue.takeReady(this.clock.now());
       if (!entry) break;
       this.launch(entry.value, true);
     }
     this.stopWake?.();
     this.stopWake = undefined;
     const at = this.queue.nextReadyAt();
-    if (at !== undefined && this.queue.mayStart(this.runningCounts())) {
+    if (at !== undefined) {
       this.stopWake = startTimeout(this.clock, at - this.clock.now(), () => {
         this.stopWake = undefined;
         this.pump();
@@ -218,7 +219,7 @@ export class ManagerCore {
   launch(job: Job, claim: boolean): void {
     const active = activeRun(job);
     this.active.set(active.runId, active);
-    this.activeKeys.set(active.runId, this.keyOf(job.record.input));
+    this.queue.started(active.runId, job.record.input);
     const execution = this.execute(active, job, claim).finally(() => {
       if (this.executions.get(active.runId) === execution) this.executions.delete(active.runId);
     });
@@ -234,7 +235,7 @@ export class ManagerCore {
       this.onError(outcome);
     }
     this.active.delete(active.runId);
-    this.activeKeys.delete(active.runId);
+    this.queue.ended(active.runId);
     this.owned.delete(active.runId);
     if (!(outcome instanceof Error) && outcome.status === RunStatus.Waiting) {
       // Parked: no slot and no lease; a wait resolved meanwhile queues it again at once.
@@ -252,23 +253,6 @@ export class ManagerCore {
   }
 
   /** Ends a waiting run (already out of the queue) as cancelled. */
-  /** The `concurrency.key` value of a run input ("" without a key). */
-  keyOf(input: unknown): string {
-    return concurrencyKey(this.queue.settings, input);
-  }
-
-  /** Runs executing here: in all and per key. */
-  runningCounts(): RunningCounts {
-    return {
-      total: this.active.size,
-      byKey: (key) => {
-        let n = 0;
-        for (const k of this.activeKeys.values()) if (k === key) n++;
-        return n;
-      },
-    };
-  }
-
   async cancelWaiting(job: Job, why: string): Promise<void> {
     const { runId } = job.record;
     this.owned.delete(runId);

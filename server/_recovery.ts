@@ -29,12 +29,7 @@ export async function scanUnfinished(
       // A run queued again after a wait resolved resumes from its stored nodes.
       const parked = Object.keys(run.nodes).length > 0;
       const job = parked ? { workflow, record: run, resume: run } : { workflow, record: run };
-      c.queue.push({
-        id: run.runId,
-        key: c.keyOf(run.input),
-        readyAt: c.clock.now(),
-        value: job,
-      });
+      c.queue.push({ id: run.runId, readyAt: c.clock.now(), value: job });
       c.hub.publish(run.runId, { type: "run", record: summaryOf(run) });
       requeued++;
     }

@@ -35,9 +35,17 @@ export interface SqliteAccess {
   flush(): void;
 }
 
-/** Map items, step results and waits in SQLite. */
+/** Map items, step results, waits and lease release in SQLite. */
 export class SqliteDurable {
   constructor(private readonly db: SqliteAccess) {}
+
+  async releaseRun(runId: string, owner: string): Promise<boolean> {
+    requireId(owner, "owner", "release run");
+    return this.db.write(() =>
+      this.db.sql("UPDATE runs SET owner = NULL, lease_until = NULL WHERE run_id = ? AND owner = ?")
+        .run(runId, owner).changes > 0
+    );
+  }
 
   async putMapItem(runId: string, nodeId: string, item: MapItemRecord): Promise<boolean> {
     requireId(nodeId, "nodeId", "store map item");
@@ -144,5 +152,39 @@ export class SqliteDurable {
       }
       return won;
     }, true);
+  }
+}
+
+type Args<K extends keyof SqliteDurable> = Parameters<SqliteDurable[K]>;
+
+/** The `RunStore` methods of the durable state, inherited by `SqliteStore`. */
+export abstract class SqliteDurableMethods {
+  protected abstract readonly durable: SqliteDurable;
+  releaseRun(...a: Args<"releaseRun">) {
+    return this.durable.releaseRun(...a);
+  }
+  putMapItem(...a: Args<"putMapItem">) {
+    return this.durable.putMapItem(...a);
+  }
+  listMapItems(...a: Args<"listMapItems">) {
+    return this.durable.listMapItems(...a);
+  }
+  getStep(...a: Args<"getStep">) {
+    return this.durable.getStep(...a);
+  }
+  putStep(...a: Args<"putStep">) {
+    return this.durable.putStep(...a);
+  }
+  putWait(...a: Args<"putWait">) {
+    return this.durable.putWait(...a);
+  }
+  listWaits(...a: Args<"listWaits">) {
+    return this.durable.listWaits(...a);
+  }
+  listDueWaits(...a: Args<"listDueWaits">) {
+    return this.durable.listDueWaits(...a);
+  }
+  resolveWait(...a: Args<"resolveWait">) {
+    return this.durable.resolveWait(...a);
   }
 }

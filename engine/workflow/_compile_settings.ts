@@ -13,6 +13,7 @@ import type {
 import type { LocatedEntry } from "./located_types.ts";
 import { type Checker, MAX_TIMER_MS } from "./_checker.ts";
 import { entryOf } from "./_located.ts";
+import { checkKeyInSchema, compileConcurrencyKey } from "./_compile_concurrency_key.ts";
 
 /** Engine defaults, overridden by the keys of the same name in `config:`. */
 export const DEFAULT_SETTINGS: Readonly<ExecutionSettings> = {
@@ -71,7 +72,11 @@ export function compileSettings(checker: Checker, entry: LocatedEntry | undefine
 }
 
 /** `concurrency:` with defaults; present for every workflow (see {@link DEFAULT_CONCURRENCY}). */
-export function compileConcurrency(checker: Checker, entry: LocatedEntry | undefined) {
+export function compileConcurrency(
+  checker: Checker,
+  entry: LocatedEntry | undefined,
+  inputSchema?: unknown,
+) {
   const concurrency: ConcurrencySettings = { ...DEFAULT_CONCURRENCY };
   const map = entry && checker.map(entry.value, "concurrency", "Write concurrency: { maxRuns: 4 }");
   if (!map) return concurrency;
@@ -97,21 +102,10 @@ export function compileConcurrency(checker: Checker, entry: LocatedEntry | undef
   if ((e = keys.get("startDelay"))) {
     concurrency.startDelayMs = checker.duration(e, { max: MAX_TIMER_MS }) ?? 0;
   }
-  if ((e = keys.get("key"))) {
-    const pointer = checker.string(e, { nonEmpty: true, example: "/tenant" });
-    if (pointer !== undefined && !/^(\/([^~/]|~[01])*)+$/.test(pointer)) {
-      checker.report(
-        e.value.pos,
-        `Invalid JSON Pointer "${pointer}" for "key"`,
-        `Point into the run input with a JSON Pointer, e.g. key: /${
-          pointer.replace(/^[/$.]+/, "").replaceAll(".", "/") || "tenant"
-        } (escape "~" as ~0 and "/" as ~1)`,
-      );
-    } else if (pointer !== undefined) concurrency.key = pointer;
-  }
-  if ((e = keys.get("maxRunsTotal"))) {
-    const total = checker.int(e, { min: 1, max: 100_000, example: 20 });
-    if (total !== undefined) concurrency.maxRunsTotal = total;
+  compileConcurrencyKey(checker, keys.get("key"), keys.get("maxRunsTotal"), concurrency);
+  const key = keys.get("key");
+  if (key && concurrency.key !== undefined) {
+    checkKeyInSchema(checker, key, concurrency.key, inputSchema);
   }
   return concurrency;
 }

@@ -171,20 +171,6 @@ const CASES: Case[] = [
     hint: "another workflow directory",
   },
   {
-    name: "concurrency key that is not a JSON Pointer",
-    yaml: `${HEAD}nodes:\n  a: { path: ./nodes/a.ts }\nconcurrency: { key: tenant.id }\n`,
-    at: "tenant.id",
-    message: 'Invalid JSON Pointer "tenant.id" for "key"',
-    hint: "key: /tenant/id",
-  },
-  {
-    name: "bad maxRunsTotal",
-    yaml: `${HEAD}nodes:\n  a: { path: ./nodes/a.ts }\nconcurrency: { maxRunsTotal: -1 }\n`,
-    at: "-1",
-    message: '"maxRunsTotal" must be 1 to 100000, got -1',
-    hint: "maxRunsTotal: 20",
-  },
-  {
     name: "node with nothing to run",
     yaml: nodes("  a: { timeout: 5s }\n"),
     at: "a:",
