@@ -363,35 +363,3 @@ Deno.test("`pipedreamer serve` runs a mapped sub-workflow as linked child runs; 
     /Element 1 of map node "enrich" failed: Child run ".*~enrich~1" of workflow "durable-child" failed at node "enrich": cannot enrich "boom"/,
   );
 });
-
-bothStores(
-  "`pipedreamer serve` with concurrency.key gives free slots to waiting tenants in turn",
-  async (store) => {
-    await using callback = new CallbackServer();
-    await using p = await project("durable-keys", callback);
-    const names = [...Array.from({ length: 6 }, (_, i) => `busy-${i}`), "quiet1-0", "quiet2-0"];
-    for (const name of names) callback.hold(name);
-    await using server = await startServe(p.args({ store }));
-    const call = api(server, p.token);
-    const ids: string[] = [];
-    for (const name of names) {
-      const [tenant, i] = name.split("-");
-      ids.push((await call("/runs", { json: { tenant, i: Number(i) } })).body.runId);
-    }
-    const order = () => callback.calls.map((c) => c.node);
-    // maxRuns 1 per tenant, 2 in all: one busy run and the first quiet tenant.
-    await callback.waitForCall("quiet1-0");
-    assert.deepEqual(order(), ["busy-0", "quiet1-0"]);
-    // A busy run ends: its slot goes to quiet2 (never served), not to busy's long queue.
-    callback.release("busy-0");
-    await callback.waitForCall("quiet2-0");
-    assert.deepEqual(order(), ["busy-0", "quiet1-0", "quiet2-0"]);
-    for (const name of names) callback.release(name);
-    for (const id of ids) {
-      await until(call, id, (r) => r.status === "succeeded", `run ${id}`);
-    }
-    assert.equal(order().length, 8);
-    // The busy tenant's runs start in their arrival order.
-    assert.deepEqual(order().filter((n) => n.startsWith("busy")), names.slice(0, 6));
-  },
-);
