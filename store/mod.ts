@@ -16,9 +16,11 @@
  */
 
 export type {
+  ClaimOptions,
   CreateRunOptions,
   CreateRunResult,
   GetLogsOptions,
+  Lease,
   ListRunsOptions,
   ListUnfinishedOptions,
   PruneOptions,
@@ -29,6 +31,7 @@ export type {
   StoredLogLine,
   StoreOptions,
 } from "./run_store.ts";
+export { LeaseLostError, UnserializableValueError } from "./errors.ts";
 export { openStore, type OpenStoreOptions } from "./open_store.ts";
 export { SqliteStore } from "./sqlite_store.ts";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres_store.ts";

@@ -21,6 +21,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { LogLine, NodeCache, NodeRecord, RunRecord } from "../engine/mod.ts";
 import {
+  checkFence,
   checkLogsOptions,
   checkPositiveMs,
   checkPrune,
@@ -30,6 +31,8 @@ import {
   encodeRun,
   encodeUpdate,
   FINISHED_STATUSES,
+  jsonOf,
+  nodeJson,
   pageOf,
   requireId,
   RUN_COLUMNS,
@@ -39,15 +42,19 @@ import {
   UNFINISHED_STATUSES,
 } from "./_run_codec.ts";
 import { migrateSqlite } from "./_sqlite_migrations.ts";
+import { LeaseLostError } from "./errors.ts";
 import type {
+  ClaimOptions,
   CreateRunOptions,
   CreateRunResult,
   GetLogsOptions,
+  Lease,
   ListRunsOptions,
   ListUnfinishedOptions,
   PruneOptions,
   RunPage,
   RunStore,
+  RunSummary,
   RunUpdate,
   StoredLogLine,
   StoreOptions,
@@ -135,7 +142,7 @@ export class SqliteStore implements RunStore {
         requireId(key, "key", "write cache");
         checkPositiveMs(ttlMs, "ttlMs", "write cache");
         const now = this.#now();
-        const json = JSON.stringify(value);
+        const json = jsonOf(value, `the cache entry "${key}"`, "write cache");
         await this.#write(() => {
           this.#sql(
             `INSERT INTO node_cache (key, value, expires_at) VALUES (?, ?, ?)
@@ -149,7 +156,9 @@ export class SqliteStore implements RunStore {
 
   async createRun(record: RunRecord, options: CreateRunOptions = {}): Promise<CreateRunResult> {
     const row = encodeRun(record);
-    const nodes = Object.entries(record.nodes).map(([id, node]) => [id, JSON.stringify(node)]);
+    const nodes = Object.entries(record.nodes).map((
+      [id, node],
+    ) => [id, nodeJson(record.runId, id, node)]);
     const { idempotencyKey: key, owner, leaseMs = DEFAULT_LEASE_MS } = options;
     if (key !== undefined) requireId(key, "idempotencyKey", "create run");
     if (owner !== undefined) requireId(owner, "owner", "create run");
@@ -175,7 +184,8 @@ export class SqliteStore implements RunStore {
       }
       this.#sql(
         `INSERT INTO runs (run_id, workflow, status, created_at, data, result, error, started_at,
-           finished_at, duration_ms, owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           finished_at, duration_ms, owner, lease_until, lease_epoch)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         row.run_id,
         row.workflow,
@@ -189,12 +199,15 @@ export class SqliteStore implements RunStore {
         row.duration_ms,
         owner ?? null,
         owner === undefined ? null : now + leaseMs,
+        owner === undefined ? 0 : 1,
       );
       const insertNode = this.#sql(
         "INSERT INTO run_nodes (run_id, node_id, record) VALUES (?, ?, ?)",
       );
       for (const [id, node] of nodes) insertNode.run(row.run_id, id!, node!);
-      return { record: this.#read(row.run_id)!, created: true };
+      const created: CreateRunResult = { record: this.#read(row.run_id)!, created: true };
+      if (owner !== undefined) created.lease = { owner, epoch: 1 };
+      return created;
     }, true);
   }
 
@@ -227,29 +240,34 @@ export class SqliteStore implements RunStore {
     };
   }
 
-  async updateRun(runId: string, update: RunUpdate): Promise<boolean> {
+  async updateRun(runId: string, update: RunUpdate, fence?: Lease): Promise<boolean> {
     const set = encodeUpdate(update);
-    if (set.length === 0) {
-      return this.#write(() =>
-        this.#sql("SELECT 1 FROM runs WHERE run_id = ?").get(runId) !== undefined
-      );
-    }
+    checkFence(fence);
+    if (set.length === 0) return this.#write(() => this.#fenced(runId, fence));
     const assignments = set.map(([column]) => `${column} = ?`).join(", ");
     const values = set.map(([, value]) => value);
     return this.#write(() =>
+      this.#fenced(runId, fence) &&
       this.#sql(`UPDATE runs SET ${assignments} WHERE run_id = ?`).run(...values, runId).changes > 0
     );
   }
 
-  async updateNode(runId: string, nodeId: string, node: NodeRecord): Promise<boolean> {
+  async updateNode(
+    runId: string,
+    nodeId: string,
+    node: NodeRecord,
+    fence?: Lease,
+  ): Promise<boolean> {
     requireId(nodeId, "nodeId", "update node");
-    const json = JSON.stringify(node);
+    checkFence(fence);
+    const json = nodeJson(runId, nodeId, node);
     return this.#write(() =>
+      this.#fenced(runId, fence) &&
       this.#sql(
-        `INSERT INTO run_nodes (run_id, node_id, record)
+          `INSERT INTO run_nodes (run_id, node_id, record)
          SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
          ON CONFLICT (run_id, node_id) DO UPDATE SET record = excluded.record`,
-      ).run(runId, nodeId, json).changes > 0
+        ).run(runId, nodeId, json).changes > 0
     );
   }
 
@@ -266,32 +284,73 @@ export class SqliteStore implements RunStore {
   }
 
   async claimRun(runId: string, owner: string, leaseMs: number): Promise<boolean> {
+    return (await this.claimLease(runId, owner, leaseMs)) !== undefined;
+  }
+
+  async claimLease(
+    runId: string,
+    owner: string,
+    leaseMs: number,
+    options: ClaimOptions = {},
+  ): Promise<Lease | undefined> {
     requireId(owner, "owner", "claim run");
     checkPositiveMs(leaseMs, "leaseMs", "claim run");
     const now = this.#now();
-    return this.#write(() =>
-      this.#sql(
-        `UPDATE runs SET owner = ?1, lease_until = ?2 WHERE run_id = ?3 AND status IN (${UNFINISHED})
-         AND (owner IS NULL OR owner = ?1 OR lease_until <= ?4)`,
-      ).run(owner, now + leaseMs, runId, now).changes > 0
-    );
+    const force = options.force === true ? 1 : 0;
+    return this.#write(() => {
+      const row = this.#sql(
+        `UPDATE runs SET owner = ?1, lease_until = ?2, lease_epoch = lease_epoch + 1
+         WHERE run_id = ?3 AND status IN (${UNFINISHED})
+         AND (?5 = 1 OR owner IS NULL OR owner = ?1 OR lease_until <= ?4) RETURNING lease_epoch`,
+      ).get(owner, now + leaseMs, runId, now, force);
+      return row ? { owner, epoch: Number(row.lease_epoch) } : undefined;
+    });
   }
 
-  async renewLease(runId: string, owner: string, leaseMs: number): Promise<boolean> {
+  async renewLease(
+    runId: string,
+    owner: string,
+    leaseMs: number,
+    epoch?: number,
+  ): Promise<boolean> {
     requireId(owner, "owner", "renew lease");
     checkPositiveMs(leaseMs, "leaseMs", "renew lease");
     const until = this.#now() + leaseMs;
     return this.#write(() =>
       this.#sql(
-        `UPDATE runs SET lease_until = ? WHERE run_id = ? AND owner = ? AND status IN (${UNFINISHED})`,
-      ).run(until, runId, owner).changes > 0
+        `UPDATE runs SET lease_until = ?1 WHERE run_id = ?2 AND owner = ?3
+         AND (?4 IS NULL OR lease_epoch = ?4) AND status IN (${UNFINISHED})`,
+      ).run(until, runId, owner, epoch ?? null).changes > 0
     );
   }
 
-  async appendLogs(runId: string, lines: LogLine[]): Promise<boolean> {
+  async releaseLease(runId: string, lease: Lease): Promise<boolean> {
+    checkFence(lease);
+    return this.#write(() =>
+      this.#sql(
+        `UPDATE runs SET owner = NULL, lease_until = NULL, lease_epoch = lease_epoch + 1
+         WHERE run_id = ? AND owner = ? AND lease_epoch = ?`,
+      ).run(runId, lease.owner, lease.epoch).changes > 0
+    );
+  }
+
+  async listClaimable(options: ListUnfinishedOptions = {}): Promise<RunSummary[]> {
+    this.#flush();
+    const rows = this.#sql(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (${UNFINISHED})
+       AND (?1 IS NULL OR workflow = ?1) AND (owner IS NULL OR lease_until <= ?2) ORDER BY seq`,
+    ).all(options.workflow ?? null, this.#now());
+    return rows.map((row) => decodeRun(row as unknown as RunRow));
+  }
+
+  async appendLogs(runId: string, lines: LogLine[], fence?: Lease): Promise<boolean> {
     if (!Array.isArray(lines)) throw new TypeError("Cannot append logs: lines must be an array");
-    const rows = lines.map((line) => [line.node ?? null, JSON.stringify(line)] as const);
+    checkFence(fence);
+    const rows = lines.map((line) =>
+      [line.node ?? null, jsonOf(line, `a log line of run "${runId}"`, "append logs")] as const
+    );
     return this.#write(() => {
+      if (!this.#fenced(runId, fence)) return false;
       const row = this.#sql(
         "UPDATE runs SET log_seq = log_seq + ? WHERE run_id = ? RETURNING log_seq",
       )
@@ -387,6 +446,22 @@ export class SqliteStore implements RunStore {
     this.#closed = true;
     this.#statements.clear();
     this.#db.close();
+  }
+
+  /**
+   * Inside a write: true when the run exists and `fence` (if any) is its current lease.
+   * @throws {LeaseLostError} when the run exists under another lease
+   */
+  #fenced(runId: string, fence: Lease | undefined): boolean {
+    if (fence === undefined) {
+      return this.#sql("SELECT 1 FROM runs WHERE run_id = ?").get(runId) !== undefined;
+    }
+    const row = this.#sql("SELECT owner, lease_epoch FROM runs WHERE run_id = ?").get(runId);
+    if (!row) return false;
+    if (row.owner !== fence.owner || Number(row.lease_epoch) !== fence.epoch) {
+      throw new LeaseLostError(runId, fence.owner);
+    }
+    return true;
   }
 
   #read(runId: string): RunRecord | undefined {
