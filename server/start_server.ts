@@ -20,6 +20,7 @@ import { createDashboard } from "../ui/mod.ts";
 import type { NatsTriggers } from "../triggers/mod.ts";
 import { createAuthenticator } from "./_auth.ts";
 import { CodeSnapshots } from "./_code_snapshots.ts";
+import { type ConnGuard, startConnGuard } from "./_conn_guard.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
 import { createHandler, type HandlerOptions } from "./create_handler.ts";
 import { devReload, type DevReloader } from "./dev_reload.ts";
@@ -97,6 +98,12 @@ export interface StartServerOptions {
   dashboard?: HandlerOptions["dashboard"];
   /** Receives what happens. @default ignore */
   onEvent?: (event: ServerEvent) => void;
+  /**
+   * Client connection limits (see server/_conn_guard.ts): a request head must arrive within
+   * `headerTimeoutMs`, a kept-alive connection may idle `idleTimeoutMs`, at most
+   * `maxConnections` are open. @default { headerTimeoutMs: 10_000, idleTimeoutMs: 30_000, maxConnections: 1024 }
+   */
+  connections?: { headerTimeoutMs?: number; idleTimeoutMs?: number; maxConnections?: number };
 }
 
 /** A started server. */
@@ -177,7 +184,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const store: RunStore = await openStore(options.storeUrl, { dataDir });
   let manager: RunManager | undefined;
   let reloader: DevReloader | undefined;
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
+  let guard: ConnGuard | undefined;
+  let socketDir: string | undefined;
   const streams = new AbortController();
   let draining = false;
   let nats: NatsTriggers | undefined;
@@ -224,11 +233,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           ? hooks(request)
           : api(request)
       : api;
-    const ready = Promise.withResolvers<Deno.NetAddr>();
+    // Deno.serve has no header timeout nor connection limit: it listens on a private unix
+    // socket behind a guard that enforces both (server/_conn_guard.ts).
+    socketDir = await Deno.makeTempDir({ prefix: "pipedreamer-http-" });
+    const backendPath = join(socketDir, "http.sock");
+    const ready = Promise.withResolvers<void>();
     server = Deno.serve({
-      hostname,
-      port,
-      onListen: (addr) => ready.resolve(addr),
+      path: backendPath,
+      onListen: () => ready.resolve(),
       onError: (error) => {
         reportError(error);
         return new Response('{"error":{"code":"internal","message":"Internal server error"}}', {
@@ -237,7 +249,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         });
       },
     }, handler);
-    const addr = await ready.promise;
+    await ready.promise;
+    guard = startConnGuard({ hostname, port, backendPath, ...options.connections });
+    const addr = guard.addr;
     const url = urlOf(addr.hostname, addr.port);
     emit({ type: "listening", url, hostname: addr.hostname, port: addr.port });
     if (dev) {
@@ -261,6 +275,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
     const running = manager;
     const http = server;
+    const front = guard;
+    const sockets = socketDir;
     const stopped = Promise.withResolvers<void>();
     let stopping: Promise<void> | undefined;
     const shutdown = () =>
@@ -275,12 +291,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         streams.abort();
         // Idle and finished connections close at once; a client still sending a body nobody
         // reads (or a slow one) is not waited for longer than this.
+        front.stopAccepting();
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
           http.shutdown(),
           new Promise((resolve) => timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)),
         ]);
         clearTimeout(timer);
+        await front.close();
+        await Deno.remove(sockets, { recursive: true }).catch(() => {});
         await store.close();
         emit({ type: "stopped" });
       })().then(stopped.resolve, (error) => {
@@ -297,7 +316,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     };
   } catch (error) {
     await reloader?.close();
+    await guard?.close();
     await server?.shutdown();
+    if (socketDir) await Deno.remove(socketDir, { recursive: true }).catch(() => {});
     await nats?.close();
     await manager?.close();
     await store.close();
