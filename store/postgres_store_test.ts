@@ -4,7 +4,7 @@ import pg from "pg";
 import { testRunStore } from "./_common_suite.ts";
 import { POSTGRES_MIGRATIONS } from "./_postgres_migrations.ts";
 import { PostgresStore } from "./postgres_store.ts";
-import { ignoreWithoutPostgres, type PostgresServer, startPostgresServer } from "./testing.ts";
+import { ignoreWithoutPostgres, type PostgresServer, startPostgresServer } from "../testing/mod.ts";
 
 const ignore = ignoreWithoutPostgres();
 
