@@ -7,7 +7,7 @@
 
 import { strict as assert } from "node:assert";
 import type { NodeRecord } from "../engine/mod.ts";
-import type { StoreCase } from "./_common_suite.ts";
+import type { StoreCase } from "./_store_case.ts";
 import { line, sampleRun } from "./_common_cases_runs.ts";
 import { LeaseLostError, UnserializableValueError } from "./errors.ts";
 
@@ -24,7 +24,7 @@ export const LEASE_CASES: StoreCase[] = [{
     assert.deepStrictEqual(created.lease, { owner: "r1", epoch: 1 });
     assert.equal(await store.claimLease("a", "r2", 1000), undefined, "r1's lease is live");
     assert.deepStrictEqual(await store.claimLease("a", "r1", 1000), { owner: "r1", epoch: 2 });
-    clock.advance(1000);
+    clock.tick(1000);
     assert.deepStrictEqual(await store.claimLease("a", "r2", 1000), { owner: "r2", epoch: 3 });
     assert.equal(await store.renewLease("a", "r2", 1000, 2), false, "a stale epoch");
     assert.equal(await store.renewLease("a", "r2", 1000, 3), true);
@@ -50,7 +50,7 @@ export const LEASE_CASES: StoreCase[] = [{
     assert.equal(await store.updateNode("a", "n1", DONE, old), true);
     assert.equal(await store.appendLogs("a", [line("a", "one")], old), true);
     assert.equal(await store.updateRun("a", { status: "running" }, old), true);
-    clock.advance(5000); // "old" paused past its lease
+    clock.tick(5000); // "old" paused past its lease
     const next = await store.claimLease("a", "new", 1000);
     assert.deepStrictEqual(next, { owner: "new", epoch: 2 });
     await assert.rejects(
@@ -104,7 +104,7 @@ export const LEASE_CASES: StoreCase[] = [{
     const first = await store.listClaimable({ workflow: "demo" });
     assert.deepStrictEqual(first.map((r) => r.runId), ["q"]);
     assert.equal("nodes" in first[0]!, false);
-    clock.advance(500);
+    clock.tick(500);
     assert.deepStrictEqual(
       (await store.listClaimable({ workflow: "demo" })).map((r) => r.runId),
       ["q", "held"],
