@@ -14,7 +14,7 @@ import {
   type RunRecord,
   RunStatus,
 } from "../engine/mod.ts";
-import type { RunStore } from "../store/mod.ts";
+import { type Lease, LeaseLostError, type RunStore } from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
 import {
   appendLog,
@@ -31,6 +31,8 @@ export interface Job {
   record: RunRecord;
   /** The stored record of a run that was running when its process died. */
   resume?: RunRecord;
+  /** The lease this manager holds on the run (its writes are fenced by it). */
+  lease?: Lease;
 }
 
 /** A run holding an execution slot. */
@@ -65,6 +67,7 @@ export function activeRun(job: Job): ActiveRun {
     logSeq: 0,
     fixed: { trigger, codeHash },
     controller: new AbortController(),
+    lease: job.lease,
   };
 }
 
@@ -84,11 +87,18 @@ export async function executeManaged(
   const { runId } = active;
   const { job } = options;
   const { store } = deps;
-  if (options.claim && !(await store.claimRun(runId, deps.owner, deps.leaseMs))) {
-    const stored = await store.getRun(runId);
-    if (!stored) throw new Error(`Cannot start run "${runId}": it no longer exists`);
-    return stored;
+  if (options.claim) {
+    const lease = await store.claimLease(runId, deps.owner, deps.leaseMs);
+    if (!lease) {
+      const stored = await store.getRun(runId);
+      if (!stored) throw new Error(`Cannot start run "${runId}": it no longer exists`);
+      return stored;
+    }
+    active.lease = lease;
+    job.lease = lease;
   }
+  // Another replica took the run over: stop its attempts; nothing more is written here.
+  active.onLeaseLost ??= (error) => active.controller.abort(error);
   try {
     if (job.resume) await noteResume(deps, active, job.resume);
     const record = await executeRun(active.workflow, {
@@ -114,18 +124,33 @@ export async function executeManaged(
     return storedView(active, record);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
+    if (active.detached) {
+      const stored = await store.getRun(runId);
+      if (!stored) throw new Error(`Cannot read run "${runId}" after losing its lease`);
+      return stored;
+    }
     if (active.storeFailed) {
       throw new Error(
         `Cannot complete run "${runId}": the run store failed: ${detail}; it resumes after recovery`,
         { cause: error },
       );
     }
-    // Anything else (e.g. no temp dir could be made) fails the run for good.
-    await store.updateRun(runId, {
-      status: RunStatus.Failed,
-      error: { node: "", message: deps.redact(`Cannot execute run "${runId}": ${detail}`) },
-      finishedAt: iso(deps.clock.now()),
-    });
+    // Anything else (a node output the store cannot serialise, no temp dir) fails the run.
+    const failure = active.unstorable ?? {
+      node: "",
+      message: `Cannot execute run "${runId}": ${detail}`,
+    };
+    try {
+      await store.updateRun(runId, {
+        status: RunStatus.Failed,
+        error: { node: failure.node, message: deps.redact(failure.message) },
+        finishedAt: iso(deps.clock.now()),
+      }, active.lease);
+    } catch (writeError) {
+      if (!(writeError instanceof LeaseLostError)) throw writeError;
+      active.detached = true;
+      return (await store.getRun(runId)) ?? storedView(active, job.record);
+    }
     return await finished(deps, runId);
   }
 }
@@ -163,7 +188,13 @@ export async function cancelWaitingRun(
   why: string,
 ): Promise<RunRecord> {
   const { runId } = job.record;
-  const run: HookedRun = { runId, workflow: job.workflow, logSeq: 0, fixed: {} };
+  const run: HookedRun = {
+    runId,
+    workflow: job.workflow,
+    logSeq: 0,
+    fixed: {},
+    lease: job.lease,
+  };
   run.logSeq = (await deps.store.getLogs(runId)).at(-1)?.seq ?? 0;
   await appendLog(deps, run, {
     ts: iso(deps.clock.now()),
@@ -173,7 +204,8 @@ export async function cancelWaitingRun(
   });
   await deps.store.updateRun(runId, {
     status: RunStatus.Cancelled,
+    error: { node: "", message: `Cancelled before it started: ${why}` },
     finishedAt: iso(deps.clock.now()),
-  });
+  }, job.lease);
   return await finished(deps, runId);
 }
