@@ -1,7 +1,7 @@
 /**
- * An exclusive, crash-safe lock on a data directory: held by one process at a time and
- * released by the operating system when that process dies (also on kill -9), so a server that
- * holds it knows that no other server executes the runs of the directory's SQLite store.
+ * An exclusive, crash-safe lock file: held by one process at a time and released by the
+ * operating system when that process dies (also on kill -9), so a server that holds the lock
+ * of a SQLite store knows that no other server executes that store's runs.
  *
  * It is a SQLite file kept in `locking_mode=EXCLUSIVE` (an fcntl lock underneath): Deno has no
  * non-blocking file lock.
@@ -10,7 +10,7 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { join } from "node:path";
+import { dirname } from "node:path";
 
 /** A held lock. */
 export interface ProcessLock {
@@ -19,20 +19,20 @@ export interface ProcessLock {
 }
 
 /**
- * Takes the lock of `dir` (created when missing), or returns undefined at once when another
- * live process holds it.
+ * Takes the lock file `path` (created when missing, its directory too), or returns undefined at
+ * once when another live process holds it.
  *
  * @throws {Error} when the lock file cannot be created
  * @example
  * ```ts
- * import { tryLockDataDir } from "./_process_lock.ts";
- * const lock = await tryLockDataDir(".pipedreamer");
+ * import { tryLockFile } from "./_process_lock.ts";
+ * const lock = await tryLockFile(".pipedreamer/runs.db.lock");
  * lock?.release();
  * ```
  */
-export async function tryLockDataDir(dir: string): Promise<ProcessLock | undefined> {
-  await Deno.mkdir(dir, { recursive: true });
-  const db = new DatabaseSync(join(dir, "server.lock"));
+export async function tryLockFile(path: string): Promise<ProcessLock | undefined> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path);
   try {
     db.exec("PRAGMA busy_timeout = 0");
     db.exec("PRAGMA locking_mode = EXCLUSIVE");

@@ -21,6 +21,7 @@ import type { NatsTriggers } from "../triggers/mod.ts";
 import { createAuthenticator } from "./_auth.ts";
 import { CodeSnapshots } from "./_code_snapshots.ts";
 import { type ConnGuard, startConnGuard } from "./_conn_guard.ts";
+import { type ProcessLock, tryLockFile } from "./_process_lock.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
 import { createHandler, type HandlerOptions } from "./create_handler.ts";
 import { devReload, type DevReloader } from "./dev_reload.ts";
@@ -92,8 +93,16 @@ export interface StartServerOptions {
   k8s?: ExecuteOptions["k8s"];
   /** Time source of runs, cron and the dev reload debounce. @default systemClock */
   clock?: Clock;
-  /** Replica id in run leases. @default "<hostname>:<port>" for a fixed port, else a random id */
+  /**
+   * This process's id in run leases: unique per process, so replicas that share a hostname
+   * and port never take each other's runs. @default "<hostname>:<port>:<pid>:<random>"
+   */
   owner?: string;
+  /**
+   * Run lease length: a replica that stops renewing (crash, pause) loses its runs to another
+   * after this long; renewed every third of it. @default 10_000
+   */
+  leaseMs?: number;
   /** Serves GET / and its assets. @default the embedded web dashboard (ui/mod.ts) */
   dashboard?: HandlerOptions["dashboard"];
   /** Receives what happens. @default ignore */
@@ -181,7 +190,19 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const dataDir = resolve(options.dataDir ?? (dev ? join(dir, ".pipedreamer") : ".pipedreamer"));
   const snapshots = new CodeSnapshots(join(dataDir, "code"), { exclude: [dataDir] });
   const workflow = await snapshots.snapshot(loaded);
-  const store: RunStore = await openStore(options.storeUrl, { dataDir });
+  // The one process holding a SQLite store's lock knows every lease in it is stale: it takes
+  // the runs over at once instead of waiting for their leases to expire.
+  const sqlitePath = sqliteFileOf(options.storeUrl, dataDir);
+  const lock: ProcessLock | undefined = sqlitePath === undefined || sqlitePath === ":memory:"
+    ? undefined
+    : await tryLockFile(`${sqlitePath}.lock`);
+  let store: RunStore;
+  try {
+    store = await openStore(options.storeUrl, { dataDir });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   let manager: RunManager | undefined;
   let reloader: DevReloader | undefined;
   let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
@@ -199,7 +220,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       configOverlay,
       k8s: options.k8s,
       clock: options.clock,
-      owner: options.owner ?? (port > 0 ? `${Deno.hostname()}:${port}` : undefined),
+      owner: options.owner ?? `${Deno.hostname()}:${port}:${Deno.pid}:${
+        crypto.randomUUID().slice(0, 8)
+      }`,
+      leaseMs: options.leaseMs ?? 10_000,
+      exclusiveStore: lock !== undefined || sqlitePath === ":memory:",
       onError: reportError,
     });
     const { resumed, requeued } = await manager.recover();
@@ -301,6 +326,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         await front.close();
         await Deno.remove(sockets, { recursive: true }).catch(() => {});
         await store.close();
+        lock?.release();
         emit({ type: "stopped" });
       })().then(stopped.resolve, (error) => {
         stopped.reject(error);
@@ -322,6 +348,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await nats?.close();
     await manager?.close();
     await store.close();
+    lock?.release();
     if (error instanceof Deno.errors.AddrInUse) {
       throw new Error(
         `Cannot listen on ${urlOf(hostname, port)}: the address is in use; pick another --port`,
@@ -330,6 +357,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
     throw error;
   }
+}
+
+/** The SQLite file `openStore()` opens for `url`, or undefined for another store. */
+function sqliteFileOf(url: string | undefined, dataDir: string): string | undefined {
+  if (url !== undefined && !url.startsWith("sqlite:")) return undefined;
+  const path = url?.slice("sqlite:".length).replace(/^\/\//, "") || join(dataDir, "runs.db");
+  return path === ":memory:" ? path : resolve(path);
 }
 
 /** The web dashboard over `manager`: its data behind the same token as the API. */
