@@ -38,6 +38,8 @@ export interface Job {
 /** A run holding an execution slot. */
 export interface ActiveRun extends HookedRun {
   controller: AbortController;
+  /** When the lease was last claimed or renewed (the manager's clock). */
+  leaseFreshAt?: number;
 }
 
 /** What executing a run needs from the manager. */
@@ -101,8 +103,9 @@ export async function executeManaged(
   active.onLeaseLost ??= (error) => active.controller.abort(error);
   try {
     if (job.resume) await noteResume(deps, active, job.resume);
+    active.leaseFreshAt ??= deps.clock.now();
     const record = await executeRun(active.workflow, {
-      runner: deps.runner,
+      runner: leaseGatedRunner(deps, active),
       runId,
       input: job.record.input,
       trigger: job.record.trigger,
@@ -153,6 +156,51 @@ export async function executeManaged(
     }
     return await finished(deps, runId);
   }
+}
+
+/**
+ * The runner of one run, checking before each attempt that the lease still holds when it was
+ * not renewed for half its length (the process was paused: GC, VM freeze, SIGSTOP): a replica
+ * that lost the run then starts no attempt at all (the renewal is fenced by the lease epoch).
+ */
+function leaseGatedRunner(deps: RunDeps, active: ActiveRun): NodeRunner {
+  const base = deps.runner;
+  const gate = async () => {
+    const { lease } = active;
+    if (!lease || active.detached) {
+      if (active.detached) throw new LeaseLostError(active.runId, deps.owner);
+      return;
+    }
+    const now = deps.clock.now();
+    if (now - (active.leaseFreshAt ?? now) < deps.leaseMs / 2) return;
+    if (await deps.store.renewLease(active.runId, lease.owner, deps.leaseMs, lease.epoch)) {
+      active.leaseFreshAt = now;
+      return;
+    }
+    const stored = await deps.store.getRun(active.runId);
+    if (stored?.status === RunStatus.Cancelled) {
+      // Cancelled by another replica: this executor records its nodes' cancellation.
+      const cancelled = new DOMException("The run was cancelled", "AbortError");
+      active.controller.abort(cancelled);
+      throw cancelled;
+    }
+    const error = new LeaseLostError(active.runId, lease.owner);
+    if (!active.detached) {
+      active.detached = true;
+      active.onLeaseLost?.(error);
+    }
+    throw error;
+  };
+  const runner: NodeRunner = {
+    run: async (call, signal) => {
+      await gate();
+      return await base.run(call, signal);
+    },
+    close: () => base.close(),
+  };
+  if (base.makeTmpDir) runner.makeTmpDir = (runId) => base.makeTmpDir!(runId);
+  if (base.releaseTmpDir) runner.releaseTmpDir = (dir) => base.releaseTmpDir!(dir);
+  return runner;
 }
 
 /** Reads a run that just ended, counts it and publishes its end. */

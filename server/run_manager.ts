@@ -63,6 +63,11 @@ export interface RunManagerOptions {
   owner?: string;
   /** Lease length; leases are renewed every third of it. @default 30_000 */
   leaseMs?: number;
+  /**
+   * This manager is the only one using the store (it holds the SQLite file's lock): `recover()`
+   * takes over runs whatever their leases, at once. @default false
+   */
+  exclusiveStore?: boolean;
   /** The most recent missed cron tick within this window fires on start (see CronScheduler). @default 300_000 */
   cronCatchUpMs?: number;
   /** Receives background failures (store errors of timers, cron, subscribers). @default ignore */

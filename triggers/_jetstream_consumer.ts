@@ -6,6 +6,7 @@
  * @module
  */
 
+import { adoptedRuns, oneEnded } from "./_adopted.ts";
 import { type Consumer, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { QueueTrigger } from "../engine/mod.ts";
 import { ensureJetStream } from "./_jetstream_setup.ts";
@@ -79,13 +80,15 @@ export async function startJetStreamConsumer(
 
   const loop = (async () => {
     while (!signal.aborted) {
-      if (inFlight.size >= maxConcurrency) {
-        await Promise.race([slotFreed.promise, aborted]);
+      // Runs resumed from the store after a restart (or taken over) count too.
+      const adopted = adoptedRuns(options.runs);
+      if (inFlight.size + adopted.length >= maxConcurrency) {
+        await Promise.race([slotFreed.promise, aborted, oneEnded(options.runs, adopted)]);
         continue;
       }
       try {
         if (limiter) await limiter.ready(signal);
-        const free = maxConcurrency - inFlight.size;
+        const free = maxConcurrency - inFlight.size - adopted.length;
         const batch = Math.min(free, limiter ? Math.max(1, limiter.available()) : free, MAX_BATCH);
         const messages = await consumer.fetch({
           max_messages: batch,
