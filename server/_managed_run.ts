@@ -10,6 +10,7 @@ import {
   type CompiledWorkflow,
   type ExecuteOptions,
   executeRun,
+  iso,
   type NodeRunner,
   type RunRecord,
   RunStatus,
@@ -40,6 +41,11 @@ export interface ActiveRun extends HookedRun {
   controller: AbortController;
   /** When the lease was last claimed or renewed (the manager's clock). */
   leaseFreshAt?: number;
+  /**
+   * Set when a shutdown stopped the run without cancelling it: nothing more is written and
+   * its lease is released, so that the next process resumes it.
+   */
+  released?: boolean;
 }
 
 /** What executing a run needs from the manager. */
@@ -54,10 +60,6 @@ export interface RunDeps extends HookTargets {
   leaseMs: number;
   /** `ctx.k8s` of nodes with `capabilities.k8s` (ExecuteOptions.k8s). */
   k8s: ExecuteOptions["k8s"];
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 /** A new slot holder for `job`. */
@@ -90,7 +92,12 @@ export async function executeManaged(
   const { job } = options;
   const { store } = deps;
   if (options.claim) {
-    const lease = await store.claimLease(runId, deps.owner, deps.leaseMs);
+    // A run that waited here: still ours only when its lease was not claimed since (by a
+    // replica that took it over, or made unclaimable by a cancel). Renewing keeps the epoch.
+    const held = job.lease;
+    const lease = held
+      ? (await store.renewLease(runId, held.owner, deps.leaseMs, held.epoch) ? held : undefined)
+      : await store.claimLease(runId, deps.owner, deps.leaseMs);
     if (!lease) {
       const stored = await store.getRun(runId);
       if (!stored) throw new Error(`Cannot start run "${runId}": it no longer exists`);
@@ -98,6 +105,7 @@ export async function executeManaged(
     }
     active.lease = lease;
     job.lease = lease;
+    active.leaseFreshAt = deps.clock.now();
   }
   // Another replica took the run over: stop its attempts; nothing more is written here.
   active.onLeaseLost ??= (error) => active.controller.abort(error);

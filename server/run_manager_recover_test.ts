@@ -30,9 +30,10 @@ function queued(runId: string): RunRecord {
 }
 
 Deno.test("`RunManager.recover()` resumes a crashed run without re-executing completed nodes", async () => {
-  const h = await harness({ spec: SPEC, manager: { owner: "replica-1" } });
+  // The one process on the store (it holds the SQLite lock): the dead process's lease is stale.
+  const h = await harness({ spec: SPEC, manager: { owner: "replica-1", exclusiveStore: true } });
   try {
-    await h.store.createRun(crashed("r1"), { owner: "replica-1", leaseMs: 30_000 });
+    await h.store.createRun(crashed("r1"), { owner: "killed-process", leaseMs: 30_000 });
     assert.deepEqual(await h.manager.recover(), { resumed: 1, requeued: 0 });
     const record = await h.manager.wait("r1");
     assert.equal(record.status, "succeeded");

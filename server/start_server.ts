@@ -220,9 +220,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       configOverlay,
       k8s: options.k8s,
       clock: options.clock,
-      owner: options.owner ?? `${Deno.hostname()}:${port}:${Deno.pid}:${
-        crypto.randomUUID().slice(0, 8)
-      }`,
+      owner: options.owner ??
+        `${Deno.hostname()}:${port}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`,
       leaseMs: options.leaseMs ?? 10_000,
       exclusiveStore: lock !== undefined || sqlitePath === ":memory:",
       onError: reportError,

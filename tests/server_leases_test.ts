@@ -44,7 +44,7 @@ async function finished(store: RunStore, runIds: string[]): Promise<string[]> {
   await waitFor(async () => {
     statuses = await Promise.all(runIds.map(async (id) => (await store.getRun(id))!.status));
     return statuses.every((s) => s === "succeeded" || s === "failed" || s === "cancelled");
-  }, POLL);
+  }, "every run to finish", POLL);
   return statuses;
 }
 
