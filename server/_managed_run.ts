@@ -15,7 +15,12 @@ import {
   type RunRecord,
   RunStatus,
 } from "../engine/mod.ts";
-import { type Lease, LeaseLostError, type RunStore } from "../store/mod.ts";
+import {
+  type Lease,
+  LeaseLostError,
+  type RunStore,
+  UnserializableValueError,
+} from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
 import {
   appendLog,
@@ -152,6 +157,16 @@ export async function executeManaged(
       message: `Cannot execute run "${runId}": ${detail}`,
     };
     try {
+      // Nodes the stopped executor could no longer record end cancelled, not "running".
+      const stored = await store.getRun(runId);
+      for (const [nodeId, node] of Object.entries(stored?.nodes ?? {})) {
+        if (node.status !== "running" && node.status !== "pending") continue;
+        await store.updateNode(runId, nodeId, {
+          ...node,
+          status: "cancelled",
+          error: { message: deps.redact(`Cannot complete node "${nodeId}": ${failure.message}`) },
+        }, active.lease);
+      }
       await store.updateRun(runId, {
         status: RunStatus.Failed,
         error: { node: failure.node, message: deps.redact(failure.message) },
@@ -174,6 +189,8 @@ export async function executeManaged(
 function leaseGatedRunner(deps: RunDeps, active: ActiveRun): NodeRunner {
   const base = deps.runner;
   const gate = async () => {
+    // A parent's output could not be stored: the run is failing; start nothing more.
+    if (active.unstorable) throw new UnserializableValueError(active.unstorable.message);
     const { lease } = active;
     if (!lease || active.detached) {
       if (active.detached) throw new LeaseLostError(active.runId, deps.owner);

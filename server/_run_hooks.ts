@@ -124,7 +124,7 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
       }
     },
     async onNodeUpdate(runId, nodeId, node) {
-      if (run.detached || run.storeFailed) return;
+      if (run.detached || run.storeFailed || run.unstorable) return;
       try {
         await write(run, store.updateNode(runId, nodeId, node, run.lease));
       } catch (error) {
@@ -132,7 +132,8 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
         // The node's output cannot be stored: record the node as failed (without the output)
         // and stop the run; it then ends failed with this error (never stuck running).
         const message = error.message;
-        run.unstorable ??= { node: nodeId, message };
+        if (run.unstorable) throw error;
+        run.unstorable = { node: nodeId, message };
         const failed = { ...node, status: "failed" as const, error: { message } };
         delete failed.output;
         await write(run, store.updateNode(runId, nodeId, failed, run.lease));

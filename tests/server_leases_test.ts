@@ -41,10 +41,14 @@ async function submit(server: ServeProcess, token: string): Promise<string> {
 /** Every run's status, once all of them are finished. */
 async function finished(store: RunStore, runIds: string[]): Promise<string[]> {
   let statuses: string[] = [];
-  await waitFor(async () => {
-    statuses = await Promise.all(runIds.map(async (id) => (await store.getRun(id))!.status));
-    return statuses.every((s) => s === "succeeded" || s === "failed" || s === "cancelled");
-  }, "every run to finish", POLL);
+  await waitFor(
+    async () => {
+      statuses = await Promise.all(runIds.map(async (id) => (await store.getRun(id))!.status));
+      return statuses.every((s) => s === "succeeded" || s === "failed" || s === "cancelled");
+    },
+    "every run to finish",
+    POLL,
+  );
   return statuses;
 }
 
