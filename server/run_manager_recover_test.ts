@@ -249,3 +249,29 @@ Deno.test("`RunManager` leaves a run whose store write failed unfinished and res
     await base.close();
   }
 });
+
+Deno.test("`RunManager.adoptedRuns()` lists the resumed runs of a trigger until they end", async () => {
+  const gates = gated(["b"]);
+  const h = await harness({
+    spec: SPEC,
+    fns: gates.fns,
+    manager: { owner: "replica-1", exclusiveStore: true },
+  });
+  try {
+    await h.store.createRun(crashed("q1", { trigger: "queue" }), { owner: "dead" });
+    await h.store.createRun(crashed("m1"), { owner: "dead" });
+    assert.deepEqual(await h.manager.recover(), { resumed: 2, requeued: 0 });
+    assert.deepEqual(h.manager.adoptedRuns("queue"), ["q1"]);
+    assert.deepEqual(h.manager.adoptedRuns("manual"), ["m1"]);
+    const { runId } = await h.manager.submit({ n: 2 }, { trigger: "queue" });
+    assert.deepEqual(h.manager.adoptedRuns("queue"), ["q1"], "a submitted run is not adopted");
+    for (const id of ["q1", "m1", runId]) {
+      await waitFor(() => gates.started.includes(`${id}:b`), `${id} at b`);
+      gates.open(id, "b");
+      assert.equal((await h.manager.wait(id)).status, "succeeded");
+    }
+    assert.deepEqual(h.manager.adoptedRuns("queue"), []);
+  } finally {
+    await h.close();
+  }
+});
