@@ -31,9 +31,8 @@ import {
   UNFINISHED_STATUSES,
 } from "./_run_codec.ts";
 import { migratePostgres } from "./_postgres_migrations.ts";
-import { LeaseLostError } from "./errors.ts";
+import { leaseNow, PostgresLeases } from "./_postgres_leases.ts";
 import type {
-  ClaimOptions,
   CreateRunOptions,
   CreateRunResult,
   GetLogsOptions,
@@ -43,21 +42,12 @@ import type {
   PruneOptions,
   RunPage,
   RunStore,
-  RunSummary,
   RunUpdate,
   StoredLogLine,
   StoreOptions,
 } from "./run_store.ts";
 
 type SeqRow = RunRow & { seq: string };
-
-/**
- * The lease clock: `$n` when the store was given a `now` (tests), else the database server's
- * clock in epoch ms, so replicas with skewed clocks agree on when a lease expires.
- */
-function leaseNow(n: number): string {
-  return `COALESCE($${n}::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint)`;
-}
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions extends StoreOptions {
@@ -87,6 +77,7 @@ export class PostgresStore implements RunStore {
   #now: () => number;
   /** The `now` option for lease times; null: the database's clock (see leaseNow). */
   #leaseNow: () => number | null;
+  readonly #leases: PostgresLeases;
   #idempotencyTtlMs: number;
   /** Tail of each run's write chain: writes of one run reach the database in call order. */
   #tails = new Map<string, Promise<void>>();
@@ -133,6 +124,10 @@ export class PostgresStore implements RunStore {
     this.#now = options.now ?? Date.now;
     const now = options.now;
     this.#leaseNow = now ? () => now() : () => null;
+    this.#leases = new PostgresLeases({
+      query: (text, values, name) => this.#query(text, values, name),
+      leaseNow: () => this.#leaseNow(),
+    });
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.cache = {
       get: async (key) => {
@@ -265,14 +260,14 @@ export class PostgresStore implements RunStore {
     const set = encodeUpdate(update);
     checkFence(fence);
     return await this.#serial(runId, async () => {
-      if (set.length === 0) return await this.#exists(runId, fence);
+      if (set.length === 0) return await this.#leases.exists(runId, fence);
       const assignments = set.map(([column], i) => `${column} = $${i + 4}`).join(", ");
       const result = await this.#query(
         `UPDATE runs SET ${assignments} WHERE run_id = $1
          AND ($2::text IS NULL OR (owner = $2 AND lease_epoch = $3))`,
         [runId, fence?.owner ?? null, fence?.epoch ?? 0, ...set.map(([, value]) => value)],
       );
-      return result.rowCount! > 0 || await this.#refused(runId, fence);
+      return result.rowCount! > 0 || await this.#leases.refused(runId, fence);
     });
   }
 
@@ -297,7 +292,7 @@ export class PostgresStore implements RunStore {
         [runId, nodeId, json, fence?.owner ?? null, fence?.epoch ?? 0],
         "update-node-fenced",
       );
-      return result.rowCount! > 0 || await this.#refused(runId, fence);
+      return result.rowCount! > 0 || await this.#leases.refused(runId, fence);
     });
   }
 
@@ -314,67 +309,11 @@ export class PostgresStore implements RunStore {
     return (await this.claimLease(runId, owner, leaseMs)) !== undefined;
   }
 
-  async claimLease(
-    runId: string,
-    owner: string,
-    leaseMs: number,
-    options: ClaimOptions = {},
-  ): Promise<Lease | undefined> {
-    requireId(owner, "owner", "claim run");
-    checkPositiveMs(leaseMs, "leaseMs", "claim run");
-    const { rows } = await this.#query<{ lease_epoch: string }>(
-      `UPDATE runs SET owner = $2, lease_until = ${leaseNow(4)} + $3::bigint,
-         lease_epoch = lease_epoch + 1
-       WHERE run_id = $1 AND status = ANY($5::text[])
-       AND ($6::boolean OR owner IS NULL OR owner = $2 OR lease_until <= ${leaseNow(4)})
-       RETURNING lease_epoch`,
-      [
-        runId,
-        owner,
-        Math.ceil(leaseMs),
-        this.#leaseNow(),
-        UNFINISHED_STATUSES,
-        options.force === true,
-      ],
-    );
-    return rows[0] ? { owner, epoch: Number(rows[0].lease_epoch) } : undefined;
-  }
-
-  async renewLease(
-    runId: string,
-    owner: string,
-    leaseMs: number,
-    epoch?: number,
-  ): Promise<boolean> {
-    requireId(owner, "owner", "renew lease");
-    checkPositiveMs(leaseMs, "leaseMs", "renew lease");
-    const result = await this.#query(
-      `UPDATE runs SET lease_until = ${leaseNow(5)} + $3::bigint WHERE run_id = $1 AND owner = $2
-       AND status = ANY($4::text[]) AND ($6::bigint IS NULL OR lease_epoch = $6)`,
-      [runId, owner, Math.ceil(leaseMs), UNFINISHED_STATUSES, this.#leaseNow(), epoch ?? null],
-    );
-    return result.rowCount! > 0;
-  }
-
-  async releaseLease(runId: string, lease: Lease): Promise<boolean> {
-    checkFence(lease);
-    const result = await this.#query(
-      `UPDATE runs SET owner = NULL, lease_until = NULL, lease_epoch = lease_epoch + 1
-       WHERE run_id = $1 AND owner = $2 AND lease_epoch = $3`,
-      [runId, lease.owner, lease.epoch],
-    );
-    return result.rowCount! > 0;
-  }
-
-  async listClaimable(options: ListUnfinishedOptions = {}): Promise<RunSummary[]> {
-    const { rows } = await this.#query<SeqRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE status = ANY($1::text[])
-       AND ($2::text IS NULL OR workflow = $2)
-       AND (owner IS NULL OR lease_until <= ${leaseNow(3)}) ORDER BY seq`,
-      [UNFINISHED_STATUSES, options.workflow ?? null, this.#leaseNow()],
-    );
-    return rows.map((r) => decodeRun(r));
-  }
+  // Lease epochs, the database's clock and fencing: see _postgres_leases.ts.
+  readonly claimLease: RunStore["claimLease"] = (...a) => this.#leases.claimLease(...a);
+  readonly renewLease: RunStore["renewLease"] = (...a) => this.#leases.renewLease(...a);
+  readonly releaseLease: RunStore["releaseLease"] = (...a) => this.#leases.releaseLease(...a);
+  readonly listClaimable: RunStore["listClaimable"] = (...a) => this.#leases.listClaimable(...a);
 
   async appendLogs(runId: string, lines: LogLine[], fence?: Lease): Promise<boolean> {
     if (!Array.isArray(lines)) throw new TypeError("Cannot append logs: lines must be an array");
@@ -382,7 +321,7 @@ export class PostgresStore implements RunStore {
     const nodes = lines.map((line) => line.node ?? null);
     const texts = lines.map((line) => jsonOf(line, `a log line of run "${runId}"`, "append logs"));
     return await this.#serial(runId, async () => {
-      if (lines.length === 0) return await this.#exists(runId, fence);
+      if (lines.length === 0) return await this.#leases.exists(runId, fence);
       // One statement: the row lock taken by the UPDATE orders concurrent appenders, so the
       // sequence numbers become visible in increasing order (safe for SSE resume).
       const result = await this.#query(
@@ -394,31 +333,8 @@ export class PostgresStore implements RunStore {
         [runId, lines.length, nodes, texts, fence?.owner ?? null, fence?.epoch ?? 0],
         "append-logs-fenced",
       );
-      return result.rowCount! > 0 || await this.#refused(runId, fence);
+      return result.rowCount! > 0 || await this.#leases.refused(runId, fence);
     });
-  }
-
-  /** Whether the run exists and `fence` (if any) is its lease; see {@link #refused}. */
-  async #exists(runId: string, fence: Lease | undefined): Promise<boolean> {
-    const { rows } = await this.#query<{ owner: string | null; lease_epoch: string }>(
-      "SELECT owner, lease_epoch FROM runs WHERE run_id = $1",
-      [runId],
-    );
-    const row = rows[0];
-    if (!row) return false;
-    if (fence && (row.owner !== fence.owner || Number(row.lease_epoch) !== fence.epoch)) {
-      throw new LeaseLostError(runId, fence.owner);
-    }
-    return true;
-  }
-
-  /**
-   * After a write that changed nothing: false for an unknown run.
-   * @throws {LeaseLostError} when the run exists but `fence` is not its lease
-   */
-  async #refused(runId: string, fence: Lease | undefined): Promise<false> {
-    if (fence && await this.#exists(runId, undefined)) throw new LeaseLostError(runId, fence.owner);
-    return false;
   }
 
   async getLogs(runId: string, options: GetLogsOptions = {}): Promise<StoredLogLine[]> {

@@ -42,9 +42,8 @@ import {
   UNFINISHED_STATUSES,
 } from "./_run_codec.ts";
 import { migrateSqlite } from "./_sqlite_migrations.ts";
-import { LeaseLostError } from "./errors.ts";
+import { SqliteLeases } from "./_sqlite_leases.ts";
 import type {
-  ClaimOptions,
   CreateRunOptions,
   CreateRunResult,
   GetLogsOptions,
@@ -54,7 +53,6 @@ import type {
   PruneOptions,
   RunPage,
   RunStore,
-  RunSummary,
   RunUpdate,
   StoredLogLine,
   StoreOptions,
@@ -96,6 +94,12 @@ export class SqliteStore implements RunStore {
   #statements = new Map<string, StatementSync>();
   #closed = false;
   #queue: QueuedWrite[] = [];
+  readonly #leases = new SqliteLeases({
+    sql: (text) => this.#sql(text),
+    write: (body) => this.#write(body),
+    flush: () => this.#flush(),
+    now: () => this.#now(),
+  });
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
 
   /**
@@ -243,11 +247,11 @@ export class SqliteStore implements RunStore {
   async updateRun(runId: string, update: RunUpdate, fence?: Lease): Promise<boolean> {
     const set = encodeUpdate(update);
     checkFence(fence);
-    if (set.length === 0) return this.#write(() => this.#fenced(runId, fence));
+    if (set.length === 0) return this.#write(() => this.#leases.fenced(runId, fence));
     const assignments = set.map(([column]) => `${column} = ?`).join(", ");
     const values = set.map(([, value]) => value);
     return this.#write(() =>
-      this.#fenced(runId, fence) &&
+      this.#leases.fenced(runId, fence) &&
       this.#sql(`UPDATE runs SET ${assignments} WHERE run_id = ?`).run(...values, runId).changes > 0
     );
   }
@@ -262,7 +266,7 @@ export class SqliteStore implements RunStore {
     checkFence(fence);
     const json = nodeJson(runId, nodeId, node);
     return this.#write(() =>
-      this.#fenced(runId, fence) &&
+      this.#leases.fenced(runId, fence) &&
       this.#sql(
           `INSERT INTO run_nodes (run_id, node_id, record)
          SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
@@ -287,61 +291,11 @@ export class SqliteStore implements RunStore {
     return (await this.claimLease(runId, owner, leaseMs)) !== undefined;
   }
 
-  async claimLease(
-    runId: string,
-    owner: string,
-    leaseMs: number,
-    options: ClaimOptions = {},
-  ): Promise<Lease | undefined> {
-    requireId(owner, "owner", "claim run");
-    checkPositiveMs(leaseMs, "leaseMs", "claim run");
-    const now = this.#now();
-    const force = options.force === true ? 1 : 0;
-    return this.#write(() => {
-      const row = this.#sql(
-        `UPDATE runs SET owner = ?1, lease_until = ?2, lease_epoch = lease_epoch + 1
-         WHERE run_id = ?3 AND status IN (${UNFINISHED})
-         AND (?5 = 1 OR owner IS NULL OR owner = ?1 OR lease_until <= ?4) RETURNING lease_epoch`,
-      ).get(owner, now + leaseMs, runId, now, force);
-      return row ? { owner, epoch: Number(row.lease_epoch) } : undefined;
-    });
-  }
-
-  async renewLease(
-    runId: string,
-    owner: string,
-    leaseMs: number,
-    epoch?: number,
-  ): Promise<boolean> {
-    requireId(owner, "owner", "renew lease");
-    checkPositiveMs(leaseMs, "leaseMs", "renew lease");
-    const until = this.#now() + leaseMs;
-    return this.#write(() =>
-      this.#sql(
-        `UPDATE runs SET lease_until = ?1 WHERE run_id = ?2 AND owner = ?3
-         AND (?4 IS NULL OR lease_epoch = ?4) AND status IN (${UNFINISHED})`,
-      ).run(until, runId, owner, epoch ?? null).changes > 0
-    );
-  }
-
-  async releaseLease(runId: string, lease: Lease): Promise<boolean> {
-    checkFence(lease);
-    return this.#write(() =>
-      this.#sql(
-        `UPDATE runs SET owner = NULL, lease_until = NULL, lease_epoch = lease_epoch + 1
-         WHERE run_id = ? AND owner = ? AND lease_epoch = ?`,
-      ).run(runId, lease.owner, lease.epoch).changes > 0
-    );
-  }
-
-  async listClaimable(options: ListUnfinishedOptions = {}): Promise<RunSummary[]> {
-    this.#flush();
-    const rows = this.#sql(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (${UNFINISHED})
-       AND (?1 IS NULL OR workflow = ?1) AND (owner IS NULL OR lease_until <= ?2) ORDER BY seq`,
-    ).all(options.workflow ?? null, this.#now());
-    return rows.map((row) => decodeRun(row as unknown as RunRow));
-  }
+  // Lease epochs and fencing: see _sqlite_leases.ts.
+  readonly claimLease: RunStore["claimLease"] = (...a) => this.#leases.claimLease(...a);
+  readonly renewLease: RunStore["renewLease"] = (...a) => this.#leases.renewLease(...a);
+  readonly releaseLease: RunStore["releaseLease"] = (...a) => this.#leases.releaseLease(...a);
+  readonly listClaimable: RunStore["listClaimable"] = (...a) => this.#leases.listClaimable(...a);
 
   async appendLogs(runId: string, lines: LogLine[], fence?: Lease): Promise<boolean> {
     if (!Array.isArray(lines)) throw new TypeError("Cannot append logs: lines must be an array");
@@ -350,7 +304,7 @@ export class SqliteStore implements RunStore {
       [line.node ?? null, jsonOf(line, `a log line of run "${runId}"`, "append logs")] as const
     );
     return this.#write(() => {
-      if (!this.#fenced(runId, fence)) return false;
+      if (!this.#leases.fenced(runId, fence)) return false;
       const row = this.#sql(
         "UPDATE runs SET log_seq = log_seq + ? WHERE run_id = ? RETURNING log_seq",
       )
@@ -446,22 +400,6 @@ export class SqliteStore implements RunStore {
     this.#closed = true;
     this.#statements.clear();
     this.#db.close();
-  }
-
-  /**
-   * Inside a write: true when the run exists and `fence` (if any) is its current lease.
-   * @throws {LeaseLostError} when the run exists under another lease
-   */
-  #fenced(runId: string, fence: Lease | undefined): boolean {
-    if (fence === undefined) {
-      return this.#sql("SELECT 1 FROM runs WHERE run_id = ?").get(runId) !== undefined;
-    }
-    const row = this.#sql("SELECT owner, lease_epoch FROM runs WHERE run_id = ?").get(runId);
-    if (!row) return false;
-    if (row.owner !== fence.owner || Number(row.lease_epoch) !== fence.epoch) {
-      throw new LeaseLostError(runId, fence.owner);
-    }
-    return true;
   }
 
   #read(runId: string): RunRecord | undefined {
