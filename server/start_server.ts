@@ -15,7 +15,7 @@ import {
   loadWorkflow,
   type NodeRunner,
 } from "../engine/mod.ts";
-import { openStore, type RunStore } from "../store/mod.ts";
+import { type Durability, openStore, type RunStore } from "../store/mod.ts";
 import { createDashboard } from "../ui/mod.ts";
 import type { NatsTriggers } from "../triggers/mod.ts";
 import { createAuthenticator } from "./_auth.ts";
@@ -59,6 +59,11 @@ export interface StartServerOptions {
   dataDir?: string;
   /** `sqlite:<path>` or `postgres://…`. @default undefined (SQLite in dataDir) */
   storeUrl?: string;
+  /**
+   * What a resolved store write survives: `full` fsyncs every group commit, `relaxed` survives
+   * a process crash only (see `Durability` in store/). @default "full"
+   */
+  durability?: Durability;
   /** The API token every route but /health requires (serve). @default undefined */
   token?: string;
   /** Serve without auth; must be explicit when there is no token. @default false */
@@ -198,7 +203,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     : await tryLockFile(`${sqlitePath}.lock`);
   let store: RunStore;
   try {
-    store = await openStore(options.storeUrl, { dataDir });
+    store = await openStore(options.storeUrl, { dataDir, durability: options.durability });
   } catch (error) {
     lock?.release();
     throw error;

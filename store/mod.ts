@@ -19,6 +19,7 @@ export type {
   ClaimOptions,
   CreateRunOptions,
   CreateRunResult,
+  Durability,
   GetLogsOptions,
   Lease,
   ListRunsOptions,
@@ -32,6 +33,7 @@ export type {
   StoreOptions,
 } from "./run_store.ts";
 export { LeaseLostError, UnserializableValueError } from "./errors.ts";
+export { DURABILITIES } from "./run_store.ts";
 export { openStore, type OpenStoreOptions } from "./open_store.ts";
 export { SqliteStore } from "./sqlite_store.ts";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres_store.ts";
