@@ -100,7 +100,7 @@ export function registerServe(program: Command, cli: CliContext): void {
     .option(
       "--lease <duration>",
       "run lease: another replica takes over the runs of one that stopped renewing for this long",
-      "10s",
+      "8s",
     )
     .option("--config-dir <dir>", "runtime config overlay (k8s ConfigMap mount)", "/app/config")
     .addOption(

@@ -105,7 +105,7 @@ export interface StartServerOptions {
   owner?: string;
   /**
    * Run lease length: a replica that stops renewing (crash, pause) loses its runs to another
-   * after this long; renewed every third of it. @default 10_000
+   * after this long; renewed every third of it. @default 8_000
    */
   leaseMs?: number;
   /** Serves GET / and its assets. @default the embedded web dashboard (ui/mod.ts) */
@@ -227,7 +227,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       clock: options.clock,
       owner: options.owner ??
         `${Deno.hostname()}:${port}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`,
-      leaseMs: options.leaseMs ?? 10_000,
+      leaseMs: options.leaseMs ?? 8_000,
       exclusiveStore: lock !== undefined || sqlitePath === ":memory:",
       onError: reportError,
     });
