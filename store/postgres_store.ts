@@ -21,6 +21,7 @@ import {
   encodeUpdate,
   FINISHED_STATUSES,
   jsonOf,
+  listFilters,
   nodeJson,
   pageOf,
   requireId,
@@ -247,6 +248,19 @@ export class PostgresStore implements RunStore {
     if (statuses) {
       params.push(statuses);
       where.push(`status = ANY($${params.length}::text[])`);
+    }
+    const { runIdPrefix, createdFrom, createdBefore } = listFilters(options);
+    if (runIdPrefix !== undefined) {
+      params.push(runIdPrefix);
+      where.push(`starts_with(run_id, $${params.length})`);
+    }
+    if (createdFrom !== undefined) {
+      params.push(createdFrom);
+      where.push(`created_at >= $${params.length}`);
+    }
+    if (createdBefore !== undefined) {
+      params.push(createdBefore);
+      where.push(`created_at < $${params.length}`);
     }
     params.push(limit + 1);
     const { rows } = await this.#query<SeqRow>(
