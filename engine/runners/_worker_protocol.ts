@@ -30,7 +30,10 @@ export interface CallMessage {
   attempt: number;
   input: unknown;
   config: Record<string, unknown>;
+  /** Only the services the node may use (engine/runners/_secret_scope.ts). */
   secrets: Record<string, unknown>;
+  /** Services that have secrets the node was not granted (names only). */
+  withheld?: string[];
   services: Record<string, string>;
   children: string[];
   tmpDir: string;

@@ -13,6 +13,7 @@ import type {
 import type { LocatedEntry } from "./located_types.ts";
 import { type Checker, MAX_TIMER_MS } from "./_checker.ts";
 import { entryOf } from "./_located.ts";
+import { compileConfigLimits } from "./_compile_limits.ts";
 
 /** Engine defaults, overridden by the keys of the same name in `config:`. */
 export const DEFAULT_SETTINGS: Readonly<ExecutionSettings> = {
@@ -41,6 +42,7 @@ export function compileSettings(checker: Checker, entry: LocatedEntry | undefine
   if (!entry) return settings;
   const map = checker.map(entry.value, "config", "Write config: { timeout: 30s }");
   if (!map) return settings;
+  settings.memoryMiB = compileConfigLimits(checker, entry);
   const get = (key: string) => entryOf(map, key);
   const timer = { min: 1, max: MAX_TIMER_MS };
   let e: LocatedEntry | undefined;

@@ -1,0 +1,378 @@
+/**
+ * The engine side of one sandbox process: a `deno run` child started with exactly its nodes'
+ * Deno permissions and a V8 heap limit, talking JSON lines over its pipes
+ * (engine/runners/_sandbox_process_main.ts). It sends calls, routes the child's messages to
+ * the right call, aborts, and stops the child when a node ignores its signal.
+ *
+ * Containment: the child is in its own session and process group, has no `run` permission
+ * (so neither `Deno.kill` nor `process.kill` reaches the engine), and whatever ends it — a
+ * signal it sent itself, its heap limit, a crash of its runtime, bytes that break the
+ * protocol — ends only this process. Calls in flight then fail with what happened, or, when
+ * another call caused it, are handed back to the runner (`rerun`) to run again without being
+ * charged an attempt. When several calls were in flight at a crash, none can be blamed: each
+ * runs again alone (`rerun(call, { solo: true })`), and only the one that crashes alone fails.
+ *
+ * @module
+ */
+
+import { FailureKind, NodeFailure } from "../errors.ts";
+import type { SandboxDirs } from "./_permissions.ts";
+import { abortFailure, ignoredSignal, nodeFailure, startTimer } from "./_attempt_failure.ts";
+import { answerFetch, answerK8s } from "./_host_answers.ts";
+import { moduleUrl } from "./_load_node.ts";
+import { Outbox } from "./_outbox.ts";
+import { scopeSecrets } from "./_secret_scope.ts";
+import type { CallMessage, FromWorker, Posted, ToWorker } from "./_worker_protocol.ts";
+import type { Clock, NodeCall, NodeCallResult } from "../runner_protocol.ts";
+
+/** How a {@link SandboxProcess} is started. */
+export interface SandboxProcessOptions {
+  /** Pool key. */
+  key: string;
+  /** The deno executable. */
+  deno: string;
+  /** Arguments of `deno` (permissions, heap limit, entry script). */
+  args: string[];
+  env: Record<string, string>;
+  dirs: SandboxDirs;
+  memoryMiB: number;
+  graceMs: number;
+  clock?: Clock;
+  /** Runs only one call, then stops (`isolation: run`, or a suspect after a crash). */
+  solo?: boolean;
+  /** Runs a call again elsewhere, uncharged; `solo` for a suspect of a crash. */
+  rerun(call: NodeCall, signal: AbortSignal, options: { solo: boolean }): Promise<NodeCallResult>;
+  /** Called once when the process must take no new calls. */
+  onRetire(sandbox: SandboxProcess): void;
+  /** Called once when the process has been stopped or has exited. */
+  onExit(sandbox: SandboxProcess): void;
+}
+
+interface Pending {
+  call: NodeCall;
+  signal: AbortSignal;
+  resolve(result: NodeCallResult): void;
+  reject(failure: NodeFailure): void;
+  /** Set once the call's signal aborted. */
+  aborted?: { reason: unknown };
+  detach(): void;
+}
+
+/** Stderr kept for the message of a crash. */
+const STDERR_TAIL = 8192;
+const OUT_OF_MEMORY =
+  /Fatal JavaScript out of memory|Reached heap limit|JavaScript heap out of memory|Fatal process out of memory/;
+
+const encoder = new TextEncoder();
+
+/** One sandbox process, running the calls of the nodes that share its realm key. */
+export class SandboxProcess {
+  readonly key: string;
+  /** Pool bookkeeping: last use, for least-recently-used eviction. */
+  lastUsed = 0;
+  /** Node files re-imported with a new code hash; each old version stays in memory. */
+  staleVersions = 0;
+  #options: SandboxProcessOptions;
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #pending = new Map<number, Pending>();
+  #versions = new Map<string, string>();
+  #seq = 0;
+  #retired = false;
+  #stopped = false;
+  #stderr = "";
+  #outbox = new Outbox<ToWorker>({
+    post: (message) => this.#write(message),
+    failed: (message, error) => this.#failedPost(message, error),
+    quietHops: 8,
+  });
+
+  /** @throws {Error} When the process cannot be started. */
+  constructor(options: SandboxProcessOptions) {
+    this.key = options.key;
+    this.#options = options;
+    this.#child = new Deno.Command(options.deno, {
+      args: options.args,
+      cwd: options.dirs.workflowDir,
+      clearEnv: true,
+      env: options.env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      detached: true,
+    }).spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    this.#writer.closed.catch(() => {});
+    const stdout = this.#readMessages();
+    const stderr = this.#readStderr();
+    Promise.all([this.#child.status, stdout, stderr]).then(
+      ([status]) => this.#exited(status),
+      (error) => this.#exited({ success: false, code: 1, signal: null }, error),
+    );
+  }
+
+  /** Whether calls are running in this process. */
+  get busy(): boolean {
+    return this.#pending.size > 0;
+  }
+
+  /** Runs one attempt in this process. */
+  run(call: NodeCall, signal: AbortSignal): Promise<NodeCallResult> {
+    const { node } = call;
+    const path = node.path ?? "";
+    const loaded = this.#versions.get(path);
+    if (loaded !== undefined && loaded !== node.codeHash) this.staleVersions++;
+    this.#versions.set(path, node.codeHash);
+    const id = ++this.#seq;
+    const scoped = scopeSecrets(node, call.secrets, call.workflow.services);
+    return new Promise<NodeCallResult>((resolve, reject) => {
+      const onAbort = () => this.#abort(id, signal.reason);
+      const pending: Pending = {
+        call,
+        signal,
+        resolve,
+        reject,
+        detach: () => signal.removeEventListener("abort", onAbort),
+      };
+      this.#pending.set(id, pending);
+      signal.addEventListener("abort", onAbort, { once: true });
+      const message: CallMessage = {
+        t: "call",
+        id,
+        url: moduleUrl(path, node.codeHash),
+        file: path,
+        node: node.id,
+        runId: call.runId,
+        attempt: call.attempt,
+        input: call.input,
+        config: call.config,
+        secrets: scoped.secrets,
+        services: call.workflow.services,
+        children: call.workflow.children[node.id] ?? [],
+        tmpDir: call.tmpDir,
+        mock: call.fetchMock !== undefined,
+      };
+      if (scoped.withheld.length > 0) message.withheld = scoped.withheld;
+      // Only the namespace crosses: the transport (and any credential) stays here.
+      if (call.k8s) message.k8s = { namespace: call.k8s.namespace };
+      this.#outbox.send(message);
+      if (this.#options.solo) this.retire();
+    });
+  }
+
+  /** Takes no new calls; stops once the running ones have settled. */
+  retire(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    this.#options.onRetire(this);
+    if (!this.busy) this.stop();
+  }
+
+  /**
+   * Stops the process now. Calls still running fail with `failure(call)`, or when it is not
+   * given, run again elsewhere (they did nothing wrong).
+   */
+  stop(failure?: (call: NodeCall) => NodeFailure): void {
+    if (!this.#retired) this.retire();
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#outbox.clear();
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    this.#writer.close().catch(() => {});
+    this.#options.onExit(this);
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    for (const [, entry] of pending) {
+      entry.detach();
+      if (failure) entry.reject(failure(entry.call));
+      else this.#rerun(entry, false);
+    }
+  }
+
+  #rerun(entry: Pending, solo: boolean): void {
+    if (entry.aborted) {
+      entry.reject(abortFailure(entry.call, entry.aborted.reason));
+      return;
+    }
+    this.#options.rerun(entry.call, entry.signal, { solo }).then(entry.resolve, entry.reject);
+  }
+
+  #write(message: Posted<ToWorker>): void {
+    if (this.#stopped) return;
+    const bytes = encoder.encode(JSON.stringify(message) + "\n");
+    this.#writer.write(bytes).catch(() => {
+      // The process is gone: its exit settles the calls.
+    });
+  }
+
+  /** A message that could not be encoded: the call it belongs to fails. */
+  #failedPost(message: ToWorker, error: unknown): void {
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    const detail = error instanceof Error ? error.message : String(error);
+    const what = message.t === "call"
+      ? "its input, config or secrets cannot be copied into the sandbox"
+      : "an answer to its sandbox cannot be copied";
+    this.#settle(
+      message.id,
+      new NodeFailure(
+        `Cannot run node "${pending.call.node.id}": ${what} (${detail}); pass plain JSON data`,
+        { nonRetryable: true, cause: error },
+      ),
+    );
+  }
+
+  #settle(id: number, outcome: NodeCallResult | NodeFailure): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    pending.detach();
+    if (pending.aborted) {
+      pending.reject(abortFailure(pending.call, pending.aborted.reason));
+    } else if (outcome instanceof NodeFailure) {
+      pending.reject(outcome);
+    } else {
+      pending.resolve(outcome);
+    }
+    if (this.#retired && !this.busy) this.stop();
+  }
+
+  #abort(id: number, reason: unknown): void {
+    const pending = this.#pending.get(id);
+    if (!pending || pending.aborted) return;
+    pending.aborted = { reason };
+    const error = reason instanceof Error ? reason : undefined;
+    this.#outbox.send({
+      t: "abort",
+      id,
+      name: error?.name ?? "AbortError",
+      message: error?.message ?? String(reason ?? "The attempt was aborted"),
+    });
+    const { graceMs, clock } = this.#options;
+    const cancel = startTimer(graceMs, () => {
+      if (!this.#pending.has(id)) return;
+      const failure = abortFailure(pending.call, reason, {
+        stopped: ignoredSignal(graceMs, "its sandbox process was stopped"),
+      });
+      // Fail it first (its own fate); the others in this process run again elsewhere.
+      this.#pending.delete(id);
+      pending.detach();
+      pending.reject(failure);
+      this.stop();
+    }, { clock });
+    const detach = pending.detach;
+    pending.detach = () => {
+      detach();
+      cancel();
+    };
+  }
+
+  async #readMessages(): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of this.#child.stdout) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (line === "" || this.#stopped) continue;
+        let data: Posted<FromWorker>;
+        try {
+          data = JSON.parse(line);
+        } catch {
+          this.#crashed("it wrote something other than a message to its sandbox's stdout");
+          continue;
+        }
+        if (data.t !== "batch") this.#receive(data);
+        else for (const message of data.messages) this.#receive(message);
+      }
+    }
+  }
+
+  async #readStderr(): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const chunk of this.#child.stderr) {
+      this.#stderr = (this.#stderr + decoder.decode(chunk, { stream: true })).slice(-STDERR_TAIL);
+    }
+  }
+
+  /** What ended the process, for the failure of the calls it was running. */
+  #exitReason(status: Deno.CommandStatus): string {
+    if (OUT_OF_MEMORY.test(this.#stderr)) {
+      return `it exceeded its memory limit of ${this.#options.memoryMiB} MiB; raise ` +
+        "limits: { memory: … } on the node in workflow.yaml if it needs more";
+    }
+    const last = this.#stderr.trim().split("\n").filter((l) => l.trim() !== "").slice(-3)
+      .join(" | ").slice(0, 500);
+    const detail = last === "" ? "" : ` (${last})`;
+    if (status.signal !== null) {
+      return `its sandbox process was killed by signal ${status.signal}${detail}`;
+    }
+    return `its sandbox process exited with code ${status.code}${detail}`;
+  }
+
+  #exited(status: Deno.CommandStatus, error?: unknown): void {
+    if (this.#stopped) return;
+    const reason = error === undefined
+      ? this.#exitReason(status)
+      : `its sandbox process failed: ${error instanceof Error ? error.message : String(error)}`;
+    this.#crashed(reason);
+  }
+
+  /**
+   * The process ended or broke while running calls: a lone call fails with `reason`; when
+   * several were running, each runs again alone, since any of them may have caused it.
+   */
+  #crashed(reason: string): void {
+    if (this.#stopped) return;
+    if (this.#pending.size <= 1) {
+      this.stop((call) => this.#crashFailure(call, reason));
+      return;
+    }
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    this.stop();
+    for (const entry of pending) {
+      entry.detach();
+      this.#rerun(entry, true);
+    }
+  }
+
+  #crashFailure(call: NodeCall, reason: string): NodeFailure {
+    return new NodeFailure(`Cannot run node "${call.node.id}": ${reason}`, {
+      kind: FailureKind.Error,
+    });
+  }
+
+  #receive(msg: FromWorker): void {
+    if (msg.t === "crash") {
+      // An uncaught error or unhandled rejection: the realm may be broken; it is replaced.
+      const { message } = msg.error;
+      return this.#crashed(`its sandbox crashed: ${message}`);
+    }
+    const pending = this.#pending.get(msg.id);
+    if (!pending) return;
+    switch (msg.t) {
+      case "result":
+        return this.#settle(msg.id, { output: msg.output, routes: msg.routes });
+      case "error":
+        return this.#settle(
+          msg.id,
+          nodeFailure(pending.call, msg.error, { dirs: this.#options.dirs }),
+        );
+      case "log":
+        return pending.call.onLog(msg.line);
+      case "progress":
+        return pending.call.onProgress?.(msg.value, msg.message);
+      case "fetch":
+        return answerFetch(pending.call, msg, (answer) => this.#outbox.send(answer));
+      case "k8s":
+        return answerK8s(pending.call, msg, (answer) => this.#outbox.send(answer));
+    }
+  }
+}
