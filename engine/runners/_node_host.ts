@@ -72,7 +72,7 @@ export function startNodeHost(transport: HostTransport): (data: Posted<ToWorker>
 
   /** What goes back when a message cannot be copied out of the sandbox. */
   function unclonable(message: FromWorker, error: unknown): FromWorker {
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ");
     if (message.t === "crash") return { t: "crash", error: { message: message.error.message } };
     const what = message.t === "result"
       ? `the output of node "${resultNodes.get(message)}"`
