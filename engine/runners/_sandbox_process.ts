@@ -1,7 +1,8 @@
 /**
  * The engine side of one sandbox process: a `deno run` child started with exactly its nodes'
- * Deno permissions and a V8 heap limit, talking JSON lines over its pipes
- * (engine/runners/_sandbox_process_main.ts). It sends calls, routes the child's messages to
+ * Deno permissions and a V8 heap limit, talking JSON lines over a Unix socket
+ * (engine/runners/_sandbox_process_main.ts). A socket rather than the child's stdin: Deno
+ * reads stdin on a blocking thread, a hop that made a warm call several times slower. It sends calls, routes the child's messages to
  * the right call, aborts, and stops the child when a node ignores its signal.
  *
  * Containment: the child is in its own session and process group, has no `run` permission
@@ -21,6 +22,7 @@ import { abortFailure, ignoredSignal, nodeFailure, startTimer } from "./_attempt
 import { answerFetch, answerK8s } from "./_host_answers.ts";
 import { moduleUrl } from "./_load_node.ts";
 import { Outbox } from "./_outbox.ts";
+import { LineWriter, readLines } from "./_frame_stream.ts";
 import { scopeSecrets } from "./_secret_scope.ts";
 import type { CallMessage, FromWorker, Posted, ToWorker } from "./_worker_protocol.ts";
 import type { Clock, NodeCall, NodeCallResult } from "../runner_protocol.ts";
@@ -31,8 +33,16 @@ export interface SandboxProcessOptions {
   key: string;
   /** The deno executable. */
   deno: string;
-  /** Arguments of `deno` (permissions, heap limit, entry script). */
-  args: string[];
+  /**
+   * Arguments of `deno` (permissions, heap limit, entry script), given the paths the process
+   * must also read and write (its socket and bell).
+   */
+  args(channel: { read: string[]; write: string[]; net: string[] }): string[];
+  /**
+   * How long the idle process polls its bell for the next call, in microseconds (see
+   * engine/runners/_sandbox_process_main.ts); 0 lets it sleep at once.
+   */
+  idleSpinUs: number;
   env: Record<string, string>;
   dirs: SandboxDirs;
   memoryMiB: number;
@@ -63,8 +73,6 @@ const STDERR_TAIL = 8192;
 const OUT_OF_MEMORY =
   /Fatal JavaScript out of memory|Reached heap limit|JavaScript heap out of memory|Fatal process out of memory/;
 
-const encoder = new TextEncoder();
-
 /** One sandbox process, running the calls of the nodes that share its realm key. */
 export class SandboxProcess {
   readonly key: string;
@@ -74,15 +82,24 @@ export class SandboxProcess {
   staleVersions = 0;
   #options: SandboxProcessOptions;
   #child: Deno.ChildProcess;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #dir: string;
+  #listener: Deno.Listener;
+  #conn?: Deno.Conn;
+  #writer: LineWriter;
   #pending = new Map<number, Pending>();
   #versions = new Map<string, string>();
   #seq = 0;
   #retired = false;
   #stopped = false;
   #stderr = "";
+  #bell?: Deno.FsFile;
+  #rings = new Uint8Array(4);
+  #ringCount = 0;
   #outbox = new Outbox<ToWorker>({
-    post: (message) => this.#write(message),
+    post: (message) => {
+      this.#write(message);
+      this.#ring();
+    },
     failed: (message, error) => this.#failedPost(message, error),
     quietHops: 8,
   });
@@ -91,24 +108,59 @@ export class SandboxProcess {
   constructor(options: SandboxProcessOptions) {
     this.key = options.key;
     this.#options = options;
+    // A private directory (mode 0700) for the socket and the bell.
+    this.#dir = Deno.makeTempDirSync({ prefix: "pipedreamer-sandbox-" });
+    const socket = `${this.#dir}/socket`;
+    const bell = `${this.#dir}/bell`;
+    this.#listener = Deno.listen({ transport: "unix", path: socket });
+    const spin = options.idleSpinUs > 0;
+    if (spin) {
+      this.#bell = Deno.openSync(bell, { read: true, write: true, create: true });
+      this.#bell.writeSync(this.#rings);
+    }
+    const args = options.args({
+      read: spin ? [socket, bell] : [socket],
+      write: [socket],
+      net: [`unix:${socket}`],
+    });
+    args.push(socket, spin ? bell : "", String(options.idleSpinUs));
     this.#child = new Deno.Command(options.deno, {
-      args: options.args,
+      args,
       cwd: options.dirs.workflowDir,
       clearEnv: true,
       env: options.env,
-      stdin: "piped",
-      stdout: "piped",
+      stdin: "null",
+      stdout: "null",
       stderr: "piped",
       detached: true,
     }).spawn();
-    this.#writer = this.#child.stdin.getWriter();
-    this.#writer.closed.catch(() => {});
-    const stdout = this.#readMessages();
+    // The first connection is the process's own, made before any node code runs; then the
+    // socket is gone, so node code cannot connect a second time.
+    const accepted = this.#listener.accept().then((conn) => {
+      this.#conn = conn;
+      this.#closeListener();
+      if (this.#stopped) conn.close();
+      return conn;
+    });
+    this.#writer = new LineWriter(accepted, () => {
+      // The connection broke: the process's exit (or the read loop) settles the calls.
+    });
+    const messages = accepted.then((conn) => this.#readMessages(conn)).catch(() => {});
     const stderr = this.#readStderr();
-    Promise.all([this.#child.status, stdout, stderr]).then(
+    this.#child.status.then(() => this.#closeListener());
+    Promise.all([this.#child.status, messages, stderr]).then(
       ([status]) => this.#exited(status),
       (error) => this.#exited({ success: false, code: 1, signal: null }, error),
     );
+  }
+
+  #closeListener(): void {
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+    Deno.remove(`${this.#dir}/socket`).catch(() => {});
   }
 
   /** Whether calls are running in this process. */
@@ -182,7 +234,18 @@ export class SandboxProcess {
     } catch {
       // Already gone.
     }
-    this.#writer.close().catch(() => {});
+    this.#writer.close();
+    this.#closeListener();
+    try {
+      this.#conn?.close();
+    } catch {
+      // Already closed.
+    }
+    if (this.#bell !== undefined) {
+      this.#bell.close();
+      this.#bell = undefined;
+    }
+    Deno.remove(this.#dir, { recursive: true }).catch(() => {});
     this.#options.onExit(this);
     const pending = [...this.#pending];
     this.#pending.clear();
@@ -201,12 +264,24 @@ export class SandboxProcess {
     this.#options.rerun(entry.call, entry.signal, { solo }).then(entry.resolve, entry.reject);
   }
 
+  /** Rewrites the bell: a process polling it for its next call stops polling. */
+  #ring(): void {
+    if (this.#bell === undefined || this.#stopped) return;
+    const n = ++this.#ringCount;
+    this.#rings[0] = n & 0xff;
+    this.#rings[1] = (n >>> 8) & 0xff;
+    this.#rings[2] = (n >>> 16) & 0xff;
+    this.#rings[3] = (n >>> 24) & 0xff;
+    try {
+      this.#bell.seekSync(0, Deno.SeekMode.Start);
+      this.#bell.writeSync(this.#rings);
+    } catch {
+      // Only a missed wake-up: the message itself went through the pipe.
+    }
+  }
+
   #write(message: Posted<ToWorker>): void {
-    if (this.#stopped) return;
-    const bytes = encoder.encode(JSON.stringify(message) + "\n");
-    this.#writer.write(bytes).catch(() => {
-      // The process is gone: its exit settles the calls.
-    });
+    if (!this.#stopped) this.#writer.send(message);
   }
 
   /** A message that could not be encoded: the call it belongs to fails. */
@@ -271,27 +346,19 @@ export class SandboxProcess {
     };
   }
 
-  async #readMessages(): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of this.#child.stdout) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (line === "" || this.#stopped) continue;
-        let data: Posted<FromWorker>;
-        try {
-          data = JSON.parse(line);
-        } catch {
-          this.#crashed("it wrote something other than a message to its sandbox's stdout");
-          continue;
-        }
-        if (data.t !== "batch") this.#receive(data);
-        else for (const message of data.messages) this.#receive(message);
+  async #readMessages(conn: Deno.Conn): Promise<void> {
+    await readLines(conn, (line) => {
+      if (this.#stopped) return;
+      let data: Posted<FromWorker>;
+      try {
+        data = JSON.parse(line);
+      } catch {
+        this.#crashed("its sandbox sent something that is not a message");
+        return;
       }
-    }
+      if (data.t !== "batch") this.#receive(data);
+      else for (const message of data.messages) this.#receive(message);
+    });
   }
 
   async #readStderr(): Promise<void> {

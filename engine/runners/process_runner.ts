@@ -68,6 +68,12 @@ export interface ProcessRunnerOptions {
   maxModuleVersions?: number;
   /** The deno executable. @default Deno.execPath() */
   deno?: string;
+  /**
+   * How long an idle sandbox process polls for its next call, in microseconds (see
+   * engine/runners/_sandbox_process_main.ts). 0 lets it sleep at once.
+   * @default 100
+   */
+  idleSpinUs?: number;
 }
 
 /** A {@link NodeRunner} that also makes per-run temp dirs its sandboxes can write. */
@@ -86,7 +92,7 @@ const PASSED_ENV = ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "DENO_CERT", "SSL_CERT
 /** A node's sandbox: its process arguments and realm key. */
 interface Sandbox {
   dirs: SandboxDirs;
-  args: string[];
+  node: CompiledNode;
   key: string;
   memoryMiB: number;
   k8s: boolean;
@@ -116,10 +122,15 @@ export function canStartSandboxProcesses(): boolean {
  * The `deno run` arguments of a sandbox process for `node`: exactly the node's permissions
  * (engine/runners/_permissions.ts), the workflow's secret files denied, the heap limit.
  */
-export function sandboxArgs(node: CompiledNode, dirs: SandboxDirs, memoryMiB: number): string[] {
+export function sandboxArgs(
+  node: CompiledNode,
+  dirs: SandboxDirs,
+  memoryMiB: number,
+  channel: { read: string[]; write: string[]; net: string[] } = { read: [], write: [], net: [] },
+): string[] {
   const permissions = workerPermissions(node.capabilities, dirs);
-  const read = (permissions.read as string[]).map(listed).join(",");
-  const write = (permissions.write as string[]).map(listed).join(",");
+  const read = [...permissions.read as string[], ...channel.read].map(listed).join(",");
+  const write = [...permissions.write as string[], ...channel.write].map(listed).join(",");
   const root = dirs.workflowDir.replace(/\/+$/, "");
   const secrets = SECRET_FILES.map((name) => listed(`${root}/${name}`)).join(",");
   const args = [
@@ -135,9 +146,11 @@ export function sandboxArgs(node: CompiledNode, dirs: SandboxDirs, memoryMiB: nu
     `--deny-write=${secrets}`,
   ];
   if (permissions.net === true) args.push("--allow-net", "--allow-import");
-  else if (Array.isArray(permissions.net) && permissions.net.length > 0) {
-    const hosts = permissions.net.join(",");
-    args.push(`--allow-net=${hosts}`, `--allow-import=${hosts}`);
+  else {
+    const hosts = Array.isArray(permissions.net) ? permissions.net : [];
+    const net = [...hosts, ...channel.net.map(listed)];
+    if (net.length > 0) args.push(`--allow-net=${net.join(",")}`);
+    if (hosts.length > 0) args.push(`--allow-import=${hosts.join(",")}`);
   }
   args.push(fromFileUrl(ENTRY));
   return args;
@@ -209,7 +222,7 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
       k8s ? node.capabilities.k8s : null,
       node.capabilities.secrets ?? [],
     ]);
-    const sandbox = { dirs, args, key, memoryMiB, k8s };
+    const sandbox = { dirs, node, key, memoryMiB, k8s };
     sandboxes.set(node, sandbox);
     return sandbox;
   }
@@ -218,7 +231,8 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
     const process = new SandboxProcess({
       key: sandbox.key,
       deno,
-      args: sandbox.args,
+      args: (channel) => sandboxArgs(sandbox.node, sandbox.dirs, sandbox.memoryMiB, channel),
+      idleSpinUs: solo ? 0 : options.idleSpinUs ?? 100,
       env,
       dirs: sandbox.dirs,
       memoryMiB: sandbox.memoryMiB,
