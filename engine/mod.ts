@@ -38,6 +38,8 @@ export {
   createSubprocessRunner,
   type SubprocessRunnerOptions,
 } from "./runners/subprocess_runner.ts";
+export * from "./runners/process_runner.ts";
+export { type CommandSandbox, setDefaultCommandSandbox } from "./runners/_command_sandbox.ts";
 
 // Secrets.
 export * from "./secrets.ts";

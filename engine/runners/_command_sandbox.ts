@@ -12,8 +12,12 @@
  * @module
  */
 
-/** Whether command nodes run in bubblewrap, or unsandboxed (an explicit opt-out). */
-export type CommandSandbox = "bwrap" | "none";
+/**
+ * How command nodes run: `bwrap` (refused where bubblewrap cannot run), `fallback` (bubblewrap
+ * where it can run, else unsandboxed with a warning: the CLI's `--unsandboxed-commands`) or
+ * `none` (never sandboxed).
+ */
+export type CommandSandbox = "bwrap" | "fallback" | "none";
 
 /** Files of /etc a program may need: the loader's cache; for the network, DNS and TLS roots. */
 const ETC_ALWAYS = [

@@ -165,9 +165,21 @@ export function createSubprocessRunner(options: SubprocessRunnerOptions = {}): N
       ? `${workflow.dir.replace(/\/+$/, "")}/${program}`
       : program;
     path ??= Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-    if (sandbox === "bwrap") {
+    let contained = sandbox !== "none";
+    if (contained) {
       const problem = await commandSandboxProblem(bwrap);
-      if (problem !== undefined) {
+      if (problem !== undefined && sandbox === "fallback") {
+        contained = false;
+        call.onLog({
+          ts: new Date().toISOString(),
+          level: "warn",
+          msg: `Running without an OS sandbox (${problem}): the engine was started with ` +
+            "--unsandboxed-commands",
+          runId: call.runId,
+          node: node.id,
+          attempt: call.attempt,
+        });
+      } else if (problem !== undefined) {
         throw failure(
           call,
           `command nodes run only in an OS sandbox, and none is available here (${problem}); ` +
@@ -180,16 +192,16 @@ export function createSubprocessRunner(options: SubprocessRunnerOptions = {}): N
     const resolved = executable.includes("/") ? executable : which(executable, path);
     const missing = resolved === undefined ||
       (executable.includes("/") && !(await Deno.stat(executable).then(() => true, () => false)));
-    if (sandbox === "bwrap" && missing) {
+    if (contained && missing) {
       throw failure(call, `program "${program}" was not found (PATH or the workflow directory)`, {
         nonRetryable: true,
       });
     }
     // bwrap binds the temp dir: it must exist (the executor makes it; a bare call may not).
-    if (sandbox === "bwrap") await Deno.mkdir(call.tmpDir, { recursive: true });
+    if (contained) await Deno.mkdir(call.tmpDir, { recursive: true });
     let child: Deno.ChildProcess;
     try {
-      child = sandbox === "bwrap"
+      child = contained
         ? new Deno.Command(bwrap, {
           args: bwrapArgs({
             program: resolved!,
