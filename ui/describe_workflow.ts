@@ -25,7 +25,7 @@ export interface NodeInfo {
   file?: string;
   /** argv of a subprocess node (kind "command"). */
   command?: string[];
-  capabilities: { net: string[]; run: string[]; k8s: boolean; secrets: string[] };
+  capabilities: { net: string[]; run: string[]; k8s: boolean; secrets?: string[] };
   /** Heap limit of a module node's sandbox, in MiB. */
   memoryMiB?: number;
   /** `run`: a fresh sandbox per attempt. */

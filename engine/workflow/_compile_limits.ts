@@ -73,10 +73,10 @@ export function compileLimits(checker: Checker, entry: LocatedEntry): number | u
 export function compileConfigLimits(
   checker: Checker,
   config: LocatedEntry | undefined,
-): number {
+): number | undefined {
   const node = config?.value;
   const limits = node && node.kind === "map" ? entryOf(node, "limits") : undefined;
-  return (limits && compileLimits(checker, limits)) ?? DEFAULT_MEMORY_MIB;
+  return limits && compileLimits(checker, limits);
 }
 
 /** `isolation:` of a node: `node` (a warm realm across runs, the default) or `run`. */

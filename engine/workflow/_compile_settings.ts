@@ -42,7 +42,8 @@ export function compileSettings(checker: Checker, entry: LocatedEntry | undefine
   if (!entry) return settings;
   const map = checker.map(entry.value, "config", "Write config: { timeout: 30s }");
   if (!map) return settings;
-  settings.memoryMiB = compileConfigLimits(checker, entry);
+  const memoryMiB = compileConfigLimits(checker, entry);
+  if (memoryMiB !== undefined) settings.memoryMiB = memoryMiB;
   const get = (key: string) => entryOf(map, key);
   const timer = { min: 1, max: MAX_TIMER_MS };
   let e: LocatedEntry | undefined;
