@@ -100,10 +100,10 @@ Deno.test("`pipedreamer exec --dry-run` prints the plan and runs nothing", async
   assert.equal(result.stderr, "");
   const lines = result.stdout.trimEnd().split("\n");
   assert.match(lines[0] ?? "", /^Plan for retries 1\.0\.0: 3 nodes; dry run, nothing executed$/);
-  assert.match(lines[1] ?? "", /^ {2}1\. flaky +← \(run input\) +module, timeout 5s, retries 3$/);
+  assert.match(lines[1] ?? "", /^ {2}1\. flaky +← \(run input\) +module, timeout 5s, retries 3, memory 256Mi$/);
   assert.match(
     lines[2] ?? "",
-    /^ {2}2\. slow +← \(run input\) +.*timeout 300ms, retries 0, allowFailure/,
+    /^ {2}2\. slow +← \(run input\) +.*timeout 300ms, retries 0, memory 256Mi, allowFailure/,
   );
   assert.match(lines[3] ?? "", /^ {2}3\. report +← flaky, slow +/);
   assert.match(lines[4] ?? "", /^ {2}on error: notify-failure/);
@@ -117,6 +117,8 @@ Deno.test("`pipedreamer exec --dry-run` prints the plan and runs nothing", async
     kind: "command",
     capabilities: { net: [], run: ["python3"] },
   });
+  assert.equal((plan.steps[1] as { memoryMiB?: number }).memoryMiB, undefined);
+  assert.equal((plan.steps[0] as { memoryMiB?: number }).memoryMiB, 256);
 });
 
 Deno.test("`pipedreamer exec` cancels the run on SIGINT and exits 1", async () => {
