@@ -133,10 +133,30 @@ async function lookUpCache(
   rec.startedAt = iso(started);
   rec.finishedAt = iso(finished);
   rec.durationMs = finished - started;
-  rec.output = slot.output = hit.output;
+  slot.output = hit.output;
+  rec.output = ctx.redactValue(hit.output);
   if (hit.routes) rec.routes = slot.routes = hit.routes;
   run.hooks.emitNode(slot);
   return "hit";
+}
+
+/**
+ * A failure when `output` cannot be stored as JSON (a BigInt, a cycle, a throwing toJSON): the
+ * run record could not be written, so the attempt fails instead of leaving the run stuck.
+ */
+function checkStorable(slot: Slot, output: unknown): NodeFailure | undefined {
+  if (output === null || typeof output !== "object" && typeof output !== "bigint") return;
+  try {
+    JSON.stringify(output);
+    return undefined;
+  } catch (error) {
+    const detail = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ");
+    return new NodeFailure(
+      `Cannot store the output of node "${slot.id}": it is not JSON data (${detail}); return ` +
+        "plain JSON data",
+      { nonRetryable: true },
+    );
+  }
 }
 
 function isNonRetryable(error: unknown): boolean {
@@ -171,11 +191,14 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
   hooks.emitNode(slot);
   for (let n = 1;; n++) {
     const outcome = await attempt(run, slot, n);
-    const failure = outcome.ok ? checkRoutes(ctx, slot, outcome.result.routes) : outcome.error;
+    const failure = outcome.ok
+      ? checkRoutes(ctx, slot, outcome.result.routes) ?? checkStorable(slot, outcome.result.output)
+      : outcome.error;
     if (outcome.ok && failure === undefined) {
       const { output, routes } = outcome.result;
       rec.status = NodeStatus.Succeeded;
-      rec.output = slot.output = output;
+      slot.output = output;
+      rec.output = ctx.redactValue(output);
       if (routes) rec.routes = slot.routes = routes;
       if (rec.error) delete rec.error;
       if (key !== undefined) await storeInCache(ctx, cache!, slot, key);
@@ -215,6 +238,14 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
   hooks.emitNode(slot);
 }
 
+function containsSecret(ctx: RunContext, output: unknown): boolean {
+  try {
+    return JSON.stringify(ctx.redactValue(output)) !== JSON.stringify(output);
+  } catch {
+    return true;
+  }
+}
+
 async function storeInCache(
   ctx: RunContext,
   cache: NodeCache,
@@ -224,6 +255,8 @@ async function storeInCache(
   const value = slot.routes
     ? { output: slot.output, routes: slot.routes }
     : { output: slot.output };
+  // The cache is stored: an output that holds a secret is not cached (it would be kept in clear).
+  if (ctx.redact && slot.rec.output !== slot.output && containsSecret(ctx, slot.output)) return;
   try {
     await cache.set(key, value, slot.node.cacheMs!);
   } catch (error) {

@@ -44,8 +44,12 @@ export class RunNodes {
   /** Undefined for nodes outside the run (not an ancestor of the target). */
   readonly slots: readonly (Slot | undefined)[];
 
+  /** The run input as root nodes receive it (the record holds its redacted copy). */
+  input: unknown;
+
   constructor(readonly record: RunRecord, plan: DagPlan) {
     this.slots = new Array(plan.ids.length);
+    this.input = record.input;
   }
 
   /** Creates the slots and records of the nodes to run (all, or the target and its ancestors). */
