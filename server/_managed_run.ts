@@ -10,6 +10,7 @@ import {
   type CompiledWorkflow,
   type ExecuteOptions,
   executeRun,
+  iso,
   type NodeRunner,
   type RunRecord,
   RunStatus,
@@ -50,10 +51,6 @@ export interface RunDeps extends HookTargets {
   leaseMs: number;
   /** `ctx.k8s` of nodes with `capabilities.k8s` (ExecuteOptions.k8s). */
   k8s: ExecuteOptions["k8s"];
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 /** A new slot holder for `job`. */
