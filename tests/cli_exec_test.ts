@@ -100,7 +100,10 @@ Deno.test("`pipedreamer exec --dry-run` prints the plan and runs nothing", async
   assert.equal(result.stderr, "");
   const lines = result.stdout.trimEnd().split("\n");
   assert.match(lines[0] ?? "", /^Plan for retries 1\.0\.0: 3 nodes; dry run, nothing executed$/);
-  assert.match(lines[1] ?? "", /^ {2}1\. flaky +← \(run input\) +module, timeout 5s, retries 3, memory 256Mi$/);
+  assert.match(
+    lines[1] ?? "",
+    /^ {2}1\. flaky +← \(run input\) +module, timeout 5s, retries 3, memory 256Mi$/,
+  );
   assert.match(
     lines[2] ?? "",
     /^ {2}2\. slow +← \(run input\) +.*timeout 300ms, retries 0, memory 256Mi, allowFailure/,
