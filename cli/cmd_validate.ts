@@ -33,6 +33,7 @@ export function registerValidate(program: Command, cli: CliContext): void {
       const json = globalOptions(command).output === "json";
       let issues: WorkflowIssue[] = [];
       let summary = "";
+      const notes: string[] = [];
       try {
         const source = await loadWorkflowSource(dir);
         const workflow = compileWorkflow(source.parsed, {
@@ -43,6 +44,16 @@ export function registerValidate(program: Command, cli: CliContext): void {
         if (opts.typecheck) {
           const typeIssues = await typecheckWorkflow(workflow, { parsed: source.parsed });
           if (typeIssues.length > 0) throw new WorkflowSyntaxError(typeIssues);
+        }
+        for (const node of Object.values(workflow.nodes)) {
+          if (node.kind === "command" && node.capabilities.net.length > 0) {
+            notes.push(
+              `note: command node "${node.id}" declares net (${
+                node.capabilities.net.join(", ")
+              }), ` +
+                "but its OS sandbox cannot filter hosts: it may reach any host",
+            );
+          }
         }
         // Counted as `exec --dry-run` counts them: the DAG's nodes, onError apart.
         const nodes = Object.keys(workflow.nodes).length;
@@ -56,6 +67,7 @@ export function registerValidate(program: Command, cli: CliContext): void {
       }
       if (json) {
         printJson(cli, {
+          ...(notes.length > 0 ? { notes } : {}),
           valid: issues.length === 0,
           errors: issues.map((i) => ({
             file: i.file,
@@ -66,7 +78,7 @@ export function registerValidate(program: Command, cli: CliContext): void {
           })),
         });
       } else {
-        printLine(cli, issues.length === 0 ? summary : formatIssues(issues));
+        printLine(cli, issues.length === 0 ? [summary, ...notes].join("\n") : formatIssues(issues));
       }
       cli.exitCode = issues.length === 0 ? ExitCode.Ok : ExitCode.Failed;
     });

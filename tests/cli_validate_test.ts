@@ -59,6 +59,26 @@ Deno.test("`pipedreamer validate` reports a syntax error in a node file at its p
   }
 });
 
+Deno.test("`pipedreamer validate` notes that a command node's net is not filtered per host", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipedreamer-validate-netcmd-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/workflow.yaml`,
+      "name: netcmd\nversion: 1.0.0\nnodes:\n  c:\n    command: [python3, x.py]\n" +
+        "    capabilities: { run: [python3], net: [example.com] }\n",
+    );
+    await Deno.writeTextFile(`${dir}/x.py`, "print(1)\n");
+    const result = await cli(["validate", dir]);
+    assertExit(result, 0);
+    assert.match(
+      result.stdout,
+      /^note: command node "c" declares net \(example\.com\), but its OS sandbox cannot filter hosts: it may reach any host$/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("`pipedreamer validate` defaults to the current directory", async () => {
   const result = await cli(["validate"], { cwd: "examples/routing" });
   assertExit(result, 0);
