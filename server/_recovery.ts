@@ -5,7 +5,7 @@
  * @module
  */
 
-import { RunStatus } from "../engine/mod.ts";
+import { NodeStatus, type RunRecord, RunStatus } from "../engine/mod.ts";
 import type { ManagerCore } from "./_manager_core.ts";
 import { summaryOf } from "./_run_hub.ts";
 
@@ -23,6 +23,7 @@ export async function scanUnfinished(
     if (!(await c.store.claimRun(run.runId, c.owner, c.leaseMs))) continue;
     c.own(run.runId);
     if (run.status === RunStatus.Running) {
+      await countInterruptions(c, run);
       c.launch({ workflow, record: run, resume: run }, false);
       resumed++;
     } else {
@@ -34,4 +35,17 @@ export async function scanUnfinished(
   }
   c.pump();
   return { resumed, requeued };
+}
+
+/**
+ * The engine stopped while `run` was running: each node it was running counts one more
+ * interruption, persisted in the node's record before the run resumes (the executor fails a
+ * node at MAX_INTERRUPTIONS instead of running it again).
+ */
+async function countInterruptions(c: ManagerCore, run: RunRecord): Promise<void> {
+  for (const [id, node] of Object.entries(run.nodes)) {
+    if (node.status !== NodeStatus.Running) continue;
+    node.interruptions = (node.interruptions ?? 0) + 1;
+    await c.store.updateNode(run.runId, id, node);
+  }
 }

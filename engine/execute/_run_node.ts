@@ -13,7 +13,7 @@ import type { Run } from "./_run.ts";
 import { iso, type RunContext } from "./_run_context.ts";
 import type { Slot } from "./_run_nodes.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
-import { NodeStatus } from "../run_record.ts";
+import { MAX_INTERRUPTIONS, NodeStatus } from "../run_record.ts";
 import type { NodeCache, NodeCall, NodeCallResult } from "../runner_protocol.ts";
 
 type Outcome =
@@ -184,6 +184,7 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
     hooks.emitNode(slot);
     return;
   }
+  if ((rec.interruptions ?? 0) >= MAX_INTERRUPTIONS) return failInterrupted(run, slot);
   const started = ctx.clock.now();
   rec.status = NodeStatus.Running;
   rec.attempts = 1;
@@ -236,6 +237,28 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
   rec.finishedAt = iso(finished);
   rec.durationMs = finished - started;
   hooks.emitNode(slot);
+}
+
+/**
+ * Fails a node during which the engine stopped {@link MAX_INTERRUPTIONS} times (a node that
+ * crashes the engine would otherwise be resumed forever), without running it again.
+ */
+function failInterrupted(run: Run, slot: Slot): void {
+  const { rec } = slot;
+  const now = iso(run.ctx.clock.now());
+  rec.status = NodeStatus.Failed;
+  rec.error = run.ctx.errorInfo(
+    new NodeFailure(
+      `Cannot complete node "${slot.id}": the engine stopped ${rec.interruptions} times while ` +
+        `node "${slot.id}" was running; the run is not resumed again`,
+      { nonRetryable: true },
+    ),
+  );
+  if (slot.node.allowFailure) slot.output = { error: { message: rec.error.message } };
+  rec.startedAt ??= now;
+  rec.finishedAt = now;
+  rec.durationMs = 0;
+  run.hooks.emitNode(slot);
 }
 
 function containsSecret(ctx: RunContext, output: unknown): boolean {

@@ -69,6 +69,8 @@ export class RunNodes {
       const reuse = previous !== undefined && (previous.status === NodeStatus.Succeeded ||
         (previous.status === NodeStatus.Failed && node.allowFailure));
       const rec: NodeRecord = reuse ? { ...previous } : { status: NodeStatus.Pending, attempts: 0 };
+      // Crash recovery's count of engine stops during this node goes on with its new record.
+      if (!reuse && previous?.interruptions) rec.interruptions = previous.interruptions;
       const slot = new Slot(i, id, node, rec, plan.parents[i]!.length);
       if (reuse) {
         slot.resumed = true;
