@@ -5,6 +5,7 @@
  * @module
  */
 
+import { nodesCompile } from "./_compile_check.ts";
 import type { Command } from "commander";
 import {
   createRedactor,
@@ -65,6 +66,11 @@ export function registerExec(program: Command, cli: CliContext): void {
         return;
       }
 
+      const planned = buildPlan(workflow, opts.target);
+      const nodes = [...planned.steps, ...(planned.onError ? [planned.onError] : [])];
+      if (!(await nodesCompile(cli, workflow, dir, { json, nodes: nodes.map((s) => s.node) }))) {
+        return;
+      }
       const secrets = await loadSecrets(workflow.dir);
       const redact = createRedactor(secrets);
       const runner = createRunner();

@@ -124,6 +124,32 @@ Deno.test("`pipedreamer exec --dry-run` prints the plan and runs nothing", async
   assert.equal((plan.steps[0] as { memoryMiB?: number }).memoryMiB, 256);
 });
 
+Deno.test("`pipedreamer exec` and `test` refuse a node file that does not compile, as validate says", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipedreamer-exec-syntax-" });
+  try {
+    await Deno.mkdir(`${dir}/nodes`);
+    await Deno.writeTextFile(
+      `${dir}/workflow.yaml`,
+      "name: syntax\nversion: 1.0.0\nnodes:\n  a: { path: ./nodes/a.ts }\n",
+    );
+    await Deno.writeTextFile(`${dir}/nodes/a.ts`, "const x = ;\nexport default () => x;\n");
+    const validate = await cli(["validate", dir]);
+    const message = `${dir}/nodes/a.ts:1:11: Syntax error: Expression expected`;
+    assert.ok(validate.stdout.startsWith(message), validate.stdout);
+    for (const command of ["exec", "test"]) {
+      const result = await cli([command, dir]);
+      assertExit(result, 1);
+      assert.equal(result.stdout, "");
+      assert.ok(result.stderr.startsWith(message), `${command}: ${result.stderr}`);
+    }
+    const json = await cli(["exec", dir, "-o", "json"]);
+    assertExit(json, 1);
+    for (const line of json.stderr.trim().split("\n")) JSON.parse(line);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("`pipedreamer exec` cancels the run on SIGINT and exits 1", async () => {
   const child = cliCommand(["exec", "tests/testdata/slow", "-o", "json"]).spawn();
   const decoder = new TextDecoder();

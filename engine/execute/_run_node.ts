@@ -185,6 +185,15 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
     return;
   }
   if ((rec.interruptions ?? 0) >= MAX_INTERRUPTIONS) return failInterrupted(run, slot);
+  const preparing = prepare(run, slot);
+  if (preparing) {
+    await preparing;
+    if (stop?.aborted) {
+      rec.status = NodeStatus.Skipped;
+      hooks.emitNode(slot);
+      return;
+    }
+  }
   const started = ctx.clock.now();
   rec.status = NodeStatus.Running;
   rec.attempts = 1;
@@ -237,6 +246,19 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
   rec.finishedAt = iso(finished);
   rec.durationMs = finished - started;
   hooks.emitNode(slot);
+}
+
+/** Starts the node's sandbox ahead of its first attempt (see `NodeRunner.prepare`). */
+function prepare(run: Run, slot: Slot): Promise<void> | undefined {
+  const { ctx } = run;
+  if (!ctx.runner.prepare) return undefined;
+  let k8s;
+  try {
+    k8s = ctx.k8sAccess(slot.node);
+  } catch {
+    return undefined;
+  }
+  return ctx.runner.prepare({ workflow: ctx.workflow, node: slot.node, tmpDir: ctx.tmpDir, k8s });
 }
 
 /**

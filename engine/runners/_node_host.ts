@@ -246,6 +246,11 @@ export function startNodeHost(transport: HostTransport): (data: Posted<ToWorker>
       case "abort":
         calls.get(msg.id)?.controller.abort(new DOMException(msg.message, msg.name));
         break;
+      case "load": {
+        const loaded = () => postNow({ t: "loaded", id: msg.id });
+        loader.load(msg.url, msg.file, msg.node).then(loaded, loaded);
+        break;
+      }
       case "fetched": {
         const pending = calls.get(msg.id)?.fetches.get(msg.req);
         if (!pending) break;

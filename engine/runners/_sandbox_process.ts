@@ -92,6 +92,10 @@ export class SandboxProcess {
   #retired = false;
   #stopped = false;
   #stderr = "";
+  #ready: Promise<void> | undefined;
+  /** Module URLs loaded (or being loaded) ahead of their first call. */
+  #loaded = new Map<string, Promise<void>>();
+  #loads = new Map<number, () => void>();
   #bell?: Deno.FsFile;
   #rings = new Uint8Array(4);
   #ringCount = 0;
@@ -142,6 +146,14 @@ export class SandboxProcess {
       if (this.#stopped) conn.close();
       return conn;
     });
+    this.#ready = Promise.race([accepted, this.#child.status]).then(
+      () => {
+        this.#ready = undefined;
+      },
+      () => {
+        this.#ready = undefined;
+      },
+    );
     this.#writer = new LineWriter(accepted, () => {
       // The connection broke: the process's exit (or the read loop) settles the calls.
     });
@@ -161,6 +173,27 @@ export class SandboxProcess {
       // Already closed.
     }
     Deno.remove(`${this.#dir}/socket`).catch(() => {});
+  }
+
+  /** Settles once the process is connected (or gone); undefined once it has. */
+  get ready(): Promise<void> | undefined {
+    return this.#ready;
+  }
+
+  /**
+   * Imports the module of `call`'s node ahead of its first call; undefined once it is loaded.
+   * Settles (never rejects) when it is loaded, failed to load, or the process stopped.
+   */
+  preload(call: Pick<NodeCall, "node">): Promise<void> | undefined {
+    const path = call.node.path ?? "";
+    const url = moduleUrl(path, call.node.codeHash);
+    const known = this.#loaded.get(url);
+    if (known) return this.#loads.size > 0 ? known : undefined;
+    const id = ++this.#seq;
+    const loading = new Promise<void>((resolve) => this.#loads.set(id, resolve));
+    this.#loaded.set(url, loading);
+    this.#outbox.send({ t: "load", id, url, file: path, node: call.node.id });
+    return loading;
   }
 
   /** Whether calls are running in this process. */
@@ -247,6 +280,8 @@ export class SandboxProcess {
     }
     Deno.remove(this.#dir, { recursive: true }).catch(() => {});
     this.#options.onExit(this);
+    for (const loaded of this.#loads.values()) loaded();
+    this.#loads.clear();
     const pending = [...this.#pending];
     this.#pending.clear();
     for (const [, entry] of pending) {
@@ -421,6 +456,11 @@ export class SandboxProcess {
       // An uncaught error or unhandled rejection: the realm may be broken; it is replaced.
       const { message } = msg.error;
       return this.#crashed(`its sandbox crashed: ${message}`);
+    }
+    if (msg.t === "loaded") {
+      this.#loads.get(msg.id)?.();
+      this.#loads.delete(msg.id);
+      return;
     }
     const pending = this.#pending.get(msg.id);
     if (!pending) return;

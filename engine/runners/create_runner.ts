@@ -87,6 +87,7 @@ export function createRunner(options: RunnerOptions = {}): NodeRunner {
           );
       }
     },
+    prepare: (call) => call.node.kind === "module" ? modules.prepare?.(call) : undefined,
     makeTmpDir: (runId) => modules.makeTmpDir(runId),
     releaseTmpDir: (dir) => modules.releaseTmpDir(dir),
     async close(): Promise<void> {

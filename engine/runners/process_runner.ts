@@ -305,6 +305,16 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
       return dispatch(call, signal, false);
     },
 
+    prepare(call) {
+      if (closed || call.node.kind !== "module" || call.node.isolation === "run") return undefined;
+      try {
+        const process = processFor(call as NodeCall, false);
+        return process.preload(call);
+      } catch {
+        return undefined;
+      }
+    },
+
     makeTmpDir: (runId) => tmpDirs.make(runId),
     releaseTmpDir: (dir) => tmpDirs.release(dir, closed),
 
