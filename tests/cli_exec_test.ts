@@ -145,6 +145,12 @@ Deno.test("`pipedreamer exec` and `test` refuse a node file that does not compil
     const json = await cli(["exec", dir, "-o", "json"]);
     assertExit(json, 1);
     for (const line of json.stderr.trim().split("\n")) JSON.parse(line);
+    // A run that goes through: progress, logs and the summary are JSON lines too.
+    const ok = await cli(["exec", "examples/retries", "-o", "json"]);
+    assertExit(ok, 0);
+    const lines = ok.stderr.trim().split("\n");
+    assert.ok(lines.length > 3, ok.stderr);
+    for (const line of lines) assert.equal(typeof JSON.parse(line).msg, "string", line);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
