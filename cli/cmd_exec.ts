@@ -59,14 +59,14 @@ export function registerExec(program: Command, cli: CliContext): void {
         );
       }
       if (opts.dryRun) {
-        const plan = buildPlan(workflow, opts.target);
+        const plan = buildPlan(workflow, { target: opts.target, input });
         if (json) printJson(cli, plan);
         else for (const line of formatPlan(plan)) printLine(cli, line);
         cli.exitCode = ExitCode.Ok;
         return;
       }
 
-      const planned = buildPlan(workflow, opts.target);
+      const planned = buildPlan(workflow, { target: opts.target });
       const nodes = [...planned.steps, ...(planned.onError ? [planned.onError] : [])];
       if (!(await nodesCompile(cli, workflow, dir, { json, nodes: nodes.map((s) => s.node) }))) {
         return;
