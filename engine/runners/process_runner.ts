@@ -113,9 +113,14 @@ function listed(path: string): string {
   return path;
 }
 
-/** Whether the engine runs from source files (the sandbox entry must be a file). */
+/**
+ * Whether the engine can start sandbox processes: it runs from source files with a `deno`
+ * executable (a `deno compile`d engine cannot `deno run` anything).
+ */
 export function canStartSandboxProcesses(): boolean {
-  return ENTRY.protocol === "file:";
+  const exe = Deno.execPath().split("/").pop() ?? "";
+  return ENTRY.protocol === "file:" && /^deno(\.exe)?$/.test(exe) &&
+    !ENTRY.pathname.includes("/deno-compile-");
 }
 
 /**
