@@ -114,13 +114,20 @@ function listed(path: string): string {
 }
 
 /**
- * Whether the engine can start sandbox processes: it runs from source files with a `deno`
- * executable (a `deno compile`d engine cannot `deno run` anything).
+ * Whether the engine can start sandbox processes: it runs from source files (the sandbox entry
+ * and deno.json exist) with a `deno` executable it may run. A `deno compile`d engine, or the
+ * bundled engine of a built image (no source tree, no `--allow-run` for deno), cannot.
  */
 export function canStartSandboxProcesses(): boolean {
-  const exe = Deno.execPath().split("/").pop() ?? "";
-  return ENTRY.protocol === "file:" && /^deno(\.exe)?$/.test(exe) &&
-    !ENTRY.pathname.includes("/deno-compile-");
+  if (ENTRY.protocol !== "file:" || Deno.build.standalone) return false;
+  const exe = Deno.execPath();
+  if (!/^deno(\.exe)?$/.test(exe.split("/").pop() ?? "")) return false;
+  try {
+    if (Deno.permissions.querySync({ name: "run", command: exe }).state !== "granted") return false;
+    return Deno.statSync(fromFileUrl(ENTRY)).isFile && Deno.statSync(fromFileUrl(CONFIG)).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /**
