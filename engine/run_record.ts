@@ -74,6 +74,11 @@ export interface NodeRecord {
   childRunId?: string;
   /** What a waiting node waits for: an event, a due time (ISO), or both (SPEC §10). */
   waitingFor?: { event?: string; dueAt?: string };
+  /**
+   * Times the engine stopped (crashed, was killed) while this node was running; counted by
+   * crash recovery. At {@link MAX_INTERRUPTIONS} the node fails instead of running again.
+   */
+  interruptions?: number;
 }
 
 /** `nodes.<id>.items` of a map node. */
@@ -83,6 +88,9 @@ export interface MapItemCounts {
   failed: number;
   running: number;
 }
+
+/** Engine stops during one node after which a resumed run fails instead (SPEC §4). */
+export const MAX_INTERRUPTIONS = 3;
 
 /** The run record of SPEC §6. */
 export interface RunRecord {

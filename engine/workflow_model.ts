@@ -90,6 +90,11 @@ export interface Capabilities {
   run: string[];
   /** Kubernetes API access for `ctx.k8s` (issue 4); undefined means none. */
   k8s?: unknown;
+  /**
+   * Services whose secrets the node sees in `ctx.secrets` (SPEC §4), besides those whose base
+   * URL host `net` allows; undefined means none.
+   */
+  secrets?: string[];
 }
 
 /**
@@ -133,6 +138,13 @@ export interface CompiledNode {
   sleepMs?: number;
   /** The event a wait node parks for (kind "wait"). */
   wait?: WaitSettings;
+  /**
+   * Heap limit of the node's sandbox in MiB (`limits.memory`, default `config.limits.memory`).
+   * @default 256
+   */
+  memoryMiB?: number;
+  /** `run`: a fresh sandbox (realm) per attempt; undefined: warm across runs. */
+  isolation?: "run";
 }
 
 /** `map: { over, concurrency }` of a node. */
@@ -171,6 +183,8 @@ export interface ExecutionSettings {
   backoffMs: number;
   /** Cap of the backoff delay. @default 30_000 */
   maxBackoffMs: number;
+  /** Default heap limit of a node's sandbox in MiB (`config.limits.memory`). @default 256 */
+  memoryMiB?: number;
 }
 
 /** SPEC §2 `concurrency`, per workflow in dev/serve. */

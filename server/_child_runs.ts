@@ -9,12 +9,14 @@
 
 import { type ChildRunRequest, isFinishedStatus, iso, type RunRecord } from "../engine/mod.ts";
 import { activeRun, executeManaged, type RunDeps } from "./_managed_run.ts";
+import type { Lease } from "../store/mod.ts";
 
 /** Runs, resumes or returns the finished child run of `request`. */
 export async function runChildRun(deps: RunDeps, request: ChildRunRequest): Promise<RunRecord> {
   const { store } = deps;
   const { workflow, runId } = request;
   let existing = await store.getRun(runId);
+  let lease: Lease | undefined;
   if (existing && isFinishedStatus(existing.status)) return existing;
   if (!existing) {
     const record: RunRecord = {
@@ -32,12 +34,14 @@ export async function runChildRun(deps: RunDeps, request: ChildRunRequest): Prom
     };
     const created = await store.createRun(record, { owner: deps.owner, leaseMs: deps.leaseMs });
     existing = created.created ? undefined : created.record;
-  } else {
-    await store.claimRun(runId, deps.owner, deps.leaseMs);
+    lease = created.lease;
   }
+  // A resumed child (or one created by a concurrent resume) is claimed like any resumed run.
+  lease ??= await store.claimLease(runId, deps.owner, deps.leaseMs, { force: true });
+  if (existing) existing = await store.getRun(runId) ?? existing;
   const job = existing && Object.keys(existing.nodes).length > 0
-    ? { workflow, record: existing, resume: existing }
-    : { workflow, record: existing ?? (await store.getRun(runId))! };
+    ? { workflow, record: existing, resume: existing, lease }
+    : { workflow, record: existing ?? (await store.getRun(runId))!, lease };
   const active = activeRun(job);
   const abort = () => active.controller.abort(request.signal.reason);
   if (request.signal.aborted) abort();

@@ -7,7 +7,7 @@
  */
 
 import { type Clock, type RunRecord, RunStatus, type WaitRecord } from "../engine/mod.ts";
-import type { RunStore } from "../store/mod.ts";
+import type { Lease, RunStore } from "../store/mod.ts";
 import { pause } from "./_timers.ts";
 
 /** Why an event cannot be delivered (HTTP 404 / 409). */
@@ -120,24 +120,33 @@ export async function deliverEvent(
 }
 
 /**
- * A run just parked here: gives up its lease, and queues it again when one of its waits was
- * resolved while it was still running (the resolver then found it not `waiting` yet).
+ * A run just parked here under `lease`: queues it again when one of its waits was resolved
+ * while it was still running (the resolver then found it not `waiting` yet), then gives up the
+ * lease so that any replica may claim it.
  *
  * @returns true when the run is queued again and should be resumed
+ * @throws {LeaseLostError} when another replica took the run over meanwhile
  */
 export async function handOverParked(
   store: RunStore,
-  owner: string,
+  lease: Lease,
   record: RunRecord,
 ): Promise<boolean> {
-  await store.releaseRun(record.runId, owner);
-  const waits = await store.listWaits(record.runId);
+  const { runId } = record;
+  let requeued = false;
+  const waits = await store.listWaits(runId);
   const resolved = waits.some((w) =>
     w.resolution !== undefined && record.nodes[w.nodeId]?.status === "waiting"
   );
-  if (!resolved) return false;
-  const current = await store.getRun(record.runId);
-  if (current?.status !== RunStatus.Waiting) return current?.status === RunStatus.Queued;
-  await store.updateRun(record.runId, { status: RunStatus.Queued });
-  return true;
+  if (resolved) {
+    const current = await store.getRun(runId);
+    if (current?.status === RunStatus.Waiting) {
+      await store.updateRun(runId, { status: RunStatus.Queued }, lease);
+      requeued = true;
+    } else {
+      requeued = current?.status === RunStatus.Queued;
+    }
+  }
+  await store.releaseLease(runId, lease);
+  return requeued;
 }

@@ -31,6 +31,7 @@ import type {
 import { ScheduleAction, UNLIMITED_CONCURRENCY } from "./_run_queue.ts";
 import { pause } from "./_timers.ts";
 import { deliverEvent, TIMER_POLL_MS, WaitTimers } from "./_durable_runs.ts";
+import { cancelParkedNodes, wakeRun } from "./_parked_runs.ts";
 
 export type { RunEvent, RunListener } from "./_run_hub.ts";
 
@@ -75,12 +76,12 @@ export class RunManager {
   private constructor(options: RunManagerOptions) {
     this.#core = new ManagerCore(options, () => beatLeases(this.#core));
     this.#core.onRequeued = (runId) =>
-      void this.#wake(runId, "a wait resolved while it was running");
+      void wakeRun(this.#core, runId, "a wait resolved while it was running");
     this.#timers = new WaitTimers({
       store: this.#core.store,
       clock: this.#core.clock,
       pollMs: options.timerPollMs ?? TIMER_POLL_MS,
-      onFired: (wait) => this.#wake(wait.runId, `timer of node "${wait.nodeId}" fired`),
+      onFired: (wait) => wakeRun(this.#core, wait.runId, `timer of node "${wait.nodeId}" fired`),
       onError: this.#core.onError,
     });
   }
@@ -180,8 +181,8 @@ export class RunManager {
         return { runId: created.record.runId, created: false };
       }
       const { runId } = record;
-      this.#core.own(runId);
-      const job: Job = { workflow, record: created.record };
+      this.#core.own(runId, created.lease);
+      const job: Job = { workflow, record: created.record, lease: created.lease };
       if (start) {
         this.#core.launch(job, false);
       } else {
@@ -284,17 +285,7 @@ export class RunManager {
     if (!record || isFinishedStatus(record.status)) return record;
     const now = this.#core.clock.now();
     await this.#core.store.updateRun(runId, { status: RunStatus.Cancelled, finishedAt: iso(now) });
-    // A parked run: its waiting nodes end cancelled too (a later timer or event finds it over).
-    for (const [nodeId, node] of Object.entries(record.nodes)) {
-      if (node.status !== "waiting") continue;
-      const { waitingFor: _waitingFor, ...rest } = node;
-      await this.#core.store.updateNode(runId, nodeId, {
-        ...rest,
-        status: "cancelled",
-        finishedAt: iso(now),
-        error: { message: `Cannot complete node "${nodeId}": the run was cancelled` },
-      });
-    }
+    await cancelParkedNodes(this.#core.store, record, now);
     return await this.#core.store.getRun(runId);
   }
 
@@ -313,7 +304,7 @@ export class RunManager {
    */
   async signal(runId: string, event: string, payload: unknown): Promise<RunRecord> {
     const node = await deliverEvent(this.#core.store, runId, event, payload);
-    await this.#wake(runId, `event "${event}" delivered to node "${node}"`);
+    await wakeRun(this.#core, runId, `event "${event}" delivered to node "${node}"`);
     return (await this.#core.store.getRun(runId))!;
   }
 
@@ -386,10 +377,22 @@ export class RunManager {
     if (this.#core.draining || this.#core.closed) return { resumed: 0, requeued: 0 };
     this.#core.scanning = true;
     this.#core.lastScan = this.#core.clock.now();
-    const counts = await this.#core.exclusive(() => scanUnfinished(this.#core));
+    // The one process on a SQLite store takes every unfinished run at once (its previous
+    // owner is dead); elsewhere only runs whose lease lapsed.
+    const force = this.#core.exclusiveStore;
+    const counts = await this.#core.exclusive(() => scanUnfinished(this.#core, { force }));
     this.#core.heartbeat.poke();
     this.#timers.start();
     return counts;
+  }
+
+  /**
+   * Unfinished runs with this `trigger` that this manager took over from the store (resumed
+   * after a restart, or from a dead replica) rather than got through `submit()`: a queue
+   * trigger counts them against its `maxConcurrency` (triggers/_adopted.ts).
+   */
+  adoptedRuns(trigger: string): string[] {
+    return [...this.#core.adopted].filter(([, t]) => t === trigger).map(([runId]) => runId);
   }
 
   /** Starts the workflow's cron triggers in-process (idempotent). */
@@ -428,9 +431,10 @@ export class RunManager {
 
   /**
    * Graceful stop: new submits throw {@link DrainingError}, cron stops, nothing more starts;
-   * running runs may finish for `graceMs` (on the manager's clock), then the rest are cancelled
-   * and their state persisted. Waiting runs stay queued in the store (their leases are
-   * released) so that the next process's `recover()` runs them.
+   * running runs may finish for `graceMs` (on the manager's clock), then the rest stop here
+   * without being cancelled: they stay `running` in the store with their persisted state and
+   * their leases are released, so the next process's `recover()` (or another replica) resumes
+   * them. Waiting runs stay queued in the store (their leases released too).
    */
   async drain(graceMs: number): Promise<void> {
     this.#core.draining = true;
@@ -445,16 +449,23 @@ export class RunManager {
       await Promise.race([Promise.all(running()), pause(this.#core.clock, graceMs, grace.signal)]);
       grace.abort();
     }
+    // Past the grace: stop the rest without cancelling them (only an explicit cancel does).
+    // Nothing more is written; their leases are released so that the next process, or
+    // another replica, resumes them from their stored state at once.
     for (const active of this.#core.active.values()) {
-      active.controller.abort(new DOMException("The server is shutting down", "AbortError"));
+      active.released = true;
+      active.detached = true;
+      active.controller.abort(
+        new DOMException("The server is shutting down; the run resumes elsewhere", "AbortError"),
+      );
     }
-    await Promise.all(running());
+    await Promise.all(this.#core.executions.values());
     await this.#core.exclusive(() => releaseWaiting(this.#core));
     await this.#core.retention.settled();
   }
 
   /**
-   * Stops everything: drains with no grace when not drained yet (running runs are cancelled),
+   * Stops everything: drains with no grace when not drained yet (running runs are released),
    * stops cron and timers, and closes the default runner. Does not close the store or a runner
    * that was passed in. Idempotent.
    */
@@ -466,31 +477,5 @@ export class RunManager {
     this.#core.heartbeat.stop();
     await this.#core.cron?.settled();
     if (this.#core.ownsRunner) await this.#core.runner.close();
-  }
-
-  /**
-   * Resumes a run that a resolved wait queued again: claims it and puts it on the wait list
-   * (it needs a `maxRuns` slot again). Nothing happens when another replica claimed it first.
-   */
-  async #wake(runId: string, why: string): Promise<void> {
-    const c = this.#core;
-    if (c.draining || c.closed) return;
-    await c.exclusive(async () => {
-      if (c.active.has(runId) || c.queue.has(runId)) return;
-      const run = await c.store.getRun(runId);
-      if (!run || run.status !== RunStatus.Queued || run.workflow !== c.workflow.name) return;
-      if (!(await c.store.claimRun(runId, c.owner, c.leaseMs))) return;
-      c.own(runId);
-      await c.store.appendLogs(runId, [{
-        ts: iso(c.clock.now()),
-        level: "info",
-        msg: `Run woken on "${c.owner}": ${why}`,
-        runId,
-      }]);
-      const job = { workflow: c.workflow, record: run, resume: run };
-      c.queue.push({ id: runId, readyAt: c.clock.now(), value: job });
-      c.hub.publish(runId, { type: "run", record: summaryOf(run) });
-      c.pump();
-    });
   }
 }

@@ -9,6 +9,7 @@ import { strict as assert } from "node:assert";
 import type { MapItemRecord } from "../engine/mod.ts";
 import type { StoreCase } from "./_store_case.ts";
 import { sampleRun } from "./_common_cases_runs.ts";
+import { LeaseLostError } from "./errors.ts";
 
 function item(index: number, status: MapItemRecord["status"] = "succeeded"): MapItemRecord {
   return status === "failed"
@@ -131,20 +132,26 @@ export const DURABLE_CASES: StoreCase[] = [{
   },
 }, {
   name:
-    "a `waiting` run is listed by status, not resumed, and not pruned; `releaseRun()` frees its lease",
+    "a `waiting` run is listed by status, not resumed or claimable, and not pruned; `releaseLease()` frees it",
   async fn({ store, openAgain }) {
-    await store.createRun(sampleRun("a", { status: "running" }), { owner: "r1" });
-    await store.updateRun("a", { status: "waiting" });
+    const { lease } = await store.createRun(sampleRun("a", { status: "running" }), {
+      owner: "r1",
+    });
+    assert.ok(lease);
+    await store.updateRun("a", { status: "waiting" }, lease);
     assert.deepStrictEqual(await store.listUnfinished(), []);
+    assert.deepStrictEqual(await store.listClaimable(), []);
     assert.deepStrictEqual((await store.listRuns({ status: "waiting" })).runs.map((r) => r.runId), [
       "a",
     ]);
     assert.equal(await store.prune({ maxRuns: 0 }), 0);
-    assert.equal(await store.releaseRun("a", "r2"), false);
-    assert.equal(await store.releaseRun("a", "r1"), true);
+    assert.equal(await store.releaseLease("a", { owner: "r2", epoch: lease.epoch }), false);
+    assert.equal(await store.releaseLease("a", lease), true);
     await store.updateRun("a", { status: "queued" });
     const other = await openAgain();
-    assert.equal(await other.claimRun("a", "r2", 30_000), true);
+    const taken = await other.claimLease("a", "r2", 30_000);
+    assert.equal(taken?.epoch, lease.epoch + 1);
+    await assert.rejects(store.updateRun("a", { status: "running" }, lease), LeaseLostError);
   },
 }, {
   name: "pruning a run deletes its map items, steps and waits",

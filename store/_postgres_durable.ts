@@ -25,6 +25,8 @@ import {
   WAIT_COLUMNS,
   type WaitRow,
 } from "./_run_codec.ts";
+import type { PostgresLeases } from "./_postgres_leases.ts";
+import type { RunStore } from "./run_store.ts";
 
 /** What the durable part uses of its store: queries and per-key serialised writes. */
 export interface PostgresAccess {
@@ -146,4 +148,25 @@ export class PostgresDurable {
     );
     return rows[0]?.won === true;
   }
+}
+
+/**
+ * The `RunStore` methods of the durable state and of the leases (epochs, the database's clock
+ * and fencing, see _postgres_leases.ts), inherited by `PostgresStore`.
+ */
+export abstract class PostgresDurableMethods {
+  protected abstract readonly durable: PostgresDurable;
+  protected abstract readonly leases: PostgresLeases;
+  readonly claimLease: RunStore["claimLease"] = (...a) => this.leases.claimLease(...a);
+  readonly renewLease: RunStore["renewLease"] = (...a) => this.leases.renewLease(...a);
+  readonly releaseLease: RunStore["releaseLease"] = (...a) => this.leases.releaseLease(...a);
+  readonly listClaimable: RunStore["listClaimable"] = (...a) => this.leases.listClaimable(...a);
+  readonly putMapItem: RunStore["putMapItem"] = (...a) => this.durable.putMapItem(...a);
+  readonly listMapItems: RunStore["listMapItems"] = (...a) => this.durable.listMapItems(...a);
+  readonly getStep: RunStore["getStep"] = (...a) => this.durable.getStep(...a);
+  readonly putStep: RunStore["putStep"] = (...a) => this.durable.putStep(...a);
+  readonly putWait: RunStore["putWait"] = (...a) => this.durable.putWait(...a);
+  readonly listWaits: RunStore["listWaits"] = (...a) => this.durable.listWaits(...a);
+  readonly listDueWaits: RunStore["listDueWaits"] = (...a) => this.durable.listDueWaits(...a);
+  readonly resolveWait: RunStore["resolveWait"] = (...a) => this.durable.resolveWait(...a);
 }

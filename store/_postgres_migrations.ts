@@ -61,7 +61,11 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
     CREATE TABLE engine_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
 }, {
+  // Lease fencing: every claim increments the epoch; fenced writes carry owner and epoch.
   version: 2,
+  sql: `ALTER TABLE runs ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;`,
+}, {
+  version: 3,
   sql: `
     CREATE TABLE map_items (
       run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,

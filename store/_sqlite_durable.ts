@@ -27,6 +27,8 @@ import {
   WAIT_COLUMNS,
   type WaitRow,
 } from "./_run_codec.ts";
+import type { SqliteLeases } from "./_sqlite_leases.ts";
+import type { RunStore } from "./run_store.ts";
 
 /** What the durable part uses of its store: statements, queued writes and the flush. */
 export interface SqliteAccess {
@@ -35,17 +37,9 @@ export interface SqliteAccess {
   flush(): void;
 }
 
-/** Map items, step results, waits and lease release in SQLite. */
+/** Map items, step results and waits in SQLite. */
 export class SqliteDurable {
   constructor(private readonly db: SqliteAccess) {}
-
-  async releaseRun(runId: string, owner: string): Promise<boolean> {
-    requireId(owner, "owner", "release run");
-    return this.db.write(() =>
-      this.db.sql("UPDATE runs SET owner = NULL, lease_until = NULL WHERE run_id = ? AND owner = ?")
-        .run(runId, owner).changes > 0
-    );
-  }
 
   async putMapItem(runId: string, nodeId: string, item: MapItemRecord): Promise<boolean> {
     requireId(nodeId, "nodeId", "store map item");
@@ -157,12 +151,18 @@ export class SqliteDurable {
 
 type Args<K extends keyof SqliteDurable> = Parameters<SqliteDurable[K]>;
 
-/** The `RunStore` methods of the durable state, inherited by `SqliteStore`. */
+/**
+ * The `RunStore` methods of the durable state and of the leases (epochs and fencing, see
+ * _sqlite_leases.ts), inherited by `SqliteStore`.
+ */
 export abstract class SqliteDurableMethods {
   protected abstract readonly durable: SqliteDurable;
-  releaseRun(...a: Args<"releaseRun">) {
-    return this.durable.releaseRun(...a);
-  }
+  protected abstract readonly leases: SqliteLeases;
+  readonly claimRun: RunStore["claimRun"] = (...a) => this.leases.claimRun(...a);
+  readonly claimLease: RunStore["claimLease"] = (...a) => this.leases.claimLease(...a);
+  readonly renewLease: RunStore["renewLease"] = (...a) => this.leases.renewLease(...a);
+  readonly releaseLease: RunStore["releaseLease"] = (...a) => this.leases.releaseLease(...a);
+  readonly listClaimable: RunStore["listClaimable"] = (...a) => this.leases.listClaimable(...a);
   putMapItem(...a: Args<"putMapItem">) {
     return this.durable.putMapItem(...a);
   }

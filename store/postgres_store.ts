@@ -10,6 +10,7 @@
 import type pg from "pg";
 import type { LogLine, NodeCache, NodeRecord, RunRecord } from "../engine/mod.ts";
 import {
+  checkFence,
   checkLogsOptions,
   checkPositiveMs,
   checkPrune,
@@ -19,7 +20,9 @@ import {
   encodeRun,
   encodeUpdate,
   FINISHED_STATUSES,
+  jsonOf,
   listFilters,
+  nodeJson,
   pageOf,
   requireId,
   RUN_COLUMNS,
@@ -29,11 +32,13 @@ import {
   UNFINISHED_STATUSES,
 } from "./_run_codec.ts";
 import { migratePostgres } from "./_postgres_migrations.ts";
-import { PostgresDurable } from "./_postgres_durable.ts";
+import { PostgresDurable, PostgresDurableMethods } from "./_postgres_durable.ts";
+import { leaseNow, PostgresLeases } from "./_postgres_leases.ts";
 import type {
   CreateRunOptions,
   CreateRunResult,
   GetLogsOptions,
+  Lease,
   ListRunsOptions,
   ListUnfinishedOptions,
   PruneOptions,
@@ -67,17 +72,20 @@ export interface PostgresStoreOptions extends StoreOptions {
  * await store.close();
  * ```
  */
-export class PostgresStore implements RunStore {
+export class PostgresStore extends PostgresDurableMethods implements RunStore {
   /** Concurrent writes go over different pool connections and may land out of order. */
   readonly ordersWrites = false;
   readonly cache: NodeCache;
   #pool: pg.Pool;
   #now: () => number;
+  /** The `now` option for lease times; null: the database's clock (see leaseNow). */
+  #leaseNow: () => number | null;
+  protected readonly leases: PostgresLeases;
   #idempotencyTtlMs: number;
   /** Tail of each run's write chain: writes of one run reach the database in call order. */
   #tails = new Map<string, Promise<void>>();
   #closed = false;
-  readonly #durable = new PostgresDurable({
+  protected readonly durable = new PostgresDurable({
     query: (text, values, name) => this.#query(text, values, name),
     serial: (key, write) => this.#serial(key, write),
   });
@@ -123,8 +131,15 @@ export class PostgresStore implements RunStore {
   }
 
   private constructor(pool: pg.Pool, options: StoreOptions) {
+    super();
     this.#pool = pool;
     this.#now = options.now ?? Date.now;
+    const now = options.now;
+    this.#leaseNow = now ? () => now() : () => null;
+    this.leases = new PostgresLeases({
+      query: (text, values, name) => this.#query(text, values, name),
+      leaseNow: () => this.#leaseNow(),
+    });
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.cache = {
       get: async (key) => {
@@ -141,7 +156,7 @@ export class PostgresStore implements RunStore {
         await this.#query(
           `INSERT INTO node_cache (key, value, expires_at) VALUES ($1, $2, $3)
            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
-          [key, JSON.stringify(value), now + ttlMs],
+          [key, jsonOf(value, `the cache entry "${key}"`, "write cache"), now + ttlMs],
         );
         await this.#query("DELETE FROM node_cache WHERE expires_at <= $1", [now]);
       },
@@ -151,6 +166,7 @@ export class PostgresStore implements RunStore {
   async createRun(record: RunRecord, options: CreateRunOptions = {}): Promise<CreateRunResult> {
     const row = encodeRun(record);
     const nodes = Object.entries(record.nodes);
+    const nodeTexts = nodes.map(([id, node]) => nodeJson(record.runId, id, node));
     const { idempotencyKey: key, owner, leaseMs = DEFAULT_LEASE_MS } = options;
     if (key !== undefined) requireId(key, "idempotencyKey", "create run");
     if (owner !== undefined) requireId(owner, "owner", "create run");
@@ -177,8 +193,11 @@ export class PostgresStore implements RunStore {
       }
       const inserted = await client.query(
         `INSERT INTO runs (run_id, workflow, status, created_at, data, result, error, started_at,
-           finished_at, duration_ms, owner, lease_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (run_id) DO NOTHING`,
+           finished_at, duration_ms, owner, lease_until, lease_epoch)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+           CASE WHEN $11::text IS NULL THEN NULL ELSE ${leaseNow(13)} + $12::bigint END,
+           CASE WHEN $11::text IS NULL THEN 0 ELSE 1 END)
+         ON CONFLICT (run_id) DO NOTHING`,
         [
           row.run_id,
           row.workflow,
@@ -191,7 +210,8 @@ export class PostgresStore implements RunStore {
           row.finished_at,
           row.duration_ms,
           owner ?? null,
-          owner === undefined ? null : now + leaseMs,
+          leaseMs,
+          this.#leaseNow(),
         ],
       );
       if (inserted.rowCount === 0) {
@@ -201,11 +221,16 @@ export class PostgresStore implements RunStore {
         `INSERT INTO run_nodes (run_id, node_id, record)
          SELECT $1, n, r FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t (n, r, o)
          ORDER BY o`,
-        [row.run_id, nodes.map(([id]) => id), nodes.map(([, node]) => JSON.stringify(node))],
+        [row.run_id, nodes.map(([id]) => id), nodeTexts],
       );
       return undefined;
     });
-    return { record: (await this.getRun(existing ?? row.run_id))!, created: !existing };
+    const result: CreateRunResult = {
+      record: (await this.getRun(existing ?? row.run_id))!,
+      created: !existing,
+    };
+    if (!existing && owner !== undefined) result.lease = { owner, epoch: 1 };
+    return result;
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -256,33 +281,43 @@ export class PostgresStore implements RunStore {
     };
   }
 
-  async updateRun(runId: string, update: RunUpdate): Promise<boolean> {
+  async updateRun(runId: string, update: RunUpdate, fence?: Lease): Promise<boolean> {
     const set = encodeUpdate(update);
+    checkFence(fence);
     return await this.#serial(runId, async () => {
-      if (set.length === 0) {
-        return (await this.#query("SELECT 1 FROM runs WHERE run_id = $1", [runId])).rowCount! > 0;
-      }
-      const assignments = set.map(([column], i) => `${column} = $${i + 2}`).join(", ");
+      if (set.length === 0) return await this.leases.exists(runId, fence);
+      const assignments = set.map(([column], i) => `${column} = $${i + 4}`).join(", ");
       const result = await this.#query(
-        `UPDATE runs SET ${assignments} WHERE run_id = $1`,
-        [runId, ...set.map(([, value]) => value)],
+        `UPDATE runs SET ${assignments} WHERE run_id = $1
+         AND ($2::text IS NULL OR (owner = $2 AND lease_epoch = $3))`,
+        [runId, fence?.owner ?? null, fence?.epoch ?? 0, ...set.map(([, value]) => value)],
       );
-      return result.rowCount! > 0;
+      return result.rowCount! > 0 || await this.leases.refused(runId, fence);
     });
   }
 
-  async updateNode(runId: string, nodeId: string, node: NodeRecord): Promise<boolean> {
+  async updateNode(
+    runId: string,
+    nodeId: string,
+    node: NodeRecord,
+    fence?: Lease,
+  ): Promise<boolean> {
     requireId(nodeId, "nodeId", "update node");
-    const json = JSON.stringify(node);
+    checkFence(fence);
+    const json = nodeJson(runId, nodeId, node);
     return await this.#serial(runId, async () => {
+      // FOR SHARE: a concurrent claim (UPDATE of the run row) waits for this write or, when it
+      // commits first, makes the fence check fail: no write lands after a takeover.
       const result = await this.#query(
-        `INSERT INTO run_nodes (run_id, node_id, record)
-         SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1)
+        `WITH r AS (SELECT 1 FROM runs WHERE run_id = $1
+           AND ($4::text IS NULL OR (owner = $4 AND lease_epoch = $5)) FOR SHARE)
+         INSERT INTO run_nodes (run_id, node_id, record)
+         SELECT $1, $2, $3 FROM r
          ON CONFLICT (run_id, node_id) DO UPDATE SET record = EXCLUDED.record`,
-        [runId, nodeId, json],
-        "update-node",
+        [runId, nodeId, json, fence?.owner ?? null, fence?.epoch ?? 0],
+        "update-node-fenced",
       );
-      return result.rowCount! > 0;
+      return result.rowCount! > 0 || await this.leases.refused(runId, fence);
     });
   }
 
@@ -296,47 +331,28 @@ export class PostgresStore implements RunStore {
   }
 
   async claimRun(runId: string, owner: string, leaseMs: number): Promise<boolean> {
-    requireId(owner, "owner", "claim run");
-    checkPositiveMs(leaseMs, "leaseMs", "claim run");
-    const now = this.#now();
-    const result = await this.#query(
-      `UPDATE runs SET owner = $2, lease_until = $3 WHERE run_id = $1
-       AND status = ANY($5::text[]) AND (owner IS NULL OR owner = $2 OR lease_until <= $4)`,
-      [runId, owner, now + leaseMs, now, UNFINISHED_STATUSES],
-    );
-    return result.rowCount! > 0;
+    return (await this.claimLease(runId, owner, leaseMs)) !== undefined;
   }
 
-  async renewLease(runId: string, owner: string, leaseMs: number): Promise<boolean> {
-    requireId(owner, "owner", "renew lease");
-    checkPositiveMs(leaseMs, "leaseMs", "renew lease");
-    const result = await this.#query(
-      `UPDATE runs SET lease_until = $3 WHERE run_id = $1 AND owner = $2
-       AND status = ANY($4::text[])`,
-      [runId, owner, this.#now() + leaseMs, UNFINISHED_STATUSES],
-    );
-    return result.rowCount! > 0;
-  }
-
-  async appendLogs(runId: string, lines: LogLine[]): Promise<boolean> {
+  async appendLogs(runId: string, lines: LogLine[], fence?: Lease): Promise<boolean> {
     if (!Array.isArray(lines)) throw new TypeError("Cannot append logs: lines must be an array");
+    checkFence(fence);
     const nodes = lines.map((line) => line.node ?? null);
-    const texts = lines.map((line) => JSON.stringify(line));
+    const texts = lines.map((line) => jsonOf(line, `a log line of run "${runId}"`, "append logs"));
     return await this.#serial(runId, async () => {
-      if (lines.length === 0) {
-        return (await this.#query("SELECT 1 FROM runs WHERE run_id = $1", [runId])).rowCount! > 0;
-      }
+      if (lines.length === 0) return await this.leases.exists(runId, fence);
       // One statement: the row lock taken by the UPDATE orders concurrent appenders, so the
       // sequence numbers become visible in increasing order (safe for SSE resume).
       const result = await this.#query(
-        `WITH r AS (UPDATE runs SET log_seq = log_seq + $2::bigint WHERE run_id = $1 RETURNING log_seq)
+        `WITH r AS (UPDATE runs SET log_seq = log_seq + $2::bigint WHERE run_id = $1
+           AND ($5::text IS NULL OR (owner = $5 AND lease_epoch = $6)) RETURNING log_seq)
          INSERT INTO run_logs (run_id, seq, node, line)
          SELECT $1, r.log_seq - $2::bigint + t.o, t.n, t.l
          FROM r, unnest($3::text[], $4::text[]) WITH ORDINALITY AS t (n, l, o)`,
-        [runId, lines.length, nodes, texts],
-        "append-logs",
+        [runId, lines.length, nodes, texts, fence?.owner ?? null, fence?.epoch ?? 0],
+        "append-logs-fenced",
       );
-      return result.rowCount! > 0;
+      return result.rowCount! > 0 || await this.leases.refused(runId, fence);
     });
   }
 
@@ -409,25 +425,6 @@ export class PostgresStore implements RunStore {
       ]);
     return result.rowCount! > 0;
   }
-
-  async releaseRun(runId: string, owner: string): Promise<boolean> {
-    requireId(owner, "owner", "release run");
-    const result = await this.#query(
-      "UPDATE runs SET owner = NULL, lease_until = NULL WHERE run_id = $1 AND owner = $2",
-      [runId, owner],
-    );
-    return result.rowCount! > 0;
-  }
-
-  // Map items, step results and waits (SPEC §9–10): see _postgres_durable.ts.
-  readonly putMapItem: RunStore["putMapItem"] = (...a) => this.#durable.putMapItem(...a);
-  readonly listMapItems: RunStore["listMapItems"] = (...a) => this.#durable.listMapItems(...a);
-  readonly getStep: RunStore["getStep"] = (...a) => this.#durable.getStep(...a);
-  readonly putStep: RunStore["putStep"] = (...a) => this.#durable.putStep(...a);
-  readonly putWait: RunStore["putWait"] = (...a) => this.#durable.putWait(...a);
-  readonly listWaits: RunStore["listWaits"] = (...a) => this.#durable.listWaits(...a);
-  readonly listDueWaits: RunStore["listDueWaits"] = (...a) => this.#durable.listDueWaits(...a);
-  readonly resolveWait: RunStore["resolveWait"] = (...a) => this.#durable.resolveWait(...a);
 
   async close(): Promise<void> {
     if (this.#closed) return;

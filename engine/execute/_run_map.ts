@@ -11,7 +11,7 @@ import { backoffDelay } from "./_backoff.ts";
 import type { Run } from "./_run.ts";
 import { iso } from "./_run_context.ts";
 import { Slot } from "./_run_nodes.ts";
-import { attempt, isNonRetryable } from "./_run_node.ts";
+import { attempt, checkStorable, isNonRetryable, prepare } from "./_run_node.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
 import type { MapItemRecord } from "../durable_protocol.ts";
 import { type MapItemCounts, NodeStatus } from "../run_record.ts";
@@ -62,18 +62,19 @@ async function runElement(
   for (let n = 1;; n++) {
     item.attempts = n;
     const outcome = await attempt(run, element, n);
-    if (outcome.ok) {
+    const failure = outcome.ok ? checkStorable(element, outcome.result.output) : outcome.error;
+    if (outcome.ok && failure === undefined) {
       item.status = NodeStatus.Succeeded;
       item.output = outcome.result.output;
       delete item.error;
       break;
     }
-    item.error = ctx.errorInfo(outcome.error);
-    if (outcome.cancelled) {
+    item.error = ctx.errorInfo(failure);
+    if (!outcome.ok && outcome.cancelled) {
       item.status = NodeStatus.Cancelled;
       break;
     }
-    if (n > node.retries || isNonRetryable(outcome.error)) {
+    if (n > node.retries || isNonRetryable(failure)) {
       item.status = NodeStatus.Failed;
       break;
     }
@@ -139,6 +140,8 @@ export async function runMapNode(
   const counts: MapItemCounts = { total, succeeded: 0, failed: 0, running: 0 };
   rec.items = { ...counts };
   hooks.emitNode(slot);
+  // The sandbox starts before the first element's timeout does (as for any code node).
+  if (node.kind !== "workflow") await prepare(run, slot);
 
   const outputs: unknown[] = new Array(total);
   const done = new Uint8Array(total);
@@ -202,7 +205,10 @@ export async function runMapNode(
         runElement(run, element, stop).then(async (item) => {
           try {
             if (item.status !== NodeStatus.Cancelled) {
-              await durable.state.putMapItem(ctx.runId, slot.id, item);
+              const stored = "output" in item
+                ? { ...item, output: ctx.redactValue(item.output) }
+                : item;
+              await durable.state.putMapItem(ctx.runId, slot.id, stored);
             }
           } catch (error) {
             storeFailure ??= `Cannot store element ${index} of map node "${slot.id}": ${error}`;
@@ -248,6 +254,7 @@ export async function runMapNode(
     return finish();
   }
   rec.status = NodeStatus.Succeeded;
-  rec.output = slot.output = outputs;
+  slot.output = outputs;
+  rec.output = ctx.redactValue(outputs);
   finish();
 }

@@ -30,7 +30,10 @@ export interface CallMessage {
   attempt: number;
   input: unknown;
   config: Record<string, unknown>;
+  /** Only the services the node may use (engine/runners/_secret_scope.ts). */
   secrets: Record<string, unknown>;
+  /** Services that have secrets the node was not granted (names only). */
+  withheld?: string[];
   services: Record<string, string>;
   children: string[];
   tmpDir: string;
@@ -99,13 +102,23 @@ export interface WorkerInit {
 /** What one `postMessage` carries: one message, or several in order (engine/runners/_outbox.ts). */
 export type Posted<T> = T | BatchMessage<T>;
 
+/** Imports a node module ahead of its first call (answered with `loaded`, even on failure). */
+export interface LoadMessage {
+  t: "load";
+  id: number;
+  url: string;
+  file: string;
+  node: string;
+}
+
 /** Host → worker. */
 export type ToWorker =
   | CallMessage
   | AbortMessage
   | FetchedMessage
   | K8sAnswerMessage
-  | StepAnswerMessage;
+  | StepAnswerMessage
+  | LoadMessage;
 
 /** An error crossing the worker boundary. */
 export interface RemoteError {
@@ -130,5 +143,7 @@ export type FromWorker =
   | { t: "k8s"; id: number; req: number; request: K8sHostRequest }
   /** A `ctx.step` question: the stored result of `name` ("get"), or store `value` ("put"). */
   | { t: "step"; id: number; req: number; op: "get" | "put"; name: string; value?: unknown }
+  /** Answer to a {@link LoadMessage}. */
+  | { t: "loaded"; id: number }
   /** An uncaught error or unhandled rejection: the worker must be replaced. */
   | { t: "crash"; error: RemoteError };

@@ -1,0 +1,61 @@
+/**
+ * Parked runs on this replica (SPEC §10): waking a run that a resolved wait queued again, and
+ * ending the waiting nodes of a parked run that is cancelled.
+ *
+ * @module
+ */
+
+import { iso, type RunRecord, RunStatus } from "../engine/mod.ts";
+import type { ManagerCore } from "./_manager_core.ts";
+import type { RunStore } from "../store/mod.ts";
+import { summaryOf } from "./_run_hub.ts";
+
+/**
+ * Resumes a run that a resolved wait queued again: claims its lease and puts it on the wait
+ * list (it needs a `maxRuns` slot again). Nothing happens when another replica claimed it first.
+ */
+export async function wakeRun(c: ManagerCore, runId: string, why: string): Promise<void> {
+  if (c.draining || c.closed) return;
+  await c.exclusive(async () => {
+    if (c.active.has(runId) || c.queue.has(runId)) return;
+    const found = await c.store.getRun(runId);
+    if (!found || found.status !== RunStatus.Queued || found.workflow !== c.workflow.name) return;
+    const lease = await c.store.claimLease(runId, c.owner, c.leaseMs);
+    if (!lease) return;
+    // Read after the claim: every write of a previous owner is in (later ones are refused).
+    const run = await c.store.getRun(runId);
+    if (!run || run.status !== RunStatus.Queued) {
+      await c.store.releaseLease(runId, lease);
+      return;
+    }
+    c.own(runId, lease);
+    await c.store.appendLogs(runId, [{
+      ts: iso(c.clock.now()),
+      level: "info",
+      msg: `Run woken on "${c.owner}": ${why}`,
+      runId,
+    }], lease);
+    const job = { workflow: c.workflow, record: run, resume: run, lease };
+    c.queue.push({ id: runId, readyAt: c.clock.now(), value: job });
+    c.hub.publish(runId, { type: "run", record: summaryOf(run) });
+    c.pump();
+  });
+}
+
+/** A cancelled parked run: its waiting nodes end cancelled too (a later timer or event finds it over). */
+export async function cancelParkedNodes(
+  store: RunStore,
+  record: RunRecord,
+  now: number,
+): Promise<void> {
+  for (const [nodeId, node] of Object.entries(record.nodes)) {
+    if (node.status !== "waiting") continue;
+    const { waitingFor: _waitingFor, ...rest } = node;
+    await store.updateNode(record.runId, nodeId, {
+      ...rest,
+      status: "cancelled",
+      finishedAt: iso(now),
+      error: { message: `Cannot complete node "${nodeId}": the run was cancelled` },
+    });
+  }
+}
