@@ -137,3 +137,16 @@ export function formatAge(timestamp: string | undefined, now = Date.now()): stri
 export function wantsJson(globals: GlobalOptions): boolean {
   return globals.output === "json";
 }
+
+/**
+ * The namespace a cluster command works in: `-n` when given, else the kubeconfig context's
+ * namespace (as kubectl does), else "default".
+ */
+export function namespaceFor(
+  command: Command,
+  client: KubeClient,
+  globals: GlobalOptions = globalOptions(command),
+): string {
+  const given = command.getOptionValueSourceWithGlobals("namespace") !== "default";
+  return given ? globals.namespace : client.defaultNamespace;
+}

@@ -9,7 +9,7 @@
 import { type Command, Option } from "commander";
 import { stringify } from "yaml";
 import type { BundleMode, DEFAULT_RUNTIME_CLASS, KubeObject } from "../k8s/mod.ts";
-import { forEachContext, kubeClients, readTimeout } from "./_k8s.ts";
+import { forEachContext, kubeClients, namespaceFor, readTimeout } from "./_k8s.ts";
 import {
   type CliContext,
   ExitCode,
@@ -34,6 +34,8 @@ interface DeployFlags {
   runtimeClass: string;
   createNamespace?: boolean;
   dryRun?: boolean;
+  includeSecrets?: boolean;
+  out?: string;
   runtimeConfig?: string;
   tokenFile?: string;
   timeout: string;
@@ -66,10 +68,18 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       "--dry-run",
       "print the manifests (YAML; a JSON List with -o json) and touch no cluster",
     )
+    .option(
+      "--include-secrets",
+      "with --dry-run or --out: also print the Secrets (<name>-secrets; <name>-token with --token-file)",
+    )
+    .option(
+      "--out <dir>",
+      "write one YAML file per object plus kustomization.yaml (GitOps) and touch no cluster",
+    )
     .option("--runtime-config <file>", "YAML put in <name>-config: overrides config: at runtime")
     .option(
       "--token-file <file>",
-      "engine API token to deploy (default: keep the cluster's, else new)",
+      "pin the engine API token (default: keep the cluster's, else create one once)",
     )
     .option("--timeout <duration>", "how long to wait for the rollout", "5m")
     .option("--no-wait", "return once applied, without waiting for the rollout")
@@ -92,8 +102,11 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       if (globals.output === "yaml" && !flags.dryRun) {
         usageError(command, '"-o yaml" prints manifests: use it with "--dry-run"');
       }
+      if (flags.includeSecrets && !flags.dryRun && flags.out === undefined) {
+        usageError(command, '"--include-secrets" only applies to "--dry-run" and "--out"');
+      }
       const timeoutMs = readTimeout(command, flags.timeout);
-      const { bundleSource, deployWorkflow, existingToken, planDeploy } = await import(
+      const { bundleSource, deployWorkflow, planDeploy, writeManifestDir } = await import(
         "../k8s/mod.ts"
       );
       const workflow = await loadWorkflowOrReport(cli, dir);
@@ -102,7 +115,7 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         ? (await Deno.readTextFile(flags.tokenFile)).trim()
         : undefined;
       const planOptions = {
-        namespace: globals.namespace,
+        token: pinnedToken,
         image: flags.image,
         registry: globals.registry,
         clusterRegistry: flags.clusterRegistry,
@@ -112,12 +125,27 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         workflow,
         files: await bundleSource(flags.bundle)(workflow),
       };
-      if (flags.dryRun) {
-        const plan = await planDeploy(dir, { ...planOptions, token: pinnedToken });
-        if (globals.output === "json") {
-          printJson(cli, { apiVersion: "v1", kind: "List", items: plan.objects });
+      if (flags.dryRun || flags.out !== undefined) {
+        const namespace = await offlineNamespace(command);
+        const plan = await planDeploy(dir, { ...planOptions, namespace });
+        // GitOps output holds no secret value unless asked: those Secrets are made out of band.
+        const objects = plan.objects.filter((o) => flags.includeSecrets || o.kind !== "Secret");
+        const left = plan.objects.filter((o) => !objects.includes(o)).map((o) => o.metadata.name);
+        if (left.length > 0) {
+          printError(
+            cli,
+            `# not printed: Secret ${
+              left.join(", ")
+            } (values): pass --include-secrets, or create it in the cluster`,
+          );
+        }
+        if (flags.out !== undefined) {
+          const files = await writeManifestDir(flags.out, objects);
+          printLine(cli, `✓ wrote ${files.length} files to ${flags.out} (kustomization.yaml)`);
+        } else if (globals.output === "json") {
+          printJson(cli, { apiVersion: "v1", kind: "List", items: objects });
         } else {
-          cli.io.stdout(toYaml(plan.objects));
+          cli.io.stdout(toYaml(objects));
         }
         cli.exitCode = ExitCode.Ok;
         return;
@@ -126,10 +154,10 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       const results = await forEachContext(cli, clients, async (client) => {
         const say = (message: string) =>
           printError(cli, clients.length > 1 ? `[${client.context}] ${message}` : message);
-        const token = pinnedToken ?? await existingToken(client, workflow.name, globals.namespace);
-        const plan = await planDeploy(dir, { ...planOptions, token });
+        const namespace = namespaceFor(command, client);
+        const plan = await planDeploy(dir, { ...planOptions, namespace });
         say(
-          `Deploying ${workflow.name} ${workflow.version} to namespace "${globals.namespace}" (context "${client.context}"), image ${plan.image}`,
+          `Deploying ${workflow.name} ${workflow.version} to namespace "${namespace}" (context "${client.context}"), image ${plan.image}`,
         );
         const result = await deployWorkflow(client, plan, {
           createNamespace: flags.createNamespace,
@@ -152,6 +180,22 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         printJson(cli, clients.length > 1 || flags.allContexts ? results : results[0]);
       }
     });
+}
+
+/**
+ * The namespace of a run that talks to no cluster: `-n`, else the current kubeconfig context's
+ * namespace when there is a kubeconfig, else "default".
+ */
+async function offlineNamespace(command: Command): Promise<string> {
+  const globals = globalOptions(command, { yaml: true });
+  const { loadKubeClient } = await import("../k8s/mod.ts");
+  try {
+    return namespaceFor(command, loadKubeClient({ context: globals.context[0] }), globals);
+  } catch (error) {
+    // No kubeconfig (or no such context): a dry run needs none.
+    if (error instanceof TypeError) return globals.namespace;
+    throw error;
+  }
 }
 
 /** Manifests as a multi-document YAML stream. */

@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "commander";
-import { forEachContext, formatAge, kubeClients, table } from "./_k8s.ts";
+import { forEachContext, formatAge, kubeClients, namespaceFor, table } from "./_k8s.ts";
 import { type CliContext, globalOptions, printJson, printLine } from "./_output.ts";
 
 /** Registers `list`. */
@@ -20,9 +20,11 @@ export function registerList(program: Command, cli: CliContext): void {
       const globals = globalOptions(command);
       const { listWorkflows } = await import("../k8s/mod.ts");
       const clients = await kubeClients(command, { allContexts: flags.allContexts });
-      const namespace = flags.allNamespaces ? undefined : globals.namespace;
+      const nsOf = (client: (typeof clients)[number]) =>
+        flags.allNamespaces ? undefined : namespaceFor(command, client);
+      const namespace = clients.length > 0 ? nsOf(clients[0]!) : undefined;
       const rows = (await forEachContext(cli, clients, (client) =>
-        listWorkflows(client, namespace))).flat();
+        listWorkflows(client, nsOf(client)))).flat();
       if (globals.output === "json") {
         printJson(cli, rows);
         return;
@@ -51,6 +53,8 @@ export function registerList(program: Command, cli: CliContext): void {
         `${w.replicas.ready}/${w.replicas.desired}`,
         formatAge(w.createdAt),
       ]);
-      for (const line of table(header, body)) printLine(cli, line);
+      for (const line of table(header, body)) {
+        printLine(cli, line);
+      }
     });
 }

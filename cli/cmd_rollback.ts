@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "commander";
-import { kubeClient, readTimeout } from "./_k8s.ts";
+import { kubeClient, namespaceFor, readTimeout } from "./_k8s.ts";
 import { type CliContext, globalOptions, printError, printJson, printLine } from "./_output.ts";
 
 /** Registers `rollback`. */
@@ -27,10 +27,11 @@ export function registerRollback(program: Command, cli: CliContext): void {
         const globals = globalOptions(command);
         const timeoutMs = readTimeout(command, flags.timeout);
         const { rollbackWorkflow } = await import("../k8s/mod.ts");
+        const client = await kubeClient(command);
         const result = await rollbackWorkflow(
-          await kubeClient(command),
+          client,
           name,
-          globals.namespace,
+          namespaceFor(command, client),
           flags.version,
           {
             wait: flags.wait,

@@ -8,7 +8,7 @@
 
 import type { Command } from "commander";
 import type { RunResult } from "../k8s/mod.ts";
-import { kubeClient, readJsonInput, readTimeout } from "./_k8s.ts";
+import { kubeClient, namespaceFor, readJsonInput, readTimeout } from "./_k8s.ts";
 import {
   type CliContext,
   ExitCode,
@@ -52,7 +52,8 @@ export function registerRunDeployed(program: Command, cli: CliContext): void {
         const token = (await Deno.readTextFile(flags.tokenFile)).trim();
         result = await runAtUrl(name, flags.url, token, options);
       } else {
-        result = await runDeployed(await kubeClient(command), name, globals.namespace, options);
+        const client = await kubeClient(command);
+        result = await runDeployed(client, name, namespaceFor(command, client), options);
       }
       if ("runId" in result) {
         if (globals.output === "json") printJson(cli, result);

@@ -19,10 +19,12 @@ interface ServeOptions {
   host: string;
   data: string;
   store?: string;
+  storeFile?: string;
   tokenFile?: string;
   auth: boolean;
   maxBody: string;
   grace: string;
+  onDrain: string;
   configDir: string;
   cron?: string;
   natsUrl?: string;
@@ -69,6 +71,18 @@ async function readToken(tokenFile: string | undefined): Promise<string | undefi
   return await read(DEFAULT_TOKEN_FILE, false);
 }
 
+/** A required one-line secret file (its content never appears in an error). */
+async function readSecretFile(file: string, what: string): Promise<string> {
+  let text: string;
+  try {
+    text = (await Deno.readTextFile(file)).trim();
+  } catch (error) {
+    throw new CliFailure(`Cannot read ${what} "${file}": ${(error as Error).message}`);
+  }
+  if (text === "") throw new CliFailure(`Cannot use ${what} "${file}": it is empty`);
+  return text;
+}
+
 /** Registers `serve`. */
 export function registerServe(program: Command, cli: CliContext): void {
   program
@@ -81,6 +95,7 @@ export function registerServe(program: Command, cli: CliContext): void {
     .option("--host <address>", "interface to listen on", "0.0.0.0")
     .option("--data <dir>", "directory of the SQLite run store and code snapshots", ".pipedreamer")
     .option("--store <url>", "run store: sqlite:<path> or postgres://user:pass@host/db")
+    .option("--store-file <file>", "read the --store URL from a file (a mounted Secret)")
     .option(
       "--token-file <file>",
       `API token file (default ${DEFAULT_TOKEN_FILE}, or env PIPEDREAMER_TOKEN)`,
@@ -88,6 +103,12 @@ export function registerServe(program: Command, cli: CliContext): void {
     .option("--no-auth", "serve without a token (must be explicit)")
     .option("--max-body <bytes>", "largest request body", "1048576")
     .option("--grace <duration>", "how long running runs may finish on SIGTERM", "30s")
+    .addOption(
+      new Option(
+        "--on-drain <what>",
+        "runs still running after the grace: cancel them, or hand them over to the next process",
+      ).choices(["cancel", "handover"]).default("cancel"),
+    )
     .option("--config-dir <dir>", "runtime config overlay (k8s ConfigMap mount)", "/app/config")
     .addOption(
       new Option(
@@ -107,6 +128,12 @@ export function registerServe(program: Command, cli: CliContext): void {
       const cron = cronMode(command, opts.cron, CronMode);
       const nodeK8s = nodeK8sAccess(command);
       const k8s = (node: CompiledNode) => nodeK8s(node);
+      if (opts.store !== undefined && opts.storeFile !== undefined) {
+        usageError(command, "Cannot combine --store with --store-file: pick one");
+      }
+      const storeUrl = opts.storeFile !== undefined
+        ? await readSecretFile(opts.storeFile, "store URL file")
+        : opts.store;
       const noAuth = opts.auth === false;
       const token = noAuth ? undefined : await readToken(opts.tokenFile);
       if (!noAuth && token === undefined) {
@@ -120,10 +147,11 @@ export function registerServe(program: Command, cli: CliContext): void {
         port,
         host: opts.host,
         dataDir: opts.data,
-        storeUrl: opts.store,
+        storeUrl,
         token,
         noAuth,
         graceMs,
+        handOverOnDrain: opts.onDrain === "handover",
         maxBodyBytes,
         configDir: opts.configDir,
         cron,

@@ -16,6 +16,9 @@ export const Component = {
   Rbac: "rbac",
   Network: "network",
   Namespace: "namespace",
+  Data: "data",
+  Availability: "availability",
+  Autoscale: "autoscale",
 } as const;
 /** One of {@link Component}. */
 export type Component = typeof Component[keyof typeof Component];
@@ -53,6 +56,9 @@ export function objectNames(name: string, namespace: string) {
     secrets: `${name}-secrets`,
     token: `${name}-token`,
     config: `${name}-config`,
+    data: `${name}-data`,
+    disruptionBudget: name,
+    autoscaler: name,
     code: (version: string) => `${name}-code-${versionSlug(version)}`,
     serviceAccount: name,
     role: name,

@@ -8,7 +8,16 @@ import {
   Role,
   RoleBinding,
 } from "kubernetes-models/rbac.authorization.k8s.io/v1";
-import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
+import {
+  ConfigMap,
+  Namespace,
+  PersistentVolumeClaim,
+  Secret,
+  Service,
+  ServiceAccount,
+} from "kubernetes-models/v1";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { type CompiledWorkflow, loadWorkflow, WorkflowSyntaxError } from "../engine/mod.ts";
 import { unknownFields } from "../tests/fake_kube/mod.ts";
 import { decodeBase64 } from "./_base64.ts";
@@ -32,6 +41,9 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Secret,
   Service,
   ServiceAccount,
+  PersistentVolumeClaim,
+  PodDisruptionBudget,
+  HorizontalPodAutoscaler,
 };
 
 const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url).pathname;
@@ -152,14 +164,18 @@ Deno.test("generateManifests() runs `pipedreamer serve` on the versioned code Co
     "--token-file",
     "/app/token/token",
     "--data",
-    "/tmp/pipedreamer",
+    "/var/lib/pipedreamer",
+    "--grace",
+    "30s",
+    "--on-drain",
+    "handover",
     "--cron",
     "external",
   ]);
   // Cron belongs to the CronJobs (a flag, not an environment variable).
   assert.deepEqual(c.env.map((e: Any) => e.name), ["HOME", "DENO_DIR"]);
-  assert.equal(c.readinessProbe.httpGet.path, "/health");
-  assert.equal(c.livenessProbe.httpGet.path, "/health");
+  assert.equal(c.readinessProbe.httpGet.path, "/ready");
+  assert.equal(c.livenessProbe.httpGet.path, "/live");
   assert.deepEqual(c.resources, {
     requests: { cpu: "100m", memory: "128Mi" },
     limits: { memory: "512Mi" },
@@ -185,6 +201,7 @@ Deno.test("generateManifests() runs `pipedreamer serve` on the versioned code Co
     "/app/config": true,
     "/app/token": true,
     "/tmp": false,
+    "/var/lib/pipedreamer": false,
   });
   // No secrets → no Secret and no mount: deploy never requires a Secret the workflow does not use.
   assert.equal(find(objects, "Secret", "minimal-secrets"), undefined);
@@ -193,6 +210,7 @@ Deno.test("generateManifests() runs `pipedreamer serve` on the versioned code Co
     "ConfigMap",
     "ConfigMap",
     "Service",
+    "PersistentVolumeClaim",
     "Deployment",
     "NetworkPolicy",
   ]);

@@ -63,6 +63,11 @@ export interface RunManagerOptions {
   owner?: string;
   /** Lease length; leases are renewed every third of it. @default 30_000 */
   leaseMs?: number;
+  /**
+   * Runs still running when the drain grace ends are handed over (left running in the store,
+   * lease released, resumed by the next process) instead of cancelled. @default false
+   */
+  handOverOnDrain?: boolean;
   /** The most recent missed cron tick within this window fires on start (see CronScheduler). @default 300_000 */
   cronCatchUpMs?: number;
   /** Receives background failures (store errors of timers, cron, subscribers). @default ignore */
@@ -146,12 +151,15 @@ export class RunManager {
   readonly #clock: Clock;
   readonly #owner: string;
   readonly #leaseMs: number;
+  readonly #handOverOnDrain: boolean;
   readonly #cronCatchUpMs: number | undefined;
   readonly #onError: (error: unknown) => void;
   readonly #hub: RunHub;
   readonly #metrics: RunMetrics;
   readonly #queue: RunQueue<Job>;
   readonly #active = new Map<string, ActiveRun>();
+  /** The background execution of each active run (a drain that hands runs over awaits them). */
+  readonly #executions = new Map<string, Promise<void>>();
   /** Runs whose lease this manager holds: running, starting and waiting ones. */
   readonly #owned = new Set<string>();
   readonly #waiters = new Map<string, Waiter>();
@@ -190,6 +198,7 @@ export class RunManager {
     this.#clock = options.clock ?? systemClock;
     this.#owner = owner;
     this.#leaseMs = leaseMs;
+    this.#handOverOnDrain = options.handOverOnDrain === true;
     this.#cronCatchUpMs = options.cronCatchUpMs;
     this.#onError = options.onError ?? (() => {});
     this.#hub = new RunHub(this.#onError);
@@ -528,10 +537,20 @@ export class RunManager {
       await Promise.race([Promise.all(running()), pause(this.#clock, graceMs, grace.signal)]);
       grace.abort();
     }
+    const handOver = this.#handOverOnDrain ? [...this.#active.keys()] : [];
     for (const active of this.#active.values()) {
+      // Handed over: stop without writing more, so the stored state stays resumable.
+      if (handOver.length > 0) active.detached = true;
       active.controller.abort(new DOMException("The server is shutting down", "AbortError"));
     }
-    await Promise.all(running());
+    // Handed-over runs stay unfinished, so waiting for their records would never end.
+    await Promise.all(
+      handOver.length > 0 ? handOver.map((id) => this.#executions.get(id)) : running(),
+    );
+    for (const id of handOver) {
+      // A 1 ms lease lets the next process (any owner id) resume the run at once.
+      await this.#store.claimRun(id, this.#owner, 1).catch(this.#onError);
+    }
     await this.#exclusive(() => this.#releaseWaiting());
     await this.#retention.settled();
   }
@@ -617,7 +636,9 @@ export class RunManager {
   #launch(job: Job, claim: boolean): void {
     const active = activeRun(job);
     this.#active.set(active.runId, active);
-    void this.#execute(active, job, claim);
+    const execution = this.#execute(active, job, claim);
+    this.#executions.set(active.runId, execution);
+    void execution.finally(() => this.#executions.delete(active.runId));
   }
 
   async #execute(active: ActiveRun, job: Job, claim: boolean): Promise<void> {

@@ -65,6 +65,8 @@ export interface StartServerOptions {
   dev?: boolean;
   /** How long running runs may finish on shutdown before they are cancelled. @default 30_000 */
   graceMs?: number;
+  /** Hand runs still running after the grace over to the next process instead of cancelling them. @default false */
+  handOverOnDrain?: boolean;
   /** Request body limit. @default 1_048_576 */
   maxBodyBytes?: number;
   /** Runtime config overlay (k8s ConfigMap mount); ignored when missing. @default "/app/config" */
@@ -190,6 +192,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       configOverlay,
       k8s: options.k8s,
       clock: options.clock,
+      handOverOnDrain: options.handOverOnDrain,
       owner: options.owner ?? (port > 0 ? `${Deno.hostname()}:${port}` : undefined),
       onError: reportError,
     });
