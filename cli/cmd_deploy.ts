@@ -36,6 +36,7 @@ interface DeployFlags {
   dryRun?: boolean;
   includeSecrets?: boolean;
   out?: string;
+  apiServer?: string[];
   runtimeConfig?: string;
   tokenFile?: string;
   timeout: string;
@@ -76,6 +77,11 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       "--out <dir>",
       "write one YAML file per object plus kustomization.yaml (GitOps) and touch no cluster",
     )
+    .option(
+      "--api-server <ip:port>",
+      "API server endpoint for capabilities.k8s egress (repeatable; default: read from the cluster)",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option("--runtime-config <file>", "YAML put in <name>-config: overrides config: at runtime")
     .option(
       "--token-file <file>",
@@ -106,11 +112,26 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         usageError(command, '"--include-secrets" only applies to "--dry-run" and "--out"');
       }
       const timeoutMs = readTimeout(command, flags.timeout);
-      const { bundleSource, deployWorkflow, planDeploy, writeManifestDir } = await import(
-        "../k8s/mod.ts"
-      );
+      const {
+        bundleSource,
+        deployWorkflow,
+        parseApiServerEndpoint,
+        planDeploy,
+        readApiServerEndpoints,
+        writeManifestDir,
+      } = await import("../k8s/mod.ts");
+      let endpoints;
+      try {
+        endpoints = flags.apiServer?.map(parseApiServerEndpoint);
+      } catch (error) {
+        usageError(command, (error as Error).message);
+      }
       const workflow = await loadWorkflowOrReport(cli, dir);
       if (!workflow) return;
+      const needsEndpoints = [
+        ...Object.values(workflow.nodes),
+        ...(workflow.onError ? [workflow.onError] : []),
+      ].some((n) => n.capabilities.k8s !== undefined && n.capabilities.k8s !== false);
       const pinnedToken = flags.tokenFile
         ? (await Deno.readTextFile(flags.tokenFile)).trim()
         : undefined;
@@ -127,7 +148,11 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       };
       if (flags.dryRun || flags.out !== undefined) {
         const namespace = await offlineNamespace(command);
-        const plan = await planDeploy(dir, { ...planOptions, namespace });
+        const plan = await planDeploy(dir, {
+          ...planOptions,
+          namespace,
+          apiServerEndpoints: endpoints,
+        });
         // GitOps output holds no secret value unless asked: those Secrets are made out of band.
         const objects = plan.objects.filter((o) => flags.includeSecrets || o.kind !== "Secret");
         const left = plan.objects.filter((o) => !objects.includes(o)).map((o) => o.metadata.name);
@@ -155,7 +180,9 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         const say = (message: string) =>
           printError(cli, clients.length > 1 ? `[${client.context}] ${message}` : message);
         const namespace = namespaceFor(command, client);
-        const plan = await planDeploy(dir, { ...planOptions, namespace });
+        const apiServerEndpoints = endpoints ??
+          (needsEndpoints ? await readApiServerEndpoints(client) : undefined);
+        const plan = await planDeploy(dir, { ...planOptions, namespace, apiServerEndpoints });
         say(
           `Deploying ${workflow.name} ${workflow.version} to namespace "${namespace}" (context "${client.context}"), image ${plan.image}`,
         );

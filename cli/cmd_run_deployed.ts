@@ -23,6 +23,7 @@ interface RunFlags {
   input: string;
   timeout: string;
   async?: boolean;
+  idempotencyKey?: string;
   url?: string;
   tokenFile?: string;
 }
@@ -40,11 +41,20 @@ export function registerRunDeployed(program: Command, cli: CliContext): void {
     .option("--async", "start the run and print its id without waiting")
     .option("--url <url>", "call the engine at this URL instead (inside the cluster)")
     .option("--token-file <file>", "engine API token for --url")
+    .option(
+      "--idempotency-key <key>",
+      "a repeated request with the same key attaches to the same run (cron Job retries)",
+    )
     .action(async (name: string, flags: RunFlags, command: Command) => {
       const globals = globalOptions(command);
       const input = await readJsonInput(command, flags.input);
       const timeoutMs = flags.timeout === "0" ? 0 : readTimeout(command, flags.timeout);
-      const options = { input, timeoutMs, async: flags.async };
+      const options = {
+        input,
+        timeoutMs,
+        async: flags.async,
+        idempotencyKey: flags.idempotencyKey,
+      };
       const { runAtUrl, runDeployed } = await import("../k8s/mod.ts");
       let result: RunResult;
       if (flags.url) {

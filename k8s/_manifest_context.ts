@@ -37,6 +37,8 @@ export interface ManifestContext {
   serviceAccount?: string;
   /** Local secrets are deployed as `<name>-secrets`. */
   hasLocalSecrets: boolean;
+  /** The API server's endpoints (the `kubernetes` Service's), for `capabilities.k8s` egress. */
+  apiServerEndpoints?: { ip: string; port: number }[];
   names: ReturnType<typeof objectNames>;
   labels(component: Component, clusterScoped?: boolean): Record<string, string>;
 }

@@ -57,6 +57,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
     plural: "runtimeclasses",
     namespaced: false,
   },
+  { apiVersion: "v1", kind: "Endpoints", plural: "endpoints", namespaced: true },
   {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",

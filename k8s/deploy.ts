@@ -51,6 +51,8 @@ export interface PlanDeployOptions {
   workflow?: CompiledWorkflow;
   /** Files already bundled for it (skips bundling again). @default undefined */
   files?: WorkflowFile[];
+  /** The API server's endpoints, for `capabilities.k8s` egress. @default undefined */
+  apiServerEndpoints?: { ip: string; port: number }[];
 }
 
 /** A workflow and the manifests that deploy it. */
@@ -91,6 +93,7 @@ export async function planDeploy(dir: string, options: PlanDeployOptions): Promi
     token: options.token,
     runtimeConfig,
     createNamespace: options.createNamespace,
+    apiServerEndpoints: options.apiServerEndpoints,
   });
   return { workflow, objects, image: engineImage(objects) ?? image };
 }

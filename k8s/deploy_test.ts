@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { FakeClock } from "../engine/mod.ts";
 import { type FakeKube, startFakeKube } from "../tests/fake_kube/mod.ts";
 import { type DeployOptions, deployWorkflow, planDeploy } from "./deploy.ts";
+import { readApiServerEndpoints } from "./api_server_endpoints.ts";
 import { type KubeClient, loadKubeClient } from "./kube_client.ts";
 import { undeployWorkflow } from "./undeploy.ts";
 
@@ -28,6 +29,8 @@ async function deploy(client: KubeClient, dir: string, options: DeployOptions = 
     image: "ghcr.io/acme/full:2",
     bundle: "source",
     token: "t",
+    // What deploy reads from the cluster (the fake's Endpoints "kubernetes").
+    apiServerEndpoints: await readApiServerEndpoints(client),
   });
   const clock = new FakeClock();
   let settled = false;

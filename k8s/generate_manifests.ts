@@ -45,6 +45,11 @@ export interface GenerateManifestsOptions {
   runtimeConfig?: string;
   /** Include the Namespace object. @default false */
   createNamespace?: boolean;
+  /**
+   * The API server's endpoints: the only egress a node with `capabilities.k8s` gets. Required
+   * when such a node exists and the NetworkPolicy is on. @default undefined
+   */
+  apiServerEndpoints?: { ip: string; port: number }[];
 }
 
 /**
@@ -77,6 +82,7 @@ export function generateManifests(
     runtimeClass: runtimeClass === "" ? undefined : runtimeClass,
     serviceAccount: serviceAccountFor(workflow, config),
     hasLocalSecrets: Object.values(secrets).some((v) => v !== undefined && v !== null),
+    apiServerEndpoints: options.apiServerEndpoints,
   });
   const objects: KubeObject[] = [];
   if (options.createNamespace) {

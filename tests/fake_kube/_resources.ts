@@ -47,6 +47,7 @@ export const FAKE_RESOURCES: FakeResource[] = [
   r("", "v1", "ServiceAccount", "serviceaccounts", true),
   r("", "v1", "Pod", "pods", true, { status: true }),
   r("", "v1", "Event", "events", true),
+  r("", "v1", "Endpoints", "endpoints", true),
   r("apps", "v1", "Deployment", "deployments", true, { status: true }),
   r("apps", "v1", "ReplicaSet", "replicasets", true, { status: true }),
   r("batch", "v1", "CronJob", "cronjobs", true, { status: true, nameRule: "cronjob" }),

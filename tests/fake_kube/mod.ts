@@ -210,6 +210,16 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       handler: rc === "gvisor" ? "runsc" : rc,
     });
   }
+  // The API server's own Service endpoints (what `kubectl get endpoints kubernetes` shows).
+  store.create(resourceByKind("v1", "Endpoints")!, "default", {
+    apiVersion: "v1",
+    kind: "Endpoints",
+    metadata: { name: "kubernetes", namespace: "default" },
+    subsets: [{
+      addresses: [{ ip: "192.168.49.2" }],
+      ports: [{ name: "https", port: 8443, protocol: "TCP" }],
+    }],
+  } as Obj, "kube-apiserver");
   for (const [name, isDefault] of Object.entries(options.storageClasses ?? { standard: true })) {
     store.create(resourceByKind("storage.k8s.io/v1", "StorageClass")!, undefined, {
       apiVersion: "storage.k8s.io/v1",
