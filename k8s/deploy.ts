@@ -5,7 +5,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type CompiledWorkflow, loadSecrets, loadWorkflow } from "../engine/mod.ts";
 import { decodeBase64, encodeBase64 } from "./_base64.ts";
 import { ANNOTATION_CODE_HASH, Component, LABEL_COMPONENT, objectNames } from "./_labels.ts";
@@ -73,9 +73,12 @@ export interface DeployPlan {
  * ```
  */
 export async function planDeploy(dir: string, options: PlanDeployOptions): Promise<DeployPlan> {
-  const workflow = options.workflow ?? await loadWorkflow(dir);
-  const image = options.image ?? defaultImage(workflow, options.registry);
-  const files = options.files ?? await bundleSource(options.bundle ?? "bundle")(workflow);
+  const source = options.workflow ?? await loadWorkflow(dir);
+  const image = options.image ?? defaultImage(source, options.registry);
+  const files = options.files ?? await bundleSource(options.bundle ?? "bundle")(source);
+  // The engine hashes the code it loads (the bundle), so the manifests carry that hash: the
+  // one /health and every run record of the deployed engine report.
+  const workflow = { ...source, codeHash: await deployedCodeHash(files) };
   // Only the project's own secrets: never a mount of the machine deploy runs on.
   const secrets = await loadSecrets(workflow.dir, {
     mountDir: join(workflow.dir, ".secrets", ".none"),
@@ -96,6 +99,26 @@ export async function planDeploy(dir: string, options: PlanDeployOptions): Promi
     apiServerEndpoints: options.apiServerEndpoints,
   });
   return { workflow, objects, image: engineImage(objects) ?? image };
+}
+
+/**
+ * The code hash the engine computes for these files: they are loaded as `serve` loads
+ * /app/workflow.
+ */
+export async function deployedCodeHash(files: WorkflowFile[]): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "pd-deployed-code-" });
+  try {
+    for (const file of files) {
+      const path = join(dir, file.path);
+      await Deno.mkdir(dirname(path), { recursive: true });
+      if (typeof file.content === "string") await Deno.writeTextFile(path, file.content);
+      else await Deno.writeFile(path, file.content);
+      if (file.mode !== undefined) await Deno.chmod(path, file.mode | 0o200);
+    }
+    return (await loadWorkflow(dir)).codeHash;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 /** The engine container's image in a list of manifests (after `--cluster-registry`). */

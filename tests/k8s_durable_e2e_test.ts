@@ -305,3 +305,42 @@ Deno.test("cluster check requires a default StorageClass for the SQLite volume",
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("the cron Job's command waits for the run and fails when the run fails, under one idempotency key", async () => {
+  const seen: { path: string; key: string | null }[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    seen.push({ path: new URL(req.url).pathname, key: req.headers.get("idempotency-key") });
+    return Response.json({
+      runId: "r-1",
+      workflow: "hello-k8s",
+      version: "1.0.0",
+      status: "failed",
+      error: { node: "greet", message: "asked to fail" },
+      nodes: {},
+    }, { status: 422 });
+  });
+  const tmp = await Deno.makeTempDir();
+  try {
+    const token = join(tmp, "token");
+    await Deno.writeTextFile(token, "t\n");
+    // The CronJob's args, with the kubelet's $(JOB_NAME) expansion done.
+    const result = await pipedreamer(join(tmp, "none"), [
+      "run",
+      "hello-k8s",
+      "--url",
+      `http://127.0.0.1:${server.addr.port}`,
+      "--token-file",
+      token,
+      "--timeout",
+      "3600s",
+      "--idempotency-key",
+      "hello-k8s-cron-29412345",
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /Run r-1 failed: node "greet": asked to fail/);
+    assert.deepEqual(seen, [{ path: "/run", key: "hello-k8s-cron-29412345" }]);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

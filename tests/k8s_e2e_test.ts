@@ -148,6 +148,13 @@ Deno.test("deploy → status → run → logs → versions → deploy v2 → rol
     assert.deepEqual([record.status, record.version, record.result], ["succeeded", "1.0.0", {
       sent: "Hello, Ada",
     }]);
+    // The engine runs the bundle: its code hash is the one the manifests carry.
+    assert.equal(record.codeHash, dep.metadata.annotations?.["pipedreamer.dev/code-hash"]);
+    assert.equal(
+      record.codeHash,
+      (dep.spec as { template: { metadata: { annotations: Record<string, string> } } }).template
+        .metadata.annotations["pipedreamer.dev/code-hash"],
+    );
     // Through the API server's service proxy, which dropped the caller's Authorization header:
     // the real engine took the token from X-Pipedreamer-Token.
     assert.ok(
