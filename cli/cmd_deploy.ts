@@ -9,6 +9,7 @@
 import { type Command, Option } from "commander";
 import { stringify } from "yaml";
 import type { BundleMode, DEFAULT_RUNTIME_CLASS, KubeObject } from "../k8s/mod.ts";
+import { pinByDigest, readBuildRecord } from "./_build_record.ts";
 import { forEachContext, kubeClients, namespaceFor, readTimeout } from "./_k8s.ts";
 import {
   type CliContext,
@@ -114,6 +115,7 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       const timeoutMs = readTimeout(command, flags.timeout);
       const {
         bundleSource,
+        defaultImage,
         deployWorkflow,
         parseApiServerEndpoint,
         planDeploy,
@@ -135,9 +137,16 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       const pinnedToken = flags.tokenFile
         ? (await Deno.readTextFile(flags.tokenFile)).trim()
         : undefined;
+      // The image build -r --push pushed for this version, pinned by its digest.
+      const image = flags.image ??
+        (globals.registry ? defaultImage(workflow, globals.registry) : undefined);
+      const pinned = image
+        ? pinByDigest(image, workflow.version, await readBuildRecord(workflow.dir))
+        : undefined;
+      if (pinned !== image) printError(cli, `Pinning ${image} by digest: ${pinned}`);
       const planOptions = {
         token: pinnedToken,
-        image: flags.image,
+        image: pinned,
         registry: globals.registry,
         clusterRegistry: flags.clusterRegistry,
         runtimeClass: flags.runtimeClass,

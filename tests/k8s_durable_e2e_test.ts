@@ -344,3 +344,30 @@ Deno.test("the cron Job's command waits for the run and fails when the run fails
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("deploy pins the image build --push pushed by its digest (IfNotPresent)", async () => {
+  await using env = await cluster();
+  const dir = join(env.tmp, "hello-k8s");
+  await copyDir(HELLO, dir);
+  const digest = `sha256:${"c".repeat(64)}`;
+  await Deno.mkdir(join(dir, ".pipedreamer"));
+  await Deno.writeTextFile(
+    join(dir, ".pipedreamer/build.json"),
+    JSON.stringify({ image: "ghcr.io/acme/hello-k8s:1.0.0", digest, version: "1.0.0" }),
+  );
+  const dry = await env.cli("deploy", dir, "-r", "ghcr.io/acme", "--dry-run", "-o", "json");
+  ok(dry, "dry run");
+  const dep = JSON.parse(dry.stdout).items.find((o: { kind: string }) => o.kind === "Deployment");
+  const c = dep.spec.template.spec.containers[0];
+  assert.deepEqual([c.image, c.imagePullPolicy], [
+    `ghcr.io/acme/hello-k8s:1.0.0@${digest}`,
+    "IfNotPresent",
+  ]);
+  assert.match(dry.stderr, /Pinning ghcr\.io\/acme\/hello-k8s:1\.0\.0 by digest/);
+  // An explicit other image is used as given.
+  const other = await env.cli("deploy", dir, "--image", "x.io/a/b:2", "--dry-run", "-o", "json");
+  const dep2 = JSON.parse(other.stdout).items.find((o: { kind: string }) =>
+    o.kind === "Deployment"
+  );
+  assert.equal(dep2.spec.template.spec.containers[0].image, "x.io/a/b:2");
+});
