@@ -29,13 +29,18 @@ export const ENGINE_CONTAINER = "engine";
 export const CODE_VOLUME = "workflow";
 
 /** The engine Deployment. */
-export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeObject {
+export function engineDeployment(
+  ctx: ManifestContext,
+  code: CodeEntry[],
+  codeInImage = false,
+): KubeObject {
   const labels = ctx.labels(Component.Engine);
   const secretSources = [
     ...(ctx.hasLocalSecrets ? [ctx.names.secrets] : []),
     ...ctx.config.secrets,
   ];
-  const volumes: Record<string, unknown>[] = [
+  // Code baked into the image (over 900 KiB) is the image's own /app/workflow: no volume.
+  const volumes: Record<string, unknown>[] = codeInImage ? [] : [
     {
       name: CODE_VOLUME,
       configMap: {
@@ -44,6 +49,8 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
         defaultMode: 0o444,
       },
     },
+  ];
+  volumes.push(
     { name: "config", configMap: { name: ctx.names.config, optional: true, defaultMode: 0o444 } },
     {
       name: "token",
@@ -54,7 +61,7 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
       },
     },
     { name: "tmp", emptyDir: { sizeLimit: ctx.config.tmpSizeLimit } },
-  ];
+  );
   const store = ctx.config.store;
   // SQLite lives on the workflow's PersistentVolumeClaim; PostgreSQL's URL comes from a Secret.
   volumes.push(
@@ -70,7 +77,7 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
       : { name: "data", persistentVolumeClaim: { claimName: ctx.names.data } },
   );
   const mounts: Record<string, unknown>[] = [
-    { name: CODE_VOLUME, mountPath: Paths.workflow, readOnly: true },
+    ...(codeInImage ? [] : [{ name: CODE_VOLUME, mountPath: Paths.workflow, readOnly: true }]),
     { name: "config", mountPath: Paths.config, readOnly: true },
     { name: "token", mountPath: Paths.token, readOnly: true },
     { name: "tmp", mountPath: Paths.tmp },

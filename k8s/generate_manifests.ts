@@ -7,7 +7,7 @@
 
 import type { CompiledWorkflow } from "../engine/mod.ts";
 import { autoscaler, disruptionBudget, storeClaim } from "./_availability.ts";
-import { codeConfigMap, codeEntries, runtimeConfigMap } from "./_config_maps.ts";
+import { codeConfigMap, codeEntries, codeInImage, runtimeConfigMap } from "./_config_maps.ts";
 import { cronJobs } from "./_cronjob.ts";
 import { engineDeployment } from "./_deployment.ts";
 import { parseDeploymentConfig } from "./_deployment_config.ts";
@@ -100,7 +100,9 @@ export function generateManifests(
   objects.push(runtimeConfigMap(ctx, options.runtimeConfig));
   objects.push(engineService(ctx));
   objects.push(...storeClaim(ctx));
-  objects.push(engineDeployment(ctx, codeEntries(options.files)));
+  objects.push(
+    engineDeployment(ctx, codeEntries(options.files), codeInImage(options.files)),
+  );
   objects.push(...disruptionBudget(ctx));
   objects.push(...autoscaler(ctx));
   objects.push(...cronJobs(ctx));

@@ -371,3 +371,58 @@ Deno.test("deploy pins the image build --push pushed by its digest (IfNotPresent
   );
   assert.equal(dep2.spec.template.spec.containers[0].image, "x.io/a/b:2");
 });
+
+Deno.test("code over 900 KiB deploys from the image (no code volume), and rollback moves between both kinds", async () => {
+  await using env = await cluster();
+  const dir = join(env.tmp, "hello-k8s");
+  await copyDir(HELLO, dir);
+  const deploy = (version: string) =>
+    env.cli(
+      "deploy",
+      dir,
+      "--image",
+      `ghcr.io/acme/hello-k8s:${version}`,
+      "--bundle",
+      "source",
+      "--no-wait",
+    );
+  const pod = () =>
+    (env.kube.get("apps/v1", "Deployment", "default", "hello-k8s")!.spec as {
+      template: {
+        spec: {
+          volumes: { name: string; configMap?: { name: string } }[];
+          containers: { image: string; volumeMounts: { name: string; mountPath: string }[] }[];
+        };
+      };
+    }).template.spec;
+  const codeMount = () =>
+    pod().containers[0]!.volumeMounts.find((m) => m.mountPath === "/app/workflow");
+  ok(await deploy("1.0.0"), "deploy 1.0.0");
+  assert.equal(codeMount()?.name, "workflow");
+
+  // 2.0.0 carries a 1 MiB data file next to its nodes: more than a ConfigMap holds.
+  await Deno.writeTextFile(join(dir, "nodes/table.txt"), "x".repeat(1024 * 1024));
+  const yaml = await Deno.readTextFile(join(dir, "workflow.yaml"));
+  await Deno.writeTextFile(
+    join(dir, "workflow.yaml"),
+    yaml.replace('version: "1.0.0"', 'version: "2.0.0"'),
+  );
+  ok(await deploy("2.0.0"), "deploy 2.0.0 (code in the image)");
+  const code = env.kube.get("v1", "ConfigMap", "default", "hello-k8s-code-2.0.0")!;
+  assert.equal(code.data, undefined);
+  assert.equal(code.metadata.annotations?.["pipedreamer.dev/code-source"], "image");
+  assert.equal(codeMount(), undefined, "the image's /app/workflow must not be covered");
+  assert.ok(!pod().volumes.some((v) => v.name === "workflow"));
+  assert.equal(pod().containers[0]!.image, "ghcr.io/acme/hello-k8s:2.0.0");
+
+  ok(await env.cli("rollback", "hello-k8s", "--version", "1.0.0", "--no-wait"), "rollback");
+  assert.equal(codeMount()?.name, "workflow");
+  assert.equal(
+    pod().volumes.find((v) => v.name === "workflow")?.configMap?.name,
+    "hello-k8s-code-1.0.0",
+  );
+  ok(await env.cli("rollback", "hello-k8s", "--version", "2.0.0", "--no-wait"), "roll forward");
+  assert.equal(codeMount(), undefined);
+  assert.ok(!pod().volumes.some((v) => v.name === "workflow"));
+  assert.equal(pod().containers[0]!.image, "ghcr.io/acme/hello-k8s:2.0.0");
+});
