@@ -426,3 +426,30 @@ Deno.test("code over 900 KiB deploys from the image (no code volume), and rollba
   assert.ok(!pod().volumes.some((v) => v.name === "workflow"));
   assert.equal(pod().containers[0]!.image, "ghcr.io/acme/hello-k8s:2.0.0");
 });
+
+Deno.test("deploy stops early when the run store's claim cannot bind (no default StorageClass)", async () => {
+  const kube = await startFakeKube({ storageClasses: { slow: false } });
+  const tmp = await Deno.makeTempDir();
+  try {
+    const kubeconfig = join(tmp, "kubeconfig");
+    await Deno.writeTextFile(kubeconfig, kube.kubeconfig());
+    const result = await pipedreamer(kubeconfig, [
+      "deploy",
+      HELLO,
+      "--image",
+      "ghcr.io/acme/hello-k8s:1.0.0",
+      "--bundle",
+      "source",
+      "--timeout",
+      "10m",
+    ]);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /PersistentVolumeClaim "hello-k8s-data" \(the run store\) stays Pending: the cluster has no default StorageClass; set deployment\.storage\.storageClass \(slow\)/,
+    );
+  } finally {
+    await kube.close();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
