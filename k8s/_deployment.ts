@@ -113,7 +113,8 @@ export function engineDeployment(
       },
     },
     spec: {
-      replicas: ctx.config.autoscale?.min ?? ctx.config.replicas,
+      // With an autoscaler the HPA owns replicas: the manifests (and a GitOps sync) carry none.
+      ...(ctx.config.autoscale ? {} : { replicas: ctx.config.replicas }),
       revisionHistoryLimit: 10,
       selector: { matchLabels: engineSelector(ctx.workflow.name) },
       // One SQLite file on a ReadWriteOnce volume: the old pod must be gone before the new one
