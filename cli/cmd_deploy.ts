@@ -173,6 +173,13 @@ export function registerDeploy(program: Command, cli: CliContext): void {
             } (values): pass --include-secrets, or create it in the cluster`,
           );
         }
+        if (pinnedToken === undefined) {
+          printError(
+            cli,
+            `# not in the manifests: Secret ${workflow.name}-token (the API token; deploy creates it once): ` +
+              "create it in the cluster when a GitOps tool applies these, or pin it with --token-file",
+          );
+        }
         if (flags.out !== undefined) {
           const files = await writeManifestDir(flags.out, objects);
           printLine(cli, `✓ wrote ${files.length} files to ${flags.out} (kustomization.yaml)`);

@@ -218,6 +218,7 @@ Deno.test("deploy --dry-run is byte-identical, prints no secret value, and --out
   assert.ok(!a.stdout.includes(SECRET) && !a.stdout.includes(btoa(SECRET).slice(0, 12)));
   assert.doesNotMatch(a.stdout, /^kind: Secret$/m);
   assert.match(a.stderr, /not printed: Secret hello-k8s-secrets/);
+  assert.match(a.stderr, /not in the manifests: Secret hello-k8s-token/);
   assert.equal(env.kube.requests.filter((r) => r.method !== "GET").length, 0);
 
   const withSecrets = await env.cli(...args, "-o", "json", "--include-secrets");
