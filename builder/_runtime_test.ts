@@ -49,7 +49,10 @@ Deno.test("`envNames()` is everything when code enumerates the environment", asy
 
 Deno.test("`workerScripts()` finds the node worker the engine loads by URL", async () => {
   assert.deepEqual(await workerScripts(join(ROOT, "main.ts"), ROOT), [
-    { source: join(ROOT, "engine/_node_worker.ts"), imagePath: "app/engine/_node_worker.ts" },
+    {
+      source: join(ROOT, "engine/runners/_node_worker.ts"),
+      imagePath: "app/engine/_node_worker.ts",
+    },
   ]);
 });
 

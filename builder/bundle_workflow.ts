@@ -197,7 +197,7 @@ async function isFile(path: string): Promise<boolean> {
  * (program names such as `python3` and flags are left alone).
  */
 async function workflowFile(dir: string, arg: string): Promise<string | undefined> {
-  // The engine's rule (engine/_node_files.ts): "./x" and "../x" name files of the project.
+  // The engine's rule (engine/workflow/_node_files.ts): "./x" and "../x" name files of the project.
   if (!arg.startsWith("./") && !arg.startsWith("../")) return undefined;
   const path = resolve(dir, arg);
   const rel = relative(dir, path);

@@ -154,7 +154,7 @@ Deno.test("`bundleWorkflow()` checks a project's lockfile and never rewrites it"
     ) {
       await Deno.copyFile(join(PROBE, file), join(dir, file));
     }
-    const api = new URL("../engine/node_api.ts", import.meta.url).pathname;
+    const api = new URL("../engine/runners/node_api.ts", import.meta.url).pathname;
     await Deno.writeTextFile(
       join(dir, "deno.json"),
       JSON.stringify({ imports: { pipedreamer: api, yaml: "npm:yaml@2.9.1" } }),

@@ -10,7 +10,8 @@ import { type Command, Option } from "commander";
 import { stringify } from "yaml";
 import type { BundleMode, DEFAULT_RUNTIME_CLASS, KubeObject } from "../k8s/mod.ts";
 import { pinByDigest, readBuildRecord } from "./_build_record.ts";
-import { forEachContext, kubeClients, namespaceFor, readTimeout } from "./_k8s.ts";
+import { forEachContext, kubeClients, namespaceFor } from "./_k8s.ts";
+import { readTimeout } from "./_time.ts";
 import {
   type CliContext,
   ExitCode,

@@ -20,6 +20,7 @@ interface ServeOptions {
   data: string;
   store?: string;
   storeFile?: string;
+  durability: string;
   tokenFile?: string;
   auth: boolean;
   maxBody: string;
@@ -96,6 +97,13 @@ export function registerServe(program: Command, cli: CliContext): void {
     .option("--data <dir>", "directory of the SQLite run store and code snapshots", ".pipedreamer")
     .option("--store <url>", "run store: sqlite:<path> or postgres://user:pass@host/db")
     .option("--store-file <file>", "read the --store URL from a file (a mounted Secret)")
+    .addOption(
+      new Option(
+        "--durability <mode>",
+        "full: fsync every store commit (survives power loss); relaxed: survives a process " +
+          "crash only, faster",
+      ).choices(["full", "relaxed"]).default("full"),
+    )
     .option(
       "--token-file <file>",
       `API token file (default ${DEFAULT_TOKEN_FILE}, or env PIPEDREAMER_TOKEN)`,
@@ -148,6 +156,7 @@ export function registerServe(program: Command, cli: CliContext): void {
         host: opts.host,
         dataDir: opts.data,
         storeUrl,
+        durability: opts.durability as "full" | "relaxed",
         token,
         noAuth,
         graceMs,

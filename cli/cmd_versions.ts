@@ -7,7 +7,9 @@
  */
 
 import type { Command } from "commander";
-import { formatAge, kubeClient, namespaceFor, table } from "./_k8s.ts";
+import { kubeClient, namespaceFor } from "./_k8s.ts";
+import { table } from "./_table.ts";
+import { formatAge } from "./_time.ts";
 import { type CliContext, globalOptions, printJson, printLine, usageError } from "./_output.ts";
 
 /** Registers `versions`. */

@@ -5,37 +5,48 @@
  * @module
  */
 
-export * from "./types.ts";
+export * from "./workflow_model.ts";
+export * from "./run_record.ts";
+export * from "./runner_protocol.ts";
 export * from "./errors.ts";
-export type { Context, Logger, NodeFunction } from "./node_api.ts";
-/** The text of engine/node_api.ts, copied into new projects by `pipedreamer init`. */
-export { default as nodeApiSource } from "./node_api.ts" with { type: "text" };
+export type { Context, Logger, NodeFunction } from "./runners/node_api.ts";
+/** The text of engine/runners/node_api.ts, copied into new projects by `pipedreamer init`. */
+export { default as nodeApiSource } from "./runners/node_api.ts" with { type: "text" };
 
 // Parse → compile.
-export * from "./parse_workflow.ts";
-export * from "./compile_workflow.ts";
-export * from "./load_workflow.ts";
-export * from "./render_graph.ts";
-export { checkWorkflowName, MAX_WORKFLOW_NAME, toKebabCase } from "./_names.ts";
-export { formatDuration, parseDuration } from "./_duration.ts";
-export { checkCron, isTimeZone, nextCronTime, type NextCronTimeOptions } from "./_cron.ts";
-export { compareVersions, normaliseVersion } from "./_semver.ts";
-export { DEFAULT_CONCURRENCY, DEFAULT_SETTINGS } from "./_compile_settings.ts";
+export * from "./workflow/parse_workflow.ts";
+export * from "./workflow/compile_workflow.ts";
+export * from "./workflow/load_workflow.ts";
+export * from "./workflow/render_graph.ts";
+export { checkWorkflowName, MAX_WORKFLOW_NAME, toKebabCase } from "./workflow/_names.ts";
+export { formatDuration, parseDuration } from "./workflow/_duration.ts";
+export { checkCron, isTimeZone, nextCronTime, type NextCronTimeOptions } from "./workflow/_cron.ts";
+export { compareVersions, normaliseVersion } from "./workflow/_semver.ts";
+export { DEFAULT_CONCURRENCY, DEFAULT_SETTINGS } from "./workflow/_compile_settings.ts";
+export {
+  concurrencyKeyOf,
+  EMPTY_CONCURRENCY_KEY,
+  parseJsonPointer,
+  resolveJsonPointer,
+} from "./workflow/concurrency_key.ts";
 
 // Execute.
-export * from "./execute_run.ts";
-export { validateInput } from "./validate_input.ts";
-export { systemClock } from "./_clock.ts";
-export { FakeClock } from "./fake_clock.ts";
+export * from "./execute/execute_run.ts";
+export { validateInput } from "./workflow/validate_input.ts";
+export { systemClock } from "./execute/_clock.ts";
+export { iso } from "./execute/_run_context.ts";
 
 // Run nodes.
-export * from "./create_runner.ts";
-export * from "./in_process_runner.ts";
-export * from "./worker_runner.ts";
-export { createSubprocessRunner, type SubprocessRunnerOptions } from "./subprocess_runner.ts";
+export * from "./runners/create_runner.ts";
+export * from "./runners/in_process_runner.ts";
+export * from "./runners/worker_runner.ts";
+export {
+  createSubprocessRunner,
+  type SubprocessRunnerOptions,
+} from "./runners/subprocess_runner.ts";
 
 // Secrets.
 export * from "./secrets.ts";
 
 // Test.
-export * from "./run_fixtures.ts";
+export * from "./fixtures/run_fixtures.ts";

@@ -10,6 +10,7 @@ import {
   type CompiledWorkflow,
   type ExecuteOptions,
   executeRun,
+  iso,
   type NodeRunner,
   type RunRecord,
   RunStatus,
@@ -50,10 +51,6 @@ export interface RunDeps extends HookTargets {
   leaseMs: number;
   /** `ctx.k8s` of nodes with `capabilities.k8s` (ExecuteOptions.k8s). */
   k8s: ExecuteOptions["k8s"];
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 /** A new slot holder for `job`. */
@@ -135,8 +132,10 @@ async function finished(deps: RunDeps, runId: string): Promise<RunRecord> {
   const record = await deps.store.getRun(runId);
   if (!record) throw new Error(`Cannot read run "${runId}" after it ended`);
   deps.metrics.runFinished(record);
-  deps.hub.publish(runId, { type: "run", record: summaryOf(record) });
-  deps.hub.publish(runId, { type: "end", record });
+  if (deps.hub.listening(runId)) {
+    deps.hub.publish(runId, { type: "run", record: summaryOf(record) });
+    deps.hub.publish(runId, { type: "end", record });
+  }
   return record;
 }
 

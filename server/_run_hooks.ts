@@ -5,23 +5,16 @@
  * @module
  */
 
-import type {
-  CompiledWorkflow,
-  ExecuteHooks,
-  LogLine,
-  RunRecord,
-  RunStatus,
+import {
+  type CompiledWorkflow,
+  type ExecuteHooks,
+  isFinishedStatus,
+  type LogLine,
+  type RunRecord,
 } from "../engine/mod.ts";
 import type { RunStore, RunUpdate } from "../store/mod.ts";
 import { type RunHub, summaryOf } from "./_run_hub.ts";
 import type { RunMetrics } from "./_run_metrics.ts";
-
-const FINISHED = new Set<RunStatus>(["succeeded", "failed", "cancelled"]);
-
-/** Whether a run status is final. */
-export function isFinished(status: RunStatus): boolean {
-  return FINISHED.has(status);
-}
 
 /** One managed run, as its hooks see it. */
 export interface HookedRun {
@@ -72,12 +65,16 @@ export async function appendLog(t: HookTargets, run: HookedRun, line: LogLine): 
   if (run.detached || run.storeFailed) return;
   await write(run, t.store.appendLogs(run.runId, [line]));
   run.logSeq++;
-  t.hub.publish(run.runId, { type: "log", line: { ...line, seq: run.logSeq } });
+  if (t.hub.listening(run.runId)) {
+    t.hub.publish(run.runId, { type: "log", line: { ...line, seq: run.logSeq } });
+  }
 }
 
 /** The record-level fields of a run transition. */
 function runUpdate(record: RunRecord): RunUpdate {
-  if (!isFinished(record.status)) return { status: record.status, startedAt: record.startedAt };
+  if (!isFinishedStatus(record.status)) {
+    return { status: record.status, startedAt: record.startedAt };
+  }
   return {
     status: record.status,
     result: record.result,
@@ -97,19 +94,25 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
       // (a child started before its parent's success was stored) must not land after the gap.
       if (run.detached || run.storeFailed) return;
       await write(run, store.updateRun(run.runId, runUpdate(record)));
-      if (isFinished(record.status)) run.ended = true;
+      const ended = isFinishedStatus(record.status);
+      if (ended) run.ended = true;
+      // Records are cloned only for someone: the metrics of a finished run, or subscribers.
+      const listening = hub.listening(run.runId);
+      if (!ended && !listening) return;
       const view = storedView(run, record);
-      hub.publish(run.runId, { type: "run", record: summaryOf(view) });
-      if (isFinished(record.status)) {
+      if (listening) hub.publish(run.runId, { type: "run", record: summaryOf(view) });
+      if (ended) {
         metrics.runFinished(view);
-        hub.publish(run.runId, { type: "end", record: view });
+        if (listening) hub.publish(run.runId, { type: "end", record: view });
       }
     },
     async onNodeUpdate(runId, nodeId, node) {
       if (run.detached || run.storeFailed) return;
       await write(run, store.updateNode(runId, nodeId, node));
       metrics.nodeUpdated(run.workflow, nodeId, node);
-      hub.publish(runId, { type: "node", runId, nodeId, node: structuredClone(node) });
+      if (hub.listening(runId)) {
+        hub.publish(runId, { type: "node", runId, nodeId, node: structuredClone(node) });
+      }
     },
     onLog: (line) => appendLog(t, run, line),
   };

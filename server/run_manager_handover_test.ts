@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { gated, harness, until } from "./testdata/manager_harness.ts";
+import { gated, harness, waitFor } from "./testdata/manager_harness.ts";
 
 Deno.test("`RunManager.drain()` with handOverOnDrain leaves a running run resumable by the next process at once", async () => {
   const gates = gated(["a", "b"]);
@@ -17,9 +17,9 @@ Deno.test("`RunManager.drain()` with handOverOnDrain leaves a running run resuma
   });
   try {
     const { runId } = await one.manager.submit(null);
-    await until(() => gates.started.length === 1, "a to start");
+    await waitFor(() => gates.started.length === 1, "a to start");
     gates.open(runId, "a");
-    await until(() => gates.started.includes(`${runId}:b`), "b to start");
+    await waitFor(() => gates.started.includes(`${runId}:b`), "b to start");
     await one.manager.drain(0);
     const stored = await one.store.getRun(runId);
     assert.equal(stored?.status, "running", "a handed-over run is not cancelled");
@@ -27,7 +27,7 @@ Deno.test("`RunManager.drain()` with handOverOnDrain leaves a running run resuma
     // The lease was cut to 1 ms: the next process resumes it without waiting the lease (30 s).
     await one.clock.advance(1);
     assert.deepEqual(await two.manager.recover(), { resumed: 1, requeued: 0 });
-    await until(() => gates.started.filter((s) => s === `${runId}:b`).length === 2, "b again");
+    await waitFor(() => gates.started.filter((s) => s === `${runId}:b`).length === 2, "b again");
     gates.open(runId, "b");
     const record = await two.manager.wait(runId);
     assert.equal(record.status, "succeeded");

@@ -7,7 +7,7 @@
 
 import { strict as assert } from "node:assert";
 import type { LogLine, RunRecord, RunStatus } from "../engine/mod.ts";
-import type { StoreCase } from "./_common_suite.ts";
+import type { StoreCase } from "./_store_case.ts";
 import type { RunStore } from "./run_store.ts";
 
 /** A small valid run record. */
@@ -112,7 +112,7 @@ export const RUN_CASES: StoreCase[] = [{
     const first = await store.createRun(sampleRun("a"), { idempotencyKey: "k1" });
     assert.equal(first.created, true);
     await store.updateRun("a", { status: "succeeded" });
-    clock.advance(24 * 3600_000 - 1);
+    clock.tick(24 * 3600_000 - 1);
     const again = await store.createRun(sampleRun("b", { input: 2 }), { idempotencyKey: "k1" });
     assert.equal(again.created, false);
     assert.deepStrictEqual(again.record, { ...sampleRun("a"), status: "succeeded" });
@@ -123,7 +123,7 @@ export const RUN_CASES: StoreCase[] = [{
       idempotencyKey: "k1",
     });
     assert.equal(otherWorkflow.created, true, "keys are scoped per workflow");
-    clock.advance(1);
+    clock.tick(1);
     const expired = await store.createRun(sampleRun("e"), { idempotencyKey: "k1" });
     assert.equal(expired.created, true, "a key older than 24 h starts a new run");
     const repeat = await store.createRun(sampleRun("f"), { idempotencyKey: "k1" });
@@ -178,6 +178,50 @@ export const RUN_CASES: StoreCase[] = [{
     await assert.rejects(store.listRuns({ limit: 1001 }), RangeError);
     await assert.rejects(store.listRuns({ cursor: "abc" }), TypeError);
     await assert.rejects(store.listRuns({ status: "done" as RunStatus }), TypeError);
+  },
+}, {
+  name: "`listRuns()` filters by run id prefix and creation time, and pages within the filter",
+  async fn({ store, clock }) {
+    const start = clock.now();
+    for (let i = 0; i < 12; i++) {
+      await store.createRun(
+        sampleRun(`${i % 2 ? "ab" : "cd"}-${i}`, { status: i % 3 ? "succeeded" : "failed" }),
+      );
+      await clock.advance(1_000);
+    }
+    const ids = async (options: Parameters<RunStore["listRuns"]>[0]) =>
+      (await store.listRuns(options)).runs.map((r) => r.runId);
+    assert.deepStrictEqual(await ids({ runIdPrefix: "ab-1" }), ["ab-11", "ab-1"]);
+    assert.deepStrictEqual(await ids({ runIdPrefix: "ab-11" }), ["ab-11"]);
+    assert.deepStrictEqual(await ids({ runIdPrefix: "AB" }), []);
+    // "%" and "_" are plain characters, not patterns.
+    assert.deepStrictEqual(await ids({ runIdPrefix: "a%" }), []);
+    assert.deepStrictEqual(await ids({ runIdPrefix: "_" }), []);
+    assert.deepStrictEqual(await ids({ createdFrom: start + 9_000 }), ["ab-11", "cd-10", "ab-9"]);
+    assert.deepStrictEqual(await ids({ createdBefore: start + 2_000 }), ["ab-1", "cd-0"]);
+    assert.deepStrictEqual(
+      await ids({ createdFrom: start + 2_000, createdBefore: start + 8_000, status: "failed" }),
+      ["cd-6", "ab-3"],
+    );
+    const page1 = await store.listRuns({ runIdPrefix: "cd", createdFrom: start + 1, limit: 2 });
+    assert.deepStrictEqual(page1.runs.map((r) => r.runId), ["cd-10", "cd-8"]);
+    const page2 = await store.listRuns({
+      runIdPrefix: "cd",
+      createdFrom: start + 1,
+      limit: 2,
+      cursor: page1.nextCursor,
+    });
+    assert.deepStrictEqual(page2.runs.map((r) => r.runId), ["cd-6", "cd-4"]);
+    const page3 = await store.listRuns({
+      runIdPrefix: "cd",
+      createdFrom: start + 1,
+      limit: 2,
+      cursor: page2.nextCursor,
+    });
+    assert.deepStrictEqual(page3.runs.map((r) => r.runId), ["cd-2"]);
+    assert.equal(page3.nextCursor, undefined);
+    await assert.rejects(store.listRuns({ runIdPrefix: "" }), TypeError);
+    await assert.rejects(store.listRuns({ createdFrom: 1.5 }), RangeError);
   },
 }, {
   name: "`listRuns()` pages through 10,000 runs by status without gaps or repeats",
@@ -280,11 +324,11 @@ export const RUN_CASES: StoreCase[] = [{
     assert.equal(await store.claimRun("a", "replica-1", 10_000), true);
     assert.equal(await store.claimRun("a", "replica-2", 10_000), false);
     assert.equal(await store.renewLease("a", "replica-2", 10_000), false);
-    clock.advance(9_999);
+    clock.tick(9_999);
     assert.equal(await store.renewLease("a", "replica-1", 10_000), true);
-    clock.advance(9_999);
+    clock.tick(9_999);
     assert.equal(await store.claimRun("a", "replica-2", 10_000), false, "the lease was renewed");
-    clock.advance(1);
+    clock.tick(1);
     assert.equal(await store.claimRun("a", "replica-2", 10_000), true, "the lease expired");
     assert.equal(await store.renewLease("a", "replica-1", 10_000), false);
     assert.equal(await store.claimRun("a", "replica-2", 5_000), true, "re-claiming renews");
@@ -299,7 +343,7 @@ export const RUN_CASES: StoreCase[] = [{
   async fn({ store, clock }) {
     await store.createRun(sampleRun("a"), { owner: "replica-1", leaseMs: 1000 });
     assert.equal(await store.claimRun("a", "replica-2", 1000), false);
-    clock.advance(1000);
+    clock.tick(1000);
     assert.equal(await store.claimRun("a", "replica-2", 1000), true);
   },
 }];

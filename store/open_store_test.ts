@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { openStore } from "./open_store.ts";
 import { PostgresStore } from "./postgres_store.ts";
 import { SqliteStore } from "./sqlite_store.ts";
-import { ignoreWithoutPostgres, startPostgresServer } from "./testing.ts";
+import { ignoreWithoutPostgres, startPostgresServer } from "../testing/mod.ts";
 
 const RUN = {
   workflow: "demo",
@@ -36,6 +36,31 @@ Deno.test("`openStore()` opens SQLite files named by sqlite: URLs and the data d
     const again = await openStore(undefined, { dataDir: join(dir, "data") });
     assert.equal((await again.listRuns()).runs.length, 2, "undefined and sqlite: share a file");
     await again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("`openStore()` passes the durability to SQLite: full by default, relaxed on request", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipedreamer-open-" });
+  try {
+    for (
+      const [durability, want] of [[undefined, "full"], ["full", "full"], [
+        "relaxed",
+        "relaxed",
+      ]] as const
+    ) {
+      const store = await openStore(undefined, {
+        dataDir: join(dir, String(durability)),
+        durability,
+      });
+      try {
+        assert.ok(store instanceof SqliteStore);
+        assert.equal(store.durability, want, String(durability));
+      } finally {
+        await store.close();
+      }
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

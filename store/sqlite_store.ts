@@ -3,17 +3,24 @@
 // deno-lint-ignore-file require-await
 
 /**
- * The embedded run store: one SQLite file through `node:sqlite` (no server to install). WAL with
- * `synchronous=NORMAL` keeps every committed write across a process crash (kill -9) while a node
- * transition costs a few microseconds.
+ * The embedded run store: one SQLite file through `node:sqlite` (no server to install), in WAL
+ * mode with `synchronous=NORMAL`: a commit appends to the WAL without an fsync, so a committed
+ * write survives a process crash (kill -9).
+ *
+ * Durability `full` (the default) also survives a power loss or kernel crash: after each group
+ * commit the WAL file is fsynced (fdatasync) off the main thread, and the commit's writes
+ * settle only once that fsync covering them completed. That is what `synchronous=FULL` does,
+ * without blocking the event loop for the fsync: the commits of the turns that run meanwhile
+ * share the next fsync. `relaxed` settles writes at the commit.
  *
  * Group commit: writes made in one event-loop turn are applied in call order in one
  * transaction at the end of the turn (`setImmediate`), and each promise settles once that
- * transaction committed, so a resolved write is durable as before. A commit's locks and WAL
- * writes cost more than the statements, and a busy `serve` (many runs' transitions per turn)
- * would otherwise pay them per transition. No lock is held between turns. A read first commits
- * the writes queued before it, so it sees every write called before it (other processes see
- * them at the commit).
+ * transaction committed (and, with `full`, was fsynced), in call order. A commit's locks and
+ * WAL writes cost more than the statements, and a busy `serve` (many runs' transitions per
+ * turn) would otherwise pay them per transition. No lock is held between turns. A read first
+ * commits the writes queued before it and waits until they are durable, so it sees every write
+ * called before it and nothing that a power loss could take back (other processes see writes
+ * at the commit).
  *
  * @module
  */
@@ -30,6 +37,7 @@ import {
   encodeRun,
   encodeUpdate,
   FINISHED_STATUSES,
+  listFilters,
   pageOf,
   requireId,
   RUN_COLUMNS,
@@ -38,10 +46,14 @@ import {
   statusFilter,
   UNFINISHED_STATUSES,
 } from "./_run_codec.ts";
+import { WalSync } from "./_wal_sync.ts";
+import { commitGroup, type QueuedWrite } from "./_sqlite_group_commit.ts";
+import { sqliteCache } from "./_sqlite_cache.ts";
 import { migrateSqlite } from "./_sqlite_migrations.ts";
 import type {
   CreateRunOptions,
   CreateRunResult,
+  Durability,
   GetLogsOptions,
   ListRunsOptions,
   ListUnfinishedOptions,
@@ -52,19 +64,21 @@ import type {
   StoredLogLine,
   StoreOptions,
 } from "./run_store.ts";
+import { durabilityOf } from "./run_store.ts";
 
 const UNFINISHED = UNFINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
 const FINISHED = FINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
 
 type Row = Record<string, SQLInputValue>;
 
-/** A write waiting for the end of the turn. */
-interface QueuedWrite {
-  body(): unknown;
-  /** Several statements: run under a savepoint, so a failure undoes only this write. */
-  atomic: boolean;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
+/** Options of {@link SqliteStore.open}. */
+export interface SqliteStoreOptions extends StoreOptions {
+  /**
+   * Makes a file's written data durable (durability `full`: the WAL file after each group
+   * commit, and its directory once). @default fdatasync through `Deno.FsFile.syncData()` on
+   * Deno's I/O threads, the WAL file kept open
+   */
+  syncFile?: (path: string) => Promise<void>;
 }
 
 /**
@@ -90,6 +104,10 @@ export class SqliteStore implements RunStore {
   #closed = false;
   #queue: QueuedWrite[] = [];
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
+  /** What a resolved write survives. */
+  readonly durability: Durability;
+  /** Fsyncs the WAL after each commit (durability `full` on a file), else undefined. */
+  #wal: WalSync | undefined;
 
   /**
    * Opens (creating when missing) the database file and migrates its schema. `path` may be
@@ -97,9 +115,14 @@ export class SqliteStore implements RunStore {
    * @throws {RangeError} when idempotencyTtlMs is not a positive number
    * @throws {Error} when the file cannot be opened or was written by a newer pipedreamer
    */
-  static open(path: string, options: StoreOptions = {}): Promise<SqliteStore> {
+  static open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const { idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS } = options;
     checkPositiveMs(idempotencyTtlMs, "idempotencyTtlMs", "open run store");
+    try {
+      durabilityOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     try {
       return Promise.resolve(new SqliteStore(path, options));
     } catch (error) {
@@ -110,13 +133,19 @@ export class SqliteStore implements RunStore {
     }
   }
 
-  private constructor(path: string, options: StoreOptions) {
+  private constructor(path: string, options: SqliteStoreOptions) {
+    this.durability = durabilityOf(options);
+    const memory = path === ":memory:" || path === "" || path.startsWith("file::memory:");
+    this.#wal = this.durability === "full" && !memory
+      ? new WalSync(`${path}-wal`, options.syncFile)
+      : undefined;
     this.#now = options.now ?? Date.now;
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.#db = new DatabaseSync(path);
     try {
       this.#db.exec("PRAGMA busy_timeout = 5000");
       this.#db.exec("PRAGMA journal_mode = WAL");
+      // full adds its own fsync of the WAL after each commit, off the main thread.
       this.#db.exec("PRAGMA synchronous = NORMAL");
       this.#db.exec("PRAGMA foreign_keys = ON");
       migrateSqlite(this.#db, this.#now());
@@ -124,27 +153,12 @@ export class SqliteStore implements RunStore {
       this.#db.close();
       throw error;
     }
-    this.cache = {
-      get: async (key) => {
-        this.#flush();
-        const row = this.#sql("SELECT value FROM node_cache WHERE key = ? AND expires_at > ?")
-          .get(requireId(key, "key", "read cache"), this.#now());
-        return row ? JSON.parse(row.value as string) : undefined;
-      },
-      set: async (key, value, ttlMs) => {
-        requireId(key, "key", "write cache");
-        checkPositiveMs(ttlMs, "ttlMs", "write cache");
-        const now = this.#now();
-        const json = JSON.stringify(value);
-        await this.#write(() => {
-          this.#sql(
-            `INSERT INTO node_cache (key, value, expires_at) VALUES (?, ?, ?)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
-          ).run(key, json, now + ttlMs);
-          this.#sql("DELETE FROM node_cache WHERE expires_at <= ?").run(now);
-        }, true);
-      },
-    };
+    this.cache = sqliteCache({
+      sql: (text) => this.#sql(text),
+      write: (body) => this.#write(body, true),
+      durable: () => this.#durable(),
+      now: this.#now,
+    });
   }
 
   async createRun(record: RunRecord, options: CreateRunOptions = {}): Promise<CreateRunResult> {
@@ -199,14 +213,14 @@ export class SqliteStore implements RunStore {
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    this.#flush();
+    await this.#durable();
     return this.#read(runId);
   }
 
   async listRuns(options: ListRunsOptions = {}): Promise<RunPage> {
     const { limit, before } = pageOf(options);
     const statuses = statusFilter(options.status);
-    this.#flush();
+    await this.#durable();
     const where = ["seq < ?"];
     const params: SQLInputValue[] = [before];
     if (options.workflow !== undefined) {
@@ -216,6 +230,19 @@ export class SqliteStore implements RunStore {
     if (statuses) {
       where.push(`status IN (${statuses.map(() => "?").join(", ")})`);
       params.push(...statuses);
+    }
+    const { runIdPrefix, createdFrom, createdBefore } = listFilters(options);
+    if (runIdPrefix !== undefined) {
+      where.push("instr(run_id, ?) = 1");
+      params.push(runIdPrefix);
+    }
+    if (createdFrom !== undefined) {
+      where.push("created_at >= ?");
+      params.push(createdFrom);
+    }
+    if (createdBefore !== undefined) {
+      where.push("created_at < ?");
+      params.push(createdBefore);
     }
     const rows = this.#sql(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`,
@@ -254,7 +281,7 @@ export class SqliteStore implements RunStore {
   }
 
   async listUnfinished(options: ListUnfinishedOptions = {}): Promise<RunRecord[]> {
-    this.#flush();
+    await this.#durable();
     const rows = options.workflow === undefined
       ? this.#sql(`SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (${UNFINISHED}) ORDER BY seq`)
         .all()
@@ -309,7 +336,7 @@ export class SqliteStore implements RunStore {
   async getLogs(runId: string, options: GetLogsOptions = {}): Promise<StoredLogLine[]> {
     checkLogsOptions(options);
     const { node, afterSeq = 0, limit = -1 } = options;
-    this.#flush();
+    await this.#durable();
     const rows = node === undefined
       ? this.#sql(
         "SELECT seq, line FROM run_logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -350,7 +377,7 @@ export class SqliteStore implements RunStore {
   }
 
   async getState(key: string): Promise<unknown> {
-    this.#flush();
+    await this.#durable();
     const row = this.#sql("SELECT value FROM engine_state WHERE key = ?")
       .get(requireId(key, "key", "read state"));
     return row ? JSON.parse(row.value as string) : undefined;
@@ -385,6 +412,8 @@ export class SqliteStore implements RunStore {
     if (this.#closed) return;
     this.#flush();
     this.#closed = true;
+    // The queued writes were committed; wait until they are durable too.
+    await this.#wal?.close();
     this.#statements.clear();
     this.#db.close();
   }
@@ -414,6 +443,8 @@ export class SqliteStore implements RunStore {
   /** Queues a write for this turn's transaction; settles once it committed. */
   #write<T>(body: () => T, atomic = false): Promise<T> {
     if (this.#closed) return Promise.reject(new TypeError("Cannot use run store: it is closed"));
+    const failure = this.#wal?.failure;
+    if (failure) return Promise.reject(failure);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ body, atomic, resolve: resolve as (value: unknown) => void, reject });
       this.#flushTimer ??= setImmediate(this.#flush);
@@ -427,41 +458,31 @@ export class SqliteStore implements RunStore {
     const queue = this.#queue;
     if (queue.length === 0) return;
     this.#queue = [];
-    const outcomes: { ok: boolean; value: unknown }[] = [];
-    try {
-      this.#sql("BEGIN IMMEDIATE").run();
-    } catch (error) {
-      for (const write of queue) write.reject(error);
+    const failure = this.#wal?.failure;
+    if (failure) {
+      for (const write of queue) write.reject(failure);
       return;
     }
-    for (const write of queue) {
-      if (write.atomic) this.#sql("SAVEPOINT write").run();
-      try {
-        outcomes.push({ ok: true, value: write.body() });
-        if (write.atomic) this.#sql("RELEASE write").run();
-      } catch (error) {
-        if (write.atomic) {
-          this.#sql("ROLLBACK TO write").run();
-          this.#sql("RELEASE write").run();
-        }
-        outcomes.push({ ok: false, value: error });
-      }
-    }
-    try {
-      this.#sql("COMMIT").run();
-    } catch (error) {
-      try {
-        this.#sql("ROLLBACK").run();
-      } catch {
-        // SQLite already rolled the transaction back
-      }
-      for (const write of queue) write.reject(error);
-      return;
-    }
-    queue.forEach((write, i) => {
-      const { ok, value } = outcomes[i]!;
-      if (ok) write.resolve(value);
-      else write.reject(value);
-    });
+    const outcomes = commitGroup(this.#sql.bind(this), queue);
+    if (outcomes === undefined) return;
+    const settle = (syncError?: unknown) => {
+      queue.forEach((write, i) => {
+        const { ok, value } = outcomes[i]!;
+        if (syncError !== undefined) write.reject(syncError);
+        else if (ok) write.resolve(value);
+        else write.reject(value);
+      });
+    };
+    if (this.#wal === undefined) settle();
+    else this.#wal.afterCommit(settle);
   };
+
+  /**
+   * Commits the queued writes and resolves once every commit made so far is durable (at once
+   * for `relaxed`).
+   */
+  #durable(): Promise<void> {
+    this.#flush();
+    return this.#wal ? this.#wal.durable() : Promise.resolve();
+  }
 }

@@ -465,6 +465,10 @@ Deno.test("`pipedreamer serve` needs a token unless --no-auth is explicit", asyn
           ["--cron", "sometimes"],
           /Cannot use --cron "sometimes": expected "internal" or "external"/,
         ],
+        [
+          ["--durability", "fast"],
+          /argument 'fast' is invalid\. Allowed choices are full, relaxed/,
+        ],
       ] as const
     ) {
       const result = await cli([...base, "--no-auth", ...flags]);

@@ -7,9 +7,9 @@
 
 import assert from "node:assert/strict";
 import { type WorkflowIssue, WorkflowSyntaxError } from "../errors.ts";
-import { parseWorkflow } from "../parse_workflow.ts";
-import { compileWorkflow } from "../compile_workflow.ts";
-import type { CompiledWorkflow } from "../types.ts";
+import { parseWorkflow } from "../workflow/parse_workflow.ts";
+import { compileWorkflow } from "../workflow/compile_workflow.ts";
+import type { CompiledWorkflow } from "../workflow_model.ts";
 
 /** The directory the in-memory workflows live in. */
 export const DIR = "/wf";

@@ -8,6 +8,7 @@
 
 import {
   type CompiledWorkflow,
+  isFinishedStatus,
   type NodeRecord,
   type RunRecord,
   type RunStatus,
@@ -16,8 +17,6 @@ import {
 import type { GetLogsOptions, ListRunsOptions, RunPage, StoredLogLine } from "../../store/mod.ts";
 import type { RunAndWaitOptions, RunApi, RunEvent, SubmitOptions } from "../_run_api.ts";
 import { DrainingError, QueueFullError } from "../errors.ts";
-
-const FINISHED = ["succeeded", "failed", "cancelled"];
 
 /** See the module docs. */
 export class FakeRunApi implements RunApi {
@@ -48,7 +47,7 @@ export class FakeRunApi implements RunApi {
       const existing = options.idempotencyKey && this.#keys.get(options.idempotencyKey);
       if (existing) return { runId: existing, created: false };
       validateInput(this.workflow, input);
-      const unfinished = [...this.runs.values()].filter((r) => !FINISHED.includes(r.status));
+      const unfinished = [...this.runs.values()].filter((r) => !isFinishedStatus(r.status));
       if (unfinished.length >= this.queueLimit) {
         throw new QueueFullError(`Cannot queue run: ${this.queueLimit} runs are waiting`);
       }
@@ -84,7 +83,7 @@ export class FakeRunApi implements RunApi {
   /** Resolves when `runId` finishes. */
   wait(runId: string): Promise<RunRecord> {
     const record = this.runs.get(runId)!;
-    if (FINISHED.includes(record.status)) return Promise.resolve(structuredClone(record));
+    if (isFinishedStatus(record.status)) return Promise.resolve(structuredClone(record));
     return new Promise((resolve) => {
       this.#waiters.set(runId, [...(this.#waiters.get(runId) ?? []), resolve]);
     });
@@ -93,7 +92,7 @@ export class FakeRunApi implements RunApi {
   cancel(runId: string): Promise<RunRecord | undefined> {
     if (!this.runs.has(runId)) return Promise.resolve(undefined);
     const record = this.runs.get(runId)!;
-    if (!FINISHED.includes(record.status)) this.finish(runId, "cancelled");
+    if (!isFinishedStatus(record.status)) this.finish(runId, "cancelled");
     return Promise.resolve(structuredClone(this.runs.get(runId)));
   }
 
@@ -103,7 +102,11 @@ export class FakeRunApi implements RunApi {
     return Promise.resolve(record && structuredClone(record));
   }
 
+  /** The options of the last listRuns() call. */
+  lastListOptions: ListRunsOptions | undefined;
+
   listRuns(options: ListRunsOptions = {}): Promise<RunPage> {
+    this.lastListOptions = options;
     const statuses = options.status === undefined
       ? undefined
       : Array.isArray(options.status)

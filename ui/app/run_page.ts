@@ -16,9 +16,11 @@ import { isFinished, shortId } from "./format.ts";
 import { bindGraphKeys } from "./graph_keys.ts";
 import { renderGraphSvg } from "./graph_svg.ts";
 import { html } from "./html.ts";
+import { filterSummary, type LogFilter, logLineMatches, renderLogFilter } from "./log_filter.ts";
 import type { Route } from "./route.ts";
 import { applyRunEvent, nodeInput, type StreamEvent } from "./run_state.ts";
 import { renderLogLine, renderNodeDetail, renderRunData, renderRunHeader } from "./run_view.ts";
+import { renderTimelineSvg } from "./timeline_svg.ts";
 
 /** Log lines kept in the page (the oldest are dropped beyond it). */
 export const MAX_LOG_LINES = 5000;
@@ -35,6 +37,7 @@ export function mountRunPage(
   let buffered: StreamEvent[] = [];
   let logs: StoredLogLine[] = [];
   let ended = false;
+  let logFilter: LogFilter = {};
 
   ctx.main.innerHTML = html`
     <div id="run-header" class="run-header">
@@ -51,9 +54,19 @@ export function mountRunPage(
       </section>
       <aside id="node-detail" class="card detail-panel" aria-label="Node details"></aside>
     </div>
+    <section class="card" aria-labelledby="timeline-title">
+      <h2 id="timeline-title">Timeline</h2>
+      <p
+        class="hint">One bar per attempt; hatched bars are waits (before a retry, or for an event or a timer). Hover a bar for its times and error; click a row to select its node.</p>
+      <div id="timeline" class="timeline-scroll"></div>
+    </section>
     <div id="run-data" class="card"></div>
     <section class="card" aria-labelledby="log-title">
-      <h2 id="log-title">Run log</h2>
+      <div class="section-head">
+        <h2 id="log-title">Run log</h2>
+        <form id="log-filter" class="filter"></form>
+      </div>
+      <p id="log-count" class="muted" role="status"></p>
       <ol id="run-log" class="log" aria-describedby="log-title"></ol>
       <p id="log-empty" class="muted">No log lines yet.</p>
     </section>
@@ -65,6 +78,38 @@ export function mountRunPage(
   const runData = element("#run-data", ctx.main);
   const logList = element("#run-log", ctx.main);
   const logEmpty = element("#log-empty", ctx.main);
+  const timeline = element("#timeline", ctx.main);
+  const logFilterForm = element("#log-filter", ctx.main);
+  const logCount = element("#log-count", ctx.main);
+
+  const renderLogCount = () => {
+    const shown = logs.filter((line) => logLineMatches(line, logFilter)).length;
+    logEmpty.hidden = shown > 0;
+    logEmpty.textContent = logs.length === 0
+      ? "No log lines yet."
+      : "No log lines match the filter.";
+    logCount.textContent = filterSummary(shown, logs.length, logFilter);
+  };
+  const renderLogs = () => {
+    setHtml(
+      logList,
+      html`${
+        logs.filter((line) => logLineMatches(line, logFilter)).map((line) =>
+          renderLogLine(line, true)
+        )
+      }`,
+    );
+    renderLogCount();
+    logList.scrollTop = logList.scrollHeight;
+  };
+  setHtml(logFilterForm, renderLogFilter(ctx.info.nodes.map((n) => n.id), logFilter));
+  logFilterForm.addEventListener("submit", (event) => event.preventDefault());
+  logFilterForm.addEventListener("change", () => {
+    const node = element<HTMLSelectElement>("#log-node", logFilterForm).value;
+    const level = element<HTMLSelectElement>("#log-level", logFilterForm).value;
+    logFilter = { node: node === "" ? undefined : node, level: level === "" ? undefined : level };
+    renderLogs();
+  });
 
   const renderDetail = () => {
     if (!record) return;
@@ -87,6 +132,19 @@ export function mountRunPage(
       }),
     );
   };
+  const renderTimeline = () => {
+    if (!record) return;
+    setHtml(
+      timeline,
+      renderTimelineSvg(record, {
+        order: ctx.info.nodes.map((n) => n.id),
+        now: Date.now(),
+        width: Math.max(640, timeline.clientWidth),
+        selected,
+        label: `Timeline of run ${shortId(runId)}`,
+      }),
+    );
+  };
   const render = () => {
     if (!record) return;
     setHtml(
@@ -102,6 +160,7 @@ export function mountRunPage(
         label: `Graph of run ${shortId(runId)}`,
       }),
     );
+    renderTimeline();
     setHtml(runData, renderRunData(record));
     renderDetail();
     document.title = `${record.status} · run ${shortId(runId)} · ${ctx.info.name}`;
@@ -123,12 +182,15 @@ export function mountRunPage(
     if (logs.length > 0 && line.seq <= logs[logs.length - 1]!.seq) return;
     logs.push(line);
     const atBottom = logList.scrollTop + logList.clientHeight >= logList.scrollHeight - 8;
-    logList.insertAdjacentHTML("beforeend", renderLogLine(line, true).value);
     if (logs.length > MAX_LOG_LINES) {
+      const dropped = logs[0]!;
       logs = logs.slice(-MAX_LOG_LINES);
-      logList.firstElementChild?.remove();
+      if (logLineMatches(dropped, logFilter)) logList.firstElementChild?.remove();
     }
-    logEmpty.hidden = true;
+    if (logLineMatches(line, logFilter)) {
+      logList.insertAdjacentHTML("beforeend", renderLogLine(line, true).value);
+    }
+    renderLogCount();
     if (atBottom) logList.scrollTop = logList.scrollHeight;
     if (line.node === selected) schedule();
   };
@@ -188,6 +250,15 @@ export function mountRunPage(
 
   const select = (node: string | undefined) => ctx.go({ page: "run", runId, node });
   bindGraphKeys(graph, () => ctx.info.layout, select);
+  timeline.addEventListener("click", (event) => {
+    const row = (event.target as Element).closest<SVGElement>("[data-node]");
+    if (row?.dataset.node !== undefined) select(row.dataset.node);
+  });
+  // Open bars (running attempts, waits) grow with the clock while the run is unfinished.
+  const ticker = setInterval(() => {
+    if (record && !isFinished(record.status)) renderTimeline();
+  }, 1000);
+  ctx.signal.addEventListener("abort", () => clearInterval(ticker));
 
   header.addEventListener("click", async (event) => {
     const button = (event.target as Element).closest<HTMLButtonElement>("button[data-action]");

@@ -8,7 +8,12 @@
 
 import assert from "node:assert/strict";
 import { FailureKind, NodeFailure } from "../../errors.ts";
-import type { K8sAccess, K8sHostRequest, K8sHostResponse, NodeRunner } from "../../types.ts";
+import type {
+  K8sAccess,
+  K8sHostRequest,
+  K8sHostResponse,
+  NodeRunner,
+} from "../../runner_protocol.ts";
 import { callOf, moduleNode, workflowOf } from "./helpers.ts";
 import type { RunnerFactory } from "./runner_cases.ts";
 

@@ -1,0 +1,232 @@
+/**
+ * Executes one node within a run: cache lookup, attempts with timeout, retries with backoff,
+ * route checks, and the node's record transitions.
+ *
+ * @module
+ */
+
+import { backoffDelay } from "./_backoff.ts";
+import { cacheKey } from "./_cache_key.ts";
+import { startTimer } from "./_clock.ts";
+import { hasChild } from "./_dag_plan.ts";
+import type { Run } from "./_run.ts";
+import { iso, type RunContext } from "./_run_context.ts";
+import type { Slot } from "./_run_nodes.ts";
+import { FailureKind, NodeFailure } from "../errors.ts";
+import { NodeStatus } from "../run_record.ts";
+import type { NodeCache, NodeCall, NodeCallResult } from "../runner_protocol.ts";
+
+type Outcome =
+  | { ok: true; result: NodeCallResult }
+  | { ok: false; error: unknown; cancelled: boolean };
+
+/** Runs one attempt; settles at the timeout or on abort even when the runner never does. */
+function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
+  const { ctx } = run;
+  return new Promise((resolve) => {
+    const controller = new AbortController();
+    let cancelTimer: (() => void) | undefined;
+    let settled = false;
+    const settle = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      slot.abort = undefined;
+      cancelTimer?.();
+      resolve(outcome);
+    };
+    slot.abort = (reason, failure) => {
+      controller.abort(reason);
+      settle({ ok: false, error: failure, cancelled: true });
+    };
+    const { node } = slot;
+    if (node.timeoutMs > 0 && Number.isFinite(node.timeoutMs)) {
+      cancelTimer = startTimer(ctx.clock, node.timeoutMs, () => {
+        const message = `Cannot complete node "${slot.id}": attempt ${n} timed out after ` +
+          `${node.timeoutMs} ms; raise "timeout" for the node in workflow.yaml if it needs longer`;
+        const reason = new DOMException(message, "TimeoutError");
+        controller.abort(reason);
+        settle({
+          ok: false,
+          error: new NodeFailure(message, { kind: FailureKind.Timeout, cause: reason }),
+          cancelled: false,
+        });
+      });
+    }
+    const call: NodeCall = {
+      workflow: ctx.workflow,
+      node,
+      input: slot.input,
+      runId: ctx.runId,
+      attempt: n,
+      config: ctx.config,
+      secrets: ctx.secrets,
+      tmpDir: ctx.tmpDir,
+      onLog: ctx.onLog,
+      onProgress: (value, message) => {
+        slot.rec.progress = message === undefined ? { value } : { value, message };
+        run.hooks.emitNode(slot);
+      },
+      fetchMock: ctx.fetchMock,
+    };
+    let pending: Promise<NodeCallResult>;
+    try {
+      const k8s = ctx.k8sAccess(node);
+      if (k8s) call.k8s = k8s;
+      pending = ctx.runner.run(call, controller.signal);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (result) => settle({ ok: true, result }),
+      (error) => settle({ ok: false, error, cancelled: false }),
+    );
+  });
+}
+
+/** A failure when `routes` names something that is not a declared child. */
+function checkRoutes(ctx: RunContext, slot: Slot, routes: unknown): NodeFailure | undefined {
+  if (routes === undefined) return undefined;
+  const bad = Array.isArray(routes)
+    ? routes.find((r) =>
+      typeof r !== "string" || slot.index < 0 || !hasChild(ctx.plan, slot.index, r)
+    )
+    : routes;
+  if (bad === undefined) return undefined;
+  const declared = slot.index < 0 ? [] : ctx.workflow.children[slot.id] ?? [];
+  const fix = declared.length > 0
+    ? `declared children: ${declared.map((c) => `"${c}"`).join(", ")}`
+    : `node "${slot.id}" has no declared children; add an edge in workflow.yaml`;
+  return new NodeFailure(
+    `Cannot route from node "${slot.id}": ${JSON.stringify(bad)} is not a declared child; ${fix}`,
+    { nonRetryable: true },
+  );
+}
+
+/** Returns the cache key on a miss, or undefined after a hit (the node is then done). */
+async function lookUpCache(
+  run: Run,
+  cache: NodeCache,
+  slot: Slot,
+): Promise<string | "hit" | undefined> {
+  const { ctx } = run;
+  const started = ctx.clock.now();
+  let key: string;
+  try {
+    key = await cacheKey(slot.node, slot.input, ctx.config);
+  } catch (error) {
+    ctx.logLine("warn", slot.id, `Cannot cache node "${slot.id}": ${(error as Error).message}`);
+    return undefined;
+  }
+  let hit: Awaited<ReturnType<NodeCache["get"]>>;
+  try {
+    hit = await cache.get(key);
+  } catch (error) {
+    ctx.logLine("warn", slot.id, `Cannot read the node cache: ${String(error)}`);
+    return key;
+  }
+  if (!hit || checkRoutes(ctx, slot, hit.routes)) return key;
+  const { rec } = slot;
+  const finished = ctx.clock.now();
+  rec.status = NodeStatus.Succeeded;
+  rec.attempts = 0;
+  rec.cached = true;
+  rec.startedAt = iso(started);
+  rec.finishedAt = iso(finished);
+  rec.durationMs = finished - started;
+  rec.output = slot.output = hit.output;
+  if (hit.routes) rec.routes = slot.routes = hit.routes;
+  run.hooks.emitNode(slot);
+  return "hit";
+}
+
+function isNonRetryable(error: unknown): boolean {
+  return typeof error === "object" && error !== null &&
+    (error as { nonRetryable?: unknown }).nonRetryable === true;
+}
+
+/**
+ * Runs `slot` to a final status: succeeded, failed, cancelled (stopped while running or
+ * between attempts) or skipped (stopped before the first attempt). Never rejects.
+ * `stop` ends backoff sleeps; attempts are aborted through `slot.abort`.
+ */
+export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefined) {
+  const { ctx, hooks } = run;
+  const { node, rec } = slot;
+  let key: string | undefined;
+  const { cache } = ctx;
+  if (node.cacheMs !== undefined && cache) {
+    const looked = await lookUpCache(run, cache, slot);
+    if (looked === "hit") return;
+    key = looked;
+  }
+  if (stop?.aborted) {
+    rec.status = NodeStatus.Skipped;
+    hooks.emitNode(slot);
+    return;
+  }
+  const started = ctx.clock.now();
+  rec.status = NodeStatus.Running;
+  rec.attempts = 1;
+  rec.startedAt = iso(started);
+  hooks.emitNode(slot);
+  for (let n = 1;; n++) {
+    const outcome = await attempt(run, slot, n);
+    const failure = outcome.ok ? checkRoutes(ctx, slot, outcome.result.routes) : outcome.error;
+    if (outcome.ok && failure === undefined) {
+      const { output, routes } = outcome.result;
+      rec.status = NodeStatus.Succeeded;
+      rec.output = slot.output = output;
+      if (routes) rec.routes = slot.routes = routes;
+      if (rec.error) delete rec.error;
+      if (key !== undefined) await storeInCache(ctx, cache!, slot, key);
+      break;
+    }
+    rec.error = ctx.errorInfo(failure);
+    if (!outcome.ok && outcome.cancelled) {
+      rec.status = NodeStatus.Cancelled;
+      break;
+    }
+    if (n > node.retries || isNonRetryable(failure)) {
+      rec.status = NodeStatus.Failed;
+      if (node.allowFailure) slot.output = { error: { message: rec.error.message } };
+      break;
+    }
+    try {
+      await ctx.clock.sleep(
+        backoffDelay(n, { ...ctx.workflow.settings, random: ctx.random }),
+        stop,
+      );
+      if (stop?.aborted) throw stop.reason;
+    } catch {
+      rec.status = NodeStatus.Cancelled;
+      rec.error = ctx.errorInfo(
+        new NodeFailure(`Cannot retry node "${slot.id}": ${run.stop.why}`, {
+          kind: FailureKind.Cancelled,
+        }),
+      );
+      break;
+    }
+    rec.attempts = n + 1;
+    hooks.emitNode(slot);
+  }
+  const finished = ctx.clock.now();
+  rec.finishedAt = iso(finished);
+  rec.durationMs = finished - started;
+  hooks.emitNode(slot);
+}
+
+async function storeInCache(
+  ctx: RunContext,
+  cache: NodeCache,
+  slot: Slot,
+  key: string,
+): Promise<void> {
+  const value = slot.routes
+    ? { output: slot.output, routes: slot.routes }
+    : { output: slot.output };
+  try {
+    await cache.set(key, value, slot.node.cacheMs!);
+  } catch (error) {
+    ctx.logLine("warn", slot.id, `Cannot write the node cache: ${String(error)}`);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The run record of SPEC §6 and its statuses and log lines: what the executor writes, the
+ * stores keep and the API, CLI and dashboard show.
+ *
+ * @module
+ */
+/** Run statuses of SPEC §6. */
+export const RunStatus = {
+  Queued: "queued",
+  Running: "running",
+  Succeeded: "succeeded",
+  Failed: "failed",
+  Cancelled: "cancelled",
+} as const;
+/** One of {@link RunStatus}. */
+export type RunStatus = typeof RunStatus[keyof typeof RunStatus];
+
+/** The statuses a run (or a node) never leaves: succeeded, failed, cancelled. */
+export const FINISHED_STATUSES: ReadonlySet<string> = new Set([
+  RunStatus.Succeeded,
+  RunStatus.Failed,
+  RunStatus.Cancelled,
+]);
+
+/** True when `status` is one of {@link FINISHED_STATUSES}. */
+export function isFinishedStatus(status: string): boolean {
+  return FINISHED_STATUSES.has(status);
+}
+
+/** Node statuses of SPEC §6. */
+export const NodeStatus = {
+  Pending: "pending",
+  Running: "running",
+  Succeeded: "succeeded",
+  Failed: "failed",
+  Skipped: "skipped",
+  Cancelled: "cancelled",
+} as const;
+/** One of {@link NodeStatus}. */
+export type NodeStatus = typeof NodeStatus[keyof typeof NodeStatus];
+
+/** A serialisable error as stored in run records. */
+export interface ErrorInfo {
+  message: string;
+  /** Error class name, e.g. "TimeoutError". */
+  name?: string;
+  stack?: string;
+  /** The capability the node must declare, when the error is a sandbox denial. */
+  capability?: string;
+}
+
+/** The state of one node within a run record. */
+export interface NodeRecord {
+  status: NodeStatus;
+  attempts: number;
+  durationMs?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  output?: unknown;
+  error?: ErrorInfo;
+  /** True when the output came from the node output cache. */
+  cached?: boolean;
+  /** Children chosen with `ctx.route()`; absent means every declared child fired. */
+  routes?: string[];
+  /** Last `ctx.progress()` report. */
+  progress?: { value: number; message?: string };
+}
+
+/** The run record of SPEC §6. */
+export interface RunRecord {
+  runId: string;
+  workflow: string;
+  version: string;
+  status: RunStatus;
+  input: unknown;
+  result?: unknown;
+  error?: { node: string; message: string };
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  nodes: Record<string, NodeRecord>;
+  /** What started the run: "manual", "cron", "queue", "webhook", "test". */
+  trigger?: string;
+  /** The workflow code version the run executes. */
+  codeHash?: string;
+}
+
+/** Log levels of `ctx.log`. */
+export const LogLevel = {
+  Debug: "debug",
+  Info: "info",
+  Warn: "warn",
+  Error: "error",
+} as const;
+/** One of {@link LogLevel}. */
+export type LogLevel = typeof LogLevel[keyof typeof LogLevel];
+
+/** One structured log line, tagged with run, node and attempt. */
+export interface LogLine {
+  ts: string;
+  level: LogLevel;
+  msg: string;
+  runId: string;
+  node?: string;
+  attempt?: number;
+  fields?: Record<string, unknown>;
+}

@@ -1,0 +1,79 @@
+/**
+ * The default node runner: module nodes in sandboxed workers, command nodes as subprocesses.
+ *
+ * @module
+ */
+
+import { createSubprocessRunner } from "./subprocess_runner.ts";
+import { createWorkerRunner } from "./worker_runner.ts";
+import type { Clock, NodeCall, NodeCallResult, NodeRunner } from "../runner_protocol.ts";
+
+/** Options of {@link createRunner}. */
+export interface RunnerOptions {
+  /**
+   * How long a module node may ignore `ctx.signal` after a timeout or cancellation before it
+   * is failed and its worker stopped.
+   * @default 500
+   */
+  workerGraceMs?: number;
+  /** Time between SIGTERM and SIGKILL for command nodes. @default 2000 */
+  killGraceMs?: number;
+  /** Time source of both grace periods. @default the system timers */
+  clock?: Clock;
+  /**
+   * Base directory of the per-run temp dirs of `makeTmpDir()`.
+   * @default a new temp dir, made on first use and removed by `close()`
+   */
+  tmpBase?: string;
+  /** Warm sandbox workers kept at most. @default 16 */
+  maxWorkers?: number;
+}
+
+/**
+ * Creates the default runner: module nodes run in Deno workers whose permissions derive from
+ * their capabilities (SPEC §4), warm and shared across runs; command nodes run as subprocesses.
+ * Call `close()` when done: workers keep the process alive.
+ *
+ * @throws {TypeError} From `run()`, for a node of unknown kind.
+ * @example
+ * ```ts
+ * import { createRunner } from "./create_runner.ts";
+ * const runner = createRunner({ workerGraceMs: 250 });
+ * try {
+ *   // await executeRun(workflow, { runner });
+ * } finally {
+ *   await runner.close();
+ * }
+ * ```
+ */
+export function createRunner(options: RunnerOptions = {}): NodeRunner {
+  const modules = createWorkerRunner({
+    graceMs: options.workerGraceMs,
+    clock: options.clock,
+    tmpBase: options.tmpBase,
+    maxWorkers: options.maxWorkers,
+  });
+  const commands = createSubprocessRunner({
+    killGraceMs: options.killGraceMs,
+    clock: options.clock,
+  });
+  return {
+    run(call: NodeCall, signal: AbortSignal): Promise<NodeCallResult> {
+      switch (call.node.kind) {
+        case "module":
+          return modules.run(call, signal);
+        case "command":
+          return commands.run(call, signal);
+        default:
+          return Promise.reject(
+            new TypeError(`Cannot run node "${call.node.id}": unknown kind "${call.node.kind}"`),
+          );
+      }
+    },
+    makeTmpDir: (runId) => modules.makeTmpDir(runId),
+    releaseTmpDir: (dir) => modules.releaseTmpDir(dir),
+    async close(): Promise<void> {
+      await Promise.all([modules.close(), commands.close()]);
+    },
+  };
+}
