@@ -147,9 +147,6 @@ export function engineDeployment(
                 : ["--data", Paths.store]),
               "--grace",
               `${ctx.config.graceSeconds}s`,
-              // A pod deleted mid-run: what is still running resumes in the next pod.
-              "--on-drain",
-              "handover",
               // Cron triggers run as CronJobs here: serve must not also fire them in-process.
               "--cron",
               "external",

@@ -95,7 +95,6 @@ Deno.test("deployment.store: PostgreSQL URL from a Secret file, several replicas
   const args: string[] = c.args;
   assert.equal(args[args.indexOf("--store-file") + 1], "/app/store/url");
   assert.equal(args[args.indexOf("--grace") + 1], "45s");
-  assert.equal(args[args.indexOf("--on-drain") + 1], "handover");
   // The URL is a file, never an environment variable.
   assert.ok(!JSON.stringify(c.env).includes("pg"));
   // preStop, then the drain grace, then a margin: the kubelet's SIGKILL comes after the drain.

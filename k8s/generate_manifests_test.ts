@@ -168,8 +168,6 @@ Deno.test("generateManifests() runs `pipedreamer serve` on the versioned code Co
     "/var/lib/pipedreamer",
     "--grace",
     "30s",
-    "--on-drain",
-    "handover",
     "--cron",
     "external",
   ]);

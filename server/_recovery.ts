@@ -1,34 +1,49 @@
 /**
  * Recovery: claims the unfinished runs of the workflow left by a process that died (or a
- * replica whose lease expired), resumes the running ones and requeues the waiting ones.
+ * replica whose lease lapsed), resumes the running ones and requeues the waiting ones.
  *
  * @module
  */
 
-import { RunStatus } from "../engine/mod.ts";
+import { type RunRecord, RunStatus } from "../engine/mod.ts";
 import type { ManagerCore } from "./_manager_core.ts";
 import { summaryOf } from "./_run_hub.ts";
 
-/** Claims and picks up every unfinished run of the current workflow not held here yet. */
+/**
+ * Claims and picks up every unfinished run of the current workflow not held here yet: only
+ * those without a live lease, or (with `force`, for the one process holding a SQLite store)
+ * all of them. Each claim increments the run's lease epoch, fencing off its previous owner.
+ */
 export async function scanUnfinished(
   c: ManagerCore,
+  options: { force?: boolean } = {},
 ): Promise<{ resumed: number; requeued: number }> {
   let resumed = 0;
   let requeued = 0;
   const workflow = c.workflow;
-  const runs = await c.store.listUnfinished({ workflow: workflow.name });
+  const force = options.force === true;
+  const runs = force
+    ? await c.store.listUnfinished({ workflow: workflow.name })
+    : await c.store.listClaimable({ workflow: workflow.name });
   for (const run of runs) {
     if (c.draining || c.closed) break;
     if (c.active.has(run.runId) || c.queue.has(run.runId)) continue;
-    if (!(await c.store.claimRun(run.runId, c.owner, c.leaseMs))) continue;
-    c.own(run.runId);
-    if (run.status === RunStatus.Running) {
-      c.launch({ workflow, record: run, resume: run }, false);
+    const lease = await c.store.claimLease(run.runId, c.owner, c.leaseMs, { force });
+    if (!lease) continue;
+    // Read after the claim: every write of the previous owner is in (later ones are refused).
+    const record: RunRecord | undefined = await c.store.getRun(run.runId);
+    if (!record || (record.status !== RunStatus.Running && record.status !== RunStatus.Queued)) {
+      continue;
+    }
+    c.own(run.runId, lease);
+    c.adopted.set(run.runId, record.trigger);
+    if (record.status === RunStatus.Running) {
+      c.launch({ workflow, record, resume: record, lease }, false);
       resumed++;
     } else {
-      const job = { workflow, record: run };
+      const job = { workflow, record, lease };
       c.queue.push({ id: run.runId, readyAt: c.clock.now(), value: job });
-      c.hub.publish(run.runId, { type: "run", record: summaryOf(run) });
+      c.hub.publish(run.runId, { type: "run", record: summaryOf(record) });
       requeued++;
     }
   }
