@@ -64,7 +64,15 @@ export interface NodeRecord {
   routes?: string[];
   /** Last `ctx.progress()` report. */
   progress?: { value: number; message?: string };
+  /**
+   * Times the engine stopped (crashed, was killed) while this node was running; counted by
+   * crash recovery. At {@link MAX_INTERRUPTIONS} the node fails instead of running again.
+   */
+  interruptions?: number;
 }
+
+/** Engine stops during one node after which a resumed run fails instead (SPEC §4). */
+export const MAX_INTERRUPTIONS = 3;
 
 /** The run record of SPEC §6. */
 export interface RunRecord {

@@ -5,8 +5,9 @@
  * @module
  */
 
-import { type RunRecord, RunStatus } from "../engine/mod.ts";
+import { NodeStatus, type RunRecord, RunStatus } from "../engine/mod.ts";
 import type { ManagerCore } from "./_manager_core.ts";
+import type { Lease } from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
 
 /**
@@ -38,6 +39,7 @@ export async function scanUnfinished(
     c.own(run.runId, lease);
     c.adopted.set(run.runId, record.trigger);
     if (record.status === RunStatus.Running) {
+      await countInterruptions(c, record, lease);
       c.launch({ workflow, record, resume: record, lease }, false);
       resumed++;
     } else {
@@ -49,4 +51,21 @@ export async function scanUnfinished(
   }
   c.pump();
   return { resumed, requeued };
+}
+
+/**
+ * The engine stopped while `run` was running: each node it was running counts one more
+ * interruption, persisted in the node's record before the run resumes (the executor fails a
+ * node at MAX_INTERRUPTIONS instead of running it again).
+ */
+async function countInterruptions(
+  c: ManagerCore,
+  run: RunRecord,
+  lease: Lease,
+): Promise<void> {
+  for (const [id, node] of Object.entries(run.nodes)) {
+    if (node.status !== NodeStatus.Running) continue;
+    node.interruptions = (node.interruptions ?? 0) + 1;
+    await c.store.updateNode(run.runId, id, node, lease);
+  }
 }

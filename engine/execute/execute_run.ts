@@ -8,7 +8,7 @@ import { systemClock } from "./_clock.ts";
 import { dagPlan } from "./_dag_plan.ts";
 import { type ExecuteHooks, HookChain } from "./_hook_chain.ts";
 import type { Run } from "./_run.ts";
-import { iso, redactLine, RunContext } from "./_run_context.ts";
+import { iso, redactDeep, redactLine, RunContext } from "./_run_context.ts";
 import { runOnError } from "./_run_end.ts";
 import { RunNodes } from "./_run_nodes.ts";
 import { RunStop } from "./_run_stop.ts";
@@ -172,6 +172,8 @@ export async function executeRun(
   const redact = options.redact;
   const logHook = hooks?.onLog;
   const nodes = new RunNodes(record, plan);
+  // The record stores and shows secrets redacted; the nodes get the original data.
+  if (redact) record.input = redactDeep(input, redact, 0);
   const stop = new RunStop(nodes, workflow.settings.failFast);
   const chain = new HookChain(
     hooks,
@@ -244,7 +246,7 @@ export async function executeRun(
       record.status = RunStatus.Cancelled;
     } else {
       record.status = RunStatus.Succeeded;
-      record.result = nodes.result(target === undefined ? plan.sinks : [target]);
+      record.result = ctx.redactValue(nodes.result(target === undefined ? plan.sinks : [target]));
     }
     if (chain.pipelined) {
       // The final transition is called behind the pending ones instead of after they settled,
