@@ -5,6 +5,7 @@ import { loadWorkflow } from "../workflow/load_workflow.ts";
 import { createMemoryDurableState } from "../durable_memory.ts";
 import { createRunner } from "../runners/create_runner.ts";
 import { createInProcessRunner } from "../runners/in_process_runner.ts";
+import { createProcessRunner } from "../runners/process_runner.ts";
 import type { NodeRunner } from "../runner_protocol.ts";
 
 const NODE = `
@@ -36,6 +37,8 @@ async function project(): Promise<string> {
 for (
   const [name, makeRunner] of [
     ["the sandboxed runner", () => createRunner()],
+    ["the sandbox process runner", () => createProcessRunner()],
+    ["the sandbox worker runner", () => createRunner({ sandbox: "worker" })],
     ["the in-process runner", () => createInProcessRunner()],
   ] as [string, () => NodeRunner][]
 ) {
@@ -84,6 +87,41 @@ for (
         charged: "",
         attempt: 1,
       });
+    } finally {
+      await runner.close();
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(tmpDir, { recursive: true });
+    }
+  });
+}
+
+for (
+  const [name, makeRunner] of [
+    ["the sandbox process runner", () => createProcessRunner()],
+    ["the sandbox worker runner", () => createRunner({ sandbox: "worker" })],
+  ] as [string, () => NodeRunner][]
+) {
+  Deno.test(`map elements (${name}) get \`ctx.item\` and keep \`ctx.step\` results apart`, async () => {
+    const dir = await project();
+    await Deno.writeTextFile(join(dir, "nodes/list.ts"), "export default () => [10, 20];\n");
+    await Deno.writeTextFile(
+      join(dir, "workflow.yaml"),
+      "name: step-map\nversion: 1.0.0\nnodes:\n  list: { path: ./nodes/list.ts }\n" +
+        "  charge: { path: ./nodes/charge.ts, map: { over: '.', concurrency: 2 } }\n" +
+        "edges:\n  - { from: list, to: charge }\n",
+    );
+    const runner = makeRunner();
+    const tmpDir = await Deno.makeTempDir();
+    try {
+      const workflow = await loadWorkflow(dir);
+      const durable = createMemoryDurableState();
+      const record = await executeRun(workflow, { runner, tmpDir, durable, runId: "m1" });
+      assert.equal(record.status, "succeeded", JSON.stringify(record.nodes));
+      for (const index of [0, 1]) {
+        assert.deepEqual(await durable.getStep("m1", `charge[${index}]`, "create-invoice"), {
+          value: { id: 42, item: { index, total: 2 } },
+        });
+      }
     } finally {
       await runner.close();
       await Deno.remove(dir, { recursive: true });
