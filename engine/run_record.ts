@@ -49,6 +49,18 @@ export interface ErrorInfo {
   capability?: string;
 }
 
+/** One attempt of a node (SPEC §11 `nodes.<id>.history`). */
+export interface AttemptRecord {
+  /** 1-based attempt number. */
+  attempt: number;
+  /** "running" while the attempt is in flight, then how it ended. */
+  status: "running" | "succeeded" | "failed" | "cancelled";
+  startedAt: string;
+  finishedAt?: string;
+  /** Why the attempt failed or was cancelled (redacted). */
+  error?: { message: string; name?: string };
+}
+
 /** The state of one node within a run record. */
 export interface NodeRecord {
   status: NodeStatus;
@@ -64,6 +76,10 @@ export interface NodeRecord {
   routes?: string[];
   /** Last `ctx.progress()` report. */
   progress?: { value: number; message?: string };
+  /** Every attempt made, oldest first (absent for cache hits and nodes that never started). */
+  history?: AttemptRecord[];
+  /** The run whose output this node reused instead of running (`POST /runs/:id/retry`). */
+  reusedFrom?: string;
 }
 
 /** The run record of SPEC §6. */
@@ -83,6 +99,12 @@ export interface RunRecord {
   trigger?: string;
   /** The workflow code version the run executes. */
   codeHash?: string;
+  /** The run this one retries (`POST /runs/:id/retry`). */
+  retryOf?: string;
+  /** The node a retry started from (`{ "from": node }`): it and its descendants ran again. */
+  retryFrom?: string;
+  /** The overlay on the workflow's `config:` that the run used (e.g. serve's /app/config). */
+  config?: Record<string, unknown>;
 }
 
 /** Log levels of `ctx.log`. */

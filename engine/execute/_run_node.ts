@@ -12,7 +12,7 @@ import { hasChild } from "./_dag_plan.ts";
 import { emitNode, errorInfo, iso, logLine, type RunState, type Slot } from "./_run_state.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
 import { type CompiledNode } from "../workflow_model.ts";
-import { NodeStatus } from "../run_record.ts";
+import { type AttemptRecord, type NodeRecord, NodeStatus } from "../run_record.ts";
 import { type K8sAccess, type NodeCall, type NodeCallResult } from "../runner_protocol.ts";
 
 type Outcome =
@@ -190,6 +190,7 @@ export async function runNode(s: RunState, slot: Slot, stop: AbortSignal | undef
   rec.status = NodeStatus.Running;
   rec.attempts = 1;
   rec.startedAt = iso(started);
+  beginAttempt(rec, 1, started);
   emitNode(s, slot);
   for (let n = 1;; n++) {
     const outcome = await attempt(s, slot, n);
@@ -200,19 +201,24 @@ export async function runNode(s: RunState, slot: Slot, stop: AbortSignal | undef
       rec.output = slot.output = output;
       if (routes) rec.routes = slot.routes = routes;
       if (rec.error) delete rec.error;
+      endAttempt(s, rec, "succeeded");
       if (key !== undefined) await storeInCache(s, slot, key);
       break;
     }
     rec.error = errorInfo(s, failure);
     if (!outcome.ok && outcome.cancelled) {
       rec.status = NodeStatus.Cancelled;
+      endAttempt(s, rec, "cancelled");
       break;
     }
+    endAttempt(s, rec, "failed");
     if (n > node.retries || isNonRetryable(failure)) {
       rec.status = NodeStatus.Failed;
       if (node.allowFailure) slot.output = { error: { message: rec.error.message } };
       break;
     }
+    // The failed attempt shows in the history while the node waits for its retry.
+    emitNode(s, slot);
     try {
       await s.clock.sleep(backoffDelay(n, { ...s.workflow.settings, random: s.random }), stop);
       if (stop?.aborted) throw stop.reason;
@@ -227,12 +233,36 @@ export async function runNode(s: RunState, slot: Slot, stop: AbortSignal | undef
       break;
     }
     rec.attempts = n + 1;
+    beginAttempt(rec, n + 1, s.clock.now());
     emitNode(s, slot);
   }
   const finished = s.clock.now();
   rec.finishedAt = iso(finished);
   rec.durationMs = finished - started;
   emitNode(s, slot);
+}
+
+/**
+ * Appends a running attempt to `rec.history`. The array and its entries are replaced, never
+ * mutated, so the shallow snapshots given to `onNodeUpdate` stay as they were.
+ */
+function beginAttempt(rec: NodeRecord, attempt: number, now: number): void {
+  const entry: AttemptRecord = { attempt, status: "running", startedAt: iso(now) };
+  rec.history = rec.history ? [...rec.history, entry] : [entry];
+}
+
+/** Ends the attempt in flight with `status` (and the node's error unless it succeeded). */
+function endAttempt(s: RunState, rec: NodeRecord, status: AttemptRecord["status"]): void {
+  const history = rec.history;
+  const last = history?.at(-1);
+  if (!history || !last || last.status !== "running") return;
+  const done: AttemptRecord = { ...last, status, finishedAt: iso(s.clock.now()) };
+  if (status !== "succeeded" && rec.error) {
+    done.error = rec.error.name === undefined
+      ? { message: rec.error.message }
+      : { message: rec.error.message, name: rec.error.name };
+  }
+  rec.history = [...history.slice(0, -1), done];
 }
 
 async function storeInCache(s: RunState, slot: Slot, key: string): Promise<void> {

@@ -162,7 +162,12 @@ export function redactText(s: RunState, text: string): string {
   return s.redact ? s.redact(text) : text;
 }
 
-function redactDeep(value: unknown, redact: (text: string) => string, depth: number): unknown {
+/** A copy of `value` with every string redacted (keys are kept). */
+export function redactDeep(
+  value: unknown,
+  redact: (text: string) => string,
+  depth = 0,
+): unknown {
   if (typeof value === "string") return redact(value);
   if (value === null || typeof value !== "object" || depth > 32) return value;
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact, depth + 1));

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ancestorMask } from "./_dag_plan.ts";
+import { ancestorMask, descendantMask } from "./_dag_plan.ts";
 import { runNode } from "./_run_node.ts";
 import { emitNode, type RunState, Slot, stopRun } from "./_run_state.ts";
 import { type NodeRecord, NodeStatus, type RunRecord } from "../run_record.ts";
@@ -130,17 +130,26 @@ export function createSlots(
   s: RunState,
   target: number | undefined,
   resume: RunRecord | undefined,
+  retry?: { of: RunRecord; from?: string },
 ) {
   const { plan, workflow } = s;
   const mask = target === undefined ? undefined : ancestorMask(plan, target);
+  // A retry reuses succeeded nodes only, never `from` or what depends on it.
+  const rerun = retry?.from === undefined
+    ? undefined
+    : descendantMask(plan, plan.index.get(retry.from)!);
   for (let i = 0; i < plan.ids.length; i++) {
     if (mask && mask[i] === 0) continue;
     const id = plan.ids[i]!;
     const node = workflow.nodes[id]!;
     const previous = resume?.nodes[id];
-    const reuse = previous !== undefined && (previous.status === NodeStatus.Succeeded ||
-      (previous.status === NodeStatus.Failed && node.allowFailure));
+    const reuse = previous !== undefined &&
+      (retry
+        ? previous.status === NodeStatus.Succeeded && rerun?.[i] !== 1
+        : previous.status === NodeStatus.Succeeded ||
+          (previous.status === NodeStatus.Failed && node.allowFailure));
     const rec: NodeRecord = reuse ? { ...previous } : { status: NodeStatus.Pending, attempts: 0 };
+    if (reuse && retry) rec.reusedFrom = previous.reusedFrom ?? retry.of.runId;
     const slot = new Slot(i, id, node, rec, plan.parents[i]!.length);
     if (reuse) {
       slot.resumed = true;

@@ -13,6 +13,7 @@ import {
   enqueueHook,
   type ExecuteHooks,
   iso,
+  redactDeep,
   redactLine,
   type RunState,
   stopRun,
@@ -63,6 +64,13 @@ export interface ExecuteOptions {
   target?: string;
   /** An earlier record of this run (crash recovery): its finished nodes are reused. @default undefined */
   resume?: RunRecord;
+  /**
+   * Retry of an earlier run (`POST /runs/:id/retry`, SPEC §11): the new run gets `retryOf`,
+   * the earlier run's input unless `input` is given, and reuses the outputs of the nodes that
+   * succeeded in it (`reusedFrom` on their records), except `from` and its descendants; every
+   * other node runs. @default undefined
+   */
+  retry?: { of: RunRecord; from?: string };
   /** Node output cache for nodes with `cache:`. @default undefined */
   cache?: NodeCache;
   /** Recorded as `record.trigger`. @default undefined */
@@ -86,6 +94,28 @@ export interface ExecuteOptions {
 }
 
 function ignoreLog(_line: LogLine): void {}
+
+/** @throws {TypeError} or {RangeError} when the retry cannot apply to `workflow` */
+function checkRetry(
+  workflow: CompiledWorkflow,
+  index: Map<string, number>,
+  retry: NonNullable<ExecuteOptions["retry"]>,
+  resume: RunRecord | undefined,
+): void {
+  if (resume) throw new TypeError("Cannot both resume and retry a run");
+  if (retry.of.workflow !== workflow.name) {
+    throw new TypeError(
+      `Cannot retry run "${retry.of.runId}": it belongs to workflow "${retry.of.workflow}", ` +
+        `not "${workflow.name}"`,
+    );
+  }
+  if (retry.from !== undefined && !index.has(retry.from)) {
+    throw new RangeError(
+      `Cannot retry run "${retry.of.runId}" from node "${retry.from}": no such node in ` +
+        `workflow "${workflow.name}"; nodes: ${workflow.order.join(", ")}`,
+    );
+  }
+}
 
 /**
  * Executes `workflow` once and resolves with its run record (SPEC §6); a failed or cancelled
@@ -149,7 +179,9 @@ export async function executeRun(
       );
     }
   }
-  const input = options.input !== undefined ? options.input : resume?.input;
+  const retry = options.retry;
+  if (retry) checkRetry(workflow, plan.index, retry, resume);
+  const input = options.input !== undefined ? options.input : (resume ?? retry?.of)?.input;
   if (!resume && options.validateInput !== false) validateInput(workflow, input);
 
   const clock = options.clock ?? systemClock;
@@ -171,6 +203,15 @@ export async function executeRun(
     codeHash: workflow.codeHash,
   };
   if (options.trigger !== undefined) record.trigger = options.trigger;
+  const retryOf = retry?.of.runId ?? resume?.retryOf;
+  const retryFrom = retry ? retry.from : resume?.retryFrom;
+  if (retryOf !== undefined) record.retryOf = retryOf;
+  if (retryFrom !== undefined) record.retryFrom = retryFrom;
+  if (options.config && Object.keys(options.config).length > 0) {
+    record.config = options.redact
+      ? redactDeep(options.config, options.redact) as Record<string, unknown>
+      : options.config;
+  }
   const redact = options.redact;
   const logHook = hooks?.onLog;
   const maxParallel = workflow.settings.maxParallel;
@@ -220,7 +261,7 @@ export async function executeRun(
     stopRun(s, signal?.reason, CANCELLED);
   };
   try {
-    createSlots(s, target, resume);
+    createSlots(s, target, resume ?? retry?.of, retry);
     if (hooks?.onRunUpdate) await hooks.onRunUpdate(record);
     const dagDone = new Promise<void>((resolve) => s.resolveDone = resolve);
     if (signal?.aborted) onAbort();
