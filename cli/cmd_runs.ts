@@ -1,11 +1,12 @@
 /**
- * `pipedreamer runs list|show|logs|cancel`: run history and control, from the local store or a
+ * `pipedreamer runs list|show|logs|replay|cancel`: run history and control, from the local store or a
  * server (`--url`, `--token` or env PIPEDREAMER_TOKEN).
  *
  * @module
  */
 
 import type { Command } from "commander";
+import { join } from "node:path";
 import { type RunRecord, RunStatus } from "../engine/mod.ts";
 import type { RunSummary } from "../store/mod.ts";
 import {
@@ -13,6 +14,7 @@ import {
   ExitCode,
   formatElapsed,
   globalOptions,
+  loadWorkflowOrReport,
   printError,
   printJson,
   printLine,
@@ -21,6 +23,7 @@ import {
 import { intFlag } from "./_flags.ts";
 import { formatLogLine } from "./_progress.ts";
 import { httpSource, openLocalSource, type RunsSource } from "./_runs_source.ts";
+import { readRun, replayFromRun, type RunSourceFlags, withRunSource } from "./_from_run.ts";
 
 interface SourceOptions {
   url?: string;
@@ -65,6 +68,11 @@ async function using(
 
 function when(iso: string | undefined): string {
   return iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "-";
+}
+
+/** `2025-01-01 10:03:00.123Z`: a log line's timestamp, to the millisecond. */
+function logTime(iso: string | undefined): string {
+  return iso ? iso.replace("T", " ") : "-";
 }
 
 function took(ms: number | undefined): string {
@@ -177,7 +185,10 @@ export function registerRuns(program: Command, cli: CliContext): void {
     .action(async (id: string, opts: SourceOptions & { follow?: boolean }, command: Command) => {
       const json = globalOptions(command).output === "json";
       const print = (line: Parameters<typeof formatLogLine>[0]) =>
-        printLine(cli, json ? JSON.stringify(line) : formatLogLine(line).trimStart());
+        printLine(
+          cli,
+          json ? JSON.stringify(line) : `${logTime(line.ts)} ${formatLogLine(line).trimStart()}`,
+        );
       await using(command, opts, async (source) => {
         if (opts.follow) {
           const record = await source.follow(id, print);
@@ -188,6 +199,47 @@ export function registerRuns(program: Command, cli: CliContext): void {
       });
       cli.exitCode = ExitCode.Ok;
     });
+
+  withRunSource(
+    runs.command("replay")
+      .description(
+        "run a node locally on its recorded input and print the difference from the recorded output",
+      )
+      .argument("<id>", "run id")
+      .requiredOption("--node <node>", "the node to replay")
+      .option("--dir <dir>", "the local workflow directory", "."),
+    "<dir>/.pipedreamer",
+  )
+    .action(
+      async (
+        id: string,
+        opts: RunSourceFlags & { node: string; dir: string },
+        command: Command,
+      ) => {
+        const globals = globalOptions(command);
+        const workflow = await loadWorkflowOrReport(cli, opts.dir);
+        if (!workflow) return;
+        const record = await readRun(command, opts, id, join(opts.dir, ".pipedreamer"));
+        const result = await replayFromRun(
+          workflow,
+          record,
+          opts.node,
+          globals.verbose ? (line) => printError(cli, formatLogLine(line)) : undefined,
+        );
+        if (globals.output === "json") {
+          printJson(cli, result);
+        } else {
+          printLine(cli, `replayed node "${result.node}" of run ${result.runId} locally`);
+          if (result.same) {
+            printLine(cli, "same result as recorded");
+          } else {
+            printLine(cli, "result differs from the recorded one:");
+            for (const line of result.diff.split("\n")) printLine(cli, line);
+          }
+        }
+        cli.exitCode = result.same ? ExitCode.Ok : ExitCode.Failed;
+      },
+    );
 
   withSource(
     runs.command("cancel").description("cancel a queued or running run").argument("<id>", "run id"),

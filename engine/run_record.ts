@@ -80,6 +80,19 @@ export interface NodeRecord {
   history?: AttemptRecord[];
   /** The run whose output this node reused instead of running (`POST /runs/:id/retry`). */
   reusedFrom?: string;
+  /** `ctx.fetch` responses of the succeeded attempt, for a node with `recordFetch: true` (redacted). */
+  fetches?: RecordedFetch[];
+}
+
+/** One `ctx.fetch` exchange recorded for `pipedreamer test --from-run` (no request headers). */
+export interface RecordedFetch {
+  service: string;
+  method: string;
+  /** Path and query as the node passed them. */
+  path: string;
+  status: number;
+  /** Parsed JSON, or the text when the body is not JSON. */
+  body?: unknown;
 }
 
 /** The run record of SPEC §6. */

@@ -297,6 +297,14 @@ export class RunManager {
         codeHash: workflow.codeHash,
       };
       if (start) record.startedAt = iso(now);
+      const overlay = this.#deps.config;
+      if (overlay && Object.keys(overlay).length > 0) {
+        const redact = this.#deps.redact;
+        record.config = JSON.parse(
+          JSON.stringify(overlay),
+          (_key, value) => typeof value === "string" ? redact(value) : value,
+        );
+      }
       const created = await this.#store.createRun(record, {
         idempotencyKey: options.idempotencyKey,
         owner: this.#owner,
