@@ -1,46 +1,30 @@
 /**
- * The end of a run: its result and the onError node.
+ * The end of a run: the onError node.
  *
  * @module
  */
 
+import type { Run } from "./_run.ts";
 import { runNode } from "./_run_node.ts";
-import { CANCELLED, logLine, type RunState, Slot } from "./_run_state.ts";
+import { CANCELLED } from "./_run_stop.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
-import { type NodeRecord, NodeStatus } from "../run_record.ts";
-
-/** The output of one sink, as the run result shows it; undefined when it did not fire. */
-function sinkOutput(slot: Slot): unknown {
-  const { status } = slot.rec;
-  return status === NodeStatus.Succeeded || status === NodeStatus.Failed ? slot.output : undefined;
-}
-
-/** Output of the single sink, or `{ [sinkId]: output }` of the sinks that did not skip. */
-export function runResult(s: RunState, sinks: number[]): unknown {
-  if (sinks.length === 1) return sinkOutput(s.slots[sinks[0]!]!);
-  const result: Record<string, unknown> = {};
-  for (const i of sinks) {
-    const slot = s.slots[i]!;
-    if (slot.rec.status !== NodeStatus.Skipped) result[slot.id] = sinkOutput(slot);
-  }
-  return result;
-}
+import { NodeStatus } from "../run_record.ts";
 
 /** Runs `workflow.onError` once with `{ runId, failedNode, error, input }`. */
-export async function runOnError(s: RunState, signal: AbortSignal | undefined): Promise<void> {
-  const node = s.workflow.onError!;
-  const failure = s.failure!;
-  const rec: NodeRecord = { status: NodeStatus.Pending, attempts: 0 };
-  const slot = new Slot(-1, node.id, node, rec, 0);
+export async function runOnError(run: Run, signal: AbortSignal | undefined): Promise<void> {
+  const { ctx, nodes, stop } = run;
+  const node = ctx.workflow.onError!;
+  const failure = stop.failure!;
+  const slot = nodes.addOnError(node);
+  const { rec } = slot;
   slot.input = {
-    runId: s.runId,
+    runId: ctx.runId,
     failedNode: failure.node,
     error: { message: failure.message },
-    input: s.record.input,
+    input: nodes.record.input,
   };
-  s.record.nodes[node.id] = rec;
   const onAbort = () => {
-    s.stopWhy = CANCELLED;
+    stop.cancelOnError();
     slot.abort?.(
       signal?.reason,
       new NodeFailure(`Cannot complete node "${node.id}": ${CANCELLED}`, {
@@ -50,11 +34,11 @@ export async function runOnError(s: RunState, signal: AbortSignal | undefined): 
   };
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    await runNode(s, slot, signal);
+    await runNode(run, slot, signal);
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }
   if (rec.status === NodeStatus.Failed) {
-    logLine(s, "error", node.id, `onError node "${node.id}" failed: ${rec.error?.message}`);
+    ctx.logLine("error", node.id, `onError node "${node.id}" failed: ${rec.error?.message}`);
   }
 }

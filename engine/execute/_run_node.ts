@@ -9,49 +9,20 @@ import { backoffDelay } from "./_backoff.ts";
 import { cacheKey } from "./_cache_key.ts";
 import { startTimer } from "./_clock.ts";
 import { hasChild } from "./_dag_plan.ts";
-import { emitNode, errorInfo, iso, logLine, type RunState, type Slot } from "./_run_state.ts";
+import type { Run } from "./_run.ts";
+import { iso, type RunContext } from "./_run_context.ts";
+import type { Slot } from "./_run_nodes.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
-import { type CompiledNode } from "../workflow_model.ts";
 import { type AttemptRecord, type NodeRecord, NodeStatus } from "../run_record.ts";
-import { type K8sAccess, type NodeCall, type NodeCallResult } from "../runner_protocol.ts";
+import type { NodeCache, NodeCall, NodeCallResult } from "../runner_protocol.ts";
 
 type Outcome =
   | { ok: true; result: NodeCallResult }
   | { ok: false; error: unknown; cancelled: boolean };
 
-/**
- * The node's `ctx.k8s`, asked of `ExecuteOptions.k8s` once per run; undefined for a node
- * that declares no `capabilities.k8s`.
- *
- * @throws {NodeFailure} (not retryable) when the factory threw, e.g. no kubeconfig
- */
-function k8sAccess(s: RunState, node: CompiledNode): K8sAccess | undefined {
-  const declared = node.capabilities.k8s;
-  if (!s.k8s || declared === undefined || declared === null || declared === false) {
-    return undefined;
-  }
-  let entry = s.k8sAccess.get(node.id);
-  if (!entry) {
-    try {
-      entry = { access: s.k8s(node) };
-    } catch (error) {
-      entry = { failed: true, error };
-    }
-    s.k8sAccess.set(node.id, entry);
-  }
-  if (entry.failed) {
-    const { error } = entry;
-    if (error instanceof NodeFailure) throw error;
-    throw new NodeFailure(
-      `Cannot give node "${node.id}" ctx.k8s: ${error instanceof Error ? error.message : error}`,
-      { nonRetryable: true, cause: error },
-    );
-  }
-  return entry.access;
-}
-
 /** Runs one attempt; settles at the timeout or on abort even when the runner never does. */
-function attempt(s: RunState, slot: Slot, n: number): Promise<Outcome> {
+function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
+  const { ctx } = run;
   return new Promise((resolve) => {
     const controller = new AbortController();
     let cancelTimer: (() => void) | undefined;
@@ -69,7 +40,7 @@ function attempt(s: RunState, slot: Slot, n: number): Promise<Outcome> {
     };
     const { node } = slot;
     if (node.timeoutMs > 0 && Number.isFinite(node.timeoutMs)) {
-      cancelTimer = startTimer(s.clock, node.timeoutMs, () => {
+      cancelTimer = startTimer(ctx.clock, node.timeoutMs, () => {
         const message = `Cannot complete node "${slot.id}": attempt ${n} timed out after ` +
           `${node.timeoutMs} ms; raise "timeout" for the node in workflow.yaml if it needs longer`;
         const reason = new DOMException(message, "TimeoutError");
@@ -82,26 +53,26 @@ function attempt(s: RunState, slot: Slot, n: number): Promise<Outcome> {
       });
     }
     const call: NodeCall = {
-      workflow: s.workflow,
+      workflow: ctx.workflow,
       node,
       input: slot.input,
-      runId: s.runId,
+      runId: ctx.runId,
       attempt: n,
-      config: s.config,
-      secrets: s.secrets,
-      tmpDir: s.tmpDir,
-      onLog: s.onLog,
+      config: ctx.config,
+      secrets: ctx.secrets,
+      tmpDir: ctx.tmpDir,
+      onLog: ctx.onLog,
       onProgress: (value, message) => {
         slot.rec.progress = message === undefined ? { value } : { value, message };
-        emitNode(s, slot);
+        run.hooks.emitNode(slot);
       },
-      fetchMock: s.fetchMock,
+      fetchMock: ctx.fetchMock,
     };
     let pending: Promise<NodeCallResult>;
     try {
-      const k8s = k8sAccess(s, node);
+      const k8s = ctx.k8sAccess(node);
       if (k8s) call.k8s = k8s;
-      pending = s.runner.run(call, controller.signal);
+      pending = ctx.runner.run(call, controller.signal);
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -113,15 +84,15 @@ function attempt(s: RunState, slot: Slot, n: number): Promise<Outcome> {
 }
 
 /** A failure when `routes` names something that is not a declared child. */
-function checkRoutes(s: RunState, slot: Slot, routes: unknown): NodeFailure | undefined {
+function checkRoutes(ctx: RunContext, slot: Slot, routes: unknown): NodeFailure | undefined {
   if (routes === undefined) return undefined;
   const bad = Array.isArray(routes)
     ? routes.find((r) =>
-      typeof r !== "string" || slot.index < 0 || !hasChild(s.plan, slot.index, r)
+      typeof r !== "string" || slot.index < 0 || !hasChild(ctx.plan, slot.index, r)
     )
     : routes;
   if (bad === undefined) return undefined;
-  const declared = slot.index < 0 ? [] : s.workflow.children[slot.id] ?? [];
+  const declared = slot.index < 0 ? [] : ctx.workflow.children[slot.id] ?? [];
   const fix = declared.length > 0
     ? `declared children: ${declared.map((c) => `"${c}"`).join(", ")}`
     : `node "${slot.id}" has no declared children; add an edge in workflow.yaml`;
@@ -132,25 +103,30 @@ function checkRoutes(s: RunState, slot: Slot, routes: unknown): NodeFailure | un
 }
 
 /** Returns the cache key on a miss, or undefined after a hit (the node is then done). */
-async function lookUpCache(s: RunState, slot: Slot): Promise<string | "hit" | undefined> {
-  const started = s.clock.now();
+async function lookUpCache(
+  run: Run,
+  cache: NodeCache,
+  slot: Slot,
+): Promise<string | "hit" | undefined> {
+  const { ctx } = run;
+  const started = ctx.clock.now();
   let key: string;
   try {
-    key = await cacheKey(slot.node, slot.input, s.config);
+    key = await cacheKey(slot.node, slot.input, ctx.config);
   } catch (error) {
-    logLine(s, "warn", slot.id, `Cannot cache node "${slot.id}": ${(error as Error).message}`);
+    ctx.logLine("warn", slot.id, `Cannot cache node "${slot.id}": ${(error as Error).message}`);
     return undefined;
   }
-  let hit: Awaited<ReturnType<NonNullable<RunState["cache"]>["get"]>>;
+  let hit: Awaited<ReturnType<NodeCache["get"]>>;
   try {
-    hit = await s.cache!.get(key);
+    hit = await cache.get(key);
   } catch (error) {
-    logLine(s, "warn", slot.id, `Cannot read the node cache: ${String(error)}`);
+    ctx.logLine("warn", slot.id, `Cannot read the node cache: ${String(error)}`);
     return key;
   }
-  if (!hit || checkRoutes(s, slot, hit.routes)) return key;
+  if (!hit || checkRoutes(ctx, slot, hit.routes)) return key;
   const { rec } = slot;
-  const finished = s.clock.now();
+  const finished = ctx.clock.now();
   rec.status = NodeStatus.Succeeded;
   rec.attempts = 0;
   rec.cached = true;
@@ -159,7 +135,7 @@ async function lookUpCache(s: RunState, slot: Slot): Promise<string | "hit" | un
   rec.durationMs = finished - started;
   rec.output = slot.output = hit.output;
   if (hit.routes) rec.routes = slot.routes = hit.routes;
-  emitNode(s, slot);
+  run.hooks.emitNode(slot);
   return "hit";
 }
 
@@ -173,73 +149,77 @@ function isNonRetryable(error: unknown): boolean {
  * between attempts) or skipped (stopped before the first attempt). Never rejects.
  * `stop` ends backoff sleeps; attempts are aborted through `slot.abort`.
  */
-export async function runNode(s: RunState, slot: Slot, stop: AbortSignal | undefined) {
+export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefined) {
+  const { ctx, hooks } = run;
   const { node, rec } = slot;
   let key: string | undefined;
-  if (node.cacheMs !== undefined && s.cache) {
-    const looked = await lookUpCache(s, slot);
+  const { cache } = ctx;
+  if (node.cacheMs !== undefined && cache) {
+    const looked = await lookUpCache(run, cache, slot);
     if (looked === "hit") return;
     key = looked;
   }
   if (stop?.aborted) {
     rec.status = NodeStatus.Skipped;
-    emitNode(s, slot);
+    hooks.emitNode(slot);
     return;
   }
-  const started = s.clock.now();
+  const started = ctx.clock.now();
   rec.status = NodeStatus.Running;
   rec.attempts = 1;
   rec.startedAt = iso(started);
   beginAttempt(rec, 1, started);
-  emitNode(s, slot);
+  hooks.emitNode(slot);
   for (let n = 1;; n++) {
-    const outcome = await attempt(s, slot, n);
-    const failure = outcome.ok ? checkRoutes(s, slot, outcome.result.routes) : outcome.error;
+    const outcome = await attempt(run, slot, n);
+    const failure = outcome.ok ? checkRoutes(ctx, slot, outcome.result.routes) : outcome.error;
     if (outcome.ok && failure === undefined) {
       const { output, routes } = outcome.result;
       rec.status = NodeStatus.Succeeded;
       rec.output = slot.output = output;
       if (routes) rec.routes = slot.routes = routes;
       if (rec.error) delete rec.error;
-      endAttempt(s, rec, "succeeded");
-      if (key !== undefined) await storeInCache(s, slot, key);
+      endAttempt(ctx, rec, "succeeded");
+      if (key !== undefined) await storeInCache(ctx, cache!, slot, key);
       break;
     }
-    rec.error = errorInfo(s, failure);
+    rec.error = ctx.errorInfo(failure);
     if (!outcome.ok && outcome.cancelled) {
       rec.status = NodeStatus.Cancelled;
-      endAttempt(s, rec, "cancelled");
+      endAttempt(ctx, rec, "cancelled");
       break;
     }
-    endAttempt(s, rec, "failed");
+    endAttempt(ctx, rec, "failed");
     if (n > node.retries || isNonRetryable(failure)) {
       rec.status = NodeStatus.Failed;
       if (node.allowFailure) slot.output = { error: { message: rec.error.message } };
       break;
     }
     // The failed attempt shows in the history while the node waits for its retry.
-    emitNode(s, slot);
+    hooks.emitNode(slot);
     try {
-      await s.clock.sleep(backoffDelay(n, { ...s.workflow.settings, random: s.random }), stop);
+      await ctx.clock.sleep(
+        backoffDelay(n, { ...ctx.workflow.settings, random: ctx.random }),
+        stop,
+      );
       if (stop?.aborted) throw stop.reason;
     } catch {
       rec.status = NodeStatus.Cancelled;
-      rec.error = errorInfo(
-        s,
-        new NodeFailure(`Cannot retry node "${slot.id}": ${s.stopWhy}`, {
+      rec.error = ctx.errorInfo(
+        new NodeFailure(`Cannot retry node "${slot.id}": ${run.stop.why}`, {
           kind: FailureKind.Cancelled,
         }),
       );
       break;
     }
     rec.attempts = n + 1;
-    beginAttempt(rec, n + 1, s.clock.now());
-    emitNode(s, slot);
+    beginAttempt(rec, n + 1, ctx.clock.now());
+    hooks.emitNode(slot);
   }
-  const finished = s.clock.now();
+  const finished = ctx.clock.now();
   rec.finishedAt = iso(finished);
   rec.durationMs = finished - started;
-  emitNode(s, slot);
+  hooks.emitNode(slot);
 }
 
 /**
@@ -252,11 +232,11 @@ function beginAttempt(rec: NodeRecord, attempt: number, now: number): void {
 }
 
 /** Ends the attempt in flight with `status` (and the node's error unless it succeeded). */
-function endAttempt(s: RunState, rec: NodeRecord, status: AttemptRecord["status"]): void {
+function endAttempt(ctx: RunContext, rec: NodeRecord, status: AttemptRecord["status"]): void {
   const history = rec.history;
   const last = history?.at(-1);
   if (!history || !last || last.status !== "running") return;
-  const done: AttemptRecord = { ...last, status, finishedAt: iso(s.clock.now()) };
+  const done: AttemptRecord = { ...last, status, finishedAt: iso(ctx.clock.now()) };
   if (status !== "succeeded" && rec.error) {
     done.error = rec.error.name === undefined
       ? { message: rec.error.message }
@@ -265,13 +245,18 @@ function endAttempt(s: RunState, rec: NodeRecord, status: AttemptRecord["status"
   rec.history = [...history.slice(0, -1), done];
 }
 
-async function storeInCache(s: RunState, slot: Slot, key: string): Promise<void> {
+async function storeInCache(
+  ctx: RunContext,
+  cache: NodeCache,
+  slot: Slot,
+  key: string,
+): Promise<void> {
   const value = slot.routes
     ? { output: slot.output, routes: slot.routes }
     : { output: slot.output };
   try {
-    await s.cache!.set(key, value, slot.node.cacheMs!);
+    await cache.set(key, value, slot.node.cacheMs!);
   } catch (error) {
-    logLine(s, "warn", slot.id, `Cannot write the node cache: ${String(error)}`);
+    ctx.logLine("warn", slot.id, `Cannot write the node cache: ${String(error)}`);
   }
 }

@@ -6,26 +6,20 @@
 
 import { systemClock } from "./_clock.ts";
 import { dagPlan } from "./_dag_plan.ts";
-import { runOnError, runResult } from "./_run_end.ts";
-import {
-  CANCELLED,
-  emitNode,
-  enqueueHook,
-  type ExecuteHooks,
-  iso,
-  redactDeep,
-  redactLine,
-  type RunState,
-  stopRun,
-} from "./_run_state.ts";
-import { createSlots, finishDag, propagate, pump } from "./_schedule.ts";
+import { type ExecuteHooks, HookChain } from "./_hook_chain.ts";
+import type { Run } from "./_run.ts";
+import { iso, redactDeep, redactLine, RunContext } from "./_run_context.ts";
+import { runOnError } from "./_run_end.ts";
+import { RunNodes } from "./_run_nodes.ts";
+import { RunStop } from "./_run_stop.ts";
+import { Scheduler } from "./_scheduler.ts";
 import type { CompiledNode, CompiledWorkflow } from "../workflow_model.ts";
 import type { LogLine, RunRecord } from "../run_record.ts";
 import type { Clock, FetchMock, K8sAccess, NodeCache, NodeRunner } from "../runner_protocol.ts";
 import { NodeStatus, RunStatus } from "../run_record.ts";
 import { validateInput } from "../workflow/validate_input.ts";
 
-export type { ExecuteHooks } from "./_run_state.ts";
+export type { ExecuteHooks } from "./_hook_chain.ts";
 
 /** Options of {@link executeRun}. */
 export interface ExecuteOptions {
@@ -214,12 +208,22 @@ export async function executeRun(
   }
   const redact = options.redact;
   const logHook = hooks?.onLog;
-  const maxParallel = workflow.settings.maxParallel;
-  const s: RunState = {
+  const nodes = new RunNodes(record, plan);
+  const stop = new RunStop(nodes, workflow.settings.failFast);
+  const chain = new HookChain(
+    hooks,
+    options.pipelineHooks === true,
+    runId,
+    record,
+    (error) =>
+      stop.stop(
+        error,
+        `the run was aborted: a hook failed: ${redact ? redact(String(error)) : String(error)}`,
+      ),
+  );
+  const ctx = new RunContext({
     workflow,
     plan,
-    slots: new Array(plan.ids.length),
-    record,
     runId,
     runner: options.runner,
     clock,
@@ -229,73 +233,48 @@ export async function executeRun(
     tmpDir,
     fetchMock: options.fetchMock,
     k8s: options.k8s,
-    k8sAccess: new Map(),
     cache: options.cache,
     redact,
-    onNodeUpdate: hooks?.onNodeUpdate,
     onLog: logHook
       ? (line) => {
         const clean = redact ? redactLine(line, redact) : line;
-        enqueueHook(s, () => logHook(clean));
+        chain.enqueue(() => logHook(clean));
       }
       : ignoreLog,
-    chain: Promise.resolve(),
-    pipelineHooks: options.pipelineHooks === true,
-    hookFailed: false,
-    hookError: undefined,
-    stopController: new AbortController(),
-    stopping: false,
-    stopWhy: "",
-    cancelled: false,
-    failFast: workflow.settings.failFast,
-    failure: undefined,
-    maxParallel: maxParallel >= 1 ? maxParallel : 1,
-    ready: [],
-    readyHead: 0,
-    active: 0,
-    stack: [],
-    resolveDone: () => {},
-  };
-  const onAbort = () => {
-    s.cancelled = true;
-    stopRun(s, signal?.reason, CANCELLED);
-  };
+  });
+  const run: Run = { ctx, nodes, stop, hooks: chain };
+  const scheduler = new Scheduler(run, workflow.settings.maxParallel);
+  const onAbort = () => stop.cancel(signal?.reason);
   try {
-    createSlots(s, target, resume ?? retry?.of, retry);
+    nodes.createSlots(workflow, plan, target, resume ?? retry?.of, retry);
     if (hooks?.onRunUpdate) await hooks.onRunUpdate(record);
-    const dagDone = new Promise<void>((resolve) => s.resolveDone = resolve);
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
-    for (const slot of s.slots) {
-      if (slot && plan.parents[slot.index]!.length === 0) propagate(s, slot, true);
-    }
-    pump(s);
-    finishDag(s);
-    await dagDone;
+    await scheduler.start();
     signal?.removeEventListener("abort", onAbort);
-    for (const slot of s.slots) {
+    for (const slot of nodes.slots) {
       if (slot?.rec.status === NodeStatus.Pending) {
         slot.rec.status = NodeStatus.Skipped;
-        emitNode(s, slot);
+        chain.emitNode(slot);
       }
     }
-    if (s.failure && workflow.onError && !s.hookFailed) await runOnError(s, signal);
-    await s.chain;
-    if (s.hookFailed) throw s.hookError;
+    if (stop.failure && workflow.onError && !chain.failed) await runOnError(run, signal);
+    await chain.settled();
+    if (chain.failed) throw chain.error;
 
     const finishedMs = clock.now();
     record.finishedAt = iso(finishedMs);
     record.durationMs = resume?.startedAt
       ? Math.max(0, finishedMs - Date.parse(resume.startedAt))
       : finishedMs - startedMs;
-    if (s.failure) {
+    if (stop.failure) {
       record.status = RunStatus.Failed;
-      record.error = s.failure;
-    } else if (s.cancelled) {
+      record.error = stop.failure;
+    } else if (stop.cancelled) {
       record.status = RunStatus.Cancelled;
     } else {
       record.status = RunStatus.Succeeded;
-      record.result = runResult(s, target === undefined ? plan.sinks : [target]);
+      record.result = nodes.result(target === undefined ? plan.sinks : [target]);
     }
     if (hooks?.onRunUpdate) await hooks.onRunUpdate(record);
     return record;
