@@ -16,6 +16,7 @@ import {
 } from "../engine/mod.ts";
 import type { RunStore } from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
+import type { RetryPlan } from "./_retry.ts";
 import {
   appendLog,
   type HookedRun,
@@ -31,6 +32,8 @@ export interface Job {
   record: RunRecord;
   /** The stored record of a run that was running when its process died. */
   resume?: RunRecord;
+  /** A retry of an earlier run (not set on resume: the stored record has the reused nodes). */
+  retry?: RetryPlan;
 }
 
 /** A run holding an execution slot. */
@@ -91,12 +94,21 @@ export async function executeManaged(
   }
   try {
     if (job.resume) await noteResume(deps, active, job.resume);
+    else if (job.retry?.warning) {
+      await appendLog(deps, active, {
+        ts: iso(deps.clock.now()),
+        level: "warn",
+        msg: `Retry: ${job.retry.warning}`,
+        runId,
+      });
+    }
     const record = await executeRun(active.workflow, {
       runner: deps.runner,
       runId,
       input: job.record.input,
       trigger: job.record.trigger,
       resume: job.resume,
+      retry: job.retry && !job.resume ? { of: job.retry.of, from: job.retry.from } : undefined,
       secrets: deps.secrets,
       config: deps.config,
       redact: deps.redact,

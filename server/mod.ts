@@ -15,7 +15,8 @@ export {
   type SubmitOptions,
 } from "./run_manager.ts";
 export { CronScheduler, type CronSchedulerOptions, cronStateKey } from "./cron_scheduler.ts";
-export { DrainingError, QueueFullError } from "./errors.ts";
+export { DrainingError, QueueFullError, RetryError } from "./errors.ts";
+export type { FindVersion, RetryOptions } from "./_retry.ts";
 export { PROMETHEUS_CONTENT_TYPE } from "./_metrics.ts";
 
 // HTTP API.
@@ -28,3 +29,4 @@ export {
   type StartServerOptions,
 } from "./start_server.ts";
 export { devReload, type DevReloader, type DevReloadOptions } from "./dev_reload.ts";
+export { findSnapshotVersion } from "./_code_versions.ts";

@@ -42,6 +42,7 @@ import { isFinished } from "./_run_hooks.ts";
 import { RunMetrics } from "./_run_metrics.ts";
 import { RunQueue, ScheduleAction, UNLIMITED_CONCURRENCY } from "./_run_queue.ts";
 import { pause, startTimeout } from "./_timers.ts";
+import { type FindVersion, planRetry, type RetryOptions, type RetryPlan } from "./_retry.ts";
 
 export type { RunEvent, RunListener } from "./_run_hub.ts";
 
@@ -72,14 +73,21 @@ export interface RunManagerOptions {
    * @default undefined (no node has `ctx.k8s`)
    */
   k8s?: ExecuteOptions["k8s"];
+  /**
+   * Finds an earlier code version by its hash, for retries of runs of that version (the code
+   * snapshots of `dev`/`serve`). @default undefined (only versions loaded in this process)
+   */
+  findVersion?: FindVersion;
 }
 
 /** Options of {@link RunManager.submit}. */
 export interface SubmitOptions {
   /** Same key within 24 h returns the same run (it never runs twice). @default undefined */
   idempotencyKey?: string;
-  /** What started the run: "manual", "cron", "queue", "webhook". @default "manual" */
+  /** What started the run: "manual", "cron", "queue", "webhook", "retry". @default "manual" */
   trigger?: string;
+  /** A retry (see {@link RunManager.retry}): its run, `from` node and code version. */
+  retry?: RetryPlan;
 }
 
 /** Options of {@link RunManager.runAndWait}. */
@@ -167,6 +175,7 @@ export class RunManager {
   readonly #heartbeat: Heartbeat;
   readonly #retention: RetentionPruner;
   readonly #deps: RunDeps;
+  readonly #findVersion: FindVersion | undefined;
 
   private constructor(options: RunManagerOptions) {
     const { workflow, store, leaseMs = 30_000, owner = crypto.randomUUID() } = options;
@@ -191,6 +200,7 @@ export class RunManager {
     this.#owner = owner;
     this.#leaseMs = leaseMs;
     this.#cronCatchUpMs = options.cronCatchUpMs;
+    this.#findVersion = options.findVersion;
     this.#onError = options.onError ?? (() => {});
     this.#hub = new RunHub(this.#onError);
     this.#queue = new RunQueue(workflow.concurrency);
@@ -278,7 +288,8 @@ export class RunManager {
     options: SubmitOptions = {},
   ): Promise<{ runId: string; created: boolean }> {
     this.#checkAccepting();
-    const workflow = this.#workflow;
+    const retry = options.retry;
+    const workflow = retry?.workflow ?? this.#workflow;
     validateInput(workflow, input);
     return await this.#exclusive(async () => {
       this.#checkAccepting();
@@ -297,6 +308,10 @@ export class RunManager {
         codeHash: workflow.codeHash,
       };
       if (start) record.startedAt = iso(now);
+      if (retry) {
+        record.retryOf = retry.of.runId;
+        if (retry.from !== undefined) record.retryFrom = retry.from;
+      }
       const overlay = this.#deps.config;
       if (overlay && Object.keys(overlay).length > 0) {
         const redact = this.#deps.redact;
@@ -314,6 +329,7 @@ export class RunManager {
       const { runId } = record;
       this.#own(runId);
       const job: Job = { workflow, record: created.record };
+      if (retry) job.retry = retry;
       if (start) {
         this.#launch(job, false);
       } else {
@@ -355,6 +371,38 @@ export class RunManager {
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /**
+   * Starts a retry of a finished run (SPEC §11): a new run with `retryOf`, the same input and
+   * the same code version when it is still available (else the current one, with `warning`
+   * saying so, also logged in the new run). Nodes that succeeded in the original are not run
+   * again (their outputs are reused), except `from` and its descendants.
+   *
+   * @throws {RetryError} for an unknown run, a run that has not ended, a succeeded run without
+   *   `from`, or an unknown `from` node
+   * @throws what `submit()` throws
+   */
+  async retry(
+    runId: string,
+    options: RetryOptions = {},
+  ): Promise<{ runId: string; retryOf: string; codeHash?: string; warning?: string }> {
+    const plan = await planRetry(
+      this.#store,
+      this.#workflow,
+      this.versionsInUse(),
+      this.#findVersion,
+      runId,
+      options,
+    );
+    const { runId: id } = await this.submit(plan.of.input, { trigger: "retry", retry: plan });
+    const answer: { runId: string; retryOf: string; codeHash?: string; warning?: string } = {
+      runId: id,
+      retryOf: plan.of.runId,
+    };
+    if (plan.workflow.codeHash !== undefined) answer.codeHash = plan.workflow.codeHash;
+    if (plan.warning !== undefined) answer.warning = plan.warning;
+    return answer;
   }
 
   /**
@@ -688,7 +736,10 @@ export class RunManager {
         this.#launch({ workflow, record: run, resume: run }, false);
         resumed++;
       } else {
-        const job = { workflow, record: run };
+        const job: Job = { workflow, record: run };
+        // A queued retry still reuses the outputs of the run it retries.
+        const of = run.retryOf === undefined ? undefined : await this.#store.getRun(run.retryOf);
+        if (of) job.retry = { of, workflow, ...(run.retryFrom ? { from: run.retryFrom } : {}) };
         this.#queue.push({ id: run.runId, readyAt: this.#clock.now(), value: job });
         this.#hub.publish(run.runId, { type: "run", record: summaryOf(run) });
         requeued++;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import {
   type Clock,
   type CompiledWorkflow,
@@ -20,6 +20,7 @@ import { createDashboard } from "../ui/mod.ts";
 import type { NatsTriggers } from "../triggers/mod.ts";
 import { createAuthenticator } from "./_auth.ts";
 import { CodeSnapshots } from "./_code_snapshots.ts";
+import { findSnapshotVersion } from "./_code_versions.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
 import { createHandler, type HandlerOptions } from "./create_handler.ts";
 import { devReload, type DevReloader } from "./dev_reload.ts";
@@ -192,6 +193,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       clock: options.clock,
       owner: options.owner ?? (port > 0 ? `${Deno.hostname()}:${port}` : undefined),
       onError: reportError,
+      findVersion: (codeHash) =>
+        findSnapshotVersion(snapshots.root, codeHash, relative(loaded.dir, loaded.file)),
     });
     const { resumed, requeued } = await manager.recover();
     if (resumed + requeued > 0) emit({ type: "recovered", resumed, requeued });

@@ -12,6 +12,7 @@ for (
     ["runs", "show"],
     ["runs", "logs"],
     ["runs", "replay"],
+    ["runs", "retry"],
     ["runs", "cancel"],
   ]
 ) {

@@ -248,6 +248,8 @@ export async function executeRun(
   try {
     nodes.createSlots(workflow, plan, target, resume ?? retry?.of, retry);
     if (hooks?.onRunUpdate) await hooks.onRunUpdate(record);
+    // A retry's reused nodes are new to this run's record: report them like any transition.
+    if (retry) { for (const slot of nodes.slots) if (slot?.resumed) chain.emitNode(slot); }
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
     await scheduler.start();

@@ -15,7 +15,8 @@ import {
 } from "../../engine/mod.ts";
 import type { GetLogsOptions, ListRunsOptions, RunPage, StoredLogLine } from "../../store/mod.ts";
 import type { RunAndWaitOptions, RunApi, RunEvent, SubmitOptions } from "../_run_api.ts";
-import { DrainingError, QueueFullError } from "../errors.ts";
+import { DrainingError, QueueFullError, RetryError } from "../errors.ts";
+import type { RetryOptions } from "../_retry.ts";
 
 const FINISHED = ["succeeded", "failed", "cancelled"];
 
@@ -95,6 +96,19 @@ export class FakeRunApi implements RunApi {
     const record = this.runs.get(runId)!;
     if (!FINISHED.includes(record.status)) this.finish(runId, "cancelled");
     return Promise.resolve(structuredClone(this.runs.get(runId)));
+  }
+
+  /** A retry: a new run with the same input and `retryOf` (no reuse: the fake runs nothing). */
+  async retry(runId: string, options: RetryOptions = {}) {
+    const of = this.runs.get(runId);
+    if (!of) throw new RetryError("not_found", `Cannot find run "${runId}"`);
+    if (!FINISHED.includes(of.status)) throw new RetryError("conflict", `run ${of.status}`);
+    if (options.from !== undefined && !this.workflow.order.includes(options.from)) {
+      throw new RetryError("bad_request", `no node "${options.from}"`);
+    }
+    const { runId: id } = await this.submit(of.input, { trigger: "retry" });
+    this.runs.get(id)!.retryOf = runId;
+    return { runId: id, retryOf: runId };
   }
 
   getRun(runId: string): Promise<RunRecord | undefined> {

@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { assertExit, cli, stdoutJson } from "./_cli.ts";
+import { sseReader, startServe } from "./_serve.ts";
+
+// deno-lint-ignore no-explicit-any
+type Json = Record<string, any>;
+
+/**
+ * The loopback counter the nodes of tests/testdata/flaky call: it counts calls per node and
+ * run, and answers 500 with "refusal #<n>" to the nodes listed in `failing`.
+ */
+class Counter {
+  readonly calls: { node: string; run: string }[] = [];
+  readonly failing = new Set<string>();
+  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+
+  constructor() {
+    this.#server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+      const url = new URL(req.url);
+      const node = url.pathname.slice(1);
+      this.calls.push({ node, run: url.searchParams.get("run") ?? "" });
+      const n = this.count(node);
+      if (this.failing.has(node)) return new Response(`refusal #${n}`, { status: 500 });
+      return Response.json({ call: n });
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#server.addr.port}`;
+  }
+
+  count(node: string, run?: string): number {
+    return this.calls.filter((c) => c.node === node && (run === undefined || c.run === run)).length;
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.#server.shutdown();
+  }
+}
+
+async function flakyProject(counter: Counter) {
+  const root = await Deno.makeTempDir({ prefix: "pipedreamer-retry-" });
+  const dir = join(root, "flaky");
+  await Deno.mkdir(join(dir, "nodes"), { recursive: true });
+  const source = new URL("./testdata/flaky/", import.meta.url);
+  for (const file of ["workflow.yaml", "nodes/call.ts"]) {
+    await Deno.copyFile(new URL(file, source), join(dir, file));
+  }
+  const configDir = join(root, "config");
+  await Deno.mkdir(configDir);
+  await Deno.writeTextFile(join(configDir, "callbackUrl"), counter.url);
+  return {
+    dir,
+    data: join(root, "data"),
+    configDir,
+    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
+  };
+}
+
+Deno.test("retry from the failed node reuses succeeded nodes; history keeps every attempt's error", async (t) => {
+  await using counter = new Counter();
+  await using project = await flakyProject(counter);
+  await using server = await startServe([
+    "serve",
+    project.dir,
+    ...["--port", "0", "--host", "127.0.0.1", "--no-auth"],
+    ...["--data", project.data, "--config-dir", project.configDir],
+  ]);
+  const api = async (path: string, init: RequestInit = {}) => {
+    const response = await fetch(`${server.url}${path}`, init);
+    return { status: response.status, body: await response.json() as Json };
+  };
+  /** Waits for the run's end through its event stream (no polling), then reads its record. */
+  const ended = async (runId: string): Promise<Json> => {
+    const response = await fetch(`${server.url}/runs/${runId}/logs`, {
+      headers: { accept: "text/event-stream" },
+    });
+    const events = sseReader(response);
+    for (let event = await events.next(); event; event = await events.next()) {
+      if (event.event === "end") break;
+    }
+    await events.cancel();
+    return (await api(`/runs/${runId}`)).body;
+  };
+
+  counter.failing.add("middle");
+  const failed = await api("/run", { method: "POST", body: '{"n":1}' });
+  assert.equal(failed.status, 422);
+  const original = failed.body;
+  assert.equal(original.status, "failed");
+
+  await t.step("history holds each attempt with its real error", async () => {
+    const stored = (await api(`/runs/${original.runId}`)).body;
+    const middle = stored.nodes.middle;
+    assert.equal(middle.attempts, 2);
+    assert.deepEqual(
+      middle.history.map((h: Json) => [h.attempt, h.status, h.error?.message]),
+      [
+        [1, "failed", "middle: the counter answered 500: refusal #1"],
+        [2, "failed", "middle: the counter answered 500: refusal #2"],
+      ],
+    );
+    for (const h of middle.history) assert.ok(Date.parse(h.finishedAt) >= Date.parse(h.startedAt));
+    assert.deepEqual(stored.nodes.first.history.map((h: Json) => h.status), ["succeeded"]);
+    assert.equal(stored.nodes.last.status, "skipped");
+    const shown = await cli(["runs", "show", original.runId, "--url", server.url]);
+    assertExit(shown, 0);
+    assert.match(shown.stdout, /^attempts of middle$/m);
+    assert.match(shown.stdout, /#1 {2}failed .*middle: the counter answered 500: refusal #1$/m);
+    assert.match(shown.stdout, /#2 {2}failed .*refusal #2$/m);
+  });
+
+  let retried: Json;
+  await t.step("POST /runs/:id/retry re-runs the failed node, not the succeeded one", async () => {
+    counter.failing.clear();
+    const started = await api(`/runs/${original.runId}/retry`, { method: "POST" });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    assert.equal(started.body.retryOf, original.runId);
+    assert.equal(started.body.warning, undefined);
+    retried = await ended(started.body.runId);
+    assert.equal(retried.status, "succeeded");
+    assert.equal(retried.retryOf, original.runId);
+    assert.equal(retried.trigger, "retry");
+    assert.deepEqual(retried.input, { n: 1 });
+    assert.equal(retried.codeHash, original.codeHash);
+    // The loopback counter proves it: first ran once in all, in the original run only.
+    assert.equal(counter.count("first"), 1);
+    assert.equal(counter.count("first", retried.runId), 0);
+    assert.equal(counter.count("middle", retried.runId), 1);
+    assert.equal(counter.count("last", retried.runId), 1);
+    assert.equal(retried.nodes.first.reusedFrom, original.runId);
+    assert.deepEqual(retried.nodes.first.output, original.nodes.first.output);
+    assert.deepEqual(retried.result, {
+      n: 1,
+      first: { call: 1 },
+      middle: { call: 3 },
+      last: { call: 1 },
+    });
+  });
+
+  await t.step("{ from } re-runs that node and its descendants only", async () => {
+    const started = await api(`/runs/${retried.runId}/retry`, {
+      method: "POST",
+      body: JSON.stringify({ from: "last" }),
+    });
+    assert.equal(started.status, 202);
+    const again = await ended(started.body.runId);
+    assert.equal(again.status, "succeeded");
+    assert.equal(again.retryFrom, "last");
+    assert.equal(counter.count("first"), 1);
+    assert.equal(counter.count("middle", again.runId), 0);
+    assert.equal(counter.count("last", again.runId), 1);
+    // A reused node names the run that really executed it.
+    assert.equal(again.nodes.first.reusedFrom, original.runId);
+    assert.equal(again.nodes.middle.reusedFrom, retried.runId);
+  });
+
+  await t.step("bad retries get 404, 409 and 400", async () => {
+    assert.equal((await api("/runs/nope/retry", { method: "POST" })).status, 404);
+    const succeeded = await api(`/runs/${retried.runId}/retry`, { method: "POST" });
+    assert.equal(succeeded.status, 409);
+    assert.match(succeeded.body.error.message, /it succeeded; pass \{ "from": "<node>" \}/);
+    const badFrom = await api(`/runs/${original.runId}/retry`, {
+      method: "POST",
+      body: '{"from":"nope"}',
+    });
+    assert.equal(badFrom.status, 400);
+    assert.match(
+      badFrom.body.error.message,
+      /no such node in workflow "flaky"; nodes: first, middle, last/,
+    );
+    for (const body of ['{"form":"last"}', "[1]", '{"from":3}', "{"]) {
+      const bad = await api(`/runs/${original.runId}/retry`, { method: "POST", body });
+      assert.equal(bad.status, 400, body);
+    }
+  });
+
+  await t.step("`runs retry --url` and `runs retry` on the local store", async () => {
+    counter.failing.add("middle");
+    const viaCli = await cli(["runs", "retry", original.runId, "--url", server.url, "-o", "json"]);
+    assertExit(viaCli, 0);
+    const started = stdoutJson<Json>(viaCli);
+    const record = await ended(started.runId);
+    assert.equal(record.status, "failed");
+    assert.equal(counter.count("first", started.runId), 0);
+    await server.stop();
+    // With the server stopped, the CLI executes the retry itself over the same store.
+    counter.failing.clear();
+    const local = await cli([
+      "runs",
+      "retry",
+      original.runId,
+      "--dir",
+      project.dir,
+      "--data",
+      project.data,
+    ]);
+    assertExit(local, 0);
+    const runId = local.stdout.match(/^run (\S+) retries /m)![1]!;
+    assert.match(local.stdout, /^status {4}succeeded$/m);
+    assert.match(local.stdout, /^first +succeeded \(reused from [0-9a-f-]+\)/m);
+    assert.equal(counter.count("first"), 1);
+    assert.equal(counter.count("middle", runId), 1);
+    const missing = await cli([
+      "runs",
+      "retry",
+      "nope",
+      "--dir",
+      project.dir,
+      "--data",
+      project.data,
+    ]);
+    assertExit(missing, 1);
+    assert.match(missing.stderr, /Cannot find run "nope"/);
+  });
+});
