@@ -28,7 +28,6 @@ export { DEFAULT_CONCURRENCY, DEFAULT_SETTINGS } from "./workflow/_compile_setti
 export * from "./execute/execute_run.ts";
 export { validateInput } from "./workflow/validate_input.ts";
 export { systemClock } from "./execute/_clock.ts";
-export { FakeClock } from "./fake_clock.ts";
 
 // Run nodes.
 export * from "./runners/create_runner.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { FakeClock, loadWorkflow } from "../engine/mod.ts";
+import { loadWorkflow } from "../engine/mod.ts";
+import { FakeClock } from "../testing/mod.ts";
 import { type FakeKube, PullFailure, startFakeKube } from "../tests/fake_kube/mod.ts";
 import { applyManifests, describePullFailure, waitForRollout } from "./apply.ts";
 import { generateManifests, type KubeObject } from "./generate_manifests.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FakeClock } from "../engine/mod.ts";
+import { FakeClock } from "../testing/mod.ts";
 import { type FakeKube, startFakeKube } from "../tests/fake_kube/mod.ts";
 import { type DeployOptions, deployWorkflow, planDeploy } from "./deploy.ts";
 import { type KubeClient, loadKubeClient } from "./kube_client.ts";

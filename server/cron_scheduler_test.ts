@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { type CronTrigger, FakeClock } from "../engine/mod.ts";
+import { type CronTrigger } from "../engine/mod.ts";
+import { FakeClock } from "../testing/mod.ts";
 import { SqliteStore } from "../store/mod.ts";
 import { CronScheduler, cronStateKey } from "./cron_scheduler.ts";
-import { harness, testWorkflow, until } from "./testdata/manager_harness.ts";
+import { harness, testWorkflow, waitFor } from "./testdata/manager_harness.ts";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -200,7 +201,7 @@ Deno.test("`RunManager.startTriggers()` starts cron runs; reload reschedules; dr
     h.manager.startTriggers();
     h.manager.startTriggers();
     await h.clock.advance(MINUTE);
-    await until(() => h.runner.calls.length === 1, "the cron run");
+    await waitFor(() => h.runner.calls.length === 1, "the cron run");
     const [run] = (await h.manager.listRuns({})).runs;
     assert.equal(run?.trigger, "cron");
     assert.deepEqual(run?.input, { from: "cron" });
@@ -208,7 +209,7 @@ Deno.test("`RunManager.startTriggers()` starts cron runs; reload reschedules; dr
 
     h.manager.reload(workflowWith({ type: "cron", schedule: "30 9 * * *" }));
     await h.clock.advance(30 * MINUTE);
-    await until(() => h.runner.calls.length === 2, "the rescheduled cron run");
+    await waitFor(() => h.runner.calls.length === 2, "the rescheduled cron run");
     const runs = (await h.manager.listRuns({})).runs;
     assert.equal(runs.length, 2);
     assert.equal(runs[0]?.startedAt, "2025-01-01T09:30:00.000Z");

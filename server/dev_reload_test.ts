@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  type CompiledWorkflow,
-  FakeClock,
-  loadWorkflow,
-  WorkflowSyntaxError,
-} from "../engine/mod.ts";
+import { type CompiledWorkflow, loadWorkflow, WorkflowSyntaxError } from "../engine/mod.ts";
+import { FakeClock } from "../testing/mod.ts";
 import { CodeSnapshots } from "./_code_snapshots.ts";
 import { devReload, type FsWatcherLike } from "./dev_reload.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { ConcurrencySettings } from "../engine/mod.ts";
 import { QueueFullError } from "./errors.ts";
-import { gated, harness, testWorkflow, until, untilStatus } from "./testdata/manager_harness.ts";
+import { gated, harness, testWorkflow, untilStatus, waitFor } from "./testdata/manager_harness.ts";
 
 function concurrency(settings: Partial<ConcurrencySettings>): ConcurrencySettings {
   return { maxRuns: 1, queueLimit: 10, strategy: "append", startDelayMs: 0, ...settings };
@@ -22,7 +22,7 @@ Deno.test("`RunManager` runs at most maxRuns at once; the others wait queued in 
   try {
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await h.manager.submit(i)).runId);
-    await until(() => gates.started.length === 2, "two runs to start");
+    await waitFor(() => gates.started.length === 2, "two runs to start");
     await h.clock.advance(60_000);
     assert.equal(gates.started.length, 2);
     assert.deepEqual(h.manager.stats(), { queued: 1, running: 2 });
@@ -30,7 +30,7 @@ Deno.test("`RunManager` runs at most maxRuns at once; the others wait queued in 
     assert.match(h.manager.metrics(), /^pipedreamer_queue_depth\{workflow="test-flow"\} 1$/m);
     assert.match(h.manager.metrics(), /^pipedreamer_runs_in_flight\{workflow="test-flow"\} 2$/m);
     gates.open(ids[0]!, "a");
-    await until(() => gates.started.length === 3, "the third run to start");
+    await waitFor(() => gates.started.length === 3, "the third run to start");
     assert.deepEqual(starts(gates.started), ids);
     gates.open(ids[1]!, "a");
     gates.open(ids[2]!, "a");
@@ -79,7 +79,7 @@ Deno.test("`RunManager` starts waiting runs in arrival order (strategy append)",
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push((await h.manager.submit(i)).runId);
     for (const [i, id] of ids.entries()) {
-      await until(() => gates.started.length === i + 1, `run ${i} to start`);
+      await waitFor(() => gates.started.length === i + 1, `run ${i} to start`);
       assert.equal(h.manager.stats().running, 1);
       gates.open(id, "a");
       await h.manager.wait(id);
@@ -99,7 +99,7 @@ Deno.test("`RunManager` strategy replace cancels the newest waiting run, which n
   });
   try {
     const running = (await h.manager.submit(1)).runId;
-    await until(() => gates.started.length === 1, "the first run to start");
+    await waitFor(() => gates.started.length === 1, "the first run to start");
     const replaced = (await h.manager.submit(2)).runId;
     const waiting = h.manager.wait(replaced);
     const latest = (await h.manager.submit(3)).runId;
@@ -110,7 +110,7 @@ Deno.test("`RunManager` strategy replace cancels the newest waiting run, which n
     assert.match(logs[0]!.msg, new RegExp(`replaced by run "${latest}"`));
     assert.equal((await h.store.getRun(latest))?.status, "queued");
     gates.open(running, "a");
-    await until(() => gates.started.length === 2, "the latest run to start");
+    await waitFor(() => gates.started.length === 2, "the latest run to start");
     gates.open(latest, "a");
     assert.equal((await h.manager.wait(latest)).status, "succeeded");
     assert.deepEqual(starts(gates.started), [running, latest]);
@@ -130,14 +130,14 @@ Deno.test("`RunManager.cancel()` of a waiting run: it never starts, the next one
     const first = (await h.manager.submit(1)).runId;
     const second = (await h.manager.submit(2)).runId;
     const third = (await h.manager.submit(3)).runId;
-    await until(() => gates.started.length === 1, "the first run to start");
+    await waitFor(() => gates.started.length === 1, "the first run to start");
     const record = await h.manager.cancel(second);
     assert.equal(record?.status, "cancelled");
     assert.equal(record?.startedAt, undefined);
     assert.equal((await h.manager.wait(second)).status, "cancelled");
     assert.deepEqual(h.manager.stats(), { queued: 1, running: 1 });
     gates.open(first, "a");
-    await until(() => gates.started.length === 2, "the third run to start");
+    await waitFor(() => gates.started.length === 2, "the third run to start");
     gates.open(third, "a");
     await h.manager.wait(third);
     assert.deepEqual(starts(gates.started), [first, third]);
@@ -160,7 +160,7 @@ Deno.test("`RunManager` startDelay: a run waits the delay before it may start", 
     assert.equal(gates.started.length, 0);
     assert.equal((await h.store.getRun(runId))?.status, "queued");
     await h.clock.advance(1);
-    await until(() => gates.started.length === 1, "the run to start after the delay");
+    await waitFor(() => gates.started.length === 1, "the run to start after the delay");
     await untilStatus(h.store, runId, "running");
     gates.open(runId, "a");
     await h.manager.wait(runId);
@@ -186,7 +186,7 @@ Deno.test("`RunManager` startDelay with replace collapses a burst into its last 
     await h.clock.advance(2_999);
     assert.equal(gates.started.length, 0);
     await h.clock.advance(1);
-    await until(() => gates.started.length === 1, "the last run to start");
+    await waitFor(() => gates.started.length === 1, "the last run to start");
     assert.deepEqual(starts(gates.started), [ids[2]]);
     const statuses = await Promise.all(ids.map(async (id) => (await h.store.getRun(id))?.status));
     assert.deepEqual(statuses, ["cancelled", "cancelled", "running"]);
@@ -203,12 +203,12 @@ Deno.test("`RunManager.reload()` applies new concurrency settings to waiting run
   try {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await h.manager.submit(i)).runId);
-    await until(() => gates.started.length === 1, "one run");
+    await waitFor(() => gates.started.length === 1, "one run");
     h.manager.reload({
       ...testWorkflow({ spec: { a: [] } }),
       concurrency: concurrency({ maxRuns: 3 }),
     });
-    await until(() => gates.started.length === 3, "every run to start");
+    await waitFor(() => gates.started.length === 3, "every run to start");
     for (const id of ids) gates.open(id, "a");
     for (const id of ids) await h.manager.wait(id);
   } finally {

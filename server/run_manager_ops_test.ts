@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DrainingError } from "./errors.ts";
-import { gated, harness, until, untilStatus } from "./testdata/manager_harness.ts";
+import { gated, harness, untilStatus, waitFor } from "./testdata/manager_harness.ts";
 
 Deno.test("`RunManager.metrics()` exposes runs, queue, in-flight and node metrics as Prometheus text", async () => {
   const h = await harness({
@@ -83,7 +83,7 @@ Deno.test("`RunManager.drain()` lets running runs finish within the grace period
   const h = await harness({ spec: { a: [] }, fns: gates.fns });
   try {
     const { runId } = await h.manager.submit(null);
-    await until(() => gates.started.length === 1, "the run to start");
+    await waitFor(() => gates.started.length === 1, "the run to start");
     const drained = h.manager.drain(10_000);
     await assert.rejects(h.manager.submit(null), DrainingError);
     await h.clock.advance(5_000);
@@ -106,7 +106,7 @@ Deno.test("`RunManager.drain()` cancels runs still running after the grace perio
   try {
     const running = (await h.manager.submit(1)).runId;
     const waiting = (await h.manager.submit(2)).runId;
-    await until(() => gates.started.length === 1, "the first run to start");
+    await waitFor(() => gates.started.length === 1, "the first run to start");
     const waited = h.manager.wait(waiting).then(() => undefined, (error) => error);
     let drained = false;
     const drain = h.manager.drain(10_000).then(() => drained = true);
@@ -141,7 +141,7 @@ Deno.test("`RunManager.close()` cancels what still runs and refuses new runs", a
   const h = await harness({ spec: { a: [] }, fns: gates.fns });
   try {
     const { runId } = await h.manager.submit(null);
-    await until(() => gates.started.length === 1, "the run to start");
+    await waitFor(() => gates.started.length === 1, "the run to start");
     await h.manager.close();
     await untilStatus(h.store, runId, "cancelled");
     await assert.rejects(h.manager.submit(null), DrainingError);

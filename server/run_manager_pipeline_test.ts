@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { FakeClock, type NodeRecord } from "../engine/mod.ts";
+import { type NodeRecord } from "../engine/mod.ts";
+import { FakeClock } from "../testing/mod.ts";
 import { type RunStore, SqliteStore } from "../store/mod.ts";
 import { harness } from "./testdata/manager_harness.ts";
 

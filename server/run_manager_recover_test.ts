@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { FakeClock, type RunRecord } from "../engine/mod.ts";
+import { type RunRecord } from "../engine/mod.ts";
+import { FakeClock } from "../testing/mod.ts";
 import { type CreateRunOptions, SqliteStore } from "../store/mod.ts";
-import { gated, harness, until, untilStatus } from "./testdata/manager_harness.ts";
+import { gated, harness, untilStatus, waitFor } from "./testdata/manager_harness.ts";
 
 const SPEC = { a: [], b: ["a"], c: ["b"] };
 
@@ -76,7 +77,7 @@ Deno.test("`RunManager.recover()` requeues queued runs in their original order",
     // More than queueLimit: recovered runs were accepted before and always rejoin the queue.
     assert.deepEqual(await h.manager.recover(), { resumed: 0, requeued: 3 });
     for (const [i, id] of ["q1", "q2", "q3"].entries()) {
-      await until(() => gates.started.length === i + 1, `${id} to start`);
+      await waitFor(() => gates.started.length === i + 1, `${id} to start`);
       assert.equal(gates.started[i], `${id}:a`);
       await untilStatus(h.store, id, "running");
       gates.open(id, "a");
@@ -132,7 +133,7 @@ Deno.test("`RunManager.cancel()` of a run executed by another replica stops it t
   const two = await harness({ store: one.store, clock: one.clock, manager: { owner: "two" } });
   try {
     const { runId } = await one.manager.submit(null);
-    await until(() => gates.started.length === 1, "the run to start");
+    await waitFor(() => gates.started.length === 1, "the run to start");
     const marked = await two.manager.cancel(runId);
     assert.equal(marked?.status, "cancelled");
     // The owner notices at its next lease renewal (every leaseMs / 3).
@@ -153,7 +154,7 @@ Deno.test("`RunManager` renews the leases of its runs while they execute", async
   const two = await harness({ store: one.store, clock: one.clock, manager: { owner: "two" } });
   try {
     const { runId } = await one.manager.submit(null);
-    await until(() => gates.started.length === 1, "the run to start");
+    await waitFor(() => gates.started.length === 1, "the run to start");
     await one.clock.advance(120_000);
     // Still leased by "one" although 4 lease lengths passed: the other replica cannot take it.
     assert.equal(await one.store.claimRun(runId, "two", 30_000), false);
@@ -186,7 +187,7 @@ Deno.test("`RunManager` stops writing a run another replica took over after its 
   });
   try {
     const { runId } = await one.manager.submit(null);
-    await until(() => gates.started.length === 1, "the run to start on one");
+    await waitFor(() => gates.started.length === 1, "the run to start on one");
     await storeClock.advance(30_000);
     assert.deepEqual(await two.manager.recover(), { resumed: 1, requeued: 0 });
     assert.equal((await two.manager.wait(runId)).status, "succeeded");

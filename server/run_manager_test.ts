@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { InputValidationError, type NodeStatus, type RunRecord } from "../engine/mod.ts";
 import type { RunEvent } from "./run_manager.ts";
-import { gated, harness, testWorkflow, until } from "./testdata/manager_harness.ts";
+import { gated, harness, testWorkflow, waitFor } from "./testdata/manager_harness.ts";
 
 Deno.test("`RunManager.submit()` persists every transition in the store as it happens", async () => {
   const gates = gated(["a", "b"]);
@@ -17,11 +17,11 @@ Deno.test("`RunManager.submit()` persists every transition in the store as it ha
     assert.deepEqual(first?.input, { n: 1 });
 
     const nodeStatus = async (id: string) => (await h.store.getRun(runId))?.nodes[id]?.status;
-    await until(() => gates.started.length === 1, "a to start");
+    await waitFor(() => gates.started.length === 1, "a to start");
     assert.equal(await nodeStatus("a"), "running");
     assert.equal(await nodeStatus("b"), undefined);
     gates.open(runId, "a", "A");
-    await until(() => gates.started.length === 2, "b to start");
+    await waitFor(() => gates.started.length === 2, "b to start");
     let stored = await h.store.getRun(runId);
     assert.equal(stored?.nodes.a?.status, "succeeded");
     assert.equal(stored?.nodes.a?.output, "A");
@@ -130,7 +130,7 @@ Deno.test("`RunManager` stores and streams ctx.progress reports", async () => {
       if (e.type === "node" && e.node.progress) progress.push(e.node.progress);
     });
     const { runId } = await h.manager.submit(null);
-    await until(() => progress.length === 1, "progress event");
+    await waitFor(() => progress.length === 1, "progress event");
     assert.deepEqual(progress, [{ value: 0.5, message: "half way" }]);
     const stored = await h.store.getRun(runId);
     assert.deepEqual(stored?.nodes.a?.progress, { value: 0.5, message: "half way" });
@@ -184,7 +184,7 @@ Deno.test("`RunManager.cancel()` aborts a running run and persists the cancellat
   const h = await harness({ fns: gates.fns });
   try {
     const { runId } = await h.manager.submit(null);
-    await until(() => gates.started.length === 1, "a to start");
+    await waitFor(() => gates.started.length === 1, "a to start");
     const record = await h.manager.cancel(runId);
     assert.equal(record?.status, "cancelled");
     const stored = await h.store.getRun(runId);
@@ -209,7 +209,7 @@ Deno.test("`RunManager.runAndWait()` resolves with the final record; its signal 
   try {
     const controller = new AbortController();
     const pending = h.manager.runAndWait(null, { signal: controller.signal });
-    await until(() => gates.started.length === 1, "a to start");
+    await waitFor(() => gates.started.length === 1, "a to start");
     controller.abort();
     const record: RunRecord = await pending;
     assert.equal(record.status, "cancelled");
@@ -289,7 +289,7 @@ Deno.test("`RunManager.reload()` gives new runs the new workflow; runs in flight
   const h = await harness({ fns: gates.fns });
   try {
     const old = await h.manager.submit(null);
-    await until(() => gates.started.length === 1, "a to start");
+    await waitFor(() => gates.started.length === 1, "a to start");
     const next = { ...testWorkflow({ spec: { a: [], c: ["a"] } }), codeHash: "hash-v2" };
     h.manager.reload(next);
     assert.equal(h.manager.workflow, next);
@@ -320,7 +320,7 @@ Deno.test("`RunManager.versionsInUse()` lists the current version and those of r
     const v1 = h.workflow;
     assert.deepEqual(h.manager.versionsInUse(), [v1]);
     const running = await h.manager.submit(null);
-    await until(() => gates.started.length === 1, "the first run to start");
+    await waitFor(() => gates.started.length === 1, "the first run to start");
     const v2 = { ...testWorkflow({ spec: { a: [] } }), codeHash: "hash-v2" };
     h.manager.reload(v2);
     const waiting = await h.manager.submit(null);
@@ -329,7 +329,7 @@ Deno.test("`RunManager.versionsInUse()` lists the current version and those of r
     assert.deepEqual(h.manager.versionsInUse(), [v3, v1, v2]);
     gates.open(running.runId, "a");
     await h.manager.wait(running.runId);
-    await until(() => gates.started.length === 2, "the waiting run to start");
+    await waitFor(() => gates.started.length === 2, "the waiting run to start");
     assert.deepEqual(h.manager.versionsInUse(), [v3, v2]);
     gates.open(waiting.runId, "a");
     await h.manager.wait(waiting.runId);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createInProcessRunner, FakeClock } from "../engine/mod.ts";
+import { createInProcessRunner } from "../engine/mod.ts";
+import { FakeClock } from "../testing/mod.ts";
 import { CronMode, startServer, type StartServerOptions } from "./start_server.ts";
 
 /** A workflow whose cron trigger ticks at 09:00 UTC, in a temp dir with room for a store. */

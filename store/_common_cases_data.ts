@@ -6,7 +6,7 @@
  */
 
 import { strict as assert } from "node:assert";
-import type { StoreCase } from "./_common_suite.ts";
+import type { StoreCase } from "./_store_case.ts";
 import { line, sampleRun } from "./_common_cases_runs.ts";
 
 const MINUTE = 60_000;
@@ -73,9 +73,9 @@ export const DATA_CASES: StoreCase[] = [{
     assert.equal(await store.cache.get("k"), undefined);
     await store.cache.set("k", value, 10 * MINUTE);
     assert.deepStrictEqual(await store.cache.get("k"), value);
-    clock.advance(10 * MINUTE - 1);
+    clock.tick(10 * MINUTE - 1);
     assert.deepStrictEqual(await store.cache.get("k"), value);
-    clock.advance(1);
+    clock.tick(1);
     assert.equal(await store.cache.get("k"), undefined);
     await store.cache.set("k", { output: null }, MINUTE);
     assert.deepStrictEqual(await store.cache.get("k"), { output: null });
@@ -118,10 +118,10 @@ export const DATA_CASES: StoreCase[] = [{
     await store.createRun(sampleRun("old-ok", { status: "succeeded" }));
     await store.createRun(sampleRun("old-failed", { status: "failed" }));
     await store.createRun(sampleRun("old-running", { status: "running" }));
-    clock.advance(10 * MINUTE);
+    clock.tick(10 * MINUTE);
     await store.createRun(sampleRun("new-ok", { status: "succeeded" }));
     assert.equal(await store.prune({ maxAgeMs: 10 * MINUTE }), 0, "exactly maxAge is kept");
-    clock.advance(1);
+    clock.tick(1);
     assert.equal(await store.prune({ maxAgeMs: 10 * MINUTE }), 2);
     const left = (await store.listRuns()).runs.map((r) => r.runId);
     assert.deepStrictEqual(left, ["new-ok", "old-running"]);

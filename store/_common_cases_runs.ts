@@ -7,7 +7,7 @@
 
 import { strict as assert } from "node:assert";
 import type { LogLine, RunRecord, RunStatus } from "../engine/mod.ts";
-import type { StoreCase } from "./_common_suite.ts";
+import type { StoreCase } from "./_store_case.ts";
 import type { RunStore } from "./run_store.ts";
 
 /** A small valid run record. */
@@ -112,7 +112,7 @@ export const RUN_CASES: StoreCase[] = [{
     const first = await store.createRun(sampleRun("a"), { idempotencyKey: "k1" });
     assert.equal(first.created, true);
     await store.updateRun("a", { status: "succeeded" });
-    clock.advance(24 * 3600_000 - 1);
+    clock.tick(24 * 3600_000 - 1);
     const again = await store.createRun(sampleRun("b", { input: 2 }), { idempotencyKey: "k1" });
     assert.equal(again.created, false);
     assert.deepStrictEqual(again.record, { ...sampleRun("a"), status: "succeeded" });
@@ -123,7 +123,7 @@ export const RUN_CASES: StoreCase[] = [{
       idempotencyKey: "k1",
     });
     assert.equal(otherWorkflow.created, true, "keys are scoped per workflow");
-    clock.advance(1);
+    clock.tick(1);
     const expired = await store.createRun(sampleRun("e"), { idempotencyKey: "k1" });
     assert.equal(expired.created, true, "a key older than 24 h starts a new run");
     const repeat = await store.createRun(sampleRun("f"), { idempotencyKey: "k1" });
@@ -280,11 +280,11 @@ export const RUN_CASES: StoreCase[] = [{
     assert.equal(await store.claimRun("a", "replica-1", 10_000), true);
     assert.equal(await store.claimRun("a", "replica-2", 10_000), false);
     assert.equal(await store.renewLease("a", "replica-2", 10_000), false);
-    clock.advance(9_999);
+    clock.tick(9_999);
     assert.equal(await store.renewLease("a", "replica-1", 10_000), true);
-    clock.advance(9_999);
+    clock.tick(9_999);
     assert.equal(await store.claimRun("a", "replica-2", 10_000), false, "the lease was renewed");
-    clock.advance(1);
+    clock.tick(1);
     assert.equal(await store.claimRun("a", "replica-2", 10_000), true, "the lease expired");
     assert.equal(await store.renewLease("a", "replica-1", 10_000), false);
     assert.equal(await store.claimRun("a", "replica-2", 5_000), true, "re-claiming renews");
@@ -299,7 +299,7 @@ export const RUN_CASES: StoreCase[] = [{
   async fn({ store, clock }) {
     await store.createRun(sampleRun("a"), { owner: "replica-1", leaseMs: 1000 });
     assert.equal(await store.claimRun("a", "replica-2", 1000), false);
-    clock.advance(1000);
+    clock.tick(1000);
     assert.equal(await store.claimRun("a", "replica-2", 1000), true);
   },
 }];

@@ -6,29 +6,13 @@
  * @module
  */
 
+import { FakeClock } from "../testing/mod.ts";
 import type { RunStore, StoreOptions } from "./run_store.ts";
+import type { StoreCase } from "./_store_case.ts";
 import { RUN_CASES } from "./_common_cases_runs.ts";
 import { DATA_CASES } from "./_common_cases_data.ts";
 
-/** A manually advanced time source shared by every store of one case. */
-export interface TestClock {
-  now(): number;
-  advance(ms: number): void;
-}
-
-/** What each case receives: a fresh, empty store on a fake clock. */
-export interface StoreCaseContext {
-  clock: TestClock;
-  store: RunStore;
-  /** Another store on the same data (a restart or a second replica); closed after the case. */
-  openAgain(): Promise<RunStore>;
-}
-
-/** One named behaviour every implementation must show. */
-export interface StoreCase {
-  name: string;
-  fn(context: StoreCaseContext): Promise<void>;
-}
+export type { StoreCase, StoreCaseContext } from "./_store_case.ts";
 
 /** Opens stores of one implementation. */
 export interface StoreHarness {
@@ -74,12 +58,8 @@ export function testRunStore(
 }
 
 async function runCase(harness: StoreHarness, c: StoreCase): Promise<void> {
-  let time = Date.UTC(2025, 0, 1);
-  const clock: TestClock = {
-    now: () => time,
-    advance: (ms) => void (time += ms),
-  };
-  const { store, openAgain } = await harness.open({ now: clock.now });
+  const clock = new FakeClock(Date.UTC(2025, 0, 1));
+  const { store, openAgain } = await harness.open({ now: () => clock.now() });
   const opened: RunStore[] = [store];
   try {
     await c.fn({

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { openStore } from "./open_store.ts";
 import { PostgresStore } from "./postgres_store.ts";
 import { SqliteStore } from "./sqlite_store.ts";
-import { ignoreWithoutPostgres, startPostgresServer } from "./testing.ts";
+import { ignoreWithoutPostgres, startPostgresServer } from "../testing/mod.ts";
 
 const RUN = {
   workflow: "demo",

@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import pg from "pg";
 import { testRunStore } from "./_common_suite.ts";
 import { PostgresStore } from "./postgres_store.ts";
-import { ignoreWithoutPostgres, type PostgresServer, startPostgresServer } from "./testing.ts";
+import { ignoreWithoutPostgres, type PostgresServer, startPostgresServer } from "../testing/mod.ts";
 
 const ignore = ignoreWithoutPostgres();
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, DeadLetterHeader } from "../triggers/mod.ts";
-import { ignoreWithoutNats, startNatsServer } from "../triggers/testing.ts";
+import { ignoreWithoutNats, startNatsServer } from "../testing/mod.ts";
 import { assertExit, cli, ROOT, stdoutJson } from "./_cli.ts";
 
 const ignore = ignoreWithoutNats();

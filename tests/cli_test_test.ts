@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ignoreWhenMissing } from "../testing/mod.ts";
 import { assertExit, cli, stdoutJson } from "./_cli.ts";
 
 const EXAMPLES = [
@@ -22,13 +23,10 @@ async function hasPython(): Promise<boolean> {
   }
 }
 
-const pythonMissing = !await hasPython();
-if (pythonMissing) {
-  if (Deno.env.get("CI") === "true") {
-    throw new Error("python3 is required in CI (examples/subprocess)");
-  }
-  console.warn("python3 not found: skipping `pipedreamer test examples/subprocess`");
-}
+const pythonMissing = ignoreWhenMissing(
+  !await hasPython(),
+  "`pipedreamer test examples/subprocess` needs python3 (apt-get install python3)",
+);
 
 for (const example of EXAMPLES) {
   Deno.test({

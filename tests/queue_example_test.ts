@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { ignoreWithoutNats, startNatsServer } from "../triggers/testing.ts";
+import { ignoreWithoutNats, startNatsServer, waitFor } from "../testing/mod.ts";
 import { assertExit, cli, ROOT, stdoutJson } from "./_cli.ts";
 import { startServe } from "./_serve.ts";
 
@@ -34,13 +34,8 @@ function hook(url: string, body: string, headers: Record<string, string> = {}) {
   });
 }
 
-async function eventually(condition: () => Promise<boolean>, what: string) {
-  const deadline = Date.now() + 30_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Cannot wait any longer for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** How long and how often this test polls the server over HTTP. */
+const POLL = { timeoutMs: 30_000, intervalMs: 50 };
 
 Deno.test({
   name: "examples/webhook-to-queue: a signed GitHub push becomes one run through JetStream",
@@ -78,11 +73,15 @@ Deno.test({
       await forged.body?.cancel();
 
       let runs: { runId: string; status: string; trigger: string }[] = [];
-      await eventually(async () => {
-        const response = await fetch(`${server.url}/runs`);
-        runs = (await response.json()).runs;
-        return runs.length === 1 && runs[0]!.status === "succeeded";
-      }, "the run of the push");
+      await waitFor(
+        async () => {
+          const response = await fetch(`${server.url}/runs`);
+          runs = (await response.json()).runs;
+          return runs.length === 1 && runs[0]!.status === "succeeded";
+        },
+        "the run of the push",
+        POLL,
+      );
       assert.equal(runs[0]!.trigger, "queue");
       const record = await (await fetch(`${server.url}/runs/${runs[0]!.runId}`)).json();
       const expected = JSON.parse(await Deno.readTextFile(`${dir}/tests/pipeline/push.json`));
@@ -92,10 +91,14 @@ Deno.test({
       const ping = await hook(server.url, JSON.stringify({ zen: "Keep it logically awesome." }));
       assert.equal(ping.status, 202);
       await ping.body?.cancel();
-      await eventually(async () => {
-        const text = await (await fetch(`${server.url}/metrics`)).text();
-        return /pipedreamer_queue_messages_dead_lettered_total\{[^}]*\} 1/.test(text);
-      }, "the dead letter");
+      await waitFor(
+        async () => {
+          const text = await (await fetch(`${server.url}/metrics`)).text();
+          return /pipedreamer_queue_messages_dead_lettered_total\{[^}]*\} 1/.test(text);
+        },
+        "the dead letter",
+        POLL,
+      );
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       assert.match(
         metrics,

@@ -10,9 +10,14 @@
 import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { PostgresStore } from "../store/mod.ts";
-import { ignoreWithoutPostgres, startPostgresServer } from "../store/testing.ts";
 import { connectNats, listDeadLetters } from "../triggers/mod.ts";
-import { ignoreWithoutNats, startNatsServer } from "../triggers/testing.ts";
+import {
+  ignoreWithoutNats,
+  ignoreWithoutPostgres,
+  startNatsServer,
+  startPostgresServer,
+  waitFor,
+} from "../testing/mod.ts";
 import { type ServeProcess, startServe } from "./_serve.ts";
 
 const JOBS = 9;
@@ -48,13 +53,8 @@ class JobServer {
   }
 }
 
-async function eventually(condition: () => Promise<boolean> | boolean, what: string) {
-  const deadline = Date.now() + 150_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Cannot wait any longer for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** How long and how often this test polls: three replicas and a SIGKILL take a while. */
+const POLL = { timeoutMs: 150_000, intervalMs: 100 };
 
 Deno.test({
   name: "three `serve` replicas run each queue message exactly once when one is SIGKILLed mid-run",
@@ -95,7 +95,7 @@ Deno.test({
       const js = (await jetstreamManager(nc)).jetstream();
       for (let id = 0; id < JOBS; id++) await js.publish("jobs.work", JSON.stringify({ id }));
       // maxConcurrency 2 per replica: six runs start and wait on the job server.
-      await eventually(() => jobs.calls.length === 6, "six runs in flight");
+      await waitFor(() => jobs.calls.length === 6, "six runs in flight", POLL);
       assert.equal(new Set(jobs.calls.map((c) => c.replica)).size, 3, "every replica pulled");
       const victim = jobs.calls[0]!.replica;
       const victimRuns = jobs.calls.filter((c) => c.replica === victim).map((c) => c.run);
@@ -107,10 +107,14 @@ Deno.test({
 
       const store = await PostgresStore.open(storeUrl);
       try {
-        await eventually(async () => {
-          const { runs } = await store.listRuns({ workflow: "queue-replicas", limit: 100 });
-          return runs.length === JOBS && runs.every((r) => r.status === "succeeded");
-        }, "every job succeeded");
+        await waitFor(
+          async () => {
+            const { runs } = await store.listRuns({ workflow: "queue-replicas", limit: 100 });
+            return runs.length === JOBS && runs.every((r) => r.status === "succeeded");
+          },
+          "every job succeeded",
+          POLL,
+        );
         const { runs } = await store.listRuns({ workflow: "queue-replicas", limit: 100 });
         const ids = runs.map((r) => (r.input as { id: number }).id).sort((a, b) => a - b);
         assert.deepEqual(ids, [...Array(JOBS).keys()], "one run per message, none twice");
@@ -125,10 +129,14 @@ Deno.test({
         await store.close();
       }
       const jsm = await jetstreamManager(nc);
-      await eventually(async () => {
-        const info = await jsm.consumers.info("JOBS", "queue-replicas");
-        return info.num_ack_pending === 0 && info.num_pending === 0;
-      }, "every message acked");
+      await waitFor(
+        async () => {
+          const info = await jsm.consumers.info("JOBS", "queue-replicas");
+          return info.num_ack_pending === 0 && info.num_pending === 0;
+        },
+        "every message acked",
+        POLL,
+      );
       assert.deepEqual(await listDeadLetters(nc, "jobs.work.dlq"), [], "nothing dead-lettered");
 
       for (const replica of [...replicas.values()].filter((r) => r !== killed)) {

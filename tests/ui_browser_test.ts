@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { openStore } from "../store/mod.ts";
+import { ignoreWhenMissing } from "../testing/mod.ts";
 import { ROOT } from "./_cli.ts";
 import { CallbackServer, gatedProject, gatedServeArgs, startServe } from "./_serve.ts";
 
@@ -26,13 +27,10 @@ const CHROMIUM_FLAGS = [
 ];
 
 const hasChromium = await Deno.stat(CHROMIUM).then((s) => s.isFile, () => false);
-const ci = Deno.env.get("CI") === "true";
-if (!hasChromium && !ci) {
-  console.warn(
-    `SKIPPED tests/ui_browser_test.ts: ${CHROMIUM} is missing (apt-get install -y chromium)`,
-  );
-}
-const ignore = !hasChromium && !ci;
+const ignore = ignoreWhenMissing(
+  !hasChromium,
+  `tests/ui_browser_test.ts: ${CHROMIUM} is missing (apt-get install -y chromium)`,
+);
 
 const shots = Deno.env.get("UI_SCREENSHOTS") ??
   await Deno.makeTempDir({ prefix: "pipedreamer-ui-shots-" });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../engine/mod.ts";
+import { FakeClock } from "../testing/mod.ts";
 import { RateLimiter } from "./_rate_limiter.ts";
 
 Deno.test("`RateLimiter` spaces starts evenly: 10/s allows one every 100ms", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connectNats, redactUrl } from "./connect_nats.ts";
 import { natsTest } from "./testdata/nats_testing.ts";
-import { ignoreWithoutNats, startNatsServer } from "./_nats_server.ts";
+import { ignoreWithoutNats, startNatsServer } from "../testing/mod.ts";
 
 natsTest("`connectNats()` connects to a real server", async (url) => {
   const nc = await connectNats(url, { secret: undefined });

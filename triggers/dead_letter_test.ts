@@ -9,7 +9,7 @@ import {
 } from "./dead_letter.ts";
 import { startQueueConsumer } from "./queue_consumer.ts";
 import { natsTest } from "./testdata/nats_testing.ts";
-import { eventually, queueHarness } from "./testdata/queue_harness.ts";
+import { queueHarness, waitFor } from "./testdata/queue_harness.ts";
 
 natsTest(
   "`replayDeadLetters()` republishes to the original subject, and the run now succeeds",
@@ -33,7 +33,7 @@ natsTest(
     });
     try {
       for (let i = 0; i < 3; i++) await h.publish({ i }, { "Nats-Msg-Id": `order-${i}` });
-      await eventually(
+      await waitFor(
         () => metrics.get("pipedreamer_queue_messages_dead_lettered_total", labels) === 3,
         "three dead letters",
       );
@@ -46,7 +46,7 @@ natsTest(
       const replayed = await replayDeadLetters(h.nc, h.trigger.deadLetter!, { limit: 2 });
       assert.equal(replayed.length, 2);
       assert.ok(replayed.every((r) => r.replayedSeq > 0));
-      await eventually(
+      await waitFor(
         () => metrics.get("pipedreamer_queue_messages_acked_total", labels) === 2,
         "the replayed runs",
       );

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../engine/mod.ts";
+import { FakeClock } from "../testing/mod.ts";
 import { natsTest } from "./testdata/nats_testing.ts";
 import { TriggerMetrics } from "./_metrics.ts";
 import { listDeadLetters } from "./dead_letter.ts";
 import { type QueueConsumerOptions, startQueueConsumer } from "./queue_consumer.ts";
-import { deferred, eventually, type QueueHarness, queueHarness } from "./testdata/queue_harness.ts";
+import { deferred, type QueueHarness, queueHarness, waitFor } from "./testdata/queue_harness.ts";
 
 const ACKED = "pipedreamer_queue_messages_acked_total";
 const NAKED = "pipedreamer_queue_messages_naked_total";
@@ -39,7 +39,7 @@ natsTest(
     try {
       await h.publish({ n: 1 });
       await h.publish("text payload", { "Content-Type": "text/plain" });
-      await eventually(() => count(ACKED) === 2, "two acks");
+      await waitFor(() => count(ACKED) === 2, "two acks");
       const runs = await h.runs();
       assert.deepEqual(runs.map((r) => [r.status, r.trigger, r.input]), [
         ["succeeded", "queue", { n: 1 }],
@@ -72,7 +72,7 @@ natsTest(
     const { consumer, count } = await consume(h, { nakBackoffMs: 300 });
     try {
       await h.publish({ n: 1 });
-      await eventually(() => count(ACKED) === 1, "the ack");
+      await waitFor(() => count(ACKED) === 1, "the ack");
       const runs = await h.runs();
       assert.deepEqual(runs.map((r) => r.status), ["failed", "failed", "succeeded"]);
       assert.equal(count(NAKED), 2);
@@ -106,7 +106,7 @@ natsTest(
     const { consumer, count } = await consume(h);
     try {
       await h.publish({ order: 42 }, { "X-Custom": "kept" });
-      await eventually(() => count(DEAD) === 1, "the dead letter");
+      await waitFor(() => count(DEAD) === 1, "the dead letter");
       const runs = await h.runs();
       assert.deepEqual(runs.map((r) => r.status), ["failed", "failed"]);
       const [letter, ...more] = await listDeadLetters(h.nc, h.trigger.deadLetter!);
@@ -118,7 +118,7 @@ natsTest(
       assert.equal(letter!.workflow, "test-flow");
       assert.equal(letter!.headers["X-Custom"], "kept");
       assert.deepEqual(JSON.parse(new TextDecoder().decode(letter!.data)), { order: 42 });
-      await eventually(async () => (await h.consumerInfo()).num_ack_pending === 0, "the term");
+      await waitFor(async () => (await h.consumerInfo()).num_ack_pending === 0, "the term");
       assert.equal(count(NAKED), 1);
       assert.equal(count(ACKED), 0);
     } finally {
@@ -141,7 +141,7 @@ natsTest(
         "Content-Type": "application/json",
       });
       await h.publish({ n: 3 });
-      await eventually(() => count(DEAD) === 2 && count(ACKED) === 1, "two dead letters, one ack");
+      await waitFor(() => count(DEAD) === 2 && count(ACKED) === 1, "two dead letters, one ack");
       assert.deepEqual((await h.runs()).map((r) => r.input), [{ n: 3 }]);
       const letters = await listDeadLetters(h.nc, h.trigger.deadLetter!);
       assert.deepEqual(letters.map((l) => [l.deliveryCount, l.runId]), [[1, undefined], [
@@ -178,7 +178,7 @@ natsTest(
     const { consumer, count, metrics } = await consume(h);
     try {
       for (let i = 0; i < 8; i++) await h.publish({ i });
-      await eventually(() => waiting.length === 2, "two runs started");
+      await waitFor(() => waiting.length === 2, "two runs started");
       await consumer.refreshLag();
       const info = await h.consumerInfo();
       assert.equal(info.num_ack_pending, 2, "pulled but not acked: only the two running");
@@ -187,12 +187,12 @@ natsTest(
       assert.equal(metrics.get("pipedreamer_queue_consumer_lag", labels), 6);
       assert.equal(consumer.inFlight, 2);
       for (let released = 0; released < 8; released++) {
-        await eventually(() => waiting.length > 0, "a run waiting");
+        await waitFor(() => waiting.length > 0, "a run waiting");
         const ackPending = (await h.consumerInfo()).num_ack_pending;
         assert.ok(ackPending <= 2, `${ackPending} messages pulled at once`);
         waiting.shift()!.resolve(undefined);
       }
-      await eventually(() => count(ACKED) === 8, "eight acks");
+      await waitFor(() => count(ACKED) === 8, "eight acks");
       assert.equal(maxRunning, 2);
       assert.equal(count(RECEIVED), 8);
     } finally {
@@ -210,17 +210,17 @@ natsTest(
     const { consumer, count } = await consume(h, { clock });
     try {
       for (let i = 0; i < 3; i++) await h.publish({ i });
-      await eventually(() => count(ACKED) === 1, "the first run");
+      await waitFor(() => count(ACKED) === 1, "the first run");
       await clock.waitForSleepers(1);
       assert.equal(count(RECEIVED), 1, "no token, no pull");
       assert.equal((await h.consumerInfo()).num_pending, 2);
       await clock.advance(999);
       assert.equal(count(RECEIVED), 1);
       await clock.advance(1);
-      await eventually(() => count(ACKED) === 2, "the second run");
+      await waitFor(() => count(ACKED) === 2, "the second run");
       await clock.waitForSleepers(1);
       await clock.advance(1_000);
-      await eventually(() => count(ACKED) === 3, "the third run");
+      await waitFor(() => count(ACKED) === 3, "the third run");
       assert.deepEqual((await h.runs()).map((r) => r.input), [{ i: 0 }, { i: 1 }, { i: 2 }]);
     } finally {
       await consumer.drain();
@@ -244,15 +244,15 @@ natsTest(
     const first = await consume(a, { ackWaitMs: 1_000 });
     try {
       await a.publish({ n: 1 });
-      await eventually(() => started === 1, "the run on replica A");
+      await waitFor(() => started === 1, "the run on replica A");
       // Replica A loses NATS mid-run: no more heartbeats, so the server redelivers to B.
       await first.consumer.stop();
       await a.nc.close();
       const second = await consume(b, { ackWaitMs: 1_000 });
       try {
-        await eventually(() => second.count(RECEIVED) === 1, "the redelivery to replica B");
+        await waitFor(() => second.count(RECEIVED) === 1, "the redelivery to replica B");
         gate.resolve("finished by A");
-        await eventually(() => second.count(ACKED) === 1, "B's ack");
+        await waitFor(() => second.count(ACKED) === 1, "B's ack");
         const runs = await a.runs();
         assert.equal(runs.length, 1, "one run for the message");
         assert.equal(runs[0]!.status, "succeeded");
@@ -288,7 +288,7 @@ natsTest(
       await h.nc.flush();
       for (let i = 0; i < 10; i++) h.nc.publish(h.trigger.subject, JSON.stringify({ i }));
       h.nc.publish(h.trigger.subject, JSON.stringify({ fail: true }));
-      await eventually(
+      await waitFor(
         async () =>
           (await h.runs()).filter((r) => r.status !== "running" && r.status !== "queued").length ===
             11,
@@ -332,13 +332,13 @@ natsTest(
       await h.nc.flush();
       for (let i = 0; i < 6; i++) h.nc.publish(h.trigger.subject, JSON.stringify({ i }));
       await h.nc.flush();
-      await eventually(() => waiting.length === 1, "the first run");
+      await waitFor(() => waiting.length === 1, "the first run");
       // One running, one waiting (the bound); the rest dropped here or by the server.
       assert.equal(consumer.inFlight, 1);
       waiting.shift()!.resolve(undefined);
-      await eventually(() => waiting.length === 1, "the waiting message's run");
+      await waitFor(() => waiting.length === 1, "the waiting message's run");
       waiting.shift()!.resolve(undefined);
-      await eventually(async () => (await h.runs()).every((r) => r.status === "succeeded"), "idle");
+      await waitFor(async () => (await h.runs()).every((r) => r.status === "succeeded"), "idle");
       assert.equal((await h.runs()).length, 2);
       assert.equal(
         count("pipedreamer_queue_messages_dropped_total"),
@@ -348,9 +348,9 @@ natsTest(
       // Below the bound again, it is back in the group (subscribed when the backlog drained).
       await h.nc.flush();
       h.nc.publish(h.trigger.subject, JSON.stringify({ back: true }));
-      await eventually(() => waiting.length === 1, "a message after the pause");
+      await waitFor(() => waiting.length === 1, "a message after the pause");
       waiting.shift()!.resolve(undefined);
-      await eventually(async () => (await h.runs()).length === 3, "the third run");
+      await waitFor(async () => (await h.runs()).length === 3, "the third run");
     } finally {
       await consumer.drain();
       await h.close();
@@ -380,7 +380,7 @@ natsTest(
       gate.resolve("done");
       await h.manager.wait(runId);
       await clock.advance(200);
-      await eventually(() => count(ACKED) === 1, "the ack");
+      await waitFor(() => count(ACKED) === 1, "the ack");
       assert.equal(count(NAKED), 0);
       assert.equal(count(RECEIVED), 1, "one delivery");
       assert.deepEqual((await h.runs()).map((r) => r.input), [{ manual: true }, { n: 1 }]);
@@ -412,7 +412,7 @@ natsTest(
       await h.manager.wait(runId);
       // Another replica gets it now, not after the 30 s ack wait.
       const next = await consume(h);
-      await eventually(() => next.count(ACKED) === 1, "the redelivery", 10_000);
+      await waitFor(() => next.count(ACKED) === 1, "the redelivery", { timeoutMs: 10_000 });
       await next.consumer.drain();
     } finally {
       await consumer.drain();
@@ -428,11 +428,13 @@ natsTest(
     const { consumer, count } = await consume(h);
     try {
       await h.publish({ n: 1 });
-      await eventually(() => count(ACKED) === 1, "the first run");
+      await waitFor(() => count(ACKED) === 1, "the first run");
       await h.jsm.consumers.delete(h.trigger.stream!, h.trigger.durable);
       await h.publish({ n: 2 });
       // The new consumer delivers the whole stream again: message 1 finds its succeeded run.
-      await eventually(() => count(ACKED) === 3, "both messages acked by the new consumer", 20_000);
+      await waitFor(() => count(ACKED) === 3, "both messages acked by the new consumer", {
+        timeoutMs: 20_000,
+      });
       assert.deepEqual((await h.runs()).map((r) => r.input), [{ n: 1 }, { n: 2 }]);
       assert.equal((await h.consumerInfo()).num_ack_pending, 0);
     } finally {

@@ -3,7 +3,7 @@ import { TriggerMetrics } from "./_metrics.ts";
 import { REPLAY_OF_HEADER, replayStream } from "./replay.ts";
 import { startQueueConsumer } from "./queue_consumer.ts";
 import { natsTest } from "./testdata/nats_testing.ts";
-import { eventually, queueHarness } from "./testdata/queue_harness.ts";
+import { queueHarness, waitFor } from "./testdata/queue_harness.ts";
 
 natsTest("`replayStream()` re-runs the messages stored since a time, once each", async (url) => {
   const h = await queueHarness(url);
@@ -19,19 +19,19 @@ natsTest("`replayStream()` re-runs the messages stored since a time, once each",
   });
   try {
     await h.publish({ old: true });
-    await eventually(() => acked() === 1, "the first run");
+    await waitFor(() => acked() === 1, "the first run");
     const oldTime = (await h.jsm.streams.getMessage(h.trigger.stream!, { seq: 1 }))!.time;
     const since = new Date(oldTime.getTime() + 1);
-    await eventually(() => Date.now() > since.getTime() + 1, "a later stream timestamp");
+    await waitFor(() => Date.now() > since.getTime() + 1, "a later stream timestamp");
     await h.publish({ n: 1 }, { "Nats-Msg-Id": "a" });
     await h.publish({ n: 2 });
-    await eventually(() => acked() === 3, "three runs");
+    await waitFor(() => acked() === 3, "three runs");
 
     const dry = await replayStream(h.nc, h.trigger.subject, { since, dryRun: true });
     assert.deepEqual(dry.map((m) => [m.seq, m.replayedSeq]), [[2, undefined], [3, undefined]]);
     const replayed = await replayStream(h.nc, h.trigger.subject, { since });
     assert.deepEqual(replayed.map((m) => m.seq), [2, 3]);
-    await eventually(() => acked() === 5, "the replayed runs");
+    await waitFor(() => acked() === 5, "the replayed runs");
     const inputs = (await h.runs()).map((r) => r.input);
     assert.deepEqual(inputs, [{ old: true }, { n: 1 }, { n: 2 }, { n: 1 }, { n: 2 }]);
     const copy = await h.jsm.streams.getMessage(h.trigger.stream!, {

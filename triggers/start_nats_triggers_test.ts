@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { appendMetrics, startNatsTriggers } from "./start_nats_triggers.ts";
 import { natsTest } from "./testdata/nats_testing.ts";
-import { eventually, queueHarness } from "./testdata/queue_harness.ts";
+import { queueHarness, waitFor } from "./testdata/queue_harness.ts";
 
 natsTest(
   "`startNatsTriggers()` wires a webhook to its subject and the queue trigger to runs",
@@ -25,7 +25,7 @@ natsTest(
       assert.equal(response.status, 202);
       const { seq, stream } = await response.json();
       assert.deepEqual([stream, seq], [h.trigger.stream, 1]);
-      await eventually(
+      await waitFor(
         async () => (await h.runs()).some((r) => r.status === "succeeded"),
         "the run",
       );
@@ -33,7 +33,7 @@ natsTest(
         { from: "hook" },
         "queue",
       ]]);
-      await eventually(
+      await waitFor(
         () => nats.metrics().includes("pipedreamer_queue_messages_acked_total"),
         "the ack",
       );

@@ -7,6 +7,7 @@
  */
 
 import { delimiter, join } from "node:path";
+import { ignoreWhenMissing } from "../../testing/mod.ts";
 
 /** Debian packages providing each tool. */
 export const TOOL_PACKAGES: Record<string, string> = {
@@ -45,13 +46,12 @@ export function findTool(name: string): string | undefined {
  */
 export function ignoreWithout(tools: string[], test: string): boolean {
   const missing = tools.filter((t) => !findTool(t));
-  if (missing.length === 0 || Deno.env.get("CI") === "true") return false;
-  console.warn(
-    `SKIPPED ${test}: missing ${missing.join(", ")}; install with apt-get install ${
+  return ignoreWhenMissing(
+    missing.length > 0,
+    `${test}: missing ${missing.join(", ")}; install with apt-get install ${
       missing.map((t) => TOOL_PACKAGES[t] ?? t).join(" ")
     }`,
   );
-  return true;
 }
 
 /** Fails when a tool is missing (the CI=true half of {@link ignoreWithout}). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startTimer, systemClock } from "./_clock.ts";
-import { FakeClock } from "../fake_clock.ts";
+import { FakeClock } from "../../testing/mod.ts";
 
 Deno.test("`systemClock.sleep()` resolves and rejects with the abort reason", async () => {
   await systemClock.sleep(1);

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { executeRun } from "./execute_run.ts";
 import { NodeFailure } from "../errors.ts";
-import { FakeClock } from "../fake_clock.ts";
-import { dag } from "../testdata/_dag.ts";
-import { testRunner, until } from "../testdata/_test_runner.ts";
+import { dag, FakeClock, testRunner, waitFor } from "../../testing/mod.ts";
 import type { LogLine } from "../run_record.ts";
 
 const TIMEOUT = 30_000;
@@ -129,7 +127,7 @@ Deno.test("`executeRun()` fails fast: aborts running siblings and starts nothing
         settings: { maxParallel: 2 },
       });
       const run = executeRun(workflow, { runner, tmpDir: "/tmp" });
-      await until(() => runner.running.size === 2, "a and b running");
+      await waitFor(() => runner.running.size === 2, "a and b running");
       failA();
       const record = await run;
       assert.equal(record.status, "failed");
@@ -245,7 +243,7 @@ Deno.test("`executeRun()` cancels a run when its signal aborts", async (t) => {
       signal: controller.signal,
       tmpDir: "/tmp",
     });
-    await until(() => runner.running.size === 1, "a running");
+    await waitFor(() => runner.running.size === 1, "a running");
     controller.abort(new Error("user cancel"));
     const record = await run;
     assert.equal(record.status, "cancelled");

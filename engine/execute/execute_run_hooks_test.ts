@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { executeRun } from "./execute_run.ts";
-import { dag } from "../testdata/_dag.ts";
-import { testRunner } from "../testdata/_test_runner.ts";
+import { dag, testRunner, waitFor } from "../../testing/mod.ts";
 import type { NodeRecord } from "../run_record.ts";
 import type { NodeRunner } from "../runner_protocol.ts";
 
@@ -16,23 +15,15 @@ function slowHook() {
   return { calls, settle, hook };
 }
 
-/** Resolves once `check()` holds, checking again after every macrotask. */
-async function until(check: () => boolean): Promise<void> {
-  for (let turn = 0; !check(); turn++) {
-    if (turn > 10_000) assert.fail("the condition never held");
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
-}
-
 Deno.test("`executeRun()` waits for each hook call before the next one by default", async () => {
   const { calls, settle, hook } = slowHook();
   const runner = testRunner({});
   const running = executeRun(dag({ a: [], b: [] }), { runner, hooks: { onNodeUpdate: hook } });
   // Both nodes finish while the first hook call is still pending: no second call yet.
-  await until(() => runner.calls.length === 2 && runner.running.size === 0);
+  await waitFor(() => runner.calls.length === 2 && runner.running.size === 0, "a and b to finish");
   assert.deepEqual(calls, ["a:running"]);
   while (calls.length < 4 || settle.length > 0) {
-    await until(() => settle.length > 0);
+    await waitFor(() => settle.length > 0, "a hook call");
     settle.shift()!();
   }
   assert.equal((await running).status, "succeeded");
@@ -50,7 +41,7 @@ Deno.test("`executeRun()` with pipelineHooks calls hooks in order without waitin
     ended = true;
     return record;
   });
-  await until(() => calls.length === 4);
+  await waitFor(() => calls.length === 4, "four hook calls");
   assert.deepEqual(calls, ["a:running", "a:succeeded", "b:running", "b:succeeded"]);
   assert.equal(ended, false, "the run waits for its pending hook calls");
   for (const resolve of settle) resolve();

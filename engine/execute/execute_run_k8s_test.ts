@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { NodeFailure } from "../errors.ts";
 import { executeRun } from "./execute_run.ts";
-import { dag } from "../testdata/_dag.ts";
+import { dag } from "../../testing/mod.ts";
 import type { CompiledNode } from "../workflow_model.ts";
 import type { K8sAccess, NodeCall, NodeRunner } from "../runner_protocol.ts";
 

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { executeRun } from "./execute_run.ts";
 import { InputValidationError } from "../errors.ts";
-import { dag } from "../testdata/_dag.ts";
-import { testRunner } from "../testdata/_test_runner.ts";
+import { dag, testRunner } from "../../testing/mod.ts";
 import type { RunRecord } from "../run_record.ts";
 import type { NodeCache } from "../runner_protocol.ts";
 

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { executeRun } from "./execute_run.ts";
-import { dag } from "../testdata/_dag.ts";
-import { deferred, testRunner, until } from "../testdata/_test_runner.ts";
+import { dag, deferred, testRunner, waitFor } from "../../testing/mod.ts";
 import type { LogLine, NodeRecord, RunRecord } from "../run_record.ts";
 
 Deno.test("`executeRun()` starts a node as soon as its parents are done (no stage barriers)", async () => {
@@ -9,7 +8,7 @@ Deno.test("`executeRun()` starts a node as soon as its parents are done (no stag
   const runner = testRunner({ c: () => slow.promise });
   const workflow = dag({ a: [], b: ["a"], c: ["a"], d: ["b"] });
   const run = executeRun(workflow, { runner });
-  await until(() => runner.calls.some((c) => c.node === "d"), "d to start");
+  await waitFor(() => runner.calls.some((c) => c.node === "d"), "d to start");
   assert.ok(runner.running.has("c"), "c is still running while d started");
   slow.resolve("c-done");
   const record = await run;
@@ -23,7 +22,7 @@ Deno.test("`executeRun()` runs at most settings.maxParallel nodes at once", asyn
   for (let i = 0; i < 10; i++) spec[`n${i}`] = [];
   const runner = testRunner({}, { fallback: async (ctx) => (await gate.promise, ctx.node) });
   const run = executeRun(dag(spec, { settings: { maxParallel: 3 } }), { runner });
-  await until(() => runner.running.size === 3, "3 nodes running");
+  await waitFor(() => runner.running.size === 3, "3 nodes running");
   assert.equal(runner.calls.length, 3);
   gate.resolve();
   const record = await run;

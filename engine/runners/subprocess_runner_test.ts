@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { NodeFailure } from "../errors.ts";
 import { createSubprocessRunner } from "./subprocess_runner.ts";
 import type { NodeRunner } from "../runner_protocol.ts";
-import { callOf, commandNode, ManualClock, workflowOf } from "../testdata/sandbox/helpers.ts";
+import { FakeClock } from "../../testing/mod.ts";
+import { callOf, commandNode, workflowOf } from "../testdata/sandbox/helpers.ts";
 
 const never = () => new AbortController().signal;
 
@@ -16,8 +17,8 @@ async function failureOf(promise: Promise<unknown>): Promise<NodeFailure> {
   assert.fail("expected the attempt to fail");
 }
 
-async function withRunner(fn: (runner: NodeRunner, clock: ManualClock) => Promise<void>) {
-  const clock = new ManualClock();
+async function withRunner(fn: (runner: NodeRunner, clock: FakeClock) => Promise<void>) {
+  const clock = new FakeClock();
   const runner = createSubprocessRunner({ clock, killGraceMs: 1000 });
   try {
     await fn(runner, clock);
@@ -158,7 +159,7 @@ Deno.test("`createSubprocessRunner()` stops a process with SIGTERM on timeout", 
     const failure = await failureOf(pending);
     assert.equal(failure.kind, "timeout");
     assert.match(failure.message, /^Cannot run node "sleepy": attempt 1 timed out after 5s; raise/);
-    assert.equal(clock.sleeping, 0, "the SIGKILL timer is cancelled");
+    assert.equal(clock.pending, 0, "the SIGKILL timer is cancelled");
   }));
 
 Deno.test("`createSubprocessRunner()` kills a process that ignores SIGTERM after the grace period", () =>
@@ -171,8 +172,8 @@ Deno.test("`createSubprocessRunner()` kills a process that ignores SIGTERM after
     const pending = runner.run(t.call, controller.signal);
     await t.logged("ready");
     controller.abort(new DOMException("Cancelled", "AbortError"));
-    await clock.untilSleeping();
-    clock.advance(1000);
+    await clock.waitForSleepers();
+    clock.tick(1000);
     const failure = await failureOf(pending);
     assert.equal(failure.kind, "cancelled");
     assert.equal(

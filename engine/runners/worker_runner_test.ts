@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { NodeFailure } from "../errors.ts";
 import { createWorkerRunner, type WorkerRunner } from "./worker_runner.ts";
-import {
-  callOf,
-  ManualClock,
-  moduleNode,
-  sandboxDir,
-  workflowOf,
-} from "../testdata/sandbox/helpers.ts";
+import { FakeClock } from "../../testing/mod.ts";
+import { callOf, moduleNode, sandboxDir, workflowOf } from "../testdata/sandbox/helpers.ts";
 import { runnerCases } from "../testdata/sandbox/runner_cases.ts";
 import { k8sRunnerCases } from "../testdata/sandbox/k8s_runner_cases.ts";
 
@@ -29,10 +24,10 @@ async function failureOf(promise: Promise<unknown>): Promise<NodeFailure> {
 /** Runs `fn` with a fresh runner, a temp dir and a loopback server echoing each request. */
 async function withSandbox(
   fn: (
-    ctx: { runner: WorkerRunner; tmp: string; port: number; clock: ManualClock },
+    ctx: { runner: WorkerRunner; tmp: string; port: number; clock: FakeClock },
   ) => Promise<void>,
 ) {
-  const clock = new ManualClock();
+  const clock = new FakeClock();
   const runner = createWorkerRunner({ clock, graceMs: 100 });
   const tmp = await Deno.makeTempDir({ prefix: "pipedreamer-sandbox-test-" });
   const server = Deno.serve(
@@ -275,8 +270,8 @@ Deno.test("`createWorkerRunner()` stops a worker stuck in a CPU loop and replace
     const pending = runner.run(t.call, controller.signal);
     await t.logged("looping");
     controller.abort(new DOMException("Signal timed out.", "TimeoutError"));
-    await clock.untilSleeping();
-    clock.advance(100);
+    await clock.waitForSleepers();
+    clock.tick(100);
     const failure = await failureOf(pending);
     assert.equal(failure.kind, "timeout");
     assert.match(failure.message, /ignored ctx\.signal for 100ms, so its worker was stopped/);
@@ -304,8 +299,8 @@ Deno.test("`createWorkerRunner()` lets the other calls on a stuck node's worker 
     const hangPending = runner.run(hanging.call, hangController.signal);
     await hanging.logged("hanging");
     hangController.abort(new DOMException("Signal timed out.", "TimeoutError"));
-    await clock.untilSleeping();
-    clock.advance(100);
+    await clock.waitForSleepers();
+    clock.tick(100);
     assert.match((await failureOf(hangPending)).message, /its worker was stopped/);
     // New calls go to a fresh worker while "wait" still runs on the retired one.
     assert.equal((await runner.run(callOf(workflow, "count").call, never())).output, 1);

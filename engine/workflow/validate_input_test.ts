@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { validateInput } from "./validate_input.ts";
 import { InputValidationError } from "../errors.ts";
-import { dag } from "../testdata/_dag.ts";
+import { dag } from "../../testing/mod.ts";
 
 const schema = {
   type: "object",

@@ -11,19 +11,20 @@ import type {
   RetentionSettings,
   RunRecord,
 } from "../../engine/mod.ts";
-import { FakeClock } from "../../engine/mod.ts";
-import { dag, type DagOptions } from "../../engine/testdata/_dag.ts";
 import {
+  dag,
+  type DagOptions,
   deferred,
+  FakeClock,
   type TestFn,
   type TestRunner,
   testRunner,
-  until,
-} from "../../engine/testdata/_test_runner.ts";
+  waitFor,
+} from "../../testing/mod.ts";
 import { type RunStore, SqliteStore } from "../../store/mod.ts";
 import { RunManager, type RunManagerOptions } from "../run_manager.ts";
 
-export { deferred, until };
+export { deferred, waitFor };
 
 /** Options of {@link harness}. */
 export interface HarnessOptions {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ignoreWithoutNats, startNatsServer } from "../_nats_server.ts";
+import { ignoreWithoutNats, startNatsServer } from "../../testing/mod.ts";
 
 const ignore = ignoreWithoutNats();
 

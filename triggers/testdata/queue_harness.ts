@@ -18,13 +18,12 @@ import type {
   QueueTrigger,
   RunRecord,
 } from "../../engine/mod.ts";
-import { dag } from "../../engine/testdata/_dag.ts";
-import { type TestFn, type TestRunner, testRunner } from "../../engine/testdata/_test_runner.ts";
+import { dag, type TestFn, type TestRunner, testRunner } from "../../testing/mod.ts";
 import { type RunStore, SqliteStore } from "../../store/mod.ts";
 import { RunManager } from "../../server/mod.ts";
 import { connectNats } from "../connect_nats.ts";
 
-export { deferred } from "../../engine/testdata/_test_runner.ts";
+export { deferred, waitFor } from "../../testing/mod.ts";
 
 let streams = 0;
 
@@ -117,17 +116,4 @@ export async function queueHarness(
       if (ownStore) await store.close();
     },
   };
-}
-
-/** Resolves once `condition()` holds (polled every 10 ms); fails after `timeoutMs`. */
-export async function eventually(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Cannot wait any longer for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

@@ -1,6 +1,6 @@
 /**
  * Test helpers for the node runners: compiled workflows and calls built by hand over the nodes
- * of this directory, and a manual clock for grace periods.
+ * of this directory.
  *
  * @module
  */
@@ -8,7 +8,7 @@
 import { fileURLToPath } from "node:url";
 import type { Capabilities, CompiledNode, CompiledWorkflow } from "../../workflow_model.ts";
 import type { LogLine } from "../../run_record.ts";
-import type { Clock, FetchMock, K8sAccess, NodeCall } from "../../runner_protocol.ts";
+import type { FetchMock, K8sAccess, NodeCall } from "../../runner_protocol.ts";
 
 /** This directory: the workflow directory of the test nodes. */
 export const sandboxDir = fileURLToPath(new URL(".", import.meta.url)).replace(/\/$/, "");
@@ -163,58 +163,4 @@ export function callOf(
       return new Promise((resolve) => waiters.push({ msg, resolve }));
     },
   };
-}
-
-/** A clock that moves only when told to. */
-export class ManualClock implements Clock {
-  #now = 0;
-  #sleepers = new Set<{ until: number; resolve(): void }>();
-  #onSleep: (() => void)[] = [];
-
-  now(): number {
-    return this.#now;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const sleeper = {
-        until: this.#now + ms,
-        resolve: () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-      };
-      const onAbort = () => {
-        this.#sleepers.delete(sleeper);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#sleepers.add(sleeper);
-      for (const notify of this.#onSleep.splice(0)) notify();
-    });
-  }
-
-  /** Sleepers not yet woken. */
-  get sleeping(): number {
-    return this.#sleepers.size;
-  }
-
-  /** Resolves once at least `count` sleepers wait. */
-  async untilSleeping(count = 1): Promise<void> {
-    while (this.#sleepers.size < count) {
-      await new Promise<void>((resolve) => this.#onSleep.push(resolve));
-    }
-  }
-
-  /** Moves time forward, waking every sleeper that is due. */
-  advance(ms: number): void {
-    this.#now += ms;
-    for (const sleeper of [...this.#sleepers]) {
-      if (sleeper.until <= this.#now) {
-        this.#sleepers.delete(sleeper);
-        sleeper.resolve();
-      }
-    }
-  }
 }

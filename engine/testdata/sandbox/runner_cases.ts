@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { NodeFailure } from "../../errors.ts";
 import type { Clock, FetchRequestInfo, NodeRunner } from "../../runner_protocol.ts";
-import { callOf, ManualClock, moduleNode, workflowOf } from "./helpers.ts";
+import { FakeClock } from "../../../testing/mod.ts";
+import { callOf, moduleNode, workflowOf } from "./helpers.ts";
 
 /** Makes the runner under test. */
 export type RunnerFactory = (options: { clock?: Clock; graceMs?: number }) => NodeRunner;
@@ -27,9 +28,9 @@ const timeoutReason = () => new DOMException("Signal timed out.", "TimeoutError"
 
 /** Registers the shared runner tests under `name`, e.g. "createWorkerRunner()". */
 export function runnerCases(name: string, create: RunnerFactory): void {
-  const test = (title: string, fn: (runner: NodeRunner, clock: ManualClock) => Promise<void>) =>
+  const test = (title: string, fn: (runner: NodeRunner, clock: FakeClock) => Promise<void>) =>
     Deno.test(`\`${name}\` ${title}`, async () => {
-      const clock = new ManualClock();
+      const clock = new FakeClock();
       const runner = create({ clock, graceMs: 100 });
       try {
         await fn(runner, clock);
@@ -214,12 +215,12 @@ export function runnerCases(name: string, create: RunnerFactory): void {
       const pending = runner.run(t.call, controller.signal).finally(() => settled = true);
       await t.logged("hanging");
       controller.abort(timeoutReason());
-      await clock.untilSleeping();
-      clock.advance(99);
+      await clock.waitForSleepers();
+      clock.tick(99);
       // A round trip through the runner: the hanging attempt must still be pending.
       await runner.run(callOf(workflow, "echo").call, never());
       assert.equal(settled, false);
-      clock.advance(1);
+      clock.tick(1);
       const failure = await failureOf(pending);
       assert.equal(failure.kind, "timeout");
       assert.match(failure.message, /timed out after 30s; it ignored ctx\.signal for 100ms, so /);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Clock } from "./runner_protocol.ts";
+import type { Clock } from "../engine/mod.ts";
 
 interface Sleeper {
   due: number;
@@ -88,6 +88,19 @@ export class FakeClock implements Clock {
     }
     this.#now = target;
     await flush();
+  }
+
+  /**
+   * Moves time forward by `ms` at once, without yielding: every sleep due by then is resolved
+   * in due order, and the code it wakes runs later, like any promise callback. For tests that
+   * must attach handlers (or call code that reads `now()`) right after moving time.
+   */
+  tick(ms: number): void {
+    this.#now += ms;
+    for (let next = this.#next(); next && next.due <= this.#now; next = this.#next()) {
+      this.#remove(next);
+      next.resolve();
+    }
   }
 
   /** Resolves once at least `count` sleeps are pending (waits on the condition, not time). */

@@ -41,3 +41,19 @@ Deno.test("`FakeClock.waitForSleepers()` resolves once enough sleeps are pending
   assert.equal(waited, true);
   await clock.advance(20);
 });
+
+Deno.test("`FakeClock.tick()` moves time at once and resolves the sleeps due by then", async () => {
+  const clock = new FakeClock(0);
+  const woken: number[] = [];
+  clock.sleep(200).then(() => woken.push(200));
+  clock.sleep(100).then(() => woken.push(100));
+  clock.tick(150);
+  assert.equal(clock.now(), 150);
+  assert.equal(clock.pending, 1);
+  assert.deepEqual(woken, [], "woken code runs after the current one");
+  await Promise.resolve();
+  assert.deepEqual(woken, [100]);
+  clock.tick(50);
+  await Promise.resolve();
+  assert.deepEqual(woken, [100, 200]);
+});

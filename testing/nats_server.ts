@@ -7,7 +7,8 @@
  */
 
 import { delimiter, join } from "node:path";
-import { spawnServer } from "../testing/mod.ts";
+import { ignoreWhenMissing } from "./ignore_without.ts";
+import { spawnServer } from "./spawn_server.ts";
 
 const START_TIMEOUT_MS = 20_000;
 const LISTENING = /Listening for client connections on [^\s]+:(\d+)/;
@@ -37,12 +38,10 @@ export function findNatsServer(): string | undefined {
  * {@link startNatsServer}.
  */
 export function ignoreWithoutNats(): boolean {
-  if (findNatsServer() !== undefined || Deno.env.get("CI") === "true") return false;
-  console.warn(
-    "SKIPPED: NATS tests need nats-server with JetStream (apt-get install nats-server); " +
-      "with CI=true they fail instead",
+  return ignoreWhenMissing(
+    findNatsServer() === undefined,
+    "NATS tests need nats-server with JetStream (apt-get install nats-server)",
   );
-  return true;
 }
 
 /** Options of {@link startNatsServer}. */
@@ -57,7 +56,7 @@ export interface StartNatsServerOptions {
  * @throws {Error} when nats-server is not installed or does not start
  * @example
  * ```ts
- * import { startNatsServer } from "./_nats_server.ts";
+ * import { startNatsServer } from "./nats_server.ts";
  * await using server = await startNatsServer();
  * console.log(server.url);
  * ```

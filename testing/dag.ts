@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { CompiledNode, CompiledWorkflow, Edge, ExecutionSettings } from "../workflow_model.ts";
+import type { CompiledNode, CompiledWorkflow, Edge, ExecutionSettings } from "../engine/mod.ts";
 
 /** Options of {@link dag}. */
 export interface DagOptions {

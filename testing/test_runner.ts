@@ -4,9 +4,14 @@
  * @module
  */
 
-import { FailureKind, NodeFailure } from "../errors.ts";
-import type { LogLevel } from "../run_record.ts";
-import type { NodeCall, NodeCallResult, NodeRunner } from "../runner_protocol.ts";
+import {
+  FailureKind,
+  type LogLevel,
+  type NodeCall,
+  type NodeCallResult,
+  NodeFailure,
+  type NodeRunner,
+} from "../engine/mod.ts";
 
 /** What a test node function receives. */
 export interface TestContext {
@@ -117,12 +122,4 @@ export function deferred<T = void>() {
     reject = rej;
   });
   return { promise, resolve, reject };
-}
-
-/** Resolves once `condition()` holds, re-checking after every macrotask turn. */
-export async function until(condition: () => boolean, what = "condition"): Promise<void> {
-  for (let turn = 0; !condition(); turn++) {
-    if (turn > 10_000) throw new Error(`Cannot wait any longer for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
 }

@@ -8,7 +8,8 @@
 // @ts-types="@types/pg"
 import pg from "pg";
 import { delimiter, join } from "node:path";
-import { spawnServer } from "../testing/mod.ts";
+import { ignoreWhenMissing } from "./ignore_without.ts";
+import { spawnServer } from "./spawn_server.ts";
 
 const START_TIMEOUT_MS = 30_000;
 
@@ -48,12 +49,10 @@ export function findPostgresBinaries(): string | undefined {
  * {@link startPostgresServer}.
  */
 export function ignoreWithoutPostgres(): boolean {
-  if (findPostgresBinaries() !== undefined || Deno.env.get("CI") === "true") return false;
-  console.warn(
-    "SKIPPED: PostgreSQL tests need initdb and postgres (apt-get install postgresql); " +
-      "with CI=true they fail instead",
+  return ignoreWhenMissing(
+    findPostgresBinaries() === undefined,
+    "PostgreSQL tests need initdb and postgres (apt-get install postgresql)",
   );
-  return true;
 }
 
 /**
@@ -63,7 +62,7 @@ export function ignoreWithoutPostgres(): boolean {
  * @throws {Error} when PostgreSQL is not installed or does not start
  * @example
  * ```ts
- * import { startPostgresServer } from "./testing.ts";
+ * import { startPostgresServer } from "./postgres_server.ts";
  * await using server = await startPostgresServer();
  * const url = await server.createDatabase();
  * ```
