@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { executeRun } from "./execute_run.ts";
-import { dag } from "../testdata/_dag.ts";
-import { testRunner } from "../testdata/_test_runner.ts";
+import { dag, testRunner } from "../../testing/mod.ts";
 
 // a → b → d, a → c → d: b fails in the first run, so d is skipped and c succeeds.
 const workflow = dag({ a: [], b: ["a"], c: ["a"], d: ["b", "c"] });
