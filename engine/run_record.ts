@@ -118,6 +118,8 @@ export interface RunRecord {
   retryFrom?: string;
   /** The overlay on the workflow's `config:` that the run used (e.g. serve's /app/config). */
   config?: Record<string, unknown>;
+  /** The W3C `traceparent` the run was started with: its trace's parent span. */
+  traceparent?: string;
 }
 
 /** Log levels of `ctx.log`. */

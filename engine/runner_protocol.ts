@@ -87,6 +87,8 @@ export interface NodeCall {
   onProgress?: (value: number, message?: string) => void;
   /** When set, `ctx.fetch` is answered by it instead of the network. */
   fetchMock?: FetchMock;
+  /** W3C `traceparent` of this attempt's span: `ctx.fetch` sends it unless the node sets one. */
+  traceparent?: string;
   /**
    * The node's `ctx.k8s`; set only for a node that declares `capabilities.k8s` (without it the
    * node has no `ctx.k8s`). Its transport stays on the host: only calls and answers cross.

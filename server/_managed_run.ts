@@ -17,6 +17,7 @@ import {
 import type { RunStore } from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
 import type { RetryPlan } from "./_retry.ts";
+import type { RunTracer } from "../tracing/mod.ts";
 import {
   appendLog,
   type HookedRun,
@@ -53,6 +54,8 @@ export interface RunDeps extends HookTargets {
   leaseMs: number;
   /** `ctx.k8s` of nodes with `capabilities.k8s` (ExecuteOptions.k8s). */
   k8s: ExecuteOptions["k8s"];
+  /** Exports a trace per run, when configured. */
+  tracer?: RunTracer;
 }
 
 function iso(ms: number): string {
@@ -102,6 +105,8 @@ export async function executeManaged(
         runId,
       });
     }
+    const traced = deps.tracer?.trace(runId, job.record.traceparent);
+    const hooks = persistHooks(deps, active);
     const record = await executeRun(active.workflow, {
       runner: deps.runner,
       runId,
@@ -116,7 +121,8 @@ export async function executeManaged(
       clock: deps.clock,
       cache: store.cache,
       k8s: deps.k8s,
-      hooks: persistHooks(deps, active),
+      hooks: traced ? traced.hooks(hooks) : hooks,
+      traceparent: traced?.traceparent,
       // A store that applies writes in call order lets a run's transitions share commits.
       pipelineHooks: store.ordersWrites === true,
       validateInput: false,

@@ -43,6 +43,7 @@ import { RunMetrics } from "./_run_metrics.ts";
 import { RunQueue, ScheduleAction, UNLIMITED_CONCURRENCY } from "./_run_queue.ts";
 import { pause, startTimeout } from "./_timers.ts";
 import { type FindVersion, planRetry, type RetryOptions, type RetryPlan } from "./_retry.ts";
+import type { RunTracer } from "../tracing/mod.ts";
 
 export type { RunEvent, RunListener } from "./_run_hub.ts";
 
@@ -78,6 +79,8 @@ export interface RunManagerOptions {
    * snapshots of `dev`/`serve`). @default undefined (only versions loaded in this process)
    */
   findVersion?: FindVersion;
+  /** Exports a trace per run (a span per node attempt). @default undefined (no traces) */
+  tracer?: RunTracer;
 }
 
 /** Options of {@link RunManager.submit}. */
@@ -88,6 +91,8 @@ export interface SubmitOptions {
   trigger?: string;
   /** A retry (see {@link RunManager.retry}): its run, `from` node and code version. */
   retry?: RetryPlan;
+  /** An incoming W3C `traceparent`: the parent of the run's trace. @default undefined */
+  traceparent?: string;
 }
 
 /** Options of {@link RunManager.runAndWait}. */
@@ -230,6 +235,7 @@ export class RunManager {
       owner,
       leaseMs,
       k8s: options.k8s,
+      tracer: options.tracer,
     };
   }
 
@@ -308,6 +314,7 @@ export class RunManager {
         codeHash: workflow.codeHash,
       };
       if (start) record.startedAt = iso(now);
+      if (options.traceparent !== undefined) record.traceparent = options.traceparent;
       if (retry) {
         record.retryOf = retry.of.runId;
         if (retry.from !== undefined) record.retryFrom = retry.from;

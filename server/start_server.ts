@@ -21,6 +21,7 @@ import type { NatsTriggers } from "../triggers/mod.ts";
 import { createAuthenticator } from "./_auth.ts";
 import { CodeSnapshots } from "./_code_snapshots.ts";
 import { findSnapshotVersion } from "./_code_versions.ts";
+import { loadRunTracer, tracingConfigured } from "../tracing/mod.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
 import { createHandler, type HandlerOptions } from "./create_handler.ts";
 import { devReload, type DevReloader } from "./dev_reload.ts";
@@ -176,6 +177,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const snapshots = new CodeSnapshots(join(dataDir, "code"), { exclude: [dataDir] });
   const workflow = await snapshots.snapshot(loaded);
   const store: RunStore = await openStore(options.storeUrl, { dataDir });
+  // The OpenTelemetry SDK is loaded only when an OTLP endpoint is configured.
+  const tracer = tracingConfigured() ? await loadRunTracer({ redact }) : undefined;
   let manager: RunManager | undefined;
   let reloader: DevReloader | undefined;
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
@@ -193,6 +196,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       clock: options.clock,
       owner: options.owner ?? (port > 0 ? `${Deno.hostname()}:${port}` : undefined),
       onError: reportError,
+      tracer,
       findVersion: (codeHash) =>
         findSnapshotVersion(snapshots.root, codeHash, relative(loaded.dir, loaded.file)),
     });
@@ -275,6 +279,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         await running.drain(graceMs);
         await triggers?.close();
         await running.close();
+        await tracer?.shutdown().catch(reportError);
         streams.abort();
         // Idle and finished connections close at once; a client still sending a body nobody
         // reads (or a slow one) is not waited for longer than this.
@@ -303,6 +308,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await server?.shutdown();
     await nats?.close();
     await manager?.close();
+    await tracer?.shutdown().catch(() => {});
     await store.close();
     if (error instanceof Deno.errors.AddrInUse) {
       throw new Error(

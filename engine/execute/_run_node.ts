@@ -72,6 +72,8 @@ function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
     try {
       const k8s = ctx.k8sAccess(node);
       if (k8s) call.k8s = k8s;
+      const traceparent = ctx.traceparent?.(slot.id, n);
+      if (traceparent) call.traceparent = traceparent;
       pending = ctx.runner.run(call, controller.signal);
     } catch (error) {
       pending = Promise.reject(error);

@@ -85,6 +85,11 @@ export interface ExecuteOptions {
   validateInput?: boolean;
   /** Jitter source of the retry backoff, in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * Called as each attempt starts; its answer (a W3C `traceparent`, e.g. of the attempt's span)
+   * is sent by the node's `ctx.fetch`. @default undefined (no header)
+   */
+  traceparent?: (node: string, attempt: number) => string | undefined;
 }
 
 function ignoreLog(_line: LogLine): void {}
@@ -234,6 +239,7 @@ export async function executeRun(
     fetchMock: options.fetchMock,
     k8s: options.k8s,
     cache: options.cache,
+    traceparent: options.traceparent,
     redact,
     onLog: logHook
       ? (line) => {

@@ -33,6 +33,8 @@ export interface ContextOptions {
   mock?: (request: FetchRequestInfo, signal: AbortSignal) => Promise<FetchResponseInfo>;
   /** The network. @default globalThis.fetch */
   fetch?: (request: Request) => Promise<Response>;
+  /** Sent as the `traceparent` header of `ctx.fetch` unless the node sets one. @default none */
+  traceparent?: string;
   /** `ctx.k8s`: its namespace and how a call reaches the host. @default no ctx.k8s */
   k8s?: { namespace: string; call: K8sCall };
 }
@@ -152,6 +154,9 @@ export function createContext(options: ContextOptions): NodeContext {
   async function fetchService(service: string, path: string, init: RequestInit = {}) {
     const url = serviceUrl(services, service, path);
     const headers = new Headers(init.headers);
+    if (options.traceparent && !headers.has("traceparent")) {
+      headers.set("traceparent", options.traceparent);
+    }
     const secret = options.secrets[service];
     if (isRecord(secret)) {
       if (typeof secret.token === "string" && !headers.has("authorization")) {

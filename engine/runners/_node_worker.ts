@@ -208,6 +208,7 @@ async function runCall(msg: CallMessage): Promise<void> {
       onLog: (line) => postNow({ t: "log", id: msg.id, line }),
       onProgress: (value, message) => postNow({ t: "progress", id: msg.id, value, message }),
       mock: msg.mock ? (request, signal) => mockFetch(state, request, signal) : undefined,
+      traceparent: msg.traceparent,
       k8s: msg.k8s && {
         namespace: msg.k8s.namespace,
         call: (request) => callK8s(state, request),

@@ -152,6 +152,7 @@ export class SandboxWorker {
       };
       // Only the namespace crosses: the transport (and any credential) stays here.
       if (call.k8s) message.k8s = { namespace: call.k8s.namespace };
+      if (call.traceparent) message.traceparent = call.traceparent;
       this.#outbox.send(message);
     });
   }

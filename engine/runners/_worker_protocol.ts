@@ -38,6 +38,8 @@ export interface CallMessage {
   mock: boolean;
   /** Set when the node has `ctx.k8s`: its namespace (calls go to the host). */
   k8s?: { namespace: string };
+  /** `ctx.fetch`'s `traceparent` header (NodeCall.traceparent). */
+  traceparent?: string;
 }
 
 /** Aborts `ctx.signal` of a call; the reason is rebuilt as a DOMException. */
