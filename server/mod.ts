@@ -17,7 +17,12 @@ export {
 export { CronScheduler, type CronSchedulerOptions, cronStateKey } from "./cron_scheduler.ts";
 export { DrainingError, QueueFullError, RetryError } from "./errors.ts";
 export type { FindVersion, RetryOptions } from "./_retry.ts";
-export { PROMETHEUS_CONTENT_TYPE } from "./_metrics.ts";
+export {
+  appendExposition,
+  type MetricsFormat,
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+} from "./_metrics.ts";
 
 // HTTP API.
 export { createHandler, type HandlerOptions, ROUTES, type RunApi } from "./create_handler.ts";

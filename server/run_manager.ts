@@ -40,6 +40,7 @@ import { RetentionPruner } from "./_retention.ts";
 import { RunHub, type RunListener, summaryOf } from "./_run_hub.ts";
 import { isFinished } from "./_run_hooks.ts";
 import { RunMetrics } from "./_run_metrics.ts";
+import type { MetricsFormat } from "./_metrics.ts";
 import { RunQueue, ScheduleAction, UNLIMITED_CONCURRENCY } from "./_run_queue.ts";
 import { pause, startTimeout } from "./_timers.ts";
 import { type FindVersion, planRetry, type RetryOptions, type RetryPlan } from "./_retry.ts";
@@ -569,9 +570,12 @@ export class RunManager {
     return { queued: this.#queue.size, running: this.#active.size };
   }
 
-  /** Prometheus text exposition (content type `text/plain; version=0.0.4`). */
-  metrics(): string {
-    return this.#metrics.render();
+  /**
+   * The metrics exposition: Prometheus text 0.0.4 (`text/plain; version=0.0.4`), or with
+   * "openmetrics" OpenMetrics 1.0.0. Includes prom-client's process metrics.
+   */
+  metrics(format: MetricsFormat = "prometheus"): Promise<string> {
+    return this.#metrics.render(format);
   }
 
   /**

@@ -20,6 +20,7 @@ import { createDashboard } from "../ui/mod.ts";
 import type { NatsTriggers } from "../triggers/mod.ts";
 import { createAuthenticator } from "./_auth.ts";
 import { CodeSnapshots } from "./_code_snapshots.ts";
+import { withExtraMetrics } from "./_metrics.ts";
 import { findSnapshotVersion } from "./_code_versions.ts";
 import { loadRunTracer, tracingConfigured } from "../tracing/mod.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
@@ -212,7 +213,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     // triggers/ (and the NATS client) is loaded only when NATS is in use.
     const natsLayer = triggers ? await import("../triggers/mod.ts") : undefined;
     const api = createHandler(
-      triggers && natsLayer ? natsLayer.appendMetrics(manager, triggers.metrics) : manager,
+      triggers ? withExtraMetrics(manager, triggers.metrics) : manager,
       {
         auth: token ? { token } : false,
         maxBodyBytes: options.maxBodyBytes,

@@ -176,6 +176,30 @@ Deno.test("retry from the failed node reuses succeeded nodes; history keeps ever
     }
   });
 
+  await t.step(
+    "GET /metrics: prom-client text with today's series, OpenMetrics on request",
+    async () => {
+      const text = await fetch(`${server.url}/metrics`);
+      assert.match(text.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
+      const body = await text.text();
+      assert.match(body, /^pipedreamer_runs_total\{workflow="flaky",status="failed"\} 1$/m);
+      assert.match(body, /^pipedreamer_node_attempts_total\{workflow="flaky",node="middle"\} 3$/m);
+      assert.match(body, /^pipedreamer_runs_in_flight\{workflow="flaky"\} 0$/m);
+      assert.match(body, /^process_resident_memory_bytes \d+/m);
+      const open = await fetch(`${server.url}/metrics`, {
+        headers: { accept: "application/openmetrics-text;version=1.0.0,text/plain;q=0.5" },
+      });
+      assert.match(
+        open.headers.get("content-type")!,
+        /^application\/openmetrics-text; version=1\.0\.0/,
+      );
+      const openBody = await open.text();
+      assert.match(openBody, /^# TYPE pipedreamer_runs counter$/m);
+      assert.match(openBody, /^pipedreamer_runs_total\{workflow="flaky",status="succeeded"\} 2$/m);
+      assert.ok(openBody.endsWith("# EOF\n"));
+    },
+  );
+
   await t.step("`runs retry --url` and `runs retry` on the local store", async () => {
     counter.failing.add("middle");
     const viaCli = await cli(["runs", "retry", original.runId, "--url", server.url, "-o", "json"]);

@@ -161,14 +161,16 @@ export class FakeRunApi implements RunApi {
     return this.#listeners.get(runId)?.size ?? 0;
   }
 
-  metrics(): string {
+  metrics(): Promise<string> {
     const counts = new Map<string, number>();
     for (const run of this.runs.values()) counts.set(run.status, (counts.get(run.status) ?? 0) + 1);
-    return [
-      "# TYPE pipedreamer_runs_total counter",
-      ...[...counts].map(([status, n]) => `pipedreamer_runs_total{status="${status}"} ${n}`),
-      "",
-    ].join("\n");
+    return Promise.resolve(
+      [
+        "# TYPE pipedreamer_runs_total counter",
+        ...[...counts].map(([status, n]) => `pipedreamer_runs_total{status="${status}"} ${n}`),
+        "",
+      ].join("\n"),
+    );
   }
 
   /** Appends a log line (persisted, then published, like the manager). */
