@@ -102,6 +102,11 @@ export function globalOptions(command: Command, options: GlobalOptionsOptions = 
   };
 }
 
+/** True when the global `-o` asks for JSON. */
+export function wantsJson(globals: GlobalOptions): boolean {
+  return globals.output === "json";
+}
+
 /**
  * Fails the command as a usage error: prints `error: <message>` and the command's help to
  * stderr, exit 2. Never returns.

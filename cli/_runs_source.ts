@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import type { RunRecord, RunStatus } from "../engine/mod.ts";
+import { isFinishedStatus, type RunRecord, type RunStatus } from "../engine/mod.ts";
 import { openStore, type RunPage, type RunStore, type StoredLogLine } from "../store/mod.ts";
 import { CliFailure } from "./_output.ts";
 
@@ -28,7 +28,6 @@ export interface RunsSource {
   close(): Promise<void>;
 }
 
-const FINISHED: readonly string[] = ["succeeded", "failed", "cancelled"];
 const POLL_MS = 250;
 
 function notFound(runId: string): CliFailure {
@@ -84,13 +83,13 @@ function localSource(store: RunStore): RunsSource {
           afterSeq = line.seq;
           onLine(line);
         }
-        if (FINISHED.includes(record.status)) return record;
+        if (isFinishedStatus(record.status)) return record;
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
     },
     async cancel(runId) {
       const record = await show(runId);
-      if (FINISHED.includes(record.status)) throw finished(record);
+      if (isFinishedStatus(record.status)) throw finished(record);
       // A live server executing the run sees this at its next lease renewal and aborts it, as
       // for a run cancelled by another replica.
       await store.updateRun(runId, { status: "cancelled", finishedAt: new Date().toISOString() });

@@ -9,7 +9,8 @@
 import { type Command, Option } from "commander";
 import { stringify } from "yaml";
 import type { BundleMode, DEFAULT_RUNTIME_CLASS, KubeObject } from "../k8s/mod.ts";
-import { forEachContext, kubeClients, readTimeout } from "./_k8s.ts";
+import { forEachContext, kubeClients } from "./_k8s.ts";
+import { readTimeout } from "./_time.ts";
 import {
   type CliContext,
   ExitCode,

@@ -26,6 +26,7 @@ import {
   printLine,
   usageError,
 } from "./_output.ts";
+import { readJsonInput } from "./_input.ts";
 import { nodeK8sAccess } from "./_node_k8s.ts";
 import { buildPlan, formatPlan } from "./_plan.ts";
 import { createNodeProgress, formatLogLine } from "./_progress.ts";
@@ -47,7 +48,7 @@ export function registerExec(program: Command, cli: CliContext): void {
     .option("--dry-run", "print the execution plan and run nothing")
     .action(async (dir: string, opts: ExecOptions, command: Command) => {
       const json = globalOptions(command).output === "json";
-      const input = await readInput(command, opts.input ?? "{}");
+      const input = await readJsonInput(command, opts.input ?? "{}");
       const workflow = await loadWorkflowOrReport(cli, dir);
       if (!workflow) return;
       if (opts.target !== undefined && !(opts.target in workflow.nodes)) {
@@ -137,27 +138,4 @@ export function registerExec(program: Command, cli: CliContext): void {
       );
       cli.exitCode = ExitCode.Failed;
     });
-}
-
-/** Parses `--input`: JSON text, or `@path` to read JSON from a file. Bad input exits 2. */
-async function readInput(command: Command, value: string): Promise<unknown> {
-  let text = value;
-  let source = "--input";
-  if (value.startsWith("@")) {
-    source = `--input file "${value.slice(1)}"`;
-    try {
-      text = await Deno.readTextFile(value.slice(1));
-    } catch (error) {
-      usageError(command, `Cannot read ${source}: ${(error as Error).message}`);
-    }
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    return usageError(
-      command,
-      `Cannot parse ${source} as JSON: ${(error as Error).message}; ` +
-        `pass e.g. --input '{"name":"Ada"}' or --input @input.json`,
-    );
-  }
 }

@@ -6,7 +6,9 @@
  */
 
 import type { Command } from "commander";
-import { forEachContext, formatAge, kubeClients, table } from "./_k8s.ts";
+import { forEachContext, kubeClients } from "./_k8s.ts";
+import { table } from "./_table.ts";
+import { formatAge } from "./_time.ts";
 import { type CliContext, globalOptions, printJson, printLine } from "./_output.ts";
 
 /** Registers `list`. */

@@ -6,7 +6,8 @@
  */
 
 import type { Command } from "commander";
-import { kubeClient, readTimeout } from "./_k8s.ts";
+import { kubeClient } from "./_k8s.ts";
+import { readTimeout } from "./_time.ts";
 import { type CliContext, globalOptions, printError, printJson, printLine } from "./_output.ts";
 
 /** Registers `rollback`. */

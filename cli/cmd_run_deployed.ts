@@ -8,7 +8,9 @@
 
 import type { Command } from "commander";
 import type { RunResult } from "../k8s/mod.ts";
-import { kubeClient, readJsonInput, readTimeout } from "./_k8s.ts";
+import { kubeClient } from "./_k8s.ts";
+import { readJsonInput } from "./_input.ts";
+import { readTimeout } from "./_time.ts";
 import {
   type CliContext,
   ExitCode,

@@ -7,7 +7,9 @@
 
 import type { Command } from "commander";
 import type { WorkflowStatus } from "../k8s/mod.ts";
-import { forEachContext, formatAge, kubeClients, table } from "./_k8s.ts";
+import { forEachContext, kubeClients } from "./_k8s.ts";
+import { table } from "./_table.ts";
+import { formatAge } from "./_time.ts";
 import { type CliContext, ExitCode, globalOptions, printJson, printLine } from "./_output.ts";
 
 /** Registers `status`. */

@@ -7,7 +7,9 @@
  */
 
 import type { Command } from "commander";
-import { formatAge, kubeClient, table } from "./_k8s.ts";
+import { kubeClient } from "./_k8s.ts";
+import { table } from "./_table.ts";
+import { formatAge } from "./_time.ts";
 import { type CliContext, globalOptions, printJson, printLine, usageError } from "./_output.ts";
 
 /** Registers `versions`. */

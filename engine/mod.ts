@@ -28,6 +28,7 @@ export { DEFAULT_CONCURRENCY, DEFAULT_SETTINGS } from "./workflow/_compile_setti
 export * from "./execute/execute_run.ts";
 export { validateInput } from "./workflow/validate_input.ts";
 export { systemClock } from "./execute/_clock.ts";
+export { iso } from "./execute/_run_context.ts";
 
 // Run nodes.
 export * from "./runners/create_runner.ts";

@@ -10,6 +10,7 @@ import {
   type CompiledWorkflow,
   type ExecuteOptions,
   executeRun,
+  iso,
   type NodeRunner,
   type RunRecord,
   RunStatus,
@@ -56,10 +57,6 @@ export interface RunDeps extends HookTargets {
   k8s: ExecuteOptions["k8s"];
   /** Exports a trace per run, when configured. */
   tracer?: RunTracer;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 /** A new slot holder for `job`. */

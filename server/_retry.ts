@@ -15,6 +15,16 @@ export interface RetryOptions {
   from?: string;
 }
 
+/** What `RunManager.retry` started (the 202 body of `POST /runs/:id/retry`). */
+export interface RetryStarted {
+  runId: string;
+  retryOf: string;
+  /** The code version the retry executes. */
+  codeHash?: string;
+  /** Set when the original code version is gone and the current one runs instead. */
+  warning?: string;
+}
+
 /** A retry ready to submit. */
 export interface RetryPlan {
   /** The run retried. */

@@ -4,11 +4,15 @@
  * @module
  */
 
-import { InputValidationError, type RunRecord, RunStatus } from "../engine/mod.ts";
+import {
+  InputValidationError,
+  isFinishedStatus,
+  type RunRecord,
+  RunStatus,
+} from "../engine/mod.ts";
 import { parseJson, readJsonBody } from "./_body.ts";
 import { ErrorCode, HttpError, jsonResponse } from "./_http_error.ts";
 import { intParam, queryOf } from "./_query.ts";
-import { FINISHED_RUN_STATUSES } from "./_run_api.ts";
 import type { RouteContext } from "./_route.ts";
 import { runEventStream } from "./_sse.ts";
 import { isTraceparent } from "../tracing/mod.ts";
@@ -184,7 +188,7 @@ export async function cancelRun(ctx: RouteContext): Promise<Response> {
       `Cannot cancel run "${record.runId}": it already finished with status "${status}"`,
       { details: { status } },
     );
-  if (FINISHED_RUN_STATUSES.includes(record.status)) throw conflict(record.status);
+  if (isFinishedStatus(record.status)) throw conflict(record.status);
   const cancelled = await ctx.manager.cancel(record.runId);
   if (cancelled === undefined) {
     throw new HttpError(ErrorCode.NotFound, `Cannot find run "${record.runId}"`);

@@ -23,6 +23,3 @@ export type RunApi = Pick<
   | "subscribe"
   | "metrics"
 >;
-
-/** Run statuses after which nothing changes any more. */
-export const FINISHED_RUN_STATUSES: readonly string[] = ["succeeded", "failed", "cancelled"];

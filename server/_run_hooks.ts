@@ -5,23 +5,16 @@
  * @module
  */
 
-import type {
-  CompiledWorkflow,
-  ExecuteHooks,
-  LogLine,
-  RunRecord,
-  RunStatus,
+import {
+  type CompiledWorkflow,
+  type ExecuteHooks,
+  isFinishedStatus,
+  type LogLine,
+  type RunRecord,
 } from "../engine/mod.ts";
 import type { RunStore, RunUpdate } from "../store/mod.ts";
 import { type RunHub, summaryOf } from "./_run_hub.ts";
 import type { RunMetrics } from "./_run_metrics.ts";
-
-const FINISHED = new Set<RunStatus>(["succeeded", "failed", "cancelled"]);
-
-/** Whether a run status is final. */
-export function isFinished(status: RunStatus): boolean {
-  return FINISHED.has(status);
-}
 
 /** One managed run, as its hooks see it. */
 export interface HookedRun {
@@ -77,7 +70,9 @@ export async function appendLog(t: HookTargets, run: HookedRun, line: LogLine): 
 
 /** The record-level fields of a run transition. */
 function runUpdate(record: RunRecord): RunUpdate {
-  if (!isFinished(record.status)) return { status: record.status, startedAt: record.startedAt };
+  if (!isFinishedStatus(record.status)) {
+    return { status: record.status, startedAt: record.startedAt };
+  }
   return {
     status: record.status,
     result: record.result,
@@ -97,10 +92,10 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
       // (a child started before its parent's success was stored) must not land after the gap.
       if (run.detached || run.storeFailed) return;
       await write(run, store.updateRun(run.runId, runUpdate(record)));
-      if (isFinished(record.status)) run.ended = true;
+      if (isFinishedStatus(record.status)) run.ended = true;
       const view = storedView(run, record);
       hub.publish(run.runId, { type: "run", record: summaryOf(view) });
-      if (isFinished(record.status)) {
+      if (isFinishedStatus(record.status)) {
         metrics.runFinished(view);
         hub.publish(run.runId, { type: "end", record: view });
       }

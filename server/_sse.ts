@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { RunRecord } from "../engine/mod.ts";
+import { isFinishedStatus, type RunRecord } from "../engine/mod.ts";
 import type { StoredLogLine } from "../store/mod.ts";
-import { FINISHED_RUN_STATUSES, type RunApi, type RunEvent } from "./_run_api.ts";
+import type { RunApi, RunEvent } from "./_run_api.ts";
 
 /** Options of {@link runEventStream}. */
 export interface RunEventStreamOptions {
@@ -110,7 +110,7 @@ export function runEventStream(
         const record = await manager.getRun(runId);
         for (const line of await manager.getLogs(runId, { afterSeq: lastSeq })) writeLog(line);
         if (record === undefined) return close();
-        if (FINISHED_RUN_STATUSES.includes(record.status)) {
+        if (isFinishedStatus(record.status)) {
           // Lines persisted after the read above arrive as buffered events.
           for (const event of buffered) if (event.type === "log") writeLog(event.line);
           return writeEnd((await manager.getRun(runId)) ?? record);

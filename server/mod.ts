@@ -16,7 +16,7 @@ export {
 } from "./run_manager.ts";
 export { CronScheduler, type CronSchedulerOptions, cronStateKey } from "./cron_scheduler.ts";
 export { DrainingError, QueueFullError, RetryError } from "./errors.ts";
-export type { FindVersion, RetryOptions } from "./_retry.ts";
+export type { FindVersion, RetryOptions, RetryStarted } from "./_retry.ts";
 export {
   appendExposition,
   type MetricsFormat,

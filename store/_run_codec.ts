@@ -5,22 +5,21 @@
  * @module
  */
 
-import type { NodeRecord, RunRecord, RunStatus } from "../engine/mod.ts";
+import {
+  FINISHED_STATUSES as FINISHED,
+  type NodeRecord,
+  type RunRecord,
+  RunStatus,
+} from "../engine/mod.ts";
 import type { GetLogsOptions, ListRunsOptions, PruneOptions, RunUpdate } from "./run_store.ts";
 
-// Type-only engine import: the store layer must not load the engine at runtime (`runs list`).
-// `satisfies` keeps this list in step with the engine's RunStatus.
-const FINISHED = { succeeded: true, failed: true, cancelled: true, queued: false, running: false };
-FINISHED satisfies Record<RunStatus, boolean>;
-const STATUSES = new Set<string>(Object.keys(FINISHED));
 /** Statuses of runs that are over; only these are pruned. */
-export const FINISHED_STATUSES = Object.keys(FINISHED).filter((s) =>
-  FINISHED[s as RunStatus]
-) as RunStatus[];
+export const FINISHED_STATUSES = [...FINISHED] as RunStatus[];
 /** Statuses of runs to resume after a restart. */
-export const UNFINISHED_STATUSES = Object.keys(FINISHED).filter((s) =>
-  !FINISHED[s as RunStatus]
-) as RunStatus[];
+export const UNFINISHED_STATUSES: RunStatus[] = Object.values(RunStatus).filter((s) =>
+  !FINISHED.has(s)
+);
+const STATUSES = new Set<string>([...FINISHED_STATUSES, ...UNFINISHED_STATUSES]);
 /** Idempotency window of SPEC §7 `POST /runs`. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_LEASE_MS = 30_000;

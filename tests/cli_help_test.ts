@@ -1,7 +1,21 @@
 import assert from "node:assert/strict";
+import type { Command } from "commander";
+import { buildProgram } from "../cli/mod.ts";
 import { assertExit, assertSnapshot, cli, ROOT, RUN_FLAGS } from "./_cli.ts";
 
 const COMMANDS = ["init", "validate", "visualize", "test", "exec", "dlq", "replay"];
+
+/** Every command and sub-command path registered on the real program (e.g. ["runs", "list"]). */
+function commandPaths(command: Command, prefix: string[] = []): string[][] {
+  return command.commands.flatMap((sub) => {
+    const path = [...prefix, sub.name()];
+    return [path, ...commandPaths(sub, path)];
+  });
+}
+
+const PROGRAM = buildProgram({ io: { stdout: () => {}, stderr: () => {} }, exitCode: 0 });
+const ALL_COMMANDS = commandPaths(PROGRAM);
+const snapshotName = (path: string[]) => ["help", ...path].join("_");
 
 Deno.test("`pipedreamer --help` lists the global flags and every command", async () => {
   const result = await cli(["--help"]);
@@ -18,6 +32,32 @@ for (const command of COMMANDS) {
     const viaHelp = await cli(["help", command]);
     assertExit(viaHelp, 0);
     assert.equal(viaHelp.stdout, result.stdout);
+  });
+}
+
+Deno.test("the help snapshots cover every registered command, and only those", async () => {
+  for (const name of COMMANDS) {
+    assert.ok(ALL_COMMANDS.some((path) => path.join(" ") === name), `no command ${name}`);
+  }
+  const expected = new Set(["help", ...ALL_COMMANDS.map(snapshotName)]);
+  const onDisk = new Set<string>();
+  for await (const entry of Deno.readDir(`${ROOT}/tests/snapshots`)) {
+    const match = /^(help(?:_.*)?)\.txt$/.exec(entry.name);
+    if (match) onDisk.add(match[1]!);
+  }
+  const missing = [...expected].filter((name) => !onDisk.has(name));
+  const orphaned = [...onDisk].filter((name) => !expected.has(name));
+  assert.deepEqual(missing, [], "missing help snapshots; UPDATE_SNAPSHOTS=1 writes them");
+  assert.deepEqual(orphaned, [], "help snapshots of no registered command");
+});
+
+for (const path of ALL_COMMANDS) {
+  Deno.test(`\`pipedreamer ${path.join(" ")} --help\` matches its snapshot`, async () => {
+    const result = await cli([...path, "--help"]);
+    assertExit(result, 0);
+    assert.equal(result.stderr, "");
+    assert.ok(result.stdout.startsWith(`Usage: pipedreamer ${path.join(" ")}`), result.stdout);
+    await assertSnapshot(snapshotName(path), result.stdout);
   });
 }
 

@@ -11,7 +11,12 @@
  */
 
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import { type Clock, InputValidationError, type RunRecord } from "../engine/mod.ts";
+import {
+  type Clock,
+  InputValidationError,
+  isFinishedStatus,
+  type RunRecord,
+} from "../engine/mod.ts";
 import { decodePayload } from "./_payload.ts";
 import { publishDeadLetter } from "./dead_letter.ts";
 import type { TriggerMetrics } from "./_metrics.ts";
@@ -48,7 +53,6 @@ export interface DeliveryContext {
   signal: AbortSignal;
 }
 
-const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
 const QUEUE_FULL_RETRY_MS = [100, 200, 500, 1_000, 2_000, 5_000];
 
 /** Processes one delivery; never throws (a failure to ack or nak is logged). */
@@ -101,7 +105,7 @@ async function processDelivery(msg: JsMsg, ctx: DeliveryContext): Promise<Delive
     }
     if (!submitted.created) {
       const existing = await ctx.runs.getRun(submitted.runId);
-      if (existing && FINISHED.has(existing.status) && existing.status !== "succeeded") {
+      if (existing && isFinishedStatus(existing.status) && existing.status !== "succeeded") {
         last = existing;
         continue;
       }
@@ -116,7 +120,7 @@ async function processDelivery(msg: JsMsg, ctx: DeliveryContext): Promise<Delive
     }
     // Ack only what the store holds as finished, so an ack never outlives a lost write.
     const stored = await ctx.runs.getRun(submitted.runId);
-    const record = stored && FINISHED.has(stored.status) ? stored : undefined;
+    const record = stored && isFinishedStatus(stored.status) ? stored : undefined;
     if (!record) {
       throw new Error(`run ${submitted.runId} ended as "${ended.status}" but is not stored so`);
     }

@@ -8,6 +8,7 @@
 
 import {
   type CompiledWorkflow,
+  isFinishedStatus,
   type NodeRecord,
   type RunRecord,
   type RunStatus,
@@ -17,8 +18,6 @@ import type { GetLogsOptions, ListRunsOptions, RunPage, StoredLogLine } from "..
 import type { RunAndWaitOptions, RunApi, RunEvent, SubmitOptions } from "../_run_api.ts";
 import { DrainingError, QueueFullError, RetryError } from "../errors.ts";
 import type { RetryOptions } from "../_retry.ts";
-
-const FINISHED = ["succeeded", "failed", "cancelled"];
 
 /** See the module docs. */
 export class FakeRunApi implements RunApi {
@@ -49,7 +48,7 @@ export class FakeRunApi implements RunApi {
       const existing = options.idempotencyKey && this.#keys.get(options.idempotencyKey);
       if (existing) return { runId: existing, created: false };
       validateInput(this.workflow, input);
-      const unfinished = [...this.runs.values()].filter((r) => !FINISHED.includes(r.status));
+      const unfinished = [...this.runs.values()].filter((r) => !isFinishedStatus(r.status));
       if (unfinished.length >= this.queueLimit) {
         throw new QueueFullError(`Cannot queue run: ${this.queueLimit} runs are waiting`);
       }
@@ -85,7 +84,7 @@ export class FakeRunApi implements RunApi {
   /** Resolves when `runId` finishes. */
   wait(runId: string): Promise<RunRecord> {
     const record = this.runs.get(runId)!;
-    if (FINISHED.includes(record.status)) return Promise.resolve(structuredClone(record));
+    if (isFinishedStatus(record.status)) return Promise.resolve(structuredClone(record));
     return new Promise((resolve) => {
       this.#waiters.set(runId, [...(this.#waiters.get(runId) ?? []), resolve]);
     });
@@ -94,7 +93,7 @@ export class FakeRunApi implements RunApi {
   cancel(runId: string): Promise<RunRecord | undefined> {
     if (!this.runs.has(runId)) return Promise.resolve(undefined);
     const record = this.runs.get(runId)!;
-    if (!FINISHED.includes(record.status)) this.finish(runId, "cancelled");
+    if (!isFinishedStatus(record.status)) this.finish(runId, "cancelled");
     return Promise.resolve(structuredClone(this.runs.get(runId)));
   }
 
@@ -102,7 +101,7 @@ export class FakeRunApi implements RunApi {
   async retry(runId: string, options: RetryOptions = {}) {
     const of = this.runs.get(runId);
     if (!of) throw new RetryError("not_found", `Cannot find run "${runId}"`);
-    if (!FINISHED.includes(of.status)) throw new RetryError("conflict", `run ${of.status}`);
+    if (!isFinishedStatus(of.status)) throw new RetryError("conflict", `run ${of.status}`);
     if (options.from !== undefined && !this.workflow.order.includes(options.from)) {
       throw new RetryError("bad_request", `no node "${options.from}"`);
     }

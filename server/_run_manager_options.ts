@@ -1,0 +1,64 @@
+/**
+ * The options of the run manager's constructor, `submit()` and `runAndWait()`.
+ *
+ * @module
+ */
+
+import type { Clock, CompiledWorkflow, ExecuteOptions, NodeRunner } from "../engine/mod.ts";
+import type { RunStore } from "../store/mod.ts";
+import type { FindVersion, RetryPlan } from "./_retry.ts";
+import type { RunTracer } from "../tracing/mod.ts";
+
+/** Options of `RunManager.create()`. */
+export interface RunManagerOptions {
+  /** The current workflow version (replaceable with `reload()`). */
+  workflow: CompiledWorkflow;
+  /** Where runs, nodes, logs, the node cache and cron ticks are kept. Not closed by the manager. */
+  store: RunStore;
+  /** Runs the nodes. @default createRunner() (then closed by `close()`) */
+  runner?: NodeRunner;
+  /** Secrets keyed by service, as `ctx.secrets`; every value is redacted from logs and errors. @default {} */
+  secrets?: Record<string, unknown>;
+  /** Merged over `workflow.config` (e.g. the values of /app/config). @default undefined */
+  configOverlay?: Record<string, unknown>;
+  /** Time source of leases, delays, cron and timeouts. @default systemClock */
+  clock?: Clock;
+  /** This replica's id in run leases; a stable id lets a restart resume its runs at once. @default crypto.randomUUID() */
+  owner?: string;
+  /** Lease length; leases are renewed every third of it. @default 30_000 */
+  leaseMs?: number;
+  /** The most recent missed cron tick within this window fires on start (see CronScheduler). @default 300_000 */
+  cronCatchUpMs?: number;
+  /** Receives background failures (store errors of timers, cron, subscribers). @default ignore */
+  onError?: (error: unknown) => void;
+  /**
+   * Gives `ctx.k8s` to nodes that declare `capabilities.k8s` (see `ExecuteOptions.k8s`).
+   * @default undefined (no node has `ctx.k8s`)
+   */
+  k8s?: ExecuteOptions["k8s"];
+  /**
+   * Finds an earlier code version by its hash, for retries of runs of that version (the code
+   * snapshots of `dev`/`serve`). @default undefined (only versions loaded in this process)
+   */
+  findVersion?: FindVersion;
+  /** Exports a trace per run (a span per node attempt). @default undefined (no traces) */
+  tracer?: RunTracer;
+}
+
+/** Options of `RunManager.submit()`. */
+export interface SubmitOptions {
+  /** Same key within 24 h returns the same run (it never runs twice). @default undefined */
+  idempotencyKey?: string;
+  /** What started the run: "manual", "cron", "queue", "webhook", "retry". @default "manual" */
+  trigger?: string;
+  /** A retry (see `RunManager.retry`): its run, `from` node and code version. */
+  retry?: RetryPlan;
+  /** An incoming W3C `traceparent`: the parent of the run's trace. @default undefined */
+  traceparent?: string;
+}
+
+/** Options of `RunManager.runAndWait()`. */
+export interface RunAndWaitOptions extends SubmitOptions {
+  /** Aborting it cancels the run (the promise then resolves with the cancelled record). @default undefined */
+  signal?: AbortSignal;
+}
