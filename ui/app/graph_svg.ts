@@ -32,6 +32,15 @@ export function fitLabel(id: string, width: number): string {
   return id.length <= max ? id : `${id.slice(0, max - 1)}…`;
 }
 
+/** Average advance of the 12px status-line font. */
+const META_CHAR_WIDTH = 6.6;
+
+/** The status line cut to fit a box of `width` px after its symbol (the box's title has it all). */
+export function fitMeta(line: string, width: number): string {
+  const max = Math.max(4, Math.floor((width - 40) / META_CHAR_WIDTH));
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
 /** The status line of a node in a run: "✓ succeeded · 2 attempts · 1.2 s · cached". */
 export function nodeStatusLine(record: NodeRecord | undefined): string {
   const status = record?.status ?? "pending";
@@ -143,7 +152,7 @@ export function renderGraphSvg(layout: GraphLayout, options: GraphSvgOptions): S
           record,
           inRun,
         )}">
-        <title>${node.id}</title>
+        <title>${node.id}${inRun ? ` — ${line}` : ""}</title>
         <rect class="node-box" width="${node.width}" height="${node.height}" rx="8" />
         <rect class="node-stripe" width="6" height="${node.height}" rx="3" />
         <text class="node-id" x="16" y="23">${fitLabel(
@@ -151,7 +160,10 @@ export function renderGraphSvg(layout: GraphLayout, options: GraphSvgOptions): S
           node.width,
         )}</text>
         <text class="node-meta" x="16"
-          y="43"><tspan class="node-symbol" aria-hidden="true">${symbol}</tspan> ${line}</text>
+          y="43"><tspan class="node-symbol" aria-hidden="true">${symbol}</tspan> ${fitMeta(
+            line,
+            node.width,
+          )}</text>
       </g>
     `;
   });

@@ -5,6 +5,7 @@ import { DIAMOND } from "../testdata/_workflows.ts";
 import {
   edgePath,
   fitLabel,
+  fitMeta,
   neighbour,
   nodeKindLine,
   nodeStatusLine,
@@ -43,7 +44,9 @@ Deno.test("`renderGraphSvg()` labels every node with its status in words, not on
     assert.equal(attr(tag, "role"), "button");
   }
   const text = textOf(svg);
-  assert.match(text, /✓ succeeded · 2 attempts · 1\.2 s/);
+  // The status line is cut to its box (168 px here); the box's title holds all of it.
+  assert.match(text, /✓ succeeded · 2 atte…/);
+  assert.match(svg, /<title>fetch — succeeded · 2 attempts · 1\.2 s<\/title>/);
   assert.match(text, /✕ failed/);
   assert.match(text, /↷ skipped/);
   assert.match(text, /notify \(onError\)/);
@@ -126,4 +129,14 @@ Deno.test("`neighbour()` moves along edges and within columns", () => {
   for (const [from, key, to] of table) {
     assert.equal(neighbour(layout, from, key), to, `${from} ${key}`);
   }
+});
+
+Deno.test("`fitMeta()` keeps a status line inside its box", () => {
+  assert.equal(fitMeta("running", 168), "running");
+  const long = "succeeded · 12 attempts · 1.2 s · cached";
+  const fitted = fitMeta(long, 168);
+  assert.ok(fitted.endsWith("…"));
+  // The drawn width (6.6 px per character at 12 px) leaves the 40 px of stripe, symbol, padding.
+  assert.ok(fitted.length * 6.6 <= 168 - 40);
+  assert.equal(fitMeta(long, 320), long);
 });

@@ -19,6 +19,7 @@ import { html } from "./html.ts";
 import type { Route } from "./route.ts";
 import { applyRunEvent, nodeInput, type StreamEvent } from "./run_state.ts";
 import { renderLogLine, renderNodeDetail, renderRunData, renderRunHeader } from "./run_view.ts";
+import { buildTimeline, renderTimeline } from "./timeline_view.ts";
 
 /** Log lines kept in the page (the oldest are dropped beyond it). */
 export const MAX_LOG_LINES = 5000;
@@ -51,9 +52,27 @@ export function mountRunPage(
       </section>
       <aside id="node-detail" class="card detail-panel" aria-label="Node details"></aside>
     </div>
+    <section class="card" aria-labelledby="timeline-title">
+      <h2 id="timeline-title">Timeline</h2>
+      <div id="timeline" class="timeline-scroll"></div>
+    </section>
     <div id="run-data" class="card"></div>
     <section class="card" aria-labelledby="log-title">
-      <h2 id="log-title">Run log</h2>
+      <div class="section-head">
+        <h2 id="log-title">Run log</h2>
+        <form id="log-filter" class="filter">
+          <label for="log-node">Node</label> <select id="log-node" name="node">
+            <option value="">all nodes</option>
+          </select>
+          <label for="log-level">Level</label> <select id="log-level" name="level">
+            <option value="">all levels</option>
+            <option value="debug">debug and above</option>
+            <option value="info">info and above</option>
+            <option value="warn">warn and above</option>
+            <option value="error">error</option>
+          </select>
+        </form>
+      </div>
       <ol id="run-log" class="log" aria-describedby="log-title"></ol>
       <p id="log-empty" class="muted">No log lines yet.</p>
     </section>
@@ -63,6 +82,24 @@ export function mountRunPage(
   const graph = element("#graph", ctx.main);
   const detail = element("#node-detail", ctx.main);
   const runData = element("#run-data", ctx.main);
+  const timeline = element("#timeline", ctx.main);
+  const logNode = element<HTMLSelectElement>("#log-node", ctx.main);
+  const logLevel = element<HTMLSelectElement>("#log-level", ctx.main);
+  const order = [...ctx.info.nodes.map((n) => n.id)];
+  for (const id of order) logNode.add(new Option(id, id));
+  /** Whether a log line passes the node and level filters. */
+  const LEVELS = ["debug", "info", "warn", "error"];
+  const shown = (li: Element) => {
+    const node = logNode.value;
+    const level = logLevel.value;
+    const el = li as HTMLElement;
+    return (node === "" || el.dataset.node === node) &&
+      (level === "" || LEVELS.indexOf(el.dataset.level ?? "info") >= LEVELS.indexOf(level));
+  };
+  const filterLog = () => {
+    for (const li of Array.from(logList.children)) (li as HTMLElement).hidden = !shown(li);
+  };
+  element("#log-filter", ctx.main).addEventListener("change", filterLog);
   const logList = element("#run-log", ctx.main);
   const logEmpty = element("#log-empty", ctx.main);
 
@@ -84,6 +121,8 @@ export function mountRunPage(
         input: nodeInput(ctx.info.nodes, record, selected),
         logs: logs.filter((line) => line.node === selected),
         now: Date.now(),
+        rerunFrom: isFinished(record.status) &&
+          ctx.info.nodes.some((n) => n.id === selected && !n.onError),
       }),
     );
   };
@@ -103,6 +142,7 @@ export function mountRunPage(
       }),
     );
     setHtml(runData, renderRunData(record));
+    setHtml(timeline, renderTimeline(buildTimeline(record, order, Date.now())));
     renderDetail();
     document.title = `${record.status} · run ${shortId(runId)} · ${ctx.info.name}`;
   };
@@ -124,6 +164,8 @@ export function mountRunPage(
     logs.push(line);
     const atBottom = logList.scrollTop + logList.clientHeight >= logList.scrollHeight - 8;
     logList.insertAdjacentHTML("beforeend", renderLogLine(line, true).value);
+    const added = logList.lastElementChild as HTMLElement | null;
+    if (added) added.hidden = !shown(added);
     if (logs.length > MAX_LOG_LINES) {
       logs = logs.slice(-MAX_LOG_LINES);
       logList.firstElementChild?.remove();
@@ -189,7 +231,7 @@ export function mountRunPage(
   const select = (node: string | undefined) => ctx.go({ page: "run", runId, node });
   bindGraphKeys(graph, () => ctx.info.layout, select);
 
-  header.addEventListener("click", async (event) => {
+  const onAction = async (event: Event) => {
     const button = (event.target as Element).closest<HTMLButtonElement>("button[data-action]");
     if (!button || !record) return;
     button.disabled = true;
@@ -207,6 +249,14 @@ export function mountRunPage(
         const { runId: next } = await ctx.client.submit(record.input);
         ctx.announce(`Run ${shortId(next)} started with the same input`);
         ctx.go({ page: "run", runId: next });
+      } else if (button.dataset.action === "retry" || button.dataset.action === "retry-from") {
+        const from = button.dataset.action === "retry-from" ? button.dataset.node : undefined;
+        const started = await ctx.client.retry(runId, from);
+        ctx.announce(
+          `Run ${shortId(started.runId)} retries this one${from ? ` from ${from}` : ""}` +
+            (started.warning ? `: ${started.warning}` : ""),
+        );
+        ctx.go({ page: "run", runId: started.runId });
       }
     } catch (error) {
       if (ctx.signal.aborted) return;
@@ -215,7 +265,9 @@ export function mountRunPage(
         : `Cannot do that: ${(error as Error).message}`;
       button.disabled = false;
     }
-  });
+  };
+  header.addEventListener("click", onAction);
+  detail.addEventListener("click", onAction);
 
   return {
     update(next) {

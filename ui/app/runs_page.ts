@@ -16,7 +16,13 @@ import { isFinished, shortId } from "./format.ts";
 import { html } from "./html.ts";
 import type { Route } from "./route.ts";
 import { mergeRunIntoPage } from "./run_state.ts";
-import { renderPager, renderRunsFilter, renderRunsTable } from "./runs_view.ts";
+import {
+  inDateRange,
+  renderPager,
+  renderRunsFilter,
+  renderRunsSearch,
+  renderRunsTable,
+} from "./runs_view.ts";
 import { inputErrors, parseInputText, renderStartForm } from "./start_form.ts";
 
 /** Rows per page. */
@@ -48,6 +54,7 @@ export function mountRunsPage(
         <h2 id="list-title">History</h2>
         <form id="filter" class="filter">${renderRunsFilter(route.status)}</form>
       </div>
+      <form id="search" class="filter search" role="search">${renderRunsSearch()}</form>
       <p id="runs-message" class="message" role="status"></p>
       <div id="runs-table" class="table-scroll"></div>
       <div id="pager"></div>
@@ -65,7 +72,15 @@ export function mountRunsPage(
       setHtml(table, html`<p class="muted">Loading runs…</p>`);
       return;
     }
-    setHtml(table, renderRunsTable(runs, { now: Date.now(), status: route.status }));
+    const since = element<HTMLInputElement>("#since", ctx.main).value;
+    const until = element<HTMLInputElement>("#until", ctx.main).value;
+    setHtml(
+      table,
+      renderRunsTable(runs.filter((run) => inDateRange(run, since, until)), {
+        now: Date.now(),
+        status: route.status,
+      }),
+    );
     setHtml(
       pager,
       renderPager({
@@ -138,6 +153,35 @@ export function mountRunsPage(
     ctx.go({ page: "runs", status: value === "" ? undefined : value });
   });
   element("#filter", ctx.main).addEventListener("submit", (event) => event.preventDefault());
+  const search = element<HTMLFormElement>("#search", ctx.main);
+  // The date range filters the runs of the page shown (newest first; "Older →" pages further).
+  search.addEventListener("change", (event) => {
+    if ((event.target as HTMLInputElement).type === "date") renderList();
+  });
+  search.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = element<HTMLInputElement>("#run-search", search).value.trim();
+    if (text === "") return;
+    const matches = runs.filter((run) => run.runId.startsWith(text));
+    if (matches.length === 1 || matches.some((run) => run.runId === text)) {
+      ctx.go({
+        page: "run",
+        runId: matches.find((r) => r.runId === text)?.runId ?? matches[0]!.runId,
+      });
+      return;
+    }
+    try {
+      const record = await ctx.client.getRun(text);
+      ctx.go({ page: "run", runId: record.runId });
+    } catch (error) {
+      if (ctx.signal.aborted) return;
+      message.textContent = matches.length > 1
+        ? `${matches.length} runs on this page start with "${text}": type more of the id.`
+        : error instanceof ApiError && error.status === 404
+        ? `No run "${text}": paste the whole run id, or the start of one listed on this page.`
+        : `Cannot find run "${text}": ${(error as Error).message}`;
+    }
+  });
 
   start.addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -29,8 +29,45 @@ export function renderRunsFilter(status: string | undefined): SafeHtml {
   `;
 }
 
+/** A one-line preview of a JSON value, cut at `max` characters. */
+export function previewJson(value: unknown, max = 60): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? "—";
+  } catch {
+    text = String(value);
+  }
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The search box (a run id or its first characters) and the date range of the listed runs. */
+export function renderRunsSearch(): SafeHtml {
+  return html`
+    <label for="run-search">Run id</label> <input id="run-search" name="run" type="search"
+      placeholder="id or prefix" autocomplete="off" spellcheck="false" size="14" /> <button
+      type="submit">Find</button> <label for="since">From</label> <input id="since" name="since"
+      type="date" /> <label for="until">to</label> <input id="until" name="until" type="date" />
+  `;
+}
+
+/** Whether `run` started within [since, until] (dates as YYYY-MM-DD, local days; "" = open). */
+export function inDateRange(run: RunSummary, since: string, until: string): boolean {
+  if (since === "" && until === "") return true;
+  if (run.startedAt === undefined) return false;
+  const started = new Date(run.startedAt);
+  const day = (d: Date) =>
+    `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${
+      String(d.getDate()).padStart(2, "0")
+    }`;
+  const d = day(started);
+  return (since === "" || d >= since) && (until === "" || d <= until);
+}
+
 /** One table row; `data-run` lets live updates and focus restoration find it. */
 export function renderRunRow(run: RunSummary, now: number): SafeHtml {
+  const error = run.error
+    ? `${run.error.node ? `${run.error.node}: ` : ""}${run.error.message}`
+    : "";
   return html`
     <tr data-run="${run.runId}">
       <td>${statusBadge(run.status)}</td>
@@ -39,6 +76,14 @@ export function renderRunRow(run: RunSummary, now: number): SafeHtml {
       <td>${run.trigger ?? "—"}</td>
       <td>${timeElement(run.startedAt)}</td>
       <td>${durationHtml(run, now)}</td>
+      <td><code class="preview" title="${previewJson(run.input, 2000)}">${previewJson(
+        run.input,
+      )}</code></td>
+      <td class="run-error-cell" title="${error}">${error === ""
+        ? "—"
+        : error.length <= 80
+        ? error
+        : `${error.slice(0, 79)}…`}</td>
       <td>${run.version}</td>
     </tr>
   `;
@@ -51,7 +96,7 @@ export function renderRunsTable(
 ): SafeHtml {
   const body = runs.length > 0 ? runs.map((run) => renderRunRow(run, options.now)) : html`
     <tr class="empty">
-      <td colspan="6">${options.status
+      <td colspan="8">${options.status
         ? `No ${options.status} runs.`
         : "No runs yet: start one above."}</td>
     </tr>
@@ -66,6 +111,8 @@ export function renderRunsTable(
           <th scope="col">Trigger</th>
           <th scope="col">Started</th>
           <th scope="col">Duration</th>
+          <th scope="col">Input</th>
+          <th scope="col">Error</th>
           <th scope="col">Version</th>
         </tr>
       </thead>

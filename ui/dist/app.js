@@ -147,6 +147,18 @@ var ApiClient = class {
       body: JSON.stringify(input)
     });
   }
+  /** POST /runs/:id/retry, with `{ from }` when given; resolves with the new run's id. */
+  retry(runId, from) {
+    return this.#json(this.#api(`runs/${encodeURIComponent(runId)}/retry`), {
+      method: "POST",
+      headers: {
+        "content-type": "application/json"
+      },
+      body: from === void 0 ? "" : JSON.stringify({
+        from
+      })
+    });
+  }
   /** POST /runs/:id/cancel */
   cancel(runId) {
     return this.#json(this.#api(`runs/${encodeURIComponent(runId)}/cancel`), {
@@ -284,11 +296,11 @@ function statusBadge(status) {
       class="badge status-${/^[a-z]+$/.test(status) ? status : "unknown"}"><span aria-hidden="true">${symbol}</span> ${label}</span>
   `;
 }
-function formatDuration(ms) {
-  if (ms === void 0 || !Number.isFinite(ms) || ms < 0) return "\u2014";
-  if (ms < 1e3) return `${Math.round(ms)} ms`;
-  if (ms < 6e4) return `${(Math.floor(ms / 100) / 10).toFixed(1)} s`;
-  const seconds = Math.floor(ms / 1e3);
+function formatDuration(ms2) {
+  if (ms2 === void 0 || !Number.isFinite(ms2) || ms2 < 0) return "\u2014";
+  if (ms2 < 1e3) return `${Math.round(ms2)} ms`;
+  if (ms2 < 6e4) return `${(Math.floor(ms2 / 100) / 10).toFixed(1)} s`;
+  const seconds = Math.floor(ms2 / 1e3);
   if (seconds < 3600) {
     return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, "0")} s`;
   }
@@ -468,9 +480,9 @@ var StreamState = {
   Ended: "ended",
   Failed: "failed"
 };
-function delay(ms, signal) {
+function delay(ms2, signal) {
   return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, ms2);
     function done() {
       clearTimeout(timer);
       signal.removeEventListener("abort", done);
@@ -520,6 +532,11 @@ var ID_CHAR_WIDTH = 8.4;
 function fitLabel(id, width) {
   const max = Math.max(4, Math.floor((width - 28) / ID_CHAR_WIDTH));
   return id.length <= max ? id : `${id.slice(0, max - 1)}\u2026`;
+}
+var META_CHAR_WIDTH = 6.6;
+function fitMeta(line, width) {
+  const max = Math.max(4, Math.floor((width - 40) / META_CHAR_WIDTH));
+  return line.length <= max ? line : `${line.slice(0, max - 1)}\u2026`;
 }
 function nodeStatusLine(record) {
   const status = record?.status ?? "pending";
@@ -597,12 +614,12 @@ function renderGraphSvg(layout, options) {
       <g class="${classes}" data-node="${node.id}" data-focus-key="node:${node.id}"
         transform="translate(${node.x} ${node.y})" tabindex="0" role="button"
         aria-pressed="${selected ? "true" : "false"}" aria-label="${nodeAriaLabel(node, info2, record, inRun)}">
-        <title>${node.id}</title>
+        <title>${node.id}${inRun ? ` \u2014 ${line}` : ""}</title>
         <rect class="node-box" width="${node.width}" height="${node.height}" rx="8" />
         <rect class="node-stripe" width="6" height="${node.height}" rx="3" />
         <text class="node-id" x="16" y="23">${fitLabel(node.onError ? `${node.id} (onError)` : node.id, node.width)}</text>
         <text class="node-meta" x="16"
-          y="43"><tspan class="node-symbol" aria-hidden="true">${symbol}</tspan> ${line}</text>
+          y="43"><tspan class="node-symbol" aria-hidden="true">${symbol}</tspan> ${fitMeta(line, node.width)}</text>
       </g>
     `;
   });
@@ -804,8 +821,12 @@ function nodeInput(nodes, record, nodeId) {
 // ui/app/run_view.ts
 function renderRunHeader(record, options) {
   const finished = isFinished(record.status);
+  const retry = record.status === "failed" || record.status === "cancelled";
   const actions = finished ? html`
-      <button type="button" data-action="rerun"
+      ${retry ? html`
+          <button type="button" data-action="retry" data-focus-key="action:retry"
+            title="A new run that reuses the outputs of the nodes that succeeded">Retry from failed node</button>
+        ` : ""}<button type="button" data-action="rerun" class="${retry ? "secondary" : ""}"
         data-focus-key="action:primary">Re-run with the same input</button>
     ` : html`
       <button type="button" class="danger" data-action="cancel"
@@ -819,7 +840,12 @@ function renderRunHeader(record, options) {
       <div>
         <dt>Trigger</dt>
         <dd>${record.trigger ?? "\u2014"}</dd>
-      </div>
+      </div>${record.retryOf ? html`
+          <div>
+            <dt>Retry of</dt>
+            <dd><a href="#/runs/${encodeURIComponent(record.retryOf)}"><code>${record.retryOf.slice(0, 8)}</code></a>${record.retryFrom ? ` from ${record.retryFrom}` : ""}</dd>
+          </div>
+        ` : ""}
       <div>
         <dt>Version</dt>
         <dd>${record.version}</dd>
@@ -877,7 +903,7 @@ function renderLogLine(line, showNode) {
       <span class="log-fields">${JSON.stringify(line.fields)}</span>
     ` : "";
   return html`
-    <li class="log-line level-${level}"
+    <li class="log-line level-${level}" data-node="${line.node ?? ""}" data-level="${level}"
       data-seq="${line.seq}"><time datetime="${line.ts}">${logTime(line.ts)}</time> <span class="log-level">${level.toUpperCase()}</span> ${where}<span class="log-msg">${line.msg}</span>${fields}</li>
   `;
 }
@@ -939,10 +965,195 @@ function renderNodeDetail(nodeId, record, options) {
             </details>
           ` : ""}
     ` : "";
+  const rerun = options.rerunFrom ? html`
+      <p class="actions"><button type="button" data-action="retry-from" data-node="${nodeId}"
+        title="A new run that reuses the nodes above this one and runs it and everything below it"
+        data-focus-key="action:retry-from">Re-run from here</button></p>
+    ` : "";
   const logs = options.logs.length > 0 ? html`<ol class="log">${options.logs.map((line) => renderLogLine(line, false))}</ol>` : html`<p class="muted">No log lines.</p>`;
   return html`
-    <h2 id="node-title" tabindex="-1">Node <code>${nodeId}</code> ${statusBadge(status)}</h2><dl
-      class="facts">${facts}</dl><h3>Input</h3>${input}<h3>Output</h3>${output}${errorBlock}<h3>Log</h3>${logs}
+    <h2 id="node-title" tabindex="-1">Node <code>${nodeId}</code> ${statusBadge(status)}</h2>${rerun}<dl
+      class="facts">${facts}</dl>${renderHistory(record)}<h3>Input</h3>${input}<h3>Output</h3>${output}${errorBlock}<h3>Log</h3>${logs}
+  `;
+}
+function renderHistory(record) {
+  if (record?.reusedFrom) {
+    return html`
+      <p
+        class="note">Output reused from run <a href="#/runs/${encodeURIComponent(record.reusedFrom)}"><code>${record.reusedFrom.slice(0, 8)}</code></a>: not run again.</p>
+    `;
+  }
+  const history = record?.history ?? [];
+  if (history.length === 0) return "";
+  const rows = history.map((h) => {
+    const took = h.finishedAt ? Date.parse(h.finishedAt) - Date.parse(h.startedAt) : void 0;
+    return html`
+      <tr data-attempt="${h.attempt}">
+        <td>${h.attempt}</td>
+        <td>${statusBadge(h.status)}</td>
+        <td>${timeElement(h.startedAt)}</td>
+        <td>${took === void 0 ? "\u2014" : formatDuration(took)}</td>
+        <td class="attempt-error">${h.error?.message ?? ""}</td>
+      </tr>
+    `;
+  });
+  return html`
+    <h3>Attempts</h3>
+    <table class="attempts">
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Status</th>
+          <th scope="col">Started</th>
+          <th scope="col">Took</th>
+          <th scope="col">Error</th>
+        </tr>
+      </thead>
+      <tbody>${rows}</tbody>
+    </table>
+  `;
+}
+
+// ui/app/timeline_view.ts
+var ms = (iso) => iso === void 0 ? NaN : Date.parse(iso);
+function barsOf(id, node, origin, now) {
+  const history = node.history ?? [];
+  if (history.length > 0) {
+    return history.map((h) => {
+      const end2 = ms(h.finishedAt);
+      const bar = {
+        node: id,
+        attempt: h.attempt,
+        status: h.status,
+        start: ms(h.startedAt) - origin,
+        end: (Number.isNaN(end2) ? now : end2) - origin,
+        open: Number.isNaN(end2)
+      };
+      if (h.error) bar.error = h.error.message;
+      return bar;
+    });
+  }
+  const start = ms(node.startedAt);
+  if (Number.isNaN(start)) return [];
+  const end = ms(node.finishedAt);
+  return [
+    {
+      node: id,
+      attempt: node.cached ? 0 : Math.max(1, node.attempts),
+      status: node.status,
+      start: start - origin,
+      end: (Number.isNaN(end) ? now : end) - origin,
+      open: Number.isNaN(end)
+    }
+  ];
+}
+function buildTimeline(record, order, now) {
+  const ids = [
+    ...order.filter((id) => id in record.nodes)
+  ];
+  for (const id of Object.keys(record.nodes)) if (!ids.includes(id)) ids.push(id);
+  const origin = ms(record.startedAt);
+  const bars = [];
+  const waits = [];
+  const reused = {};
+  if (Number.isNaN(origin)) return {
+    rows: [],
+    bars,
+    waits,
+    reused,
+    total: 1
+  };
+  const rows = [];
+  for (const id of ids) {
+    const node = record.nodes[id];
+    if (node.reusedFrom) {
+      reused[id] = node.reusedFrom;
+      rows.push(id);
+      continue;
+    }
+    const mine = barsOf(id, node, origin, now);
+    if (mine.length === 0) continue;
+    rows.push(id);
+    bars.push(...mine);
+    for (let i = 1; i < mine.length; i++) {
+      const gap = {
+        node: id,
+        start: mine[i - 1].end,
+        end: mine[i].start
+      };
+      if (gap.end > gap.start) waits.push(gap);
+    }
+  }
+  const finished = ms(record.finishedAt);
+  const last = Math.max(Number.isNaN(finished) ? now - origin : finished - origin, ...bars.map((b) => b.end));
+  return {
+    rows,
+    bars,
+    waits,
+    reused,
+    total: Math.max(1, last)
+  };
+}
+var LABEL_WIDTH = 160;
+var CHART_WIDTH = 640;
+var ROW = 28;
+var BAR = 16;
+var AXIS = 24;
+function fit(text, width, charWidth) {
+  const max = Math.max(3, Math.floor(width / charWidth));
+  return text.length <= max ? text : `${text.slice(0, max - 1)}\u2026`;
+}
+function renderTimeline(timeline) {
+  if (timeline.rows.length === 0) {
+    return html`<p class="muted">No node has started yet.</p>`;
+  }
+  const scale = CHART_WIDTH / timeline.total;
+  const x = (t) => Math.round((LABEL_WIDTH + Math.max(0, t) * scale) * 10) / 10;
+  const y = (node) => AXIS + timeline.rows.indexOf(node) * ROW;
+  const height = AXIS + timeline.rows.length * ROW + 4;
+  const width = LABEL_WIDTH + CHART_WIDTH + 8;
+  const ticks = [
+    0,
+    0.25,
+    0.5,
+    0.75,
+    1
+  ].map((f) => {
+    const tx = LABEL_WIDTH + f * CHART_WIDTH;
+    return html`
+      <line class="tl-tick" x1="${tx}" x2="${tx}" y1="${AXIS - 6}" y2="${height}" />
+      <text
+        class="tl-axis" x="${tx}" y="${AXIS - 10}" text-anchor="${f === 0 ? "start" : f === 1 ? "end" : "middle"}">${formatDuration(Math.round(f * timeline.total))}</text>
+    `;
+  });
+  const labels = timeline.rows.map((node) => html`
+      <text class="tl-label" x="4" y="${y(node) + ROW / 2 + 4}"><title>${node}</title>${fit(node, LABEL_WIDTH - 12, 7.4)}</text>
+    `);
+  const waits = timeline.waits.map((w) => html`
+      <rect class="tl-wait" x="${x(w.start)}" y="${y(w.node) + (ROW - BAR) / 2 + 4}" width="${Math.max(1, x(w.end) - x(w.start))}" height="${BAR - 8}">
+        <title>${w.node}: waited ${formatDuration(w.end - w.start)} before retrying</title>
+      </rect>
+    `);
+  const bars = timeline.bars.map((b) => {
+    const status = /^[a-z]+$/.test(b.status) ? b.status : "unknown";
+    const title = `${b.node} ${b.attempt === 0 ? "(cache hit)" : `attempt ${b.attempt}`}: ${b.status}${b.open ? " (running)" : ""}, ${formatDuration(Math.max(0, b.end - b.start))}${b.error ? ` \u2014 ${b.error}` : ""}`;
+    return html`
+      <rect class="tl-bar tl-${status}" data-node="${b.node}" data-attempt="${b.attempt}"
+        x="${x(b.start)}" y="${y(b.node) + (ROW - BAR) / 2}" width="${Math.max(2, x(b.end) - x(b.start))}" height="${BAR}"
+        rx="3">
+        <title>${title}</title>
+      </rect>
+    `;
+  });
+  const reused = Object.entries(timeline.reused).map(([node, from]) => html`
+      <text class="tl-reused" x="${LABEL_WIDTH + 4}" y="${y(node) + ROW / 2 + 4}">reused from run ${from.slice(0, 8)}</text>
+    `);
+  return html`
+    <svg class="timeline" role="img" viewBox="0 0 ${width} ${height}" width="${width}"
+      height="${height}"
+      aria-label="Timeline of ${timeline.rows.length} nodes over ${formatDuration(timeline.total)}: ${timeline.bars.length} attempts, ${timeline.waits.length} waits">${ticks}${labels}${waits}${bars}${reused}</svg>
+    <p
+      class="hint">Bars are attempts (hover for status, duration and error); hatched gaps are waits before a retry.</p>
   `;
 }
 
@@ -971,9 +1182,27 @@ function mountRunPage(ctx, route) {
       </section>
       <aside id="node-detail" class="card detail-panel" aria-label="Node details"></aside>
     </div>
+    <section class="card" aria-labelledby="timeline-title">
+      <h2 id="timeline-title">Timeline</h2>
+      <div id="timeline" class="timeline-scroll"></div>
+    </section>
     <div id="run-data" class="card"></div>
     <section class="card" aria-labelledby="log-title">
-      <h2 id="log-title">Run log</h2>
+      <div class="section-head">
+        <h2 id="log-title">Run log</h2>
+        <form id="log-filter" class="filter">
+          <label for="log-node">Node</label> <select id="log-node" name="node">
+            <option value="">all nodes</option>
+          </select>
+          <label for="log-level">Level</label> <select id="log-level" name="level">
+            <option value="">all levels</option>
+            <option value="debug">debug and above</option>
+            <option value="info">info and above</option>
+            <option value="warn">warn and above</option>
+            <option value="error">error</option>
+          </select>
+        </form>
+      </div>
       <ol id="run-log" class="log" aria-describedby="log-title"></ol>
       <p id="log-empty" class="muted">No log lines yet.</p>
     </section>
@@ -983,6 +1212,29 @@ function mountRunPage(ctx, route) {
   const graph = element("#graph", ctx.main);
   const detail = element("#node-detail", ctx.main);
   const runData = element("#run-data", ctx.main);
+  const timeline = element("#timeline", ctx.main);
+  const logNode = element("#log-node", ctx.main);
+  const logLevel = element("#log-level", ctx.main);
+  const order = [
+    ...ctx.info.nodes.map((n) => n.id)
+  ];
+  for (const id of order) logNode.add(new Option(id, id));
+  const LEVELS = [
+    "debug",
+    "info",
+    "warn",
+    "error"
+  ];
+  const shown = (li) => {
+    const node = logNode.value;
+    const level = logLevel.value;
+    const el = li;
+    return (node === "" || el.dataset.node === node) && (level === "" || LEVELS.indexOf(el.dataset.level ?? "info") >= LEVELS.indexOf(level));
+  };
+  const filterLog = () => {
+    for (const li of Array.from(logList.children)) li.hidden = !shown(li);
+  };
+  element("#log-filter", ctx.main).addEventListener("change", filterLog);
   const logList = element("#run-log", ctx.main);
   const logEmpty = element("#log-empty", ctx.main);
   const renderDetail = () => {
@@ -997,7 +1249,8 @@ function mountRunPage(ctx, route) {
     setHtml(detail, renderNodeDetail(selected, record.nodes[selected], {
       input: nodeInput(ctx.info.nodes, record, selected),
       logs: logs.filter((line) => line.node === selected),
-      now: Date.now()
+      now: Date.now(),
+      rerunFrom: isFinished(record.status) && ctx.info.nodes.some((n) => n.id === selected && !n.onError)
     }));
   };
   const render2 = () => {
@@ -1013,6 +1266,7 @@ function mountRunPage(ctx, route) {
       label: `Graph of run ${shortId(runId)}`
     }));
     setHtml(runData, renderRunData(record));
+    setHtml(timeline, renderTimeline(buildTimeline(record, order, Date.now())));
     renderDetail();
     document.title = `${record.status} \xB7 run ${shortId(runId)} \xB7 ${ctx.info.name}`;
   };
@@ -1032,6 +1286,8 @@ function mountRunPage(ctx, route) {
     logs.push(line);
     const atBottom = logList.scrollTop + logList.clientHeight >= logList.scrollHeight - 8;
     logList.insertAdjacentHTML("beforeend", renderLogLine(line, true).value);
+    const added = logList.lastElementChild;
+    if (added) added.hidden = !shown(added);
     if (logs.length > MAX_LOG_LINES) {
       logs = logs.slice(-MAX_LOG_LINES);
       logList.firstElementChild?.remove();
@@ -1098,7 +1354,7 @@ function mountRunPage(ctx, route) {
     node
   });
   bindGraphKeys(graph, () => ctx.info.layout, select);
-  header.addEventListener("click", async (event) => {
+  const onAction = async (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button || !record) return;
     button.disabled = true;
@@ -1121,13 +1377,23 @@ function mountRunPage(ctx, route) {
           page: "run",
           runId: next
         });
+      } else if (button.dataset.action === "retry" || button.dataset.action === "retry-from") {
+        const from = button.dataset.action === "retry-from" ? button.dataset.node : void 0;
+        const started = await ctx.client.retry(runId, from);
+        ctx.announce(`Run ${shortId(started.runId)} retries this one${from ? ` from ${from}` : ""}` + (started.warning ? `: ${started.warning}` : ""));
+        ctx.go({
+          page: "run",
+          runId: started.runId
+        });
       }
     } catch (error) {
       if (ctx.signal.aborted) return;
       message.textContent = error instanceof ApiError ? error.message : `Cannot do that: ${error.message}`;
       button.disabled = false;
     }
-  });
+  };
+  header.addEventListener("click", onAction);
+  detail.addEventListener("click", onAction);
   return {
     update(next) {
       if (next.page !== "run" || next.runId !== runId) return false;
@@ -1161,7 +1427,33 @@ function renderRunsFilter(status) {
       name="status">${options}</select>
   `;
 }
+function previewJson(value, max = 60) {
+  let text;
+  try {
+    text = JSON.stringify(value) ?? "\u2014";
+  } catch {
+    text = String(value);
+  }
+  return text.length <= max ? text : `${text.slice(0, max - 1)}\u2026`;
+}
+function renderRunsSearch() {
+  return html`
+    <label for="run-search">Run id</label> <input id="run-search" name="run" type="search"
+      placeholder="id or prefix" autocomplete="off" spellcheck="false" size="14" /> <button
+      type="submit">Find</button> <label for="since">From</label> <input id="since" name="since"
+      type="date" /> <label for="until">to</label> <input id="until" name="until" type="date" />
+  `;
+}
+function inDateRange(run, since, until) {
+  if (since === "" && until === "") return true;
+  if (run.startedAt === void 0) return false;
+  const started = new Date(run.startedAt);
+  const day = (d2) => `${d2.getFullYear()}-${String(d2.getMonth() + 1).padStart(2, "0")}-${String(d2.getDate()).padStart(2, "0")}`;
+  const d = day(started);
+  return (since === "" || d >= since) && (until === "" || d <= until);
+}
 function renderRunRow(run, now) {
+  const error = run.error ? `${run.error.node ? `${run.error.node}: ` : ""}${run.error.message}` : "";
   return html`
     <tr data-run="${run.runId}">
       <td>${statusBadge(run.status)}</td>
@@ -1172,6 +1464,8 @@ function renderRunRow(run, now) {
       <td>${run.trigger ?? "\u2014"}</td>
       <td>${timeElement(run.startedAt)}</td>
       <td>${durationHtml(run, now)}</td>
+      <td><code class="preview" title="${previewJson(run.input, 2e3)}">${previewJson(run.input)}</code></td>
+      <td class="run-error-cell" title="${error}">${error === "" ? "\u2014" : error.length <= 80 ? error : `${error.slice(0, 79)}\u2026`}</td>
       <td>${run.version}</td>
     </tr>
   `;
@@ -1179,7 +1473,7 @@ function renderRunRow(run, now) {
 function renderRunsTable(runs, options) {
   const body = runs.length > 0 ? runs.map((run) => renderRunRow(run, options.now)) : html`
     <tr class="empty">
-      <td colspan="6">${options.status ? `No ${options.status} runs.` : "No runs yet: start one above."}</td>
+      <td colspan="8">${options.status ? `No ${options.status} runs.` : "No runs yet: start one above."}</td>
     </tr>
   `;
   return html`
@@ -1192,6 +1486,8 @@ function renderRunsTable(runs, options) {
           <th scope="col">Trigger</th>
           <th scope="col">Started</th>
           <th scope="col">Duration</th>
+          <th scope="col">Input</th>
+          <th scope="col">Error</th>
           <th scope="col">Version</th>
         </tr>
       </thead>
@@ -1300,6 +1596,7 @@ function mountRunsPage(ctx, route) {
         <h2 id="list-title">History</h2>
         <form id="filter" class="filter">${renderRunsFilter(route.status)}</form>
       </div>
+      <form id="search" class="filter search" role="search">${renderRunsSearch()}</form>
       <p id="runs-message" class="message" role="status"></p>
       <div id="runs-table" class="table-scroll"></div>
       <div id="pager"></div>
@@ -1319,7 +1616,9 @@ function mountRunsPage(ctx, route) {
       setHtml(table, html`<p class="muted">Loading runs…</p>`);
       return;
     }
-    setHtml(table, renderRunsTable(runs, {
+    const since = element("#since", ctx.main).value;
+    const until = element("#until", ctx.main).value;
+    setHtml(table, renderRunsTable(runs.filter((run) => inDateRange(run, since, until)), {
       now: Date.now(),
       status: route.status
     }));
@@ -1393,6 +1692,33 @@ function mountRunsPage(ctx, route) {
     });
   });
   element("#filter", ctx.main).addEventListener("submit", (event) => event.preventDefault());
+  const search = element("#search", ctx.main);
+  search.addEventListener("change", (event) => {
+    if (event.target.type === "date") renderList();
+  });
+  search.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = element("#run-search", search).value.trim();
+    if (text === "") return;
+    const matches = runs.filter((run) => run.runId.startsWith(text));
+    if (matches.length === 1 || matches.some((run) => run.runId === text)) {
+      ctx.go({
+        page: "run",
+        runId: matches.find((r) => r.runId === text)?.runId ?? matches[0].runId
+      });
+      return;
+    }
+    try {
+      const record = await ctx.client.getRun(text);
+      ctx.go({
+        page: "run",
+        runId: record.runId
+      });
+    } catch (error) {
+      if (ctx.signal.aborted) return;
+      message.textContent = matches.length > 1 ? `${matches.length} runs on this page start with "${text}": type more of the id.` : error instanceof ApiError && error.status === 404 ? `No run "${text}": paste the whole run id, or the start of one listed on this page.` : `Cannot find run "${text}": ${error.message}`;
+    }
+  });
   start.addEventListener("submit", async (event) => {
     event.preventDefault();
     const field = element("#run-input", start);
