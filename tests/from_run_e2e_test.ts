@@ -8,8 +8,26 @@ type Json = Record<string, any>;
 
 const SECRET = "s3cr3t-token-value";
 
+/**
+ * The "svc" service greet fetches: it answers the title of a name, and echoes the bearer token
+ * it got (so that a recorded response holds a secret, which must be redacted).
+ */
+function titleService() {
+  const calls: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const url = new URL(req.url);
+    calls.push(url.pathname + url.search);
+    return Response.json({ title: "Dr.", seen: req.headers.get("authorization") });
+  });
+  return {
+    calls,
+    url: `http://127.0.0.1:${server.addr.port}`,
+    stop: () => server.shutdown(),
+  };
+}
+
 /** tests/testdata/recorded in a temp dir, with a secret and a config overlay (punctuation "!"). */
-async function recordedProject() {
+async function recordedProject(serviceUrl: string) {
   const root = await Deno.makeTempDir({ prefix: "pipedreamer-from-run-" });
   const dir = join(root, "recorded");
   await Deno.mkdir(join(dir, "nodes"), { recursive: true });
@@ -17,6 +35,11 @@ async function recordedProject() {
   for (const file of ["workflow.yaml", "nodes/greet.ts", "nodes/shout.ts"]) {
     await Deno.copyFile(new URL(file, source), join(dir, file));
   }
+  const yaml = join(dir, "workflow.yaml");
+  await Deno.writeTextFile(
+    yaml,
+    (await Deno.readTextFile(yaml)).replace('"http://127.0.0.1:9"', serviceUrl),
+  );
   await Deno.writeTextFile(join(dir, ".secrets.yaml"), `svc:\n  token: ${SECRET}\n`);
   const configDir = join(root, "config");
   await Deno.mkdir(configDir);
@@ -30,7 +53,8 @@ async function recordedProject() {
 }
 
 Deno.test("`test --from-run` writes fixtures that pass; `runs replay` shows a code change", async () => {
-  await using project = await recordedProject();
+  const service = titleService();
+  await using project = await recordedProject(service.url);
   let runId: string;
   {
     await using server = await startServe([
@@ -45,7 +69,7 @@ Deno.test("`test --from-run` writes fixtures that pass; `runs replay` shows a co
     });
     const record: Json = await response.json();
     assert.equal(response.status, 200, JSON.stringify(record));
-    assert.deepEqual(record.result, { text: "HELLO, ADA!", chars: 3 });
+    assert.deepEqual(record.result, { text: "HELLO, DR. ADA!", chars: 3 });
     assert.deepEqual(record.config, { punctuation: "!" });
     runId = record.runId;
 
@@ -74,8 +98,16 @@ Deno.test("`test --from-run` writes fixtures that pass; `runs replay` shows a co
   const greet = JSON.parse(await Deno.readTextFile(greetFile));
   assert.deepEqual(greet.input, { name: "Ada" });
   assert.deepEqual(greet.config, { punctuation: "!" });
-  assert.deepEqual(greet.expected, { greeting: "Hello, Ada!", chars: 3 });
+  assert.deepEqual(greet.expected, { greeting: "Hello, Dr. Ada!", chars: 3 });
   assert.equal(greet.secrets, undefined);
+  // recordFetch: the service's answer became a fetch mock, the token it echoed redacted.
+  assert.deepEqual(greet.fetch, [{
+    service: "svc",
+    method: "GET",
+    path: "/titles/Ada?lang=en",
+    status: 200,
+    body: { title: "Dr.", seen: "Bearer [REDACTED]" },
+  }]);
 
   // From the local store: every node; the existing file is kept without --force.
   const again = await cli(["test", project.dir, "--from-run", runId, "--data", project.data]);
@@ -102,11 +134,15 @@ Deno.test("`test --from-run` writes fixtures that pass; `runs replay` shows a co
       join(project.dir, `tests/fixtures/shout.run-${runId.replaceAll("-", "").slice(0, 8)}.json`),
     ),
   );
-  assert.deepEqual(shout.input, { greeting: "Hello, Ada!", chars: 3 });
-  assert.deepEqual(shout.expected, { text: "HELLO, ADA!", chars: 3 });
+  assert.deepEqual(shout.input, { greeting: "Hello, Dr. Ada!", chars: 3 });
+  assert.deepEqual(shout.expected, { text: "HELLO, DR. ADA!", chars: 3 });
 
-  // The fixtures pass with `pipedreamer test` (the overlay "!" differs from workflow.yaml's ".").
+  // The fixtures pass with `pipedreamer test` (the overlay "!" differs from workflow.yaml's "."),
+  // offline: greet's ctx.fetch is answered by the recorded response.
+  await service.stop();
+  const calls = service.calls.length;
   const tested = await cli(["test", project.dir]);
+  assert.equal(service.calls.length, calls);
   assertExit(tested, 0);
   assert.match(tested.stdout, /^2 passed, 0 failed$/m);
 
@@ -144,8 +180,8 @@ Deno.test("`test --from-run` writes fixtures that pass; `runs replay` shows a co
   ]);
   assertExit(changed, 1);
   assert.match(changed.stdout, /result differs from the recorded one/);
-  assert.match(changed.stdout, /^-\s+"text": "HELLO, ADA!"/m);
-  assert.match(changed.stdout, /^\+\s+"text": "hello, ada!"/m);
+  assert.match(changed.stdout, /^-\s+"text": "HELLO, DR. ADA!"/m);
+  assert.match(changed.stdout, /^\+\s+"text": "hello, dr. ada!"/m);
   const json = stdoutJson<Json>(
     await cli([
       "runs",
@@ -162,7 +198,7 @@ Deno.test("`test --from-run` writes fixtures that pass; `runs replay` shows a co
     ]),
   );
   assert.equal(json.same, false);
-  assert.deepEqual(json.replayed.output, { text: "hello, ada!", chars: 3 });
+  assert.deepEqual(json.replayed.output, { text: "hello, dr. ada!", chars: 3 });
   const failing = await cli(["test", project.dir]);
   assertExit(failing, 1);
   assert.match(failing.stdout, /^1 passed, 1 failed$/m);

@@ -10,10 +10,15 @@ import { cacheKey } from "./_cache_key.ts";
 import { startTimer } from "./_clock.ts";
 import { hasChild } from "./_dag_plan.ts";
 import type { Run } from "./_run.ts";
-import { iso, type RunContext } from "./_run_context.ts";
+import { iso, redactDeep, type RunContext } from "./_run_context.ts";
 import type { Slot } from "./_run_nodes.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
-import { type AttemptRecord, type NodeRecord, NodeStatus } from "../run_record.ts";
+import {
+  type AttemptRecord,
+  type NodeRecord,
+  NodeStatus,
+  type RecordedFetch,
+} from "../run_record.ts";
 import type { NodeCache, NodeCall, NodeCallResult } from "../runner_protocol.ts";
 
 type Outcome =
@@ -21,7 +26,12 @@ type Outcome =
   | { ok: false; error: unknown; cancelled: boolean };
 
 /** Runs one attempt; settles at the timeout or on abort even when the runner never does. */
-function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
+function attempt(
+  run: Run,
+  slot: Slot,
+  n: number,
+  fetches: RecordedFetch[] | undefined,
+): Promise<Outcome> {
   const { ctx } = run;
   return new Promise((resolve) => {
     const controller = new AbortController();
@@ -68,6 +78,7 @@ function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
       },
       fetchMock: ctx.fetchMock,
     };
+    if (fetches) call.onFetch = (exchange) => void fetches.push(exchange);
     let pending: Promise<NodeCallResult>;
     try {
       const k8s = ctx.k8sAccess(node);
@@ -173,7 +184,9 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
   beginAttempt(rec, 1, started);
   hooks.emitNode(slot);
   for (let n = 1;; n++) {
-    const outcome = await attempt(run, slot, n);
+    // recordFetch: the real ctx.fetch exchanges of the attempt that succeeds are kept (redacted).
+    const fetches = node.recordFetch && !ctx.fetchMock ? [] as RecordedFetch[] : undefined;
+    const outcome = await attempt(run, slot, n, fetches);
     const failure = outcome.ok ? checkRoutes(ctx, slot, outcome.result.routes) : outcome.error;
     if (outcome.ok && failure === undefined) {
       const { output, routes } = outcome.result;
@@ -181,6 +194,9 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
       rec.output = slot.output = output;
       if (routes) rec.routes = slot.routes = routes;
       if (rec.error) delete rec.error;
+      if (fetches) {
+        rec.fetches = ctx.redact ? redactDeep(fetches, ctx.redact) as RecordedFetch[] : fetches;
+      }
       endAttempt(ctx, rec, "succeeded");
       if (key !== undefined) await storeInCache(ctx, cache!, slot, key);
       break;

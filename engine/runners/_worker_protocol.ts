@@ -9,7 +9,7 @@
 
 import type { Denial } from "./_permissions.ts";
 import type { BatchMessage } from "./_outbox.ts";
-import type { LogLine } from "../run_record.ts";
+import type { LogLine, RecordedFetch } from "../run_record.ts";
 import type {
   FetchRequestInfo,
   FetchResponseInfo,
@@ -40,6 +40,8 @@ export interface CallMessage {
   k8s?: { namespace: string };
   /** `ctx.fetch`'s `traceparent` header (NodeCall.traceparent). */
   traceparent?: string;
+  /** Report each real `ctx.fetch` exchange (NodeCall.onFetch). */
+  recordFetch?: boolean;
 }
 
 /** Aborts `ctx.signal` of a call; the reason is rebuilt as a DOMException. */
@@ -110,5 +112,7 @@ export type FromWorker =
   | { t: "progress"; id: number; value: number; message?: string }
   | { t: "fetch"; id: number; req: number; request: FetchRequestInfo }
   | { t: "k8s"; id: number; req: number; request: K8sHostRequest }
+  /** A real `ctx.fetch` exchange of a call with `recordFetch`. */
+  | { t: "fetched-real"; id: number; exchange: RecordedFetch }
   /** An uncaught error or unhandled rejection: the worker must be replaced. */
   | { t: "crash"; error: RemoteError };

@@ -28,6 +28,7 @@ const NODE_KEYS = [
   "retries",
   "allowFailure",
   "cache",
+  "recordFetch",
 ] as const;
 
 const DEPENDENCY_HINT = "Declare dependencies under edges:, e.g. - { from: <parent>, to: <node> }";
@@ -130,6 +131,8 @@ function compileNode(
   if (retries) node.retries = checker.int(retries, { min: 0, max: 100, example: 2 }) ?? 0;
   const allowFailure = keys.get("allowFailure");
   if (allowFailure) node.allowFailure = checker.bool(allowFailure) ?? false;
+  const recordFetch = keys.get("recordFetch");
+  if (recordFetch && checker.bool(recordFetch) === true) node.recordFetch = true;
   const cache = keys.get("cache");
   if (cache) {
     const cacheMs = checker.duration(cache, { min: 1 });
