@@ -33,6 +33,12 @@ export interface LoadSpec {
   durationMs: number;
   /** Upper bound of requests (Deno loops only). */
   maxRequests: number;
+  /**
+   * A 2xx answer counts only when its body, white space removed, contains this text followed
+   * by `,` or `}` (else it is an error), so a system that answers fast but wrong cannot score.
+   * @default undefined (any 2xx counts)
+   */
+  expect?: string;
 }
 
 function checkLoopback(url: string): void {
@@ -40,6 +46,12 @@ function checkLoopback(url: string): void {
   if (host !== "127.0.0.1" && host !== "localhost" && host !== "[::1]") {
     throw new RangeError(`Cannot load "${url}": the load generator only targets loopback`);
   }
+}
+
+/** Whether `text` holds `expect` as {@link LoadSpec.expect} says. */
+export function answers(text: string, expect: string): boolean {
+  const compact = text.replace(/\s/g, "");
+  return compact.includes(`${expect},`) || compact.includes(`${expect}}`);
 }
 
 /** N `fetch` loops with keep-alive, stopped by time or count. */
@@ -62,8 +74,9 @@ export async function fetchLoad(spec: LoadSpec): Promise<LoadResult> {
           headers: { "content-type": "application/json" },
           client,
         });
-        await response.arrayBuffer();
-        if (response.ok) latencies.push(performance.now() - sent);
+        const text = await response.text();
+        const right = spec.expect === undefined || answers(text, spec.expect);
+        if (response.ok && right) latencies.push(performance.now() - sent);
         else errors++;
       } catch {
         errors++;
@@ -91,6 +104,27 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = os.getenv("BENCH_BODY")
 `;
 
+/** The same, counting 2xx answers whose body lacks BENCH_EXPECT ("Wrong answers: n"). */
+const WRK_CHECKING_SCRIPT = `${WRK_SCRIPT}
+local expect = os.getenv("BENCH_EXPECT")
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) wrong = 0 end
+function response(status, headers, body)
+  if status >= 200 and status < 300 then
+    local compact = body:gsub("%s", "")
+    if not (string.find(compact, expect .. ",", 1, true) or string.find(compact, expect .. "}", 1, true)) then
+      wrong = wrong + 1
+    end
+  end
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, thread in ipairs(threads) do n = n + thread:get("wrong") end
+  io.write("Wrong answers: " .. n .. "\\n")
+end
+`;
+
 function wrkMs(text: string, label: string): number {
   const match = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)\\s*$`, "m").exec(text);
   if (!match) return NaN;
@@ -101,8 +135,8 @@ function wrkMs(text: string, label: string): number {
 /** `wrk` with one thread and `concurrency` connections for `durationMs`. */
 export async function wrkLoad(spec: LoadSpec, scriptDir: string): Promise<LoadResult> {
   checkLoopback(spec.url);
-  const script = join(scriptDir, "post.lua");
-  await Deno.writeTextFile(script, WRK_SCRIPT);
+  const script = join(scriptDir, spec.expect === undefined ? "post.lua" : "post_checked.lua");
+  await Deno.writeTextFile(script, spec.expect === undefined ? WRK_SCRIPT : WRK_CHECKING_SCRIPT);
   const seconds = Math.max(1, Math.round(spec.durationMs / 1000));
   const { code, stdout, stderr } = await new Deno.Command("wrk", {
     args: [
@@ -116,7 +150,7 @@ export async function wrkLoad(spec: LoadSpec, scriptDir: string): Promise<LoadRe
       script,
       spec.url,
     ],
-    env: { BENCH_BODY: spec.body },
+    env: { BENCH_BODY: spec.body, BENCH_EXPECT: spec.expect ?? "" },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -132,11 +166,16 @@ export async function wrkLoad(spec: LoadSpec, scriptDir: string): Promise<LoadRe
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
-  const ok = total - non2xx;
+  const wrongMatch = /Wrong answers: (\d+)/.exec(text);
+  if (spec.expect !== undefined && !wrongMatch) {
+    throw new Error(`Cannot check the answers wrk got: no "Wrong answers" line in ${text}`);
+  }
+  const wrong = Number(wrongMatch?.[1] ?? 0);
+  const ok = total - non2xx - wrong;
   return {
     concurrency: spec.concurrency,
     ok,
-    errors: non2xx + socketErrors,
+    errors: non2xx + socketErrors + wrong,
     seconds: elapsed,
     runsPerSecond: ok / elapsed,
     p50Ms: wrkMs(text, "50"),

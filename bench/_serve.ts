@@ -27,6 +27,8 @@ export interface StartServeOptions {
    * @default false
    */
   lean?: boolean;
+  /** `serve --durability` (CLI only). @default the server's default, "full" */
+  durability?: "full" | "relaxed";
 }
 
 /**
@@ -62,6 +64,7 @@ export async function startServe(
       "--no-auth",
       "--data",
       dataDir,
+      ...(options.durability ? ["--durability", options.durability] : []),
     ]];
   const child = new Deno.Command(command, {
     args,

@@ -4,15 +4,17 @@
  *
  * Workloads: chain-40-fibo10, chain-10-fibo33, chain-1000-noop, fanout-1000-noop (each run by
  * every system side by side), http-3node and chain-40-fibo10 through POST /run (`serve`),
- * scale (1k/10k/50k-node chain and wide DAGs), start-up (serve ready, exec, RSS).
+ * scale (1k/10k/50k-node chain and wide DAGs), start-up (serve ready, exec, RSS), durable-peers
+ * (serve with fsync and relaxed beside Restate and DBOS over HTTP: bench/workload_durable.ts).
  *
  * @module
  */
 
-import { DAG_WORKLOADS, runDagWorkloads } from "./workload_dag.ts";
+import { DAG_WORKLOADS, type DagRow, runDagWorkloads } from "./workload_dag.ts";
 import { runChain40Http, runHttp3Node } from "./workload_http.ts";
 import { runScale } from "./workload_scale.ts";
 import { runStartup } from "./workload_startup.ts";
+import { runDurablePeers } from "./workload_durable.ts";
 import type { BenchContext } from "./_context.ts";
 
 const WORKLOADS = [
@@ -21,6 +23,7 @@ const WORKLOADS = [
   "http-3node",
   "scale",
   "start-up",
+  "durable-peers",
 ];
 
 const USAGE = `Usage: deno task bench [--quick] [--only <workload>[,<workload>…]] [--json <file>]
@@ -110,6 +113,9 @@ async function main(): Promise<number> {
     if (has("http-3node")) results.http3node = await runHttp3Node(ctx);
     if (has("scale")) results.scale = await runScale(ctx);
     if (has("start-up")) results.startup = await runStartup(ctx);
+    if (has("durable-peers")) {
+      results.durablePeers = await runDurablePeers(ctx, results.dag as DagRow[]);
+    }
   } finally {
     await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
   }

@@ -5,7 +5,13 @@
  * @module
  */
 
-import { type CompiledNode, type CompiledWorkflow, formatDuration } from "../engine/mod.ts";
+import {
+  type CompiledNode,
+  type CompiledWorkflow,
+  concurrencyKeyOf,
+  type ConcurrencySettings,
+  formatDuration,
+} from "../engine/mod.ts";
 
 /** One planned node. */
 export interface PlanStep {
@@ -25,10 +31,23 @@ export interface Plan {
   target?: string;
   steps: PlanStep[];
   onError?: PlanStep;
+  /** How `dev` and `serve` limit the runs (SPEC §2, §10); `exec` itself runs one at once. */
+  concurrency?: ConcurrencySettings;
+  /** With `concurrency.key`: the key value the planned input falls under ("" for none). */
+  concurrencyKey?: string;
+}
+
+/** Options of {@link buildPlan}. */
+export interface PlanOptions {
+  /** Plan only this node and its ancestors. @default undefined (every node) */
+  target?: string;
+  /** The run input (for the concurrency key value). @default {} */
+  input?: unknown;
 }
 
 /** The nodes a run executes: every node, or `target` and its ancestors. */
-export function buildPlan(workflow: CompiledWorkflow, target?: string): Plan {
+export function buildPlan(workflow: CompiledWorkflow, options: PlanOptions = {}): Plan {
+  const { target } = options;
   const wanted = target === undefined ? undefined : ancestorsAndSelf(workflow, target);
   const steps = workflow.order
     .filter((id) => wanted === undefined || wanted.has(id))
@@ -39,6 +58,10 @@ export function buildPlan(workflow: CompiledWorkflow, target?: string): Plan {
     target,
     steps,
     onError: workflow.onError ? step(workflow, workflow.onError.id, workflow.onError) : undefined,
+    concurrency: workflow.concurrency,
+    concurrencyKey: workflow.concurrency?.key === undefined
+      ? undefined
+      : concurrencyKeyOf(workflow.concurrency, options.input ?? {}),
   };
 }
 
@@ -84,7 +107,22 @@ export function formatPlan(plan: Plan): string[] {
   if (plan.onError) {
     lines.push(`  on error: ${plan.onError.node}  ${limits(plan.onError)}`);
   }
+  if (plan.concurrency) {
+    lines.push(`  runs in dev/serve: ${formatConcurrency(plan.concurrency, plan.concurrencyKey)}`);
+  }
   return lines;
+}
+
+/** e.g. `per key /tenant (this input: "acme"): maxRuns 1, …; maxRunsTotal 10 over all keys`. */
+function formatConcurrency(c: ConcurrencySettings, key = ""): string {
+  const limits = [`maxRuns ${c.maxRuns}`, `queueLimit ${c.queueLimit}`, c.strategy];
+  if (c.startDelayMs > 0) limits.push(`startDelay ${formatDuration(c.startDelayMs)}`);
+  if (c.key === undefined) return limits.join(", ");
+  const value = key === "" ? 'key "", no value there' : JSON.stringify(key);
+  return `per key ${c.key} (this input: ${value}): ${limits.join(", ")}; ` +
+    (c.maxRunsTotal === undefined
+      ? "no cap over all keys"
+      : `maxRunsTotal ${c.maxRunsTotal} over all keys`);
 }
 
 function limits(s: PlanStep): string {

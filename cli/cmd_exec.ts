@@ -59,7 +59,7 @@ export function registerExec(program: Command, cli: CliContext): void {
         );
       }
       if (opts.dryRun) {
-        const plan = buildPlan(workflow, opts.target);
+        const plan = buildPlan(workflow, { target: opts.target, input });
         if (json) printJson(cli, plan);
         else for (const line of formatPlan(plan)) printLine(cli, line);
         cli.exitCode = ExitCode.Ok;

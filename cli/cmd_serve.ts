@@ -19,6 +19,7 @@ interface ServeOptions {
   host: string;
   data: string;
   store?: string;
+  durability: string;
   tokenFile?: string;
   auth: boolean;
   maxBody: string;
@@ -81,6 +82,13 @@ export function registerServe(program: Command, cli: CliContext): void {
     .option("--host <address>", "interface to listen on", "0.0.0.0")
     .option("--data <dir>", "directory of the SQLite run store and code snapshots", ".pipedreamer")
     .option("--store <url>", "run store: sqlite:<path> or postgres://user:pass@host/db")
+    .addOption(
+      new Option(
+        "--durability <mode>",
+        "full: fsync every store commit (survives power loss); relaxed: survives a process " +
+          "crash only, faster",
+      ).choices(["full", "relaxed"]).default("full"),
+    )
     .option(
       "--token-file <file>",
       `API token file (default ${DEFAULT_TOKEN_FILE}, or env PIPEDREAMER_TOKEN)`,
@@ -121,6 +129,7 @@ export function registerServe(program: Command, cli: CliContext): void {
         host: opts.host,
         dataDir: opts.data,
         storeUrl: opts.store,
+        durability: opts.durability as "full" | "relaxed",
         token,
         noAuth,
         graceMs,

@@ -23,6 +23,12 @@ export { formatDuration, parseDuration } from "./workflow/_duration.ts";
 export { checkCron, isTimeZone, nextCronTime, type NextCronTimeOptions } from "./workflow/_cron.ts";
 export { compareVersions, normaliseVersion } from "./workflow/_semver.ts";
 export { DEFAULT_CONCURRENCY, DEFAULT_SETTINGS } from "./workflow/_compile_settings.ts";
+export {
+  concurrencyKeyOf,
+  EMPTY_CONCURRENCY_KEY,
+  parseJsonPointer,
+  resolveJsonPointer,
+} from "./workflow/concurrency_key.ts";
 
 // Execute.
 export * from "./execute/execute_run.ts";

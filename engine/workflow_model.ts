@@ -149,10 +149,19 @@ export interface ExecutionSettings {
 
 /** SPEC §2 `concurrency`, per workflow in dev/serve. */
 export interface ConcurrencySettings {
+  /** Runs executing at once (per key value when `key` is set). */
   maxRuns: number;
+  /** Runs waiting (per key value when `key` is set). */
   queueLimit: number;
   strategy: "append" | "replace";
   startDelayMs: number;
+  /**
+   * SPEC §10 `concurrency.key`: a JSON Pointer into the run input (e.g. "/tenant"); the limits
+   * above then apply per key value (see `concurrencyKeyOf()`). @default undefined (one list)
+   */
+  key?: string;
+  /** With `key`: runs executing at once over all key values. @default undefined (no cap) */
+  maxRunsTotal?: number;
 }
 
 /** SPEC §2 `retention`. */

@@ -150,8 +150,10 @@ async function finished(deps: RunDeps, runId: string): Promise<RunRecord> {
   const record = await deps.store.getRun(runId);
   if (!record) throw new Error(`Cannot read run "${runId}" after it ended`);
   deps.metrics.runFinished(record);
-  deps.hub.publish(runId, { type: "run", record: summaryOf(record) });
-  deps.hub.publish(runId, { type: "end", record });
+  if (deps.hub.listening(runId)) {
+    deps.hub.publish(runId, { type: "run", record: summaryOf(record) });
+    deps.hub.publish(runId, { type: "end", record });
+  }
   return record;
 }
 

@@ -31,7 +31,7 @@ import { RetentionPruner } from "./_retention.ts";
 import { RunHub } from "./_run_hub.ts";
 import type { RunManagerOptions } from "./_run_manager_options.ts";
 import { RunMetrics } from "./_run_metrics.ts";
-import { RunQueue } from "./_run_queue.ts";
+import { KeyedQueue } from "./_keyed_queue.ts";
 import { pause, startTimeout } from "./_timers.ts";
 import { POLL_MS, type Waiter, waiter } from "./_waiters.ts";
 
@@ -48,7 +48,7 @@ export class ManagerCore {
   readonly onError: (error: unknown) => void;
   readonly hub: RunHub;
   readonly metrics: RunMetrics;
-  readonly queue: RunQueue<Job>;
+  readonly queue: KeyedQueue<Job>;
   readonly active = new Map<string, ActiveRun>();
   /** Runs whose lease this manager holds: running, starting and waiting ones. */
   readonly owned = new Set<string>();
@@ -96,7 +96,7 @@ export class ManagerCore {
     this.cronCatchUpMs = options.cronCatchUpMs;
     this.onError = options.onError ?? (() => {});
     this.hub = new RunHub(this.onError);
-    this.queue = new RunQueue(workflow.concurrency);
+    this.queue = new KeyedQueue<Job>(workflow.concurrency, (job) => job.record.input);
     this.metrics = new RunMetrics(() => ({
       workflow: this.workflow.name,
       running: this.active.size,
@@ -152,12 +152,16 @@ export class ManagerCore {
     }
   }
 
-  queueFull(): QueueFullError {
-    const { maxRuns, queueLimit } = this.queue.settings;
+  queueFull(key: string): QueueFullError {
+    const { maxRuns, queueLimit, key: pointer } = this.queue.settings;
+    const shown = key.length > 100 ? `${key.slice(0, 100)}…` : key;
+    const of = pointer === undefined ? "" : ` of key ${pointer} = ${JSON.stringify(shown)}`;
     return new QueueFullError(
       queueLimit <= 0
-        ? `Cannot start a run of workflow "${this.workflow.name}": ${maxRuns} runs are running and queueLimit is 0; retry later`
-        : `Cannot queue a run of workflow "${this.workflow.name}": ${this.queue.size} runs are waiting (queueLimit ${queueLimit}); retry later`,
+        ? `Cannot start a run of workflow "${this.workflow.name}": ${maxRuns} runs${of} are running and queueLimit is 0; retry later`
+        : `Cannot queue a run of workflow "${this.workflow.name}": ${
+          this.queue.waiting(key)
+        } runs${of} are waiting (queueLimit ${queueLimit}); retry later`,
       { queueLimit },
     );
   }
@@ -189,14 +193,14 @@ export class ManagerCore {
   pump(): void {
     if (this.draining || this.closed) return;
     for (;;) {
-      const entry = this.queue.takeReady(this.clock.now(), this.active.size);
+      const entry = this.queue.takeReady(this.clock.now());
       if (!entry) break;
       this.launch(entry.value, true);
     }
     this.stopWake?.();
     this.stopWake = undefined;
     const at = this.queue.nextReadyAt();
-    if (at !== undefined && this.active.size < this.queue.settings.maxRuns) {
+    if (at !== undefined) {
       this.stopWake = startTimeout(this.clock, at - this.clock.now(), () => {
         this.stopWake = undefined;
         this.pump();
@@ -208,6 +212,7 @@ export class ManagerCore {
   launch(job: Job, claim: boolean): void {
     const active = activeRun(job);
     this.active.set(active.runId, active);
+    this.queue.started(active.runId, job.record.input);
     void this.execute(active, job, claim);
   }
 
@@ -220,6 +225,7 @@ export class ManagerCore {
       this.onError(outcome);
     }
     this.active.delete(active.runId);
+    this.queue.ended(active.runId);
     this.owned.delete(active.runId);
     this.settle(active.runId, outcome);
     if (!(outcome instanceof Error) && isFinishedStatus(outcome.status)) {

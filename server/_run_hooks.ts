@@ -65,7 +65,9 @@ export async function appendLog(t: HookTargets, run: HookedRun, line: LogLine): 
   if (run.detached || run.storeFailed) return;
   await write(run, t.store.appendLogs(run.runId, [line]));
   run.logSeq++;
-  t.hub.publish(run.runId, { type: "log", line: { ...line, seq: run.logSeq } });
+  if (t.hub.listening(run.runId)) {
+    t.hub.publish(run.runId, { type: "log", line: { ...line, seq: run.logSeq } });
+  }
 }
 
 /** The record-level fields of a run transition. */
@@ -92,19 +94,25 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
       // (a child started before its parent's success was stored) must not land after the gap.
       if (run.detached || run.storeFailed) return;
       await write(run, store.updateRun(run.runId, runUpdate(record)));
-      if (isFinishedStatus(record.status)) run.ended = true;
+      const ended = isFinishedStatus(record.status);
+      if (ended) run.ended = true;
+      // Records are cloned only for someone: the metrics of a finished run, or subscribers.
+      const listening = hub.listening(run.runId);
+      if (!ended && !listening) return;
       const view = storedView(run, record);
-      hub.publish(run.runId, { type: "run", record: summaryOf(view) });
-      if (isFinishedStatus(record.status)) {
+      if (listening) hub.publish(run.runId, { type: "run", record: summaryOf(view) });
+      if (ended) {
         metrics.runFinished(view);
-        hub.publish(run.runId, { type: "end", record: view });
+        if (listening) hub.publish(run.runId, { type: "end", record: view });
       }
     },
     async onNodeUpdate(runId, nodeId, node) {
       if (run.detached || run.storeFailed) return;
       await write(run, store.updateNode(runId, nodeId, node));
       metrics.nodeUpdated(run.workflow, nodeId, node);
-      hub.publish(runId, { type: "node", runId, nodeId, node: structuredClone(node) });
+      if (hub.listening(runId)) {
+        hub.publish(runId, { type: "node", runId, nodeId, node: structuredClone(node) });
+      }
     },
     onLog: (line) => appendLog(t, run, line),
   };

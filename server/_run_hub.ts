@@ -48,6 +48,14 @@ export class RunHub {
     };
   }
 
+  /**
+   * Whether anyone listens to `runId` (directly or through "*"): publishers skip building
+   * (cloning) events nobody receives.
+   */
+  listening(runId: string): boolean {
+    return this.#listeners.has(runId) || this.#listeners.has("*");
+  }
+
   publish(runId: string, event: RunEvent): void {
     this.#deliver(this.#listeners.get(runId), event);
     this.#deliver(this.#listeners.get("*"), event);

@@ -2,7 +2,8 @@
  * The wait list of one workflow with prunner's scheduling rules (SPEC §2 `concurrency`):
  * `maxRuns` at once, up to `queueLimit` waiting, strategy `append` (FIFO) or `replace` (a new run
  * takes the place of the newest waiting one), and a `startDelay` every run waits before it may
- * start. Pure bookkeeping: no I/O, no timers; the run manager acts on its answers.
+ * start. Pure bookkeeping: no I/O, no timers; the run manager acts on its answers. With
+ * `concurrency.key` there is one such list per key value (`_keyed_queue.ts`).
  *
  * @module
  */

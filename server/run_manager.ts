@@ -48,6 +48,8 @@ export type {
  * Concurrency (SPEC §2, prunner's semantics) comes from `workflow.concurrency`; a workflow
  * without it (hand-built, not compiled) gets 100 running and 1000 waiting. A run that waits is
  * started by this manager in arrival order; a `replace` strategy cancels the newest waiting run.
+ * With `concurrency.key` (SPEC §10) the limits apply per key value of the run input, with
+ * `maxRunsTotal` over all keys and free slots going to the waiting keys in turn (`_keyed_queue.ts`).
  *
  * @example
  * ```ts
@@ -134,8 +136,9 @@ export class RunManager {
     validateInput(workflow, input);
     return await this.#core.exclusive(async () => {
       this.#core.checkAccepting();
-      const action = this.#core.queue.decide(this.#core.active.size);
-      if (action === ScheduleAction.Reject) throw this.#core.queueFull();
+      const key = this.#core.queue.keyOf(input);
+      const action = this.#core.queue.decide(key);
+      if (action === ScheduleAction.Reject) throw this.#core.queueFull(key);
       const now = this.#core.clock.now();
       const start = action === ScheduleAction.Start;
       const record: RunRecord = {
@@ -148,7 +151,6 @@ export class RunManager {
         trigger: options.trigger ?? "manual",
         codeHash: workflow.codeHash,
       };
-      if (start) record.startedAt = iso(now);
       if (options.traceparent !== undefined) record.traceparent = options.traceparent;
       if (retry) {
         record.retryOf = retry.of.runId;
@@ -162,12 +164,26 @@ export class RunManager {
           (_key, value) => typeof value === "string" ? redact(value) : value,
         );
       }
+      if (start) {
+        record.startedAt = iso(now);
+        // Hold the slot while the store writes: a start-delay timer may pump meanwhile.
+        this.#core.queue.started(record.runId, input);
+      }
       const created = await this.#core.store.createRun(record, {
         idempotencyKey: options.idempotencyKey,
         owner: this.#core.owner,
         leaseMs: this.#core.leaseMs,
+      }).catch((error) => {
+        this.#core.queue.ended(record.runId);
+        this.#core.pump();
+        throw error;
       });
-      if (!created.created) return { runId: created.record.runId, created: false };
+      // launch() below takes the held slot for good, synchronously.
+      this.#core.queue.ended(record.runId);
+      if (!created.created) {
+        this.#core.pump();
+        return { runId: created.record.runId, created: false };
+      }
       const { runId } = record;
       this.#core.own(runId);
       const job: Job = { workflow, record: created.record };
@@ -175,13 +191,16 @@ export class RunManager {
       if (start) {
         this.#core.launch(job, false);
       } else {
-        this.#core.hub.publish(runId, { type: "run", record: summaryOf(created.record) });
+        if (this.#core.hub.listening(runId)) {
+          this.#core.hub.publish(runId, { type: "run", record: summaryOf(created.record) });
+        }
         const entry = {
           id: runId,
           readyAt: now + this.#core.queue.settings.startDelayMs,
           value: job,
         };
-        if (action === ScheduleAction.Replace) {
+        // The waiting run to replace may have started while the store wrote.
+        if (action === ScheduleAction.Replace && this.#core.queue.waiting(key) > 0) {
           const replaced = this.#core.queue.replaceNewest(entry);
           await this.#core.cancelWaiting(replaced.value, `it was replaced by run "${runId}"`);
         } else {

@@ -15,7 +15,7 @@ import {
   loadWorkflow,
   type NodeRunner,
 } from "../engine/mod.ts";
-import { openStore, type RunStore } from "../store/mod.ts";
+import { type Durability, openStore, type RunStore } from "../store/mod.ts";
 import { createDashboard } from "../ui/mod.ts";
 import type { NatsTriggers } from "../triggers/mod.ts";
 import { createAuthenticator } from "./_auth.ts";
@@ -60,6 +60,11 @@ export interface StartServerOptions {
   dataDir?: string;
   /** `sqlite:<path>` or `postgres://…`. @default undefined (SQLite in dataDir) */
   storeUrl?: string;
+  /**
+   * What a resolved store write survives: `full` fsyncs every group commit, `relaxed` survives
+   * a process crash only (see `Durability` in store/). @default "full"
+   */
+  durability?: Durability;
   /** The API token every route but /health requires (serve). @default undefined */
   token?: string;
   /** Serve without auth; must be explicit when there is no token. @default false */
@@ -177,7 +182,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const dataDir = resolve(options.dataDir ?? (dev ? join(dir, ".pipedreamer") : ".pipedreamer"));
   const snapshots = new CodeSnapshots(join(dataDir, "code"), { exclude: [dataDir] });
   const workflow = await snapshots.snapshot(loaded);
-  const store: RunStore = await openStore(options.storeUrl, { dataDir });
+  const store: RunStore = await openStore(options.storeUrl, {
+    dataDir,
+    durability: options.durability,
+  });
   // The OpenTelemetry SDK is loaded only when an OTLP endpoint is configured.
   const tracer = tracingConfigured() ? await loadRunTracer({ redact }) : undefined;
   let manager: RunManager | undefined;

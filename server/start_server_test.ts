@@ -46,6 +46,9 @@ async function runsAfterTick(cron: CronMode | undefined): Promise<string[]> {
     runner,
     clock,
     graceMs: 0,
+    // advance() settles what the fake clock wakes within event-loop turns; a durable store
+    // would also wait for real fsyncs (I/O threads), which advance() does not wait for.
+    durability: "relaxed",
     ...(cron ? { cron } : {}),
   };
   const server = await startServer(options);

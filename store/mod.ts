@@ -18,6 +18,7 @@
 export type {
   CreateRunOptions,
   CreateRunResult,
+  Durability,
   GetLogsOptions,
   ListRunsOptions,
   ListUnfinishedOptions,
@@ -29,6 +30,7 @@ export type {
   StoredLogLine,
   StoreOptions,
 } from "./run_store.ts";
+export { DURABILITIES } from "./run_store.ts";
 export { openStore, type OpenStoreOptions } from "./open_store.ts";
 export { SqliteStore } from "./sqlite_store.ts";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres_store.ts";

@@ -41,6 +41,31 @@ Deno.test("`openStore()` opens SQLite files named by sqlite: URLs and the data d
   }
 });
 
+Deno.test("`openStore()` passes the durability to SQLite: full by default, relaxed on request", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipedreamer-open-" });
+  try {
+    for (
+      const [durability, want] of [[undefined, "full"], ["full", "full"], [
+        "relaxed",
+        "relaxed",
+      ]] as const
+    ) {
+      const store = await openStore(undefined, {
+        dataDir: join(dir, String(durability)),
+        durability,
+      });
+      try {
+        assert.ok(store instanceof SqliteStore);
+        assert.equal(store.durability, want, String(durability));
+      } finally {
+        await store.close();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("`openStore()` rejects URLs it cannot open with a TypeError naming the fix", async () => {
   const table: [string, RegExp][] = [
     [

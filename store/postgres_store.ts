@@ -41,6 +41,7 @@ import type {
   StoredLogLine,
   StoreOptions,
 } from "./run_store.ts";
+import { durabilityOf } from "./run_store.ts";
 
 type SeqRow = RunRow & { seq: string };
 
@@ -83,6 +84,7 @@ export class PostgresStore implements RunStore {
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const { idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS } = options;
     checkPositiveMs(idempotencyTtlMs, "idempotencyTtlMs", "open run store");
+    const relaxed = durabilityOf(options) === "relaxed";
     // pg is loaded here, so a process on another store (SQLite) never loads it.
     // @ts-types="@types/pg"
     const { default: pgModule } = await import("pg");
@@ -90,6 +92,9 @@ export class PostgresStore implements RunStore {
       connectionString: url,
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      // full keeps the server's synchronous_commit (on by default); relaxed turns it off for
+      // the store's connections only.
+      ...(relaxed ? { options: "-c synchronous_commit=off" } : {}),
     });
     // An idle connection dropped by the server must not crash the process; the pool reconnects.
     pool.on("error", () => {});

@@ -184,10 +184,40 @@ export interface RunStore {
   close(): Promise<void>;
 }
 
+/**
+ * When a write's promise resolves, what it survives:
+ * - `full`: a power loss or kernel crash too. SQLite fsyncs its WAL after every group commit
+ *   (off the main thread) before the commit's writes resolve; Postgres keeps the server's
+ *   `synchronous_commit` (on by default).
+ * - `relaxed`: a crash of the process (kill -9), but a power loss or kernel crash may lose the
+ *   last commits. SQLite resolves writes at the commit (WAL, `synchronous=NORMAL`: the WAL is
+ *   fsynced at checkpoints only); Postgres `synchronous_commit=off` for the store's connections.
+ */
+export type Durability = "full" | "relaxed";
+
+/** Every {@link Durability}, the default first. */
+export const DURABILITIES: readonly Durability[] = ["full", "relaxed"];
+
 /** Options shared by both implementations. */
 export interface StoreOptions {
+  /** What a resolved write survives (see {@link Durability}). @default "full" */
+  durability?: Durability;
   /** Time source in epoch milliseconds (leases, idempotency window, cache, retention). @default Date.now */
   now?: () => number;
   /** How long an idempotency key keeps returning its run. @default 86_400_000 (24 h) */
   idempotencyTtlMs?: number;
+}
+
+/**
+ * The durability to use, checked.
+ * @throws {RangeError} when it is neither "full" nor "relaxed"
+ */
+export function durabilityOf(options: StoreOptions): Durability {
+  const value = options.durability ?? "full";
+  if (!DURABILITIES.includes(value)) {
+    throw new RangeError(
+      `Cannot open run store: durability "${String(value)}" is not "full" or "relaxed"`,
+    );
+  }
+  return value;
 }

@@ -3,22 +3,30 @@
 // deno-lint-ignore-file require-await
 
 /**
- * The embedded run store: one SQLite file through `node:sqlite` (no server to install). WAL with
- * `synchronous=NORMAL` keeps every committed write across a process crash (kill -9) while a node
- * transition costs a few microseconds.
+ * The embedded run store: one SQLite file through `node:sqlite` (no server to install), in WAL
+ * mode with `synchronous=NORMAL`: a commit appends to the WAL without an fsync, so a committed
+ * write survives a process crash (kill -9).
+ *
+ * Durability `full` (the default) also survives a power loss or kernel crash: after each group
+ * commit the WAL file is fsynced (fdatasync) off the main thread, and the commit's writes
+ * settle only once that fsync covering them completed. That is what `synchronous=FULL` does,
+ * without blocking the event loop for the fsync: the commits of the turns that run meanwhile
+ * share the next fsync. `relaxed` settles writes at the commit.
  *
  * Group commit: writes made in one event-loop turn are applied in call order in one
  * transaction at the end of the turn (`setImmediate`), and each promise settles once that
- * transaction committed, so a resolved write is durable as before. A commit's locks and WAL
- * writes cost more than the statements, and a busy `serve` (many runs' transitions per turn)
- * would otherwise pay them per transition. No lock is held between turns. A read first commits
- * the writes queued before it, so it sees every write called before it (other processes see
- * them at the commit).
+ * transaction committed (and, with `full`, was fsynced), in call order. A commit's locks and
+ * WAL writes cost more than the statements, and a busy `serve` (many runs' transitions per
+ * turn) would otherwise pay them per transition. No lock is held between turns. A read first
+ * commits the writes queued before it and waits until they are durable, so it sees every write
+ * called before it and nothing that a power loss could take back (other processes see writes
+ * at the commit).
  *
  * @module
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { dirname } from "node:path";
 import type { LogLine, NodeCache, NodeRecord, RunRecord } from "../engine/mod.ts";
 import {
   checkLogsOptions,
@@ -42,6 +50,7 @@ import { migrateSqlite } from "./_sqlite_migrations.ts";
 import type {
   CreateRunOptions,
   CreateRunResult,
+  Durability,
   GetLogsOptions,
   ListRunsOptions,
   ListUnfinishedOptions,
@@ -52,6 +61,7 @@ import type {
   StoredLogLine,
   StoreOptions,
 } from "./run_store.ts";
+import { durabilityOf } from "./run_store.ts";
 
 const UNFINISHED = UNFINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
 const FINISHED = FINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -65,6 +75,26 @@ interface QueuedWrite {
   atomic: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+}
+
+/** Options of {@link SqliteStore.open}. */
+export interface SqliteStoreOptions extends StoreOptions {
+  /**
+   * Makes a file's written data durable (durability `full`: the WAL file after each group
+   * commit, and its directory once). @default fdatasync through `Deno.FsFile.syncData()` on
+   * Deno's I/O threads, the WAL file kept open
+   */
+  syncFile?: (path: string) => Promise<void>;
+}
+
+/** fdatasync of `path` (a file or a directory) on Deno's I/O threads. */
+async function syncPath(path: string): Promise<void> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    await file.syncData();
+  } finally {
+    file.close();
+  }
 }
 
 /**
@@ -90,6 +120,27 @@ export class SqliteStore implements RunStore {
   #closed = false;
   #queue: QueuedWrite[] = [];
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
+  /** What a resolved write survives. */
+  readonly durability: Durability;
+  /** The WAL file fsynced after each commit (durability `full` on a file), else undefined. */
+  #wal: string | undefined;
+  #syncFile: ((path: string) => Promise<void>) | undefined;
+  /**
+   * The WAL file, opened once for the default fsync (SQLite keeps the WAL file while a
+   * connection is open: it is reset in place, never replaced, so this handle stays valid).
+   */
+  #walFile: Deno.FsFile | undefined;
+  /** Whether the WAL's directory entry was fsynced. */
+  #walDirSynced = false;
+  /** Settlers of commits not yet covered by an fsync (an error: the fsync failed). */
+  #unsynced: ((error?: unknown) => void)[] = [];
+  /** The running fsync loop, while there is one. */
+  #syncing: Promise<void> | undefined;
+  /**
+   * Set once an fsync failed: what the kernel could not write may be lost even if a later fsync
+   * succeeds, so every later write is refused (as PostgreSQL stops on a failed fsync).
+   */
+  #syncFailure: Error | undefined;
 
   /**
    * Opens (creating when missing) the database file and migrates its schema. `path` may be
@@ -97,9 +148,14 @@ export class SqliteStore implements RunStore {
    * @throws {RangeError} when idempotencyTtlMs is not a positive number
    * @throws {Error} when the file cannot be opened or was written by a newer pipedreamer
    */
-  static open(path: string, options: StoreOptions = {}): Promise<SqliteStore> {
+  static open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const { idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS } = options;
     checkPositiveMs(idempotencyTtlMs, "idempotencyTtlMs", "open run store");
+    try {
+      durabilityOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     try {
       return Promise.resolve(new SqliteStore(path, options));
     } catch (error) {
@@ -110,13 +166,18 @@ export class SqliteStore implements RunStore {
     }
   }
 
-  private constructor(path: string, options: StoreOptions) {
+  private constructor(path: string, options: SqliteStoreOptions) {
+    this.durability = durabilityOf(options);
+    const memory = path === ":memory:" || path === "" || path.startsWith("file::memory:");
+    this.#wal = this.durability === "full" && !memory ? `${path}-wal` : undefined;
+    this.#syncFile = options.syncFile;
     this.#now = options.now ?? Date.now;
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.#db = new DatabaseSync(path);
     try {
       this.#db.exec("PRAGMA busy_timeout = 5000");
       this.#db.exec("PRAGMA journal_mode = WAL");
+      // full adds its own fsync of the WAL after each commit, off the main thread.
       this.#db.exec("PRAGMA synchronous = NORMAL");
       this.#db.exec("PRAGMA foreign_keys = ON");
       migrateSqlite(this.#db, this.#now());
@@ -126,7 +187,7 @@ export class SqliteStore implements RunStore {
     }
     this.cache = {
       get: async (key) => {
-        this.#flush();
+        await this.#durable();
         const row = this.#sql("SELECT value FROM node_cache WHERE key = ? AND expires_at > ?")
           .get(requireId(key, "key", "read cache"), this.#now());
         return row ? JSON.parse(row.value as string) : undefined;
@@ -199,14 +260,14 @@ export class SqliteStore implements RunStore {
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    this.#flush();
+    await this.#durable();
     return this.#read(runId);
   }
 
   async listRuns(options: ListRunsOptions = {}): Promise<RunPage> {
     const { limit, before } = pageOf(options);
     const statuses = statusFilter(options.status);
-    this.#flush();
+    await this.#durable();
     const where = ["seq < ?"];
     const params: SQLInputValue[] = [before];
     if (options.workflow !== undefined) {
@@ -254,7 +315,7 @@ export class SqliteStore implements RunStore {
   }
 
   async listUnfinished(options: ListUnfinishedOptions = {}): Promise<RunRecord[]> {
-    this.#flush();
+    await this.#durable();
     const rows = options.workflow === undefined
       ? this.#sql(`SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (${UNFINISHED}) ORDER BY seq`)
         .all()
@@ -309,7 +370,7 @@ export class SqliteStore implements RunStore {
   async getLogs(runId: string, options: GetLogsOptions = {}): Promise<StoredLogLine[]> {
     checkLogsOptions(options);
     const { node, afterSeq = 0, limit = -1 } = options;
-    this.#flush();
+    await this.#durable();
     const rows = node === undefined
       ? this.#sql(
         "SELECT seq, line FROM run_logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -350,7 +411,7 @@ export class SqliteStore implements RunStore {
   }
 
   async getState(key: string): Promise<unknown> {
-    this.#flush();
+    await this.#durable();
     const row = this.#sql("SELECT value FROM engine_state WHERE key = ?")
       .get(requireId(key, "key", "read state"));
     return row ? JSON.parse(row.value as string) : undefined;
@@ -385,6 +446,10 @@ export class SqliteStore implements RunStore {
     if (this.#closed) return;
     this.#flush();
     this.#closed = true;
+    // The queued writes were committed; wait until they are durable too.
+    while (this.#syncing) await this.#syncing;
+    this.#walFile?.close();
+    this.#walFile = undefined;
     this.#statements.clear();
     this.#db.close();
   }
@@ -414,6 +479,7 @@ export class SqliteStore implements RunStore {
   /** Queues a write for this turn's transaction; settles once it committed. */
   #write<T>(body: () => T, atomic = false): Promise<T> {
     if (this.#closed) return Promise.reject(new TypeError("Cannot use run store: it is closed"));
+    if (this.#syncFailure) return Promise.reject(this.#syncFailure);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ body, atomic, resolve: resolve as (value: unknown) => void, reject });
       this.#flushTimer ??= setImmediate(this.#flush);
@@ -427,6 +493,10 @@ export class SqliteStore implements RunStore {
     const queue = this.#queue;
     if (queue.length === 0) return;
     this.#queue = [];
+    if (this.#syncFailure) {
+      for (const write of queue) write.reject(this.#syncFailure);
+      return;
+    }
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       this.#sql("BEGIN IMMEDIATE").run();
@@ -458,10 +528,75 @@ export class SqliteStore implements RunStore {
       for (const write of queue) write.reject(error);
       return;
     }
-    queue.forEach((write, i) => {
-      const { ok, value } = outcomes[i]!;
-      if (ok) write.resolve(value);
-      else write.reject(value);
-    });
+    const settle = (syncError?: unknown) => {
+      queue.forEach((write, i) => {
+        const { ok, value } = outcomes[i]!;
+        if (syncError !== undefined) write.reject(syncError);
+        else if (ok) write.resolve(value);
+        else write.reject(value);
+      });
+    };
+    if (this.#wal === undefined) settle();
+    else {
+      this.#unsynced.push(settle);
+      this.#startSync();
+    }
   };
+
+  /**
+   * Commits the queued writes and resolves once every commit made so far is durable (at once
+   * for `relaxed`).
+   */
+  #durable(): Promise<void> {
+    this.#flush();
+    if (this.#wal === undefined || (this.#unsynced.length === 0 && !this.#syncing)) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      this.#unsynced.push((error) => error === undefined ? resolve() : reject(error));
+      this.#startSync();
+    });
+  }
+
+  /**
+   * Fsyncs the WAL until no commit waits for it: each round covers the commits made before it
+   * started; the commits made during a round wait for the next one.
+   */
+  #startSync(): void {
+    if (this.#syncing) return;
+    const wal = this.#wal!;
+    this.#syncing = (async () => {
+      while (this.#unsynced.length > 0) {
+        const waiting = this.#unsynced;
+        this.#unsynced = [];
+        let failure: unknown;
+        try {
+          if (this.#syncFile) await this.#syncFile(wal);
+          else {
+            this.#walFile ??= await Deno.open(wal, { read: true });
+            await this.#walFile.syncData();
+          }
+          if (!this.#walDirSynced) {
+            await (this.#syncFile ?? syncPath)(dirname(wal));
+            this.#walDirSynced = true;
+          }
+        } catch (error) {
+          const detail = error instanceof Error ? error.message : String(error);
+          failure = new Error(
+            `Cannot make the write durable: fsync of "${wal}" failed: ${detail}`,
+            { cause: error },
+          );
+          this.#syncFailure ??= new Error(
+            `Cannot write to run store: an fsync of "${wal}" failed (${detail}); restart the ` +
+              "process to reopen the store",
+            { cause: error },
+          );
+        }
+        // After a failed fsync, the commits made since cannot be trusted either.
+        if (this.#syncFailure) failure ??= this.#syncFailure;
+        for (const settle of waiting) settle(failure);
+      }
+      this.#syncing = undefined;
+    })();
+  }
 }

@@ -119,6 +119,31 @@ Deno.test("`pipedreamer exec --dry-run` prints the plan and runs nothing", async
   });
 });
 
+Deno.test("`pipedreamer exec --dry-run` shows concurrency.key and the input's key value", async () => {
+  const dir = "examples/webhook-to-queue";
+  const result = await cli(["exec", dir, "--dry-run", "--input", `@${dir}/testdata/push.json`]);
+  assertExit(result, 0);
+  assert.equal(
+    result.stdout.trimEnd().split("\n").at(-1),
+    '  runs in dev/serve: per key /repository/full_name (this input: "octo-org/hello"): ' +
+      "maxRuns 1, queueLimit 100, append; maxRunsTotal 4 over all keys",
+  );
+  const empty = await cli(["exec", dir, "--dry-run", "-o", "json"]);
+  assertExit(empty, 0);
+  const plan = stdoutJson<{ concurrency: unknown; concurrencyKey: string }>(empty);
+  assert.deepEqual(plan.concurrency, {
+    maxRuns: 1,
+    queueLimit: 100,
+    strategy: "append",
+    startDelayMs: 0,
+    key: "/repository/full_name",
+    maxRunsTotal: 4,
+  });
+  assert.equal(plan.concurrencyKey, "", "no value at the pointer: the empty key");
+  const plain = await cli(["exec", "examples/retries", "--dry-run"]);
+  assert.match(plain.stdout, /^ {2}runs in dev\/serve: maxRuns \d+, queueLimit \d+, append$/m);
+});
+
 Deno.test("`pipedreamer exec` cancels the run on SIGINT and exits 1", async () => {
   const child = cliCommand(["exec", "tests/testdata/slow", "-o", "json"]).spawn();
   const decoder = new TextDecoder();

@@ -6,7 +6,12 @@
  */
 
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type Clock, type QueueTrigger, systemClock } from "../engine/mod.ts";
+import {
+  type Clock,
+  type ConcurrencySettings,
+  type QueueTrigger,
+  systemClock,
+} from "../engine/mod.ts";
 import { TriggerMetrics } from "./_metrics.ts";
 import type { QueueLog, QueueRuns } from "./_queue_types.ts";
 
@@ -20,6 +25,12 @@ export interface QueueConsumerOptions {
   clock?: Clock;
   /** In-flight runs when the trigger sets no `maxConcurrency`. @default 10 */
   maxConcurrency?: number;
+  /**
+   * The workflow's concurrency: with `key`, each key value (read from the message payload) has
+   * at most `maxRuns` deliveries in flight, and the others wait for their key's turn without
+   * taking a slot. @default undefined (no per-key limit)
+   */
+  concurrency?: ConcurrencySettings;
   /** Deliveries when the trigger sets no `maxDeliver` (JetStream). @default 5 */
   maxDeliver?: number;
   /** How long the server waits for an ack before redelivering; a running run keeps it alive. @default 30_000 */
@@ -40,8 +51,13 @@ export interface QueueConsumerOptions {
 
 /** {@link QueueConsumerOptions} with every default applied. */
 export type ResolvedConsumerOptions =
-  & Required<Omit<QueueConsumerOptions, "maxConcurrency" | "maxDeliver">>
-  & { workflow: string; maxConcurrency: number; maxDeliver: number };
+  & Required<Omit<QueueConsumerOptions, "maxConcurrency" | "maxDeliver" | "concurrency">>
+  & {
+    workflow: string;
+    maxConcurrency: number;
+    maxDeliver: number;
+    concurrency: ConcurrencySettings | undefined;
+  };
 
 /** A running queue trigger. */
 export interface QueueConsumer {
@@ -71,6 +87,7 @@ export function resolveConsumerOptions(
     nc: options.nc,
     clock: options.clock ?? systemClock,
     maxConcurrency: options.maxConcurrency ?? 10,
+    concurrency: options.concurrency,
     maxDeliver: options.maxDeliver ?? 5,
     ackWaitMs: options.ackWaitMs ?? 30_000,
     nakBackoffMs: options.nakBackoffMs ?? 1_000,

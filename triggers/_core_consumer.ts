@@ -12,6 +12,7 @@ import type { Msg, Subscription } from "@nats-io/transport-node";
 import { InputValidationError, type QueueTrigger } from "../engine/mod.ts";
 import { decodePayload } from "./_payload.ts";
 import { RateLimiter } from "./_rate_limiter.ts";
+import { KeySlots, messageKey } from "./_key_slots.ts";
 import type { QueueConsumer, ResolvedConsumerOptions } from "./_consumer_options.ts";
 
 /** Subscribes and starts dispatching. */
@@ -25,7 +26,9 @@ export function startCoreConsumer(
   const limiter = trigger.rateLimit && new RateLimiter(trigger.rateLimit, clock);
   // Received but not started: at most this many (plus what is already on the wire at a pause).
   const capacity = maxConcurrency;
-  const backlog: Msg[] = [];
+  const backlog: { msg: Msg; key: string }[] = [];
+  // concurrency.key: a message whose key is at its maxRuns lets later messages of other keys by.
+  const keys = new KeySlots(options.concurrency);
   const inFlight = new Set<Promise<void>>();
   const controller = new AbortController();
   let subscription: Subscription | undefined;
@@ -49,7 +52,12 @@ export function startCoreConsumer(
       metrics.add("pipedreamer_queue_messages_dropped_total", labels);
       return;
     }
-    backlog.push(msg);
+    const key = messageKey(
+      keys.concurrency,
+      msg.data,
+      msg.headers?.get("Content-Type") || undefined,
+    );
+    backlog.push({ msg, key });
     pump();
     if (backlog.length >= capacity && subscription) {
       subscription.unsubscribe();
@@ -58,6 +66,8 @@ export function startCoreConsumer(
   };
   const pump = () => {
     while (backlog.length > 0 && inFlight.size < maxConcurrency && !controller.signal.aborted) {
+      const next = backlog.findIndex((entry) => keys.free(entry.key));
+      if (next < 0) break;
       if (limiter && !limiter.tryTake()) {
         if (!pumpTimer) {
           pumpTimer = true;
@@ -68,12 +78,15 @@ export function startCoreConsumer(
         }
         break;
       }
-      start(backlog.shift()!);
+      const [entry] = backlog.splice(next, 1);
+      keys.tryTake(entry!.key);
+      start(entry!);
     }
     if (!subscription && !controller.signal.aborted && backlog.length <= capacity / 2) subscribe();
   };
-  const start = (msg: Msg) => {
+  const start = ({ msg, key }: { msg: Msg; key: string }) => {
     const run = handle(msg).finally(() => {
+      keys.release(key);
       inFlight.delete(run);
       metrics.set("pipedreamer_queue_in_flight", labels, inFlight.size);
       pump();

@@ -11,6 +11,7 @@ import type { QueueTrigger } from "../engine/mod.ts";
 import { ensureJetStream } from "./_jetstream_setup.ts";
 import { type DeliveryContext, handleDelivery } from "./_handle_delivery.ts";
 import { RateLimiter } from "./_rate_limiter.ts";
+import { KeySlots, messageKey } from "./_key_slots.ts";
 import type { QueueConsumer, ResolvedConsumerOptions } from "./_consumer_options.ts";
 
 const MAX_BATCH = 256;
@@ -61,10 +62,12 @@ export async function startJetStreamConsumer(
   };
 
   const inFlight = new Set<Promise<unknown>>();
+  // concurrency.key: deliveries of a key at its maxRuns wait for the key's turn, kept alive.
+  const keys = new KeySlots(options.concurrency);
   let slotFreed = Promise.withResolvers<void>();
   let current: { stop(): void } | undefined;
   const start = (msg: JsMsg) => {
-    const delivery = handleDelivery(msg, context).finally(() => {
+    const delivery = deliverInTurn(msg, keys, context).finally(() => {
       inFlight.delete(delivery);
       metrics.set("pipedreamer_queue_in_flight", labels, inFlight.size);
       slotFreed.resolve();
@@ -79,13 +82,15 @@ export async function startJetStreamConsumer(
 
   const loop = (async () => {
     while (!signal.aborted) {
-      if (inFlight.size >= maxConcurrency) {
+      // Waiting deliveries take no slot, but at most maxConcurrency of them are held.
+      const running = inFlight.size - keys.parked;
+      if (running >= maxConcurrency || keys.parked >= maxConcurrency) {
         await Promise.race([slotFreed.promise, aborted]);
         continue;
       }
       try {
         if (limiter) await limiter.ready(signal);
-        const free = maxConcurrency - inFlight.size;
+        const free = Math.min(maxConcurrency - running, maxConcurrency - keys.parked);
         const batch = Math.min(free, limiter ? Math.max(1, limiter.available()) : free, MAX_BATCH);
         const messages = await consumer.fetch({
           max_messages: batch,
@@ -152,4 +157,35 @@ export async function startJetStreamConsumer(
     },
     refreshLag,
   };
+}
+
+/**
+ * Waits for a slot of the message's key (sending "in progress" meanwhile), then handles it; a
+ * trigger that stops first hands the message back at once (nak without delay).
+ */
+async function deliverInTurn(msg: JsMsg, keys: KeySlots, context: DeliveryContext) {
+  const key = messageKey(keys.concurrency, msg.data, msg.headers?.get("Content-Type") || undefined);
+  if (!keys.tryTake(key)) {
+    const heartbeat = setInterval(() => {
+      try {
+        msg.working();
+      } catch {
+        // The connection is gone: the message comes back after the ack wait anyway.
+      }
+    }, Math.max(200, context.ackWaitMs / 3));
+    try {
+      await keys.take(key, context.signal);
+    } catch {
+      msg.nak(0);
+      context.metrics.add("pipedreamer_queue_messages_naked_total", context.labels);
+      return;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+  try {
+    return await handleDelivery(msg, context);
+  } finally {
+    keys.release(key);
+  }
 }

@@ -79,13 +79,17 @@ export async function startQueueTriggers(
   const metrics = options.metrics ?? new TriggerMetrics();
   const consumers: QueueConsumer[] = [];
   const queueTriggers = workflow.triggers.filter((t): t is QueueTrigger => t.type === "queue");
-  const maxConcurrency = options.maxConcurrency ?? workflow.concurrency?.maxRuns;
+  const concurrency = workflow.concurrency;
+  // With a key, maxRuns is per key value: the trigger's own cap is the total one.
+  const maxConcurrency = options.maxConcurrency ??
+    (concurrency?.key === undefined ? concurrency?.maxRuns : concurrency.maxRunsTotal);
   try {
     for (const trigger of queueTriggers) {
       consumers.push(
         await startQueueConsumer(trigger, {
           ...options,
           ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
+          concurrency: options.concurrency ?? concurrency,
           metrics,
           workflow: workflow.name,
         }),

@@ -40,7 +40,7 @@ export class HookChain {
    */
   constructor(
     hooks: ExecuteHooks | undefined,
-    private readonly pipelined: boolean,
+    readonly pipelined: boolean,
     private readonly runId: string,
     private readonly record: RunRecord,
     private readonly onFailure: (error: unknown) => void,

@@ -77,7 +77,10 @@ export interface ExecuteOptions {
    * run ends, and the first failure still stops the run. Only for hooks whose effects apply in
    * call order: e.g. `SqliteStore` writes, applied in call order and committed together once per
    * event-loop turn, so a run's transitions share commits instead of paying one each (not a
-   * Postgres pool, whose concurrent writes may land out of order).
+   * Postgres pool, whose concurrent writes may land out of order). The run's start and final
+   * transitions are pipelined too: the final one is called behind the node transitions still
+   * pending, so a store must not apply it when one of those fails later (`SqliteStore`: a failed
+   * commit fails every write of its turn, a failed fsync every write after it).
    * @default false (each call waits for the previous one to settle)
    */
   pipelineHooks?: boolean;
@@ -253,7 +256,12 @@ export async function executeRun(
   const onAbort = () => stop.cancel(signal?.reason);
   try {
     nodes.createSlots(workflow, plan, target, resume ?? retry?.of, retry);
-    if (hooks?.onRunUpdate) await hooks.onRunUpdate(record);
+    if (hooks?.onRunUpdate) {
+      // Pipelined, the run's start shares its store commit with the first node transitions.
+      const started = { ...record };
+      if (chain.pipelined) chain.enqueue(() => hooks.onRunUpdate!(started));
+      else await hooks.onRunUpdate(record);
+    }
     // A retry's reused nodes are new to this run's record: report them like any transition.
     if (retry) { for (const slot of nodes.slots) if (slot?.resumed) chain.emitNode(slot); }
     if (signal?.aborted) onAbort();
@@ -267,8 +275,10 @@ export async function executeRun(
       }
     }
     if (stop.failure && workflow.onError && !chain.failed) await runOnError(run, signal);
-    await chain.settled();
-    if (chain.failed) throw chain.error;
+    if (!chain.pipelined) {
+      await chain.settled();
+      if (chain.failed) throw chain.error;
+    }
 
     const finishedMs = clock.now();
     record.finishedAt = iso(finishedMs);
@@ -284,7 +294,13 @@ export async function executeRun(
       record.status = RunStatus.Succeeded;
       record.result = nodes.result(target === undefined ? plan.sinks : [target]);
     }
-    if (hooks?.onRunUpdate) await hooks.onRunUpdate(record);
+    if (chain.pipelined) {
+      // The final transition is called behind the pending ones instead of after they settled,
+      // so it can share their commit; a failure of any of them still fails the run.
+      if (hooks?.onRunUpdate && !chain.failed) chain.enqueue(() => hooks.onRunUpdate!(record));
+      await chain.settled();
+      if (chain.failed) throw chain.error;
+    } else if (hooks?.onRunUpdate) await hooks.onRunUpdate(record);
     return record;
   } finally {
     signal?.removeEventListener("abort", onAbort);

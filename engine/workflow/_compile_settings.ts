@@ -13,6 +13,7 @@ import type {
 import type { LocatedEntry } from "./located_types.ts";
 import { type Checker, MAX_TIMER_MS } from "./_checker.ts";
 import { entryOf } from "./_located.ts";
+import { checkKeyInSchema, compileConcurrencyKey } from "./_compile_concurrency_key.ts";
 
 /** Engine defaults, overridden by the keys of the same name in `config:`. */
 export const DEFAULT_SETTINGS: Readonly<ExecutionSettings> = {
@@ -71,13 +72,17 @@ export function compileSettings(checker: Checker, entry: LocatedEntry | undefine
 }
 
 /** `concurrency:` with defaults; present for every workflow (see {@link DEFAULT_CONCURRENCY}). */
-export function compileConcurrency(checker: Checker, entry: LocatedEntry | undefined) {
+export function compileConcurrency(
+  checker: Checker,
+  entry: LocatedEntry | undefined,
+  inputSchema?: unknown,
+) {
   const concurrency: ConcurrencySettings = { ...DEFAULT_CONCURRENCY };
   const map = entry && checker.map(entry.value, "concurrency", "Write concurrency: { maxRuns: 4 }");
   if (!map) return concurrency;
   const keys = checker.keys(
     map,
-    ["maxRuns", "queueLimit", "strategy", "startDelay"] as const,
+    ["maxRuns", "queueLimit", "strategy", "startDelay", "key", "maxRunsTotal"] as const,
     "concurrency key",
   );
   let e: LocatedEntry | undefined;
@@ -96,6 +101,11 @@ export function compileConcurrency(checker: Checker, entry: LocatedEntry | undef
   }
   if ((e = keys.get("startDelay"))) {
     concurrency.startDelayMs = checker.duration(e, { max: MAX_TIMER_MS }) ?? 0;
+  }
+  compileConcurrencyKey(checker, keys.get("key"), keys.get("maxRunsTotal"), concurrency);
+  const key = keys.get("key");
+  if (key && concurrency.key !== undefined) {
+    checkKeyInSchema(checker, key, concurrency.key, inputSchema);
   }
   return concurrency;
 }

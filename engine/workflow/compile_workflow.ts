@@ -135,7 +135,7 @@ export function compileWorkflow(
   const services = compileServices(checker, top.get("services"));
   const inputSchemaEntry = top.get("inputSchema");
   const inputSchema = inputSchemaEntry && compileInputSchema(checker, inputSchemaEntry);
-  const concurrency = compileConcurrency(checker, top.get("concurrency"));
+  const concurrency = compileConcurrency(checker, top.get("concurrency"), inputSchema);
   const retention = compileRetention(checker, top.get("retention"));
   const configEntry = top.get("config");
   const deploymentEntry = top.get("deployment");
