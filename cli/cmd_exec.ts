@@ -86,7 +86,11 @@ export function registerExec(program: Command, cli: CliContext): void {
         ? await tracing.loadRunTracer({ redact })
         : undefined;
       const runId = crypto.randomUUID();
-      const traced = tracer?.trace(runId, Deno.env.get("TRACEPARENT")?.trim().toLowerCase());
+      const traced = tracer?.trace(
+        runId,
+        Deno.env.get("TRACEPARENT")?.trim().toLowerCase(),
+        workflow,
+      );
       const hooks: ExecuteHooks = {
         onNodeUpdate: (_runId, nodeId, node) => {
           const line = progress(nodeId, node);

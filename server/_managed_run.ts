@@ -102,7 +102,7 @@ export async function executeManaged(
         runId,
       });
     }
-    const traced = deps.tracer?.trace(runId, job.record.traceparent);
+    const traced = deps.tracer?.trace(runId, job.record.traceparent, active.workflow);
     const hooks = persistHooks(deps, active);
     const record = await executeRun(active.workflow, {
       runner: deps.runner,

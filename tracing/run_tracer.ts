@@ -85,10 +85,14 @@ export class RunTracer {
   }
 
   /**
-   * Starts the trace of run `runId`: its run span is a root, or the child of `parent` (an
-   * incoming W3C `traceparent`; a malformed one is ignored).
+   * Starts the trace of run `runId` of `workflow`: its run span is a root, or the child of
+   * `parent` (an incoming W3C `traceparent`; a malformed one is ignored).
    */
-  trace(runId: string, parent?: string): RunTrace {
+  trace(
+    runId: string,
+    parent?: string,
+    workflow?: { name: string; version: string },
+  ): RunTrace {
     let parentContext: Context = ROOT_CONTEXT;
     const remote = parent && isTraceparent(parent) ? parseTraceParent(parent) : null;
     if (remote) parentContext = trace.setSpanContext(ROOT_CONTEXT, remote);
@@ -100,6 +104,13 @@ export class RunTracer {
     const runContext = trace.setSpan(contextApi.active(), runSpan);
     const open = new Map<string, Span>();
     const base: Record<string, string> = { [TraceAttribute.RunId]: runId };
+    // Known before the first hook: attempts may start before the run's start is reported.
+    if (workflow) {
+      base[TraceAttribute.Workflow] = workflow.name;
+      base[TraceAttribute.Version] = workflow.version;
+      runSpan.updateName(`run ${workflow.name}`);
+      runSpan.setAttributes({ ...base });
+    }
     let ended = false;
     const tracer = this.#tracer;
     const redact = this.#redact;
