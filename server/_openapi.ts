@@ -114,6 +114,25 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
               schema: { type: "string" },
             },
             {
+              name: "q",
+              in: "query",
+              description: "Only runs whose id starts with this text (case-sensitive)",
+              schema: { type: "string", minLength: 1, maxLength: 200 },
+            },
+            {
+              name: "since",
+              in: "query",
+              description:
+                "Only runs created at or after this time: an ISO 8601 date (UTC midnight) or date-time with a zone",
+              schema: { type: "string", examples: ["2025-01-31", "2025-01-31T09:30:00Z"] },
+            },
+            {
+              name: "until",
+              in: "query",
+              description: "Only runs created before this time (same format as since)",
+              schema: { type: "string" },
+            },
+            {
               name: "limit",
               in: "query",
               schema: { type: "integer", minimum: 1, maximum: 1000, default: 50 },

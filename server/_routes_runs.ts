@@ -106,9 +106,26 @@ export async function submitRun(ctx: RouteContext): Promise<Response> {
   });
 }
 
-/** GET /runs?status=&limit=&cursor= */
+/** An ISO 8601 date ("2025-01-31", UTC midnight) or date-time with a zone, or undefined. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+function timeParam(query: Map<string, string>, name: string): number | undefined {
+  const text = query.get(name);
+  if (text === undefined) return undefined;
+  const ms = ISO_TIME.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) {
+    throw new HttpError(
+      ErrorCode.BadRequest,
+      `Cannot handle query parameter "${name}": expected an ISO 8601 date or date-time with a ` +
+        `time zone (2025-01-31 or 2025-01-31T09:30:00Z), got "${text.slice(0, 40)}"`,
+    );
+  }
+  return ms;
+}
+
+/** GET /runs?status=&q=&since=&until=&limit=&cursor= */
 export async function listRuns(ctx: RouteContext): Promise<Response> {
-  const query = queryOf(ctx.url, ["status", "limit", "cursor"]);
+  const query = queryOf(ctx.url, ["status", "q", "since", "until", "limit", "cursor"]);
   const statusText = query.get("status");
   let status: RunStatus[] | undefined;
   if (statusText !== undefined) {
@@ -122,10 +139,32 @@ export async function listRuns(ctx: RouteContext): Promise<Response> {
       );
     }
   }
+  const runIdPrefix = query.get("q")?.trim();
+  if (runIdPrefix !== undefined && (runIdPrefix.length === 0 || runIdPrefix.length > 200)) {
+    throw new HttpError(
+      ErrorCode.BadRequest,
+      'Cannot handle query parameter "q": expected 1 to 200 characters of a run id',
+    );
+  }
+  const createdFrom = timeParam(query, "since");
+  const createdBefore = timeParam(query, "until");
+  if (createdFrom !== undefined && createdBefore !== undefined && createdFrom >= createdBefore) {
+    throw new HttpError(
+      ErrorCode.BadRequest,
+      'Cannot handle query parameters "since" and "until": since must be earlier than until',
+    );
+  }
   const limit = intParam(query, "limit", 1, 1000);
   let page;
   try {
-    page = await ctx.manager.listRuns({ status, limit, cursor: query.get("cursor") });
+    page = await ctx.manager.listRuns({
+      status,
+      runIdPrefix,
+      createdFrom,
+      createdBefore,
+      limit,
+      cursor: query.get("cursor"),
+    });
   } catch (error) {
     if (error instanceof TypeError || error instanceof RangeError) {
       throw new HttpError(

@@ -231,14 +231,46 @@ Deno.test("`createHandler()` GET /runs pages newest first and filters by status"
   assert.deepEqual(filtered.runs.map((r: { runId: string }) => r.runId), [ids[3], ids[1]]);
 });
 
+Deno.test("`createHandler()` GET /runs passes the run id search and the creation-time range to the store", async () => {
+  const { call, manager } = setup();
+  const response = await call(
+    "/runs?q=%20ab12%20&since=2025-01-31&until=2025-02-01T09:30:00%2B01:00&status=failed&limit=5",
+  );
+  assert.equal(response.status, 200);
+  await response.body?.cancel();
+  assert.deepEqual(manager.lastListOptions, {
+    status: ["failed"],
+    runIdPrefix: "ab12",
+    createdFrom: Date.UTC(2025, 0, 31),
+    createdBefore: Date.UTC(2025, 1, 1, 8, 30),
+    limit: 5,
+    cursor: undefined,
+  });
+  await (await call("/runs")).body?.cancel();
+  assert.deepEqual(manager.lastListOptions, {
+    status: undefined,
+    runIdPrefix: undefined,
+    createdFrom: undefined,
+    createdBefore: undefined,
+    limit: undefined,
+    cursor: undefined,
+  });
+});
+
 for (
   const [query, message] of [
+    ["q=", /"q": expected 1 to 200 characters of a run id/],
+    [`q=${"a".repeat(201)}`, /"q": expected 1 to 200 characters/],
+    ["since=yesterday", /"since": expected an ISO 8601 date or date-time/],
+    ["until=2025-01-31T10:00", /"until": expected an ISO 8601 date/],
+    ["since=2025-13-45", /"since": expected an ISO 8601 date/],
+    ["since=2025-02-01&until=2025-01-01", /since must be earlier than until/],
     ["status=done", /"done" is not a run status; use one or more of queued, running/],
     ["limit=0", /"limit": expected an integer from 1 to 1000/],
     ["limit=1001", /"limit": expected an integer from 1 to 1000/],
     ["limit=abc", /"limit"/],
     ["limit=1&limit=2", /"limit": it is repeated/],
-    ["state=failed", /"state": \/runs accepts status, limit, cursor/],
+    ["state=failed", /"state": \/runs accepts status, q, since, until, limit, cursor/],
     ["cursor=garbage", /^Cannot list runs: .*malformed cursor; pass the nextCursor/],
   ] as const
 ) {

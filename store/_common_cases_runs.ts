@@ -180,6 +180,50 @@ export const RUN_CASES: StoreCase[] = [{
     await assert.rejects(store.listRuns({ status: "done" as RunStatus }), TypeError);
   },
 }, {
+  name: "`listRuns()` filters by run id prefix and creation time, and pages within the filter",
+  async fn({ store, clock }) {
+    const start = clock.now();
+    for (let i = 0; i < 12; i++) {
+      await store.createRun(
+        sampleRun(`${i % 2 ? "ab" : "cd"}-${i}`, { status: i % 3 ? "succeeded" : "failed" }),
+      );
+      await clock.advance(1_000);
+    }
+    const ids = async (options: Parameters<RunStore["listRuns"]>[0]) =>
+      (await store.listRuns(options)).runs.map((r) => r.runId);
+    assert.deepStrictEqual(await ids({ runIdPrefix: "ab-1" }), ["ab-11", "ab-1"]);
+    assert.deepStrictEqual(await ids({ runIdPrefix: "ab-11" }), ["ab-11"]);
+    assert.deepStrictEqual(await ids({ runIdPrefix: "AB" }), []);
+    // "%" and "_" are plain characters, not patterns.
+    assert.deepStrictEqual(await ids({ runIdPrefix: "a%" }), []);
+    assert.deepStrictEqual(await ids({ runIdPrefix: "_" }), []);
+    assert.deepStrictEqual(await ids({ createdFrom: start + 9_000 }), ["ab-11", "cd-10", "ab-9"]);
+    assert.deepStrictEqual(await ids({ createdBefore: start + 2_000 }), ["ab-1", "cd-0"]);
+    assert.deepStrictEqual(
+      await ids({ createdFrom: start + 2_000, createdBefore: start + 8_000, status: "failed" }),
+      ["cd-6", "ab-3"],
+    );
+    const page1 = await store.listRuns({ runIdPrefix: "cd", createdFrom: start + 1, limit: 2 });
+    assert.deepStrictEqual(page1.runs.map((r) => r.runId), ["cd-10", "cd-8"]);
+    const page2 = await store.listRuns({
+      runIdPrefix: "cd",
+      createdFrom: start + 1,
+      limit: 2,
+      cursor: page1.nextCursor,
+    });
+    assert.deepStrictEqual(page2.runs.map((r) => r.runId), ["cd-6", "cd-4"]);
+    const page3 = await store.listRuns({
+      runIdPrefix: "cd",
+      createdFrom: start + 1,
+      limit: 2,
+      cursor: page2.nextCursor,
+    });
+    assert.deepStrictEqual(page3.runs.map((r) => r.runId), ["cd-2"]);
+    assert.equal(page3.nextCursor, undefined);
+    await assert.rejects(store.listRuns({ runIdPrefix: "" }), TypeError);
+    await assert.rejects(store.listRuns({ createdFrom: 1.5 }), RangeError);
+  },
+}, {
   name: "`listRuns()` pages through 10,000 runs by status without gaps or repeats",
   async fn({ store }) {
     const total = 10_000;

@@ -163,6 +163,26 @@ export function pageOf(options: ListRunsOptions): { limit: number; before: numbe
 }
 
 /** Statuses of a `listRuns` filter, validated; undefined means every status. */
+/**
+ * The id-prefix and creation-time filters of `options`, checked.
+ * @throws {TypeError} for an empty or over-long prefix
+ * @throws {RangeError} for a time that is not a finite integer
+ */
+export function listFilters(
+  options: ListRunsOptions,
+): Pick<ListRunsOptions, "runIdPrefix" | "createdFrom" | "createdBefore"> {
+  const { runIdPrefix, createdFrom, createdBefore } = options;
+  if (runIdPrefix !== undefined && (runIdPrefix.length === 0 || runIdPrefix.length > 200)) {
+    throw new TypeError("Cannot list runs: runIdPrefix must be 1 to 200 characters");
+  }
+  for (const [name, value] of [["createdFrom", createdFrom], ["createdBefore", createdBefore]]) {
+    if (value !== undefined && !Number.isSafeInteger(value)) {
+      throw new RangeError(`Cannot list runs: ${name} must be an integer (epoch ms), got ${value}`);
+    }
+  }
+  return { runIdPrefix, createdFrom, createdBefore };
+}
+
 export function statusFilter(status: ListRunsOptions["status"]): RunStatus[] | undefined {
   if (status === undefined) return undefined;
   const list = Array.isArray(status) ? status : [status];

@@ -19,6 +19,7 @@ import {
   encodeRun,
   encodeUpdate,
   FINISHED_STATUSES,
+  listFilters,
   pageOf,
   requireId,
   RUN_COLUMNS,
@@ -223,6 +224,19 @@ export class PostgresStore implements RunStore {
     if (statuses) {
       params.push(statuses);
       where.push(`status = ANY($${params.length}::text[])`);
+    }
+    const { runIdPrefix, createdFrom, createdBefore } = listFilters(options);
+    if (runIdPrefix !== undefined) {
+      params.push(runIdPrefix);
+      where.push(`starts_with(run_id, $${params.length})`);
+    }
+    if (createdFrom !== undefined) {
+      params.push(createdFrom);
+      where.push(`created_at >= $${params.length}`);
+    }
+    if (createdBefore !== undefined) {
+      params.push(createdBefore);
+      where.push(`created_at < $${params.length}`);
     }
     params.push(limit + 1);
     const { rows } = await this.#query<SeqRow>(

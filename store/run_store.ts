@@ -48,6 +48,12 @@ export interface ListRunsOptions {
   status?: RunStatus | RunStatus[];
   /** Only runs of this workflow. @default undefined (every workflow) */
   workflow?: string;
+  /** Only runs whose id starts with this text (case-sensitive). @default undefined */
+  runIdPrefix?: string;
+  /** Only runs created at or after this time (epoch ms). @default undefined */
+  createdFrom?: number;
+  /** Only runs created before this time (epoch ms). @default undefined */
+  createdBefore?: number;
   /** Page size, 1 to 1000. @default 50 */
   limit?: number;
   /** `nextCursor` of the previous page. @default undefined (first page) */

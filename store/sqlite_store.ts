@@ -26,7 +26,6 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { dirname } from "node:path";
 import type { LogLine, NodeCache, NodeRecord, RunRecord } from "../engine/mod.ts";
 import {
   checkLogsOptions,
@@ -38,6 +37,7 @@ import {
   encodeRun,
   encodeUpdate,
   FINISHED_STATUSES,
+  listFilters,
   pageOf,
   requireId,
   RUN_COLUMNS,
@@ -46,6 +46,9 @@ import {
   statusFilter,
   UNFINISHED_STATUSES,
 } from "./_run_codec.ts";
+import { WalSync } from "./_wal_sync.ts";
+import { commitGroup, type QueuedWrite } from "./_sqlite_group_commit.ts";
+import { sqliteCache } from "./_sqlite_cache.ts";
 import { migrateSqlite } from "./_sqlite_migrations.ts";
 import type {
   CreateRunOptions,
@@ -68,15 +71,6 @@ const FINISHED = FINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
 
 type Row = Record<string, SQLInputValue>;
 
-/** A write waiting for the end of the turn. */
-interface QueuedWrite {
-  body(): unknown;
-  /** Several statements: run under a savepoint, so a failure undoes only this write. */
-  atomic: boolean;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions extends StoreOptions {
   /**
@@ -85,16 +79,6 @@ export interface SqliteStoreOptions extends StoreOptions {
    * Deno's I/O threads, the WAL file kept open
    */
   syncFile?: (path: string) => Promise<void>;
-}
-
-/** fdatasync of `path` (a file or a directory) on Deno's I/O threads. */
-async function syncPath(path: string): Promise<void> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    await file.syncData();
-  } finally {
-    file.close();
-  }
 }
 
 /**
@@ -122,25 +106,8 @@ export class SqliteStore implements RunStore {
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
   /** What a resolved write survives. */
   readonly durability: Durability;
-  /** The WAL file fsynced after each commit (durability `full` on a file), else undefined. */
-  #wal: string | undefined;
-  #syncFile: ((path: string) => Promise<void>) | undefined;
-  /**
-   * The WAL file, opened once for the default fsync (SQLite keeps the WAL file while a
-   * connection is open: it is reset in place, never replaced, so this handle stays valid).
-   */
-  #walFile: Deno.FsFile | undefined;
-  /** Whether the WAL's directory entry was fsynced. */
-  #walDirSynced = false;
-  /** Settlers of commits not yet covered by an fsync (an error: the fsync failed). */
-  #unsynced: ((error?: unknown) => void)[] = [];
-  /** The running fsync loop, while there is one. */
-  #syncing: Promise<void> | undefined;
-  /**
-   * Set once an fsync failed: what the kernel could not write may be lost even if a later fsync
-   * succeeds, so every later write is refused (as PostgreSQL stops on a failed fsync).
-   */
-  #syncFailure: Error | undefined;
+  /** Fsyncs the WAL after each commit (durability `full` on a file), else undefined. */
+  #wal: WalSync | undefined;
 
   /**
    * Opens (creating when missing) the database file and migrates its schema. `path` may be
@@ -169,8 +136,9 @@ export class SqliteStore implements RunStore {
   private constructor(path: string, options: SqliteStoreOptions) {
     this.durability = durabilityOf(options);
     const memory = path === ":memory:" || path === "" || path.startsWith("file::memory:");
-    this.#wal = this.durability === "full" && !memory ? `${path}-wal` : undefined;
-    this.#syncFile = options.syncFile;
+    this.#wal = this.durability === "full" && !memory
+      ? new WalSync(`${path}-wal`, options.syncFile)
+      : undefined;
     this.#now = options.now ?? Date.now;
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.#db = new DatabaseSync(path);
@@ -185,27 +153,12 @@ export class SqliteStore implements RunStore {
       this.#db.close();
       throw error;
     }
-    this.cache = {
-      get: async (key) => {
-        await this.#durable();
-        const row = this.#sql("SELECT value FROM node_cache WHERE key = ? AND expires_at > ?")
-          .get(requireId(key, "key", "read cache"), this.#now());
-        return row ? JSON.parse(row.value as string) : undefined;
-      },
-      set: async (key, value, ttlMs) => {
-        requireId(key, "key", "write cache");
-        checkPositiveMs(ttlMs, "ttlMs", "write cache");
-        const now = this.#now();
-        const json = JSON.stringify(value);
-        await this.#write(() => {
-          this.#sql(
-            `INSERT INTO node_cache (key, value, expires_at) VALUES (?, ?, ?)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
-          ).run(key, json, now + ttlMs);
-          this.#sql("DELETE FROM node_cache WHERE expires_at <= ?").run(now);
-        }, true);
-      },
-    };
+    this.cache = sqliteCache({
+      sql: (text) => this.#sql(text),
+      write: (body) => this.#write(body, true),
+      durable: () => this.#durable(),
+      now: this.#now,
+    });
   }
 
   async createRun(record: RunRecord, options: CreateRunOptions = {}): Promise<CreateRunResult> {
@@ -277,6 +230,19 @@ export class SqliteStore implements RunStore {
     if (statuses) {
       where.push(`status IN (${statuses.map(() => "?").join(", ")})`);
       params.push(...statuses);
+    }
+    const { runIdPrefix, createdFrom, createdBefore } = listFilters(options);
+    if (runIdPrefix !== undefined) {
+      where.push("instr(run_id, ?) = 1");
+      params.push(runIdPrefix);
+    }
+    if (createdFrom !== undefined) {
+      where.push("created_at >= ?");
+      params.push(createdFrom);
+    }
+    if (createdBefore !== undefined) {
+      where.push("created_at < ?");
+      params.push(createdBefore);
     }
     const rows = this.#sql(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`,
@@ -447,9 +413,7 @@ export class SqliteStore implements RunStore {
     this.#flush();
     this.#closed = true;
     // The queued writes were committed; wait until they are durable too.
-    while (this.#syncing) await this.#syncing;
-    this.#walFile?.close();
-    this.#walFile = undefined;
+    await this.#wal?.close();
     this.#statements.clear();
     this.#db.close();
   }
@@ -479,7 +443,8 @@ export class SqliteStore implements RunStore {
   /** Queues a write for this turn's transaction; settles once it committed. */
   #write<T>(body: () => T, atomic = false): Promise<T> {
     if (this.#closed) return Promise.reject(new TypeError("Cannot use run store: it is closed"));
-    if (this.#syncFailure) return Promise.reject(this.#syncFailure);
+    const failure = this.#wal?.failure;
+    if (failure) return Promise.reject(failure);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ body, atomic, resolve: resolve as (value: unknown) => void, reject });
       this.#flushTimer ??= setImmediate(this.#flush);
@@ -493,41 +458,13 @@ export class SqliteStore implements RunStore {
     const queue = this.#queue;
     if (queue.length === 0) return;
     this.#queue = [];
-    if (this.#syncFailure) {
-      for (const write of queue) write.reject(this.#syncFailure);
+    const failure = this.#wal?.failure;
+    if (failure) {
+      for (const write of queue) write.reject(failure);
       return;
     }
-    const outcomes: { ok: boolean; value: unknown }[] = [];
-    try {
-      this.#sql("BEGIN IMMEDIATE").run();
-    } catch (error) {
-      for (const write of queue) write.reject(error);
-      return;
-    }
-    for (const write of queue) {
-      if (write.atomic) this.#sql("SAVEPOINT write").run();
-      try {
-        outcomes.push({ ok: true, value: write.body() });
-        if (write.atomic) this.#sql("RELEASE write").run();
-      } catch (error) {
-        if (write.atomic) {
-          this.#sql("ROLLBACK TO write").run();
-          this.#sql("RELEASE write").run();
-        }
-        outcomes.push({ ok: false, value: error });
-      }
-    }
-    try {
-      this.#sql("COMMIT").run();
-    } catch (error) {
-      try {
-        this.#sql("ROLLBACK").run();
-      } catch {
-        // SQLite already rolled the transaction back
-      }
-      for (const write of queue) write.reject(error);
-      return;
-    }
+    const outcomes = commitGroup(this.#sql.bind(this), queue);
+    if (outcomes === undefined) return;
     const settle = (syncError?: unknown) => {
       queue.forEach((write, i) => {
         const { ok, value } = outcomes[i]!;
@@ -537,10 +474,7 @@ export class SqliteStore implements RunStore {
       });
     };
     if (this.#wal === undefined) settle();
-    else {
-      this.#unsynced.push(settle);
-      this.#startSync();
-    }
+    else this.#wal.afterCommit(settle);
   };
 
   /**
@@ -549,54 +483,6 @@ export class SqliteStore implements RunStore {
    */
   #durable(): Promise<void> {
     this.#flush();
-    if (this.#wal === undefined || (this.#unsynced.length === 0 && !this.#syncing)) {
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      this.#unsynced.push((error) => error === undefined ? resolve() : reject(error));
-      this.#startSync();
-    });
-  }
-
-  /**
-   * Fsyncs the WAL until no commit waits for it: each round covers the commits made before it
-   * started; the commits made during a round wait for the next one.
-   */
-  #startSync(): void {
-    if (this.#syncing) return;
-    const wal = this.#wal!;
-    this.#syncing = (async () => {
-      while (this.#unsynced.length > 0) {
-        const waiting = this.#unsynced;
-        this.#unsynced = [];
-        let failure: unknown;
-        try {
-          if (this.#syncFile) await this.#syncFile(wal);
-          else {
-            this.#walFile ??= await Deno.open(wal, { read: true });
-            await this.#walFile.syncData();
-          }
-          if (!this.#walDirSynced) {
-            await (this.#syncFile ?? syncPath)(dirname(wal));
-            this.#walDirSynced = true;
-          }
-        } catch (error) {
-          const detail = error instanceof Error ? error.message : String(error);
-          failure = new Error(
-            `Cannot make the write durable: fsync of "${wal}" failed: ${detail}`,
-            { cause: error },
-          );
-          this.#syncFailure ??= new Error(
-            `Cannot write to run store: an fsync of "${wal}" failed (${detail}); restart the ` +
-              "process to reopen the store",
-            { cause: error },
-          );
-        }
-        // After a failed fsync, the commits made since cannot be trusted either.
-        if (this.#syncFailure) failure ??= this.#syncFailure;
-        for (const settle of waiting) settle(failure);
-      }
-      this.#syncing = undefined;
-    })();
+    return this.#wal ? this.#wal.durable() : Promise.resolve();
   }
 }

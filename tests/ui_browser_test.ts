@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { LogLine, RunRecord } from "../engine/mod.ts";
 import { openStore } from "../store/mod.ts";
 import { ignoreWhenMissing } from "../testing/mod.ts";
 import { ROOT } from "./_cli.ts";
@@ -331,5 +332,231 @@ Deno.test({
     await waitForRows(page, 50, "failed");
     assert.ok(listCalls.length >= 4);
     assert.ok(listCalls.every((q) => /(^|[?&])limit=50(&|$)/.test(q)), listCalls.join(" "));
+  },
+});
+
+/** The graph's texts that reach past their node box (as rendered, before any clipping). */
+function graphLabelOverflow(page: Page): Promise<string[]> {
+  return page.locator("#graph g.node").evaluateAll((groups) =>
+    groups.flatMap((g) => {
+      const box = g.querySelector("rect.node-box")!.getBoundingClientRect();
+      return Array.from(g.querySelectorAll("text"), (text) => text as typeof g).flatMap((text) => {
+        const r = text.getBoundingClientRect();
+        return r.right > box.right - 2 || r.left < box.left
+          ? [`${g.getAttribute("data-node")}: "${text.textContent}" ${r.right} > ${box.right}`]
+          : [];
+      });
+    })
+  );
+}
+
+Deno.test({
+  name:
+    "dashboard timeline draws every attempt of a retried node; runs search by id and date; error and input columns; log filter",
+  ignore,
+  async fn() {
+    await using example = await exampleCopy("routing");
+    let clock = Date.parse("2025-01-10T12:00:00.000Z");
+    const store = await openStore(undefined, {
+      dataDir: `${example.dir}/.pipedreamer`,
+      now: () => clock,
+    });
+    const t = (ms: number) => new Date(Date.parse("2025-01-20T09:00:00.000Z") + ms).toISOString();
+    // One bar per attempt: classify failed twice (with waits before its retries), then passed.
+    const nodes = {
+      classify: {
+        status: "succeeded",
+        attempts: 3,
+        startedAt: t(0),
+        finishedAt: t(6_000),
+        durationMs: 1_000,
+        output: { kind: "bug" },
+        history: [
+          {
+            attempt: 1,
+            status: "failed",
+            startedAt: t(0),
+            finishedAt: t(1_000),
+            error: { message: "HTTP 503" },
+          },
+          {
+            attempt: 2,
+            status: "failed",
+            startedAt: t(2_000),
+            finishedAt: t(3_000),
+            error: { message: "HTTP 502" },
+          },
+          { attempt: 3, status: "succeeded", startedAt: t(5_000), finishedAt: t(6_000) },
+        ],
+      },
+      // No history (an older record): one bar from the node's own start and finish.
+      "handle-bug": {
+        status: "failed",
+        attempts: 1,
+        startedAt: t(6_000),
+        finishedAt: t(9_500),
+        // Longer than the bar (time spent outside attempts): the box's longest status line.
+        durationMs: 65_000,
+        error: { message: "tracker said no" },
+      },
+      "handle-feature": { status: "skipped", attempts: 0 },
+      "handle-question": { status: "skipped", attempts: 0 },
+      reply: { status: "skipped", attempts: 0 },
+    };
+    const older = "0a000000-0000-4000-8000-000000000001";
+    await store.createRun({
+      runId: older,
+      workflow: "routing",
+      version: "1.0.0",
+      status: "succeeded",
+      input: { text: "an old question" },
+      nodes: {},
+      trigger: "manual",
+      startedAt: "2025-01-10T12:00:00.000Z",
+      durationMs: 5,
+    });
+    clock = Date.parse("2025-01-20T09:00:00.000Z");
+    const retried = "7f000000-0000-4000-8000-000000000002";
+    await store.createRun({
+      runId: retried,
+      workflow: "routing",
+      version: "1.0.0",
+      status: "failed",
+      input: { text: "the export button crashes", customer: "ACME" },
+      error: { node: "handle-bug", message: "tracker said no" },
+      nodes: nodes as unknown as RunRecord["nodes"],
+      trigger: "manual",
+      startedAt: t(0),
+      finishedAt: t(9_600),
+      durationMs: 9_600,
+    });
+    const log = (ms: number, node: string | undefined, level: LogLine["level"], msg: string) => ({
+      ts: t(ms),
+      level,
+      msg,
+      runId: retried,
+      ...(node === undefined ? {} : { node }),
+    });
+    await store.appendLogs(retried, [
+      log(0, "classify", "info", "classifying"),
+      log(1_000, "classify", "warn", "upstream 503, retrying"),
+      log(5_500, "classify", "debug", "labels: bug"),
+      log(7_000, "handle-bug", "info", "filing the bug"),
+      log(9_500, "handle-bug", "error", "tracker said no"),
+      log(9_600, undefined, "warn", "run failed at handle-bug"),
+    ]);
+    await store.close();
+
+    await using server = await startServe(["dev", example.dir, "--port", "0"]);
+    await using browser = await openBrowser();
+    const { page } = browser;
+    const listCalls: string[] = [];
+    page.on("request", (r) => {
+      if (new URL(r.url()).pathname === "/runs") listCalls.push(new URL(r.url()).search);
+    });
+
+    // The timeline: a bar per attempt, failures as failures, the waits between them.
+    await page.goto(`${server.url}/#/runs/${retried}`);
+    const timeline = page.getByRole("group", { name: /^Timeline of run 7f000000/ });
+    await timeline.waitFor();
+    const bars = (node: string) =>
+      page.locator(`#timeline .tl-bar[data-node="${node}"]`).evaluateAll((els) =>
+        els.map((el) =>
+          [
+            el.getAttribute("data-kind"),
+            el.getAttribute("data-attempt"),
+            el.getAttribute("data-status"),
+            // Drawn, not collapsed: the bar has a visible width.
+            (el.querySelector("rect")?.getBoundingClientRect().width ?? 0) > 1,
+          ].join(" ")
+        )
+      );
+    assert.deepEqual(await bars("classify"), [
+      "attempt 1 failed true",
+      "retry-wait  waiting true",
+      "attempt 2 failed true",
+      "retry-wait  waiting true",
+      "attempt 3 succeeded true",
+    ]);
+    assert.deepEqual(await bars("handle-bug"), ["attempt 1 failed true"]);
+    assert.deepEqual(await bars("reply"), []);
+    await timeline.locator(".tl-note", { hasText: "skipped" }).first().waitFor();
+    // Failed attempts are drawn in the failure colour, the success in another.
+    const fills = await page.locator('#timeline .tl-bar[data-node="classify"] rect').evaluateAll(
+      (rects) =>
+        rects.map((r) =>
+          (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } })
+            .getComputedStyle(r).fill
+        ),
+    );
+    assert.equal(fills[0], fills[2]);
+    assert.notEqual(fills[0], fills[4]);
+    assert.equal(
+      await page.locator('#timeline .tl-bar[data-attempt="1"] title').first().textContent(),
+      `classify · attempt 1 · failed · 1.0 s\nfrom ${t(0)}\nto ${t(1_000)}\nHTTP 503`,
+    );
+    const card = page.locator("section", { has: page.locator("#timeline") });
+    await card.screenshot({ path: `${shots}/timeline.png` });
+    // `UI_TIMELINE_SHOT=docs/img/timeline.png` refreshes the picture in docs/server.md.
+    const docShot = Deno.env.get("UI_TIMELINE_SHOT");
+    if (docShot) await card.screenshot({ path: docShot });
+    await page.screenshot({ path: `${shots}/run-timeline.png`, fullPage: true });
+    // Clicking a row selects its node.
+    await page.locator('#timeline .tl-row[data-node="handle-bug"] .tl-label').click();
+    await page.waitForURL(/\/nodes\/handle-bug$/);
+    await page.getByRole("heading", { name: /^Node handle-bug/ }).waitFor();
+
+    // No graph label leaves its box (long status lines are cut, the tooltip keeps them).
+    await page.locator("#graph .node-meta", { hasText: "failed · 1 min 05 s" }).waitFor();
+    assert.deepEqual(await graphLabelOverflow(page), []);
+
+    // The run log filtered by node and by level.
+    const logLines = () => page.locator("#run-log .log-msg").allTextContents();
+    await page.getByText("run failed at handle-bug").waitFor();
+    assert.equal((await logLines()).length, 6);
+    await page.getByLabel("Node", { exact: true }).selectOption("classify");
+    assert.deepEqual(await logLines(), ["classifying", "upstream 503, retrying", "labels: bug"]);
+    await page.getByLabel("Level", { exact: true }).selectOption("warn");
+    assert.deepEqual(await logLines(), ["upstream 503, retrying"]);
+    await page.getByText("1 of 6 lines shown").waitFor();
+    await page.getByLabel("Node", { exact: true }).selectOption("");
+    assert.deepEqual(await logLines(), [
+      "upstream 503, retrying",
+      "tracker said no",
+      "run failed at handle-bug",
+    ]);
+    await page.getByLabel("Node", { exact: true }).selectOption("handle-feature");
+    await page.getByText("No log lines match the filter.").waitFor();
+
+    // The runs list: error and input columns, search by id prefix, filter by day.
+    await page.goto(`${server.url}/`);
+    await waitForRows(page, 2);
+    const row = page.locator(`tr[data-run="${retried}"]`);
+    assert.equal(
+      await row.locator(".cell-error").textContent(),
+      "handle-bug: tracker said no",
+    );
+    assert.equal(
+      await row.locator(".cell-preview").textContent(),
+      '{"text":"the export button crashes","customer":"ACME"}',
+    );
+    await page.getByLabel("Run id").fill("0a00");
+    await page.getByLabel("Run id").press("Enter");
+    await page.waitForURL(/q=0a00/);
+    await waitForRows(page, 1, "0a000000");
+    assert.match(listCalls.at(-1)!, /[?&]q=0a00(&|$)/);
+    await page.getByRole("link", { name: "Clear" }).click();
+    await waitForRows(page, 2);
+    await page.getByLabel("From").fill("2025-01-15");
+    await page.waitForURL(/since=2025-01-15/);
+    await waitForRows(page, 1, "7f000000");
+    assert.match(listCalls.at(-1)!, /[?&]since=2025-01-1[45]T/);
+    await page.getByLabel("to", { exact: true }).fill("2025-01-19");
+    await page.getByText("No runs match the search.").waitFor();
+    await page.screenshot({ path: `${shots}/runs-search.png`, fullPage: true });
+
+    await page.getByRole("link", { name: "Workflow" }).click();
+    await page.locator("#graph g.node").first().waitFor();
+    assert.deepEqual(await graphLabelOverflow(page), []);
   },
 });

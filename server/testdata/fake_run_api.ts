@@ -116,7 +116,11 @@ export class FakeRunApi implements RunApi {
     return Promise.resolve(record && structuredClone(record));
   }
 
+  /** The options of the last listRuns() call. */
+  lastListOptions: ListRunsOptions | undefined;
+
   listRuns(options: ListRunsOptions = {}): Promise<RunPage> {
+    this.lastListOptions = options;
     const statuses = options.status === undefined
       ? undefined
       : Array.isArray(options.status)

@@ -100,9 +100,23 @@ export class ApiClient {
   }
 
   /** GET /runs */
-  listRuns(options: { status?: string; cursor?: string; limit: number }): Promise<RunsPage> {
+  listRuns(
+    options: {
+      status?: string;
+      /** Run id prefix. */
+      q?: string;
+      /** ISO instants: runs created at or after `since`, before `until`. */
+      since?: string;
+      until?: string;
+      cursor?: string;
+      limit: number;
+    },
+  ): Promise<RunsPage> {
     return this.#json(this.#api("runs", {
       status: options.status,
+      q: options.q,
+      since: options.since,
+      until: options.until,
       cursor: options.cursor,
       limit: String(options.limit),
     }));

@@ -42,8 +42,18 @@ Deno.test("`ApiClient` sends the session token as a Bearer header, never in the 
   const { client, calls } = clientWith(() => json({ runs: [], nextCursor: null }));
   await client.listRuns({ status: "failed", cursor: "c/1", limit: 50 });
   await client.workflow();
+  await client.listRuns({
+    q: "ab 1",
+    since: "2025-01-31T00:00:00.000Z",
+    until: "2025-02-01T00:00:00.000Z",
+    limit: 5,
+  });
   assert.equal(calls[0]!.url, "http://host/runs?status=failed&cursor=c%2F1&limit=50");
   assert.equal(calls[1]!.url, "http://host/ui/api/workflow");
+  assert.equal(
+    calls[2]!.url,
+    "http://host/runs?q=ab+1&since=2025-01-31T00%3A00%3A00.000Z&until=2025-02-01T00%3A00%3A00.000Z&limit=5",
+  );
   for (const call of calls) {
     assert.equal(call.headers.get("authorization"), "Bearer s3cret");
     assert.ok(!call.url.includes("s3cret"));

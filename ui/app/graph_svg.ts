@@ -25,6 +25,8 @@ export interface GraphSvgOptions {
 }
 
 const ID_CHAR_WIDTH = 8.4;
+/** Generous average advance of the 12px status line's proportional font. */
+const META_CHAR_WIDTH = 6.6;
 
 /** `id` cut to fit a box `width` px wide, with an ellipsis when cut. */
 export function fitLabel(id: string, width: number): string {
@@ -32,13 +34,35 @@ export function fitLabel(id: string, width: number): string {
   return id.length <= max ? id : `${id.slice(0, max - 1)}…`;
 }
 
-/** Average advance of the 12px status-line font. */
-const META_CHAR_WIDTH = 6.6;
+/**
+ * The status line inside a box `width` px wide: as many of `parts` as fit, in order, joined
+ * with " · " (the box's tooltip and accessible name keep the whole line); the first part is cut
+ * with an ellipsis when even it does not fit.
+ */
+export function fitMeta(parts: readonly string[], width: number): string {
+  const max = Math.max(4, Math.floor((width - 36) / META_CHAR_WIDTH));
+  let line = "";
+  for (const part of parts) {
+    const next = line === "" ? part : `${line} · ${part}`;
+    if (next.length > max) break;
+    line = next;
+  }
+  if (line !== "" || parts.length === 0) return line;
+  const first = parts[0]!;
+  return `${first.slice(0, max - 1)}…`;
+}
 
-/** The status line cut to fit a box of `width` px after its symbol (the box's title has it all). */
-export function fitMeta(line: string, width: number): string {
-  const max = Math.max(4, Math.floor((width - 40) / META_CHAR_WIDTH));
-  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+/** The parts of a node's status line by importance: status, progress, duration, attempts, cache. */
+export function nodeStatusParts(record: NodeRecord | undefined): string[] {
+  const status = record?.status ?? "pending";
+  const parts = [statusMeta(status).label];
+  if (record?.progress && status === "running") {
+    parts.push(`${Math.round(record.progress.value * 100)}%`);
+  }
+  if (record?.durationMs !== undefined) parts.push(formatDuration(record.durationMs));
+  if (record && record.attempts > 1) parts.push(plural(record.attempts, "attempt"));
+  if (record?.cached) parts.push("cached");
+  return parts;
 }
 
 /** The status line of a node in a run: "✓ succeeded · 2 attempts · 1.2 s · cached". */
@@ -129,7 +153,7 @@ export function renderGraphSvg(layout: GraphLayout, options: GraphSvgOptions): S
       )}" marker-end="url(#arrow)" />
     `
   );
-  const nodes = layout.nodes.map((node) => {
+  const nodes = layout.nodes.map((node, index) => {
     const record = states[node.id];
     const status = inRun ? record?.status ?? "pending" : "static";
     const info = infos.get(node.id);
@@ -152,18 +176,24 @@ export function renderGraphSvg(layout: GraphLayout, options: GraphSvgOptions): S
           record,
           inRun,
         )}">
-        <title>${node.id}${inRun ? ` — ${line}` : ""}</title>
+        <title>${node.id}: ${line}</title>
+        <clipPath id="node-clip-${index}">
+          <rect x="0" y="0" width="${node.width -
+            6}" height="${node.height}" />
+        </clipPath>
         <rect class="node-box" width="${node.width}" height="${node.height}" rx="8" />
         <rect class="node-stripe" width="6" height="${node.height}" rx="3" />
-        <text class="node-id" x="16" y="23">${fitLabel(
-          node.onError ? `${node.id} (onError)` : node.id,
-          node.width,
-        )}</text>
-        <text class="node-meta" x="16"
-          y="43"><tspan class="node-symbol" aria-hidden="true">${symbol}</tspan> ${fitMeta(
-            line,
+        <g clip-path="url(#node-clip-${index})">
+          <text class="node-id" x="16" y="23">${fitLabel(
+            node.onError ? `${node.id} (onError)` : node.id,
             node.width,
           )}</text>
+          <text class="node-meta" x="16"
+            y="43"><tspan class="node-symbol" aria-hidden="true">${symbol}</tspan> ${fitMeta(
+              inRun ? nodeStatusParts(record) : line.split(" · "),
+              node.width,
+            )}</text>
+        </g>
       </g>
     `;
   });

@@ -9,6 +9,7 @@ import {
   neighbour,
   nodeKindLine,
   nodeStatusLine,
+  nodeStatusParts,
   renderGraphSvg,
 } from "./graph_svg.ts";
 import { attr, tagsWith, textOf } from "./testdata/_markup.ts";
@@ -44,9 +45,9 @@ Deno.test("`renderGraphSvg()` labels every node with its status in words, not on
     assert.equal(attr(tag, "role"), "button");
   }
   const text = textOf(svg);
-  // The status line is cut to its box (168 px here); the box's title holds all of it.
-  assert.match(text, /✓ succeeded · 2 atte…/);
-  assert.match(svg, /<title>fetch — succeeded · 2 attempts · 1\.2 s<\/title>/);
+  // The box shows what fits; its tooltip keeps the whole line.
+  assert.match(text, /✓ succeeded · 1\.2 s/);
+  assert.match(svg, /<title>fetch: succeeded · 2 attempts · 1\.2 s<\/title>/);
   assert.match(text, /✕ failed/);
   assert.match(text, /↷ skipped/);
   assert.match(text, /notify \(onError\)/);
@@ -131,12 +132,30 @@ Deno.test("`neighbour()` moves along edges and within columns", () => {
   }
 });
 
-Deno.test("`fitMeta()` keeps a status line inside its box", () => {
-  assert.equal(fitMeta("running", 168), "running");
-  const long = "succeeded · 12 attempts · 1.2 s · cached";
-  const fitted = fitMeta(long, 168);
-  assert.ok(fitted.endsWith("…"));
-  // The drawn width (6.6 px per character at 12 px) leaves the 40 px of stripe, symbol, padding.
-  assert.ok(fitted.length * 6.6 <= 168 - 40);
-  assert.equal(fitMeta(long, 320), long);
+Deno.test("`fitMeta()` keeps the parts of a status line that fit; the drawing clips to the box", () => {
+  assert.equal(fitMeta(["succeeded", "1.2 s"], 168), "succeeded · 1.2 s");
+  assert.equal(
+    fitMeta(["failed", "1 min 05 s", "12 attempts", "cached"], 168),
+    "failed · 1 min 05 s",
+  );
+  assert.equal(fitMeta(["a-status-word-far-too-long-for-the-box"], 168), "a-status-word-far-t…");
+  assert.equal(fitMeta([], 168), "");
+  assert.deepEqual(
+    nodeStatusParts({ status: "failed", attempts: 12, durationMs: 65_000, cached: true }),
+    ["failed", "1 min 05 s", "12 attempts", "cached"],
+  );
+  const svg = renderGraphSvg(
+    { width: 200, height: 80, edges: [], nodes: [{ id: "n", x: 0, y: 0, width: 168, height: 56 }] },
+    {
+      nodes: [],
+      states: { n: { status: "failed", attempts: 12, durationMs: 65_000, cached: true } },
+    },
+  ).value;
+  assert.match(
+    svg,
+    /<clipPath id="node-clip-0">\s*<rect x="0" y="0" width="162" height="56" \/>\s*<\/clipPath>/,
+  );
+  assert.match(svg, /<g clip-path="url\(#node-clip-0\)">/);
+  assert.match(svg, /<title>n: failed · 12 attempts · 1 min 05 s · cached<\/title>/);
+  assert.match(svg, /<\/tspan> failed · 1 min 05 s<\/text>/);
 });

@@ -1,14 +1,21 @@
 /**
  * Hash routes of the dashboard, so the server serves one page and links survive reloads:
- * `#/` (runs, optionally `?status=failed&cursor=…`), `#/runs/<id>` (optionally
+ * `#/` (runs, optionally `?status=failed&q=<run id prefix>&since=<day>&until=<day>&cursor=…`), `#/runs/<id>` (optionally
  * `/nodes/<node>`), `#/workflow` (optionally `/nodes/<node>`).
  *
  * @module
  */
 
+/** The runs list's search: a run id prefix and a range of local days ("2025-01-31"). */
+export interface RunsSearch {
+  q?: string;
+  since?: string;
+  until?: string;
+}
+
 /** Where the dashboard is. */
 export type Route =
-  | { page: "runs"; status?: string; cursor?: string }
+  | { page: "runs"; status?: string; cursor?: string } & RunsSearch
   | { page: "run"; runId: string; node?: string }
   | { page: "workflow"; node?: string }
   | { page: "notFound"; path: string };
@@ -43,6 +50,10 @@ export function parseRoute(hash: string): Route {
     const cursor = query.get("cursor");
     if (status) route.status = status;
     if (cursor) route.cursor = cursor;
+    for (const name of ["q", "since", "until"] as const) {
+      const value = query.get(name);
+      if (value) route[name] = value;
+    }
     return route;
   }
   if (first === "runs" && second === undefined) return { page: "runs" };
@@ -66,6 +77,9 @@ export function routeHref(route: Route): string {
     case "runs": {
       const query = new URLSearchParams();
       if (route.status) query.set("status", route.status);
+      for (const name of ["q", "since", "until"] as const) {
+        if (route[name]) query.set(name, route[name]!);
+      }
       if (route.cursor) query.set("cursor", route.cursor);
       const q = query.toString();
       return q === "" ? "#/" : `#/?${q}`;

@@ -9,6 +9,10 @@ Deno.test("`parseRoute()` reads every page from the location hash", () => {
     ["#/runs", { page: "runs" }],
     ["#/?status=failed", { page: "runs", status: "failed" }],
     ["#/?status=failed&cursor=abc%3D", { page: "runs", status: "failed", cursor: "abc=" }],
+    [
+      "#/?q=0b9f&since=2025-01-01&until=2025-01-31",
+      { page: "runs", q: "0b9f", since: "2025-01-01", until: "2025-01-31" },
+    ],
     ["#/runs/r-1", { page: "run", runId: "r-1" }],
     ["#/runs/r-1/nodes/fetch%20it", { page: "run", runId: "r-1", node: "fetch it" }],
     ["#/workflow", { page: "workflow" }],
@@ -25,6 +29,7 @@ Deno.test("`routeHref()` is the inverse of `parseRoute()`", () => {
     { page: "runs" },
     { page: "runs", status: "running" },
     { page: "runs", status: "failed", cursor: "a/b+c=" },
+    { page: "runs", status: "failed", q: "a b&c", since: "2025-01-01", cursor: "x" },
     { page: "run", runId: "0b9f/1" },
     { page: "run", runId: "r", node: "n?x" },
     { page: "workflow" },

@@ -16,10 +16,11 @@ import { isFinished, shortId } from "./format.ts";
 import { bindGraphKeys } from "./graph_keys.ts";
 import { renderGraphSvg } from "./graph_svg.ts";
 import { html } from "./html.ts";
+import { filterSummary, type LogFilter, logLineMatches, renderLogFilter } from "./log_filter.ts";
 import type { Route } from "./route.ts";
 import { applyRunEvent, nodeInput, type StreamEvent } from "./run_state.ts";
 import { renderLogLine, renderNodeDetail, renderRunData, renderRunHeader } from "./run_view.ts";
-import { buildTimeline, renderTimeline } from "./timeline_view.ts";
+import { renderTimelineSvg } from "./timeline_svg.ts";
 
 /** Log lines kept in the page (the oldest are dropped beyond it). */
 export const MAX_LOG_LINES = 5000;
@@ -36,6 +37,7 @@ export function mountRunPage(
   let buffered: StreamEvent[] = [];
   let logs: StoredLogLine[] = [];
   let ended = false;
+  let logFilter: LogFilter = {};
 
   ctx.main.innerHTML = html`
     <div id="run-header" class="run-header">
@@ -54,25 +56,17 @@ export function mountRunPage(
     </div>
     <section class="card" aria-labelledby="timeline-title">
       <h2 id="timeline-title">Timeline</h2>
+      <p
+        class="hint">One bar per attempt; hatched bars are waits (before a retry, or for an event or a timer). Hover a bar for its times and error; click a row to select its node.</p>
       <div id="timeline" class="timeline-scroll"></div>
     </section>
     <div id="run-data" class="card"></div>
     <section class="card" aria-labelledby="log-title">
       <div class="section-head">
         <h2 id="log-title">Run log</h2>
-        <form id="log-filter" class="filter">
-          <label for="log-node">Node</label> <select id="log-node" name="node">
-            <option value="">all nodes</option>
-          </select>
-          <label for="log-level">Level</label> <select id="log-level" name="level">
-            <option value="">all levels</option>
-            <option value="debug">debug and above</option>
-            <option value="info">info and above</option>
-            <option value="warn">warn and above</option>
-            <option value="error">error</option>
-          </select>
-        </form>
+        <form id="log-filter" class="filter"></form>
       </div>
+      <p id="log-count" class="muted" role="status"></p>
       <ol id="run-log" class="log" aria-describedby="log-title"></ol>
       <p id="log-empty" class="muted">No log lines yet.</p>
     </section>
@@ -82,26 +76,40 @@ export function mountRunPage(
   const graph = element("#graph", ctx.main);
   const detail = element("#node-detail", ctx.main);
   const runData = element("#run-data", ctx.main);
-  const timeline = element("#timeline", ctx.main);
-  const logNode = element<HTMLSelectElement>("#log-node", ctx.main);
-  const logLevel = element<HTMLSelectElement>("#log-level", ctx.main);
-  const order = [...ctx.info.nodes.map((n) => n.id)];
-  for (const id of order) logNode.add(new Option(id, id));
-  /** Whether a log line passes the node and level filters. */
-  const LEVELS = ["debug", "info", "warn", "error"];
-  const shown = (li: Element) => {
-    const node = logNode.value;
-    const level = logLevel.value;
-    const el = li as HTMLElement;
-    return (node === "" || el.dataset.node === node) &&
-      (level === "" || LEVELS.indexOf(el.dataset.level ?? "info") >= LEVELS.indexOf(level));
-  };
-  const filterLog = () => {
-    for (const li of Array.from(logList.children)) (li as HTMLElement).hidden = !shown(li);
-  };
-  element("#log-filter", ctx.main).addEventListener("change", filterLog);
   const logList = element("#run-log", ctx.main);
   const logEmpty = element("#log-empty", ctx.main);
+  const timeline = element("#timeline", ctx.main);
+  const logFilterForm = element("#log-filter", ctx.main);
+  const logCount = element("#log-count", ctx.main);
+
+  const renderLogCount = () => {
+    const shown = logs.filter((line) => logLineMatches(line, logFilter)).length;
+    logEmpty.hidden = shown > 0;
+    logEmpty.textContent = logs.length === 0
+      ? "No log lines yet."
+      : "No log lines match the filter.";
+    logCount.textContent = filterSummary(shown, logs.length, logFilter);
+  };
+  const renderLogs = () => {
+    setHtml(
+      logList,
+      html`${
+        logs.filter((line) => logLineMatches(line, logFilter)).map((line) =>
+          renderLogLine(line, true)
+        )
+      }`,
+    );
+    renderLogCount();
+    logList.scrollTop = logList.scrollHeight;
+  };
+  setHtml(logFilterForm, renderLogFilter(ctx.info.nodes.map((n) => n.id), logFilter));
+  logFilterForm.addEventListener("submit", (event) => event.preventDefault());
+  logFilterForm.addEventListener("change", () => {
+    const node = element<HTMLSelectElement>("#log-node", logFilterForm).value;
+    const level = element<HTMLSelectElement>("#log-level", logFilterForm).value;
+    logFilter = { node: node === "" ? undefined : node, level: level === "" ? undefined : level };
+    renderLogs();
+  });
 
   const renderDetail = () => {
     if (!record) return;
@@ -126,6 +134,19 @@ export function mountRunPage(
       }),
     );
   };
+  const renderTimeline = () => {
+    if (!record) return;
+    setHtml(
+      timeline,
+      renderTimelineSvg(record, {
+        order: ctx.info.nodes.map((n) => n.id),
+        now: Date.now(),
+        width: Math.max(640, timeline.clientWidth),
+        selected,
+        label: `Timeline of run ${shortId(runId)}`,
+      }),
+    );
+  };
   const render = () => {
     if (!record) return;
     setHtml(
@@ -141,8 +162,8 @@ export function mountRunPage(
         label: `Graph of run ${shortId(runId)}`,
       }),
     );
+    renderTimeline();
     setHtml(runData, renderRunData(record));
-    setHtml(timeline, renderTimeline(buildTimeline(record, order, Date.now())));
     renderDetail();
     document.title = `${record.status} · run ${shortId(runId)} · ${ctx.info.name}`;
   };
@@ -163,14 +184,15 @@ export function mountRunPage(
     if (logs.length > 0 && line.seq <= logs[logs.length - 1]!.seq) return;
     logs.push(line);
     const atBottom = logList.scrollTop + logList.clientHeight >= logList.scrollHeight - 8;
-    logList.insertAdjacentHTML("beforeend", renderLogLine(line, true).value);
-    const added = logList.lastElementChild as HTMLElement | null;
-    if (added) added.hidden = !shown(added);
     if (logs.length > MAX_LOG_LINES) {
+      const dropped = logs[0]!;
       logs = logs.slice(-MAX_LOG_LINES);
-      logList.firstElementChild?.remove();
+      if (logLineMatches(dropped, logFilter)) logList.firstElementChild?.remove();
     }
-    logEmpty.hidden = true;
+    if (logLineMatches(line, logFilter)) {
+      logList.insertAdjacentHTML("beforeend", renderLogLine(line, true).value);
+    }
+    renderLogCount();
     if (atBottom) logList.scrollTop = logList.scrollHeight;
     if (line.node === selected) schedule();
   };
@@ -230,6 +252,15 @@ export function mountRunPage(
 
   const select = (node: string | undefined) => ctx.go({ page: "run", runId, node });
   bindGraphKeys(graph, () => ctx.info.layout, select);
+  timeline.addEventListener("click", (event) => {
+    const row = (event.target as Element).closest<SVGElement>("[data-node]");
+    if (row?.dataset.node !== undefined) select(row.dataset.node);
+  });
+  // Open bars (running attempts, waits) grow with the clock while the run is unfinished.
+  const ticker = setInterval(() => {
+    if (record && !isFinished(record.status)) renderTimeline();
+  }, 1000);
+  ctx.signal.addEventListener("abort", () => clearInterval(ticker));
 
   const onAction = async (event: Event) => {
     const button = (event.target as Element).closest<HTMLButtonElement>("button[data-action]");
@@ -250,6 +281,7 @@ export function mountRunPage(
         ctx.announce(`Run ${shortId(next)} started with the same input`);
         ctx.go({ page: "run", runId: next });
       } else if (button.dataset.action === "retry" || button.dataset.action === "retry-from") {
+        // POST /runs/:id/retry: a new run that reuses the nodes that succeeded here.
         const from = button.dataset.action === "retry-from" ? button.dataset.node : undefined;
         const started = await ctx.client.retry(runId, from);
         ctx.announce(

@@ -17,11 +17,11 @@ import { html } from "./html.ts";
 import type { Route } from "./route.ts";
 import { mergeRunIntoPage } from "./run_state.ts";
 import {
-  inDateRange,
+  matchesSearch,
   renderPager,
   renderRunsFilter,
-  renderRunsSearch,
   renderRunsTable,
+  searchParams,
 } from "./runs_view.ts";
 import { inputErrors, parseInputText, renderStartForm } from "./start_form.ts";
 
@@ -42,6 +42,7 @@ export function mountRunsPage(
   let formText: string | undefined;
   let formErrors: string[] = [];
   let busy = false;
+  const searching = !!(route.q || route.since || route.until);
 
   ctx.main.innerHTML = html`
     <h1>Runs <span class="muted">of <code>${ctx.info.name}</code> ${ctx.info.version}</span></h1>
@@ -52,9 +53,8 @@ export function mountRunsPage(
     <section class="card" aria-labelledby="list-title">
       <div class="section-head">
         <h2 id="list-title">History</h2>
-        <form id="filter" class="filter">${renderRunsFilter(route.status)}</form>
+        <form id="filter" class="filter" role="search">${renderRunsFilter(route)}</form>
       </div>
-      <form id="search" class="filter search" role="search">${renderRunsSearch()}</form>
       <p id="runs-message" class="message" role="status"></p>
       <div id="runs-table" class="table-scroll"></div>
       <div id="pager"></div>
@@ -72,19 +72,14 @@ export function mountRunsPage(
       setHtml(table, html`<p class="muted">Loading runs…</p>`);
       return;
     }
-    const since = element<HTMLInputElement>("#since", ctx.main).value;
-    const until = element<HTMLInputElement>("#until", ctx.main).value;
-    setHtml(
-      table,
-      renderRunsTable(runs.filter((run) => inDateRange(run, since, until)), {
-        now: Date.now(),
-        status: route.status,
-      }),
-    );
+    setHtml(table, renderRunsTable(runs, { now: Date.now(), status: route.status, searching }));
     setHtml(
       pager,
       renderPager({
         status: route.status,
+        q: route.q,
+        since: route.since,
+        until: route.until,
         cursor: route.cursor,
         newerCursor: route.cursor === undefined ? undefined : newerOf.get(route.cursor) ?? "",
         nextCursor,
@@ -99,6 +94,7 @@ export function mountRunsPage(
     try {
       const page = await ctx.client.listRuns({
         status: route.status,
+        ...searchParams(route),
         cursor: route.cursor,
         limit: PAGE_SIZE,
       });
@@ -112,7 +108,13 @@ export function mountRunsPage(
       if (ctx.signal.aborted) return;
       if (error instanceof ApiError && error.status === 400 && route.cursor !== undefined) {
         // A stale or mangled cursor: start over from the newest page.
-        ctx.go({ page: "runs", status: route.status });
+        ctx.go({
+          page: "runs",
+          status: route.status,
+          q: route.q,
+          since: route.since,
+          until: route.until,
+        });
         return;
       }
       if (error instanceof ApiError && error.status === 401) return;
@@ -122,6 +124,7 @@ export function mountRunsPage(
 
   const onRun = (summary: RunSummary) => {
     const before = runs.find((r) => r.runId === summary.runId);
+    if (!before && searching && !matchesSearch(summary, route, Date.now())) return;
     runs = mergeRunIntoPage(runs, summary, {
       status: route.status,
       firstPage: route.cursor === undefined,
@@ -148,39 +151,28 @@ export function mountRunsPage(
     },
   }, ctx.signal);
 
-  element("#filter", ctx.main).addEventListener("change", (event) => {
-    const value = (event.target as HTMLSelectElement).value;
-    ctx.go({ page: "runs", status: value === "" ? undefined : value });
+  const filterForm = element<HTMLFormElement>("#filter", ctx.main);
+  const applyFilter = () => {
+    const data = new FormData(filterForm);
+    const field = (name: string) => {
+      const value = String(data.get(name) ?? "").trim();
+      return value === "" ? undefined : value;
+    };
+    ctx.go({
+      page: "runs",
+      status: field("status"),
+      q: field("q"),
+      since: field("since"),
+      until: field("until"),
+    });
+  };
+  // The status and dates apply at once; the id search on Enter (or the Search button).
+  filterForm.addEventListener("change", (event) => {
+    if ((event.target as HTMLElement).id !== "run-search") applyFilter();
   });
-  element("#filter", ctx.main).addEventListener("submit", (event) => event.preventDefault());
-  const search = element<HTMLFormElement>("#search", ctx.main);
-  // The date range filters the runs of the page shown (newest first; "Older →" pages further).
-  search.addEventListener("change", (event) => {
-    if ((event.target as HTMLInputElement).type === "date") renderList();
-  });
-  search.addEventListener("submit", async (event) => {
+  filterForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    const text = element<HTMLInputElement>("#run-search", search).value.trim();
-    if (text === "") return;
-    const matches = runs.filter((run) => run.runId.startsWith(text));
-    if (matches.length === 1 || matches.some((run) => run.runId === text)) {
-      ctx.go({
-        page: "run",
-        runId: matches.find((r) => r.runId === text)?.runId ?? matches[0]!.runId,
-      });
-      return;
-    }
-    try {
-      const record = await ctx.client.getRun(text);
-      ctx.go({ page: "run", runId: record.runId });
-    } catch (error) {
-      if (ctx.signal.aborted) return;
-      message.textContent = matches.length > 1
-        ? `${matches.length} runs on this page start with "${text}": type more of the id.`
-        : error instanceof ApiError && error.status === 404
-        ? `No run "${text}": paste the whole run id, or the start of one listed on this page.`
-        : `Cannot find run "${text}": ${(error as Error).message}`;
-    }
+    applyFilter();
   });
 
   start.addEventListener("submit", async (event) => {

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import type { RunSummary } from "../../store/mod.ts";
 import {
-  inDateRange,
-  previewJson,
+  errorPreview,
+  inputPreview,
+  localDayStart,
+  matchesSearch,
   renderPager,
   renderRunsFilter,
-  renderRunsSearch,
   renderRunsTable,
+  searchParams,
 } from "./runs_view.ts";
 import { attr, rowsWith, tagsWith, textOf } from "./testdata/_markup.ts";
 
@@ -17,7 +19,7 @@ const RUNS: RunSummary[] = [
     workflow: "w",
     version: "1.2.0",
     status: "running",
-    input: {},
+    input: { repo: "pipedreamer", note: "line one\nline two", list: [1, 2, 3, 4, 5, 6, 7, 8, 9] },
     trigger: "cron",
     startedAt: "2025-03-01T12:00:00.000Z",
   },
@@ -26,25 +28,25 @@ const RUNS: RunSummary[] = [
     workflow: "w",
     version: "1.1.0",
     status: "failed",
-    input: { repo: "pipedreamer", issue: 15 },
+    input: {},
+    error: { node: "post", message: "HTTP 503 from https://api.example.com:\n  retry later" },
     trigger: "manual",
     startedAt: "2025-03-01T11:00:00.000Z",
     durationMs: 65_000,
-    error: { node: "fetch", message: "HTTP <503> from the API" },
   },
 ];
 
-Deno.test("`renderRunsTable()` shows status, trigger, start, duration, input, error and version", () => {
+Deno.test("`renderRunsTable()` shows status, trigger, start, duration and version per run", () => {
   const table = renderRunsTable(RUNS, { now: NOW }).value;
   const rows = rowsWith(table, "data-run").map(textOf);
   assert.equal(rows.length, 2);
   assert.match(
     rows[0]!,
-    /◐ running 0b9f1c2e cron \d{4}-\d\d-\d\d \d\d:\d\d:\d\d 10\.0 s \{\} — 1\.2\.0$/,
+    /◐ running 0b9f1c2e cron \d{4}-\d\d-\d\d \d\d:\d\d:\d\d 10\.0 s 1\.2\.0 \{"repo":"pipedreamer","note":"line one\\nline two","list":\[1…$/,
   );
   assert.match(
     rows[1]!,
-    /✕ failed run-<2> manual .* 1 min 05 s \{"repo":"pipedreamer","issue":15\} fetch: HTTP <503> from the API 1\.1\.0$/,
+    /✕ failed run-<2> manual .* 1 min 05 s 1\.1\.0 \{\} post: HTTP 503 from https:\/\/api\.example\.com: retry later$/,
   );
   const links = tagsWith(table, "href");
   assert.deepEqual(links.map((l) => attr(l, "href")), [
@@ -58,12 +60,18 @@ Deno.test("`renderRunsTable()` shows status, trigger, start, duration, input, er
 Deno.test("`renderRunsTable()` explains an empty list", () => {
   assert.match(textOf(renderRunsTable([], { now: NOW })), /No runs yet/);
   assert.match(textOf(renderRunsTable([], { now: NOW, status: "failed" })), /No failed runs\./);
+  assert.match(
+    textOf(renderRunsTable([], { now: NOW, status: "failed", searching: true })),
+    /No runs match the search\./,
+  );
 });
 
 Deno.test("`renderRunsFilter()` is a labelled select with the current status chosen", () => {
-  const filter = renderRunsFilter("failed").value;
+  const filter = renderRunsFilter({ status: "failed" }).value;
   assert.match(filter, /<label for="status-filter">Status<\/label>/);
-  assert.deepEqual(tagsWith(filter, "value").map((t) => attr(t, "value")), [
+  const options = (markup: string) =>
+    tagsWith(markup, "value").filter((t) => t.startsWith("<option"));
+  assert.deepEqual(options(filter).map((t) => attr(t, "value")), [
     "",
     "queued",
     "running",
@@ -71,7 +79,7 @@ Deno.test("`renderRunsFilter()` is a labelled select with the current status cho
     "failed",
     "cancelled",
   ]);
-  assert.deepEqual(tagsWith(filter, "value").map((t) => /\sselected/.test(t)), [
+  assert.deepEqual(options(filter).map((t) => /\sselected/.test(t)), [
     false,
     false,
     false,
@@ -79,7 +87,66 @@ Deno.test("`renderRunsFilter()` is a labelled select with the current status cho
     true,
     false,
   ]);
-  assert.match(tagsWith(renderRunsFilter(undefined), "value", "")[0]!, /\sselected/);
+  assert.match(options(renderRunsFilter({}).value)[0]!, /\sselected/);
+  assert.doesNotMatch(filter, /data-focus-key="filter:clear"/);
+});
+
+Deno.test("`renderRunsFilter()` keeps the id search and the days, escaped, with a Clear link", () => {
+  const filter = renderRunsFilter({ status: "failed", q: '"><b>', since: "2025-01-01" }).value;
+  const search = tagsWith(filter, "id", "run-search")[0]!;
+  assert.equal(attr(search, "value"), '"><b>');
+  assert.ok(!filter.includes("<b>"));
+  assert.equal(attr(tagsWith(filter, "id", "since-filter")[0]!, "value"), "2025-01-01");
+  assert.equal(attr(tagsWith(filter, "id", "until-filter")[0]!, "value"), "");
+  assert.match(filter, /<label for="run-search">Run id<\/label>/);
+  assert.equal(
+    attr(tagsWith(filter, "data-focus-key", "filter:clear")[0]!, "href"),
+    "#/?status=failed",
+  );
+});
+
+Deno.test("`inputPreview()` and `errorPreview()` fit on one line", () => {
+  assert.equal(inputPreview({ a: 1, b: "x y" }), '{"a":1,"b":"x y"}');
+  assert.equal(inputPreview(undefined), "—");
+  assert.equal(inputPreview("x".repeat(100), 10), '"xxxxxxxx…');
+  assert.equal(inputPreview({ t: "a\tb\nc" }), '{"t":"a\\tb\\nc"}');
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  assert.equal(inputPreview(cyclic), "[object Object]");
+  assert.equal(errorPreview(undefined), "");
+  assert.equal(errorPreview({ node: "n", message: " a\n\n b " }), "n: a b");
+});
+
+Deno.test("`searchParams()` turns days into local-midnight instants, `until` inclusive", () => {
+  const since = new Date(2025, 0, 31).toISOString();
+  const until = new Date(2025, 1, 3).toISOString();
+  assert.deepEqual(searchParams({ q: " ab ", since: "2025-01-31", until: "2025-02-02" }), {
+    q: "ab",
+    since,
+    until,
+  });
+  assert.deepEqual(searchParams({ q: "  ", since: "31/01/2025" }), {
+    q: undefined,
+    since: undefined,
+    until: undefined,
+  });
+  assert.equal(localDayStart("2025-12-31", 1), new Date(2026, 0, 1).toISOString());
+});
+
+Deno.test("`matchesSearch()` admits live runs by id prefix and start day", () => {
+  const run = RUNS[0]!;
+  const at = Date.parse(run.startedAt!);
+  assert.ok(matchesSearch(run, {}, at));
+  assert.ok(matchesSearch(run, { q: "0b9f" }, at));
+  assert.ok(!matchesSearch(run, { q: "0B9F" }, at));
+  const day = (ms: number) => {
+    const d = new Date(ms);
+    const p = (n: number) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  };
+  assert.ok(matchesSearch(run, { since: day(at), until: day(at) }, at));
+  assert.ok(!matchesSearch(run, { since: day(at + 86_400_000) }, at));
+  assert.ok(!matchesSearch(run, { until: day(at - 86_400_000) }, at));
 });
 
 Deno.test("`renderPager()` links to newer and older pages and disables the missing ones", () => {
@@ -94,28 +161,9 @@ Deno.test("`renderPager()` links to newer and older pages and disables the missi
   const last = renderPager({ cursor: "c3", newerCursor: "c2" }).value;
   assert.deepEqual(tagsWith(last, "href").map((t) => attr(t, "href")), ["#/?cursor=c2"]);
   assert.match(textOf(last), /← Newer Older →/);
-});
-
-Deno.test("`previewJson()` cuts long inputs; `inDateRange()` filters by local start day", () => {
-  assert.equal(previewJson({ a: 1 }), '{"a":1}');
-  const long = previewJson({ text: "x".repeat(100) });
-  assert.equal(long.length, 60);
-  assert.ok(long.endsWith("…"));
-  assert.equal(previewJson(undefined), "—");
-  const run = RUNS[1]!;
-  const day = new Date(run.startedAt!);
-  const local = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, "0")}-${
-    String(day.getDate()).padStart(2, "0")
-  }`;
-  assert.equal(inDateRange(run, "", ""), true);
-  assert.equal(inDateRange(run, local, local), true);
-  assert.equal(inDateRange(run, "2999-01-01", ""), false);
-  assert.equal(inDateRange(run, "", "1999-01-01"), false);
-  assert.equal(inDateRange({ ...run, startedAt: undefined }, local, ""), false);
-  const search = renderRunsSearch().value;
-  assert.deepEqual(tagsWith(search, "id").map((t) => attr(t, "id")), [
-    "run-search",
-    "since",
-    "until",
+  const searched = renderPager({ q: "ab", since: "2025-01-01", cursor: "c1", nextCursor: "c2" });
+  assert.deepEqual(tagsWith(searched, "href").map((t) => attr(t, "href")), [
+    "#/?q=ab&since=2025-01-01",
+    "#/?q=ab&since=2025-01-01&cursor=c2",
   ]);
 });

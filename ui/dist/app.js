@@ -129,6 +129,9 @@ var ApiClient = class {
   listRuns(options) {
     return this.#json(this.#api("runs", {
       status: options.status,
+      q: options.q,
+      since: options.since,
+      until: options.until,
       cursor: options.cursor,
       limit: String(options.limit)
     }));
@@ -422,6 +425,14 @@ function parseRoute(hash) {
     const cursor = query.get("cursor");
     if (status) route.status = status;
     if (cursor) route.cursor = cursor;
+    for (const name of [
+      "q",
+      "since",
+      "until"
+    ]) {
+      const value = query.get(name);
+      if (value) route[name] = value;
+    }
     return route;
   }
   if (first === "runs" && second === void 0) return {
@@ -460,6 +471,13 @@ function routeHref(route) {
     case "runs": {
       const query = new URLSearchParams();
       if (route.status) query.set("status", route.status);
+      for (const name of [
+        "q",
+        "since",
+        "until"
+      ]) {
+        if (route[name]) query.set(name, route[name]);
+      }
       if (route.cursor) query.set("cursor", route.cursor);
       const q = query.toString();
       return q === "" ? "#/" : `#/?${q}`;
@@ -529,14 +547,35 @@ async function followStream(client2, url, handlers, signal) {
 
 // ui/app/graph_svg.ts
 var ID_CHAR_WIDTH = 8.4;
+var META_CHAR_WIDTH = 6.6;
 function fitLabel(id, width) {
   const max = Math.max(4, Math.floor((width - 28) / ID_CHAR_WIDTH));
   return id.length <= max ? id : `${id.slice(0, max - 1)}\u2026`;
 }
-var META_CHAR_WIDTH = 6.6;
-function fitMeta(line, width) {
-  const max = Math.max(4, Math.floor((width - 40) / META_CHAR_WIDTH));
-  return line.length <= max ? line : `${line.slice(0, max - 1)}\u2026`;
+function fitMeta(parts, width) {
+  const max = Math.max(4, Math.floor((width - 36) / META_CHAR_WIDTH));
+  let line = "";
+  for (const part of parts) {
+    const next = line === "" ? part : `${line} \xB7 ${part}`;
+    if (next.length > max) break;
+    line = next;
+  }
+  if (line !== "" || parts.length === 0) return line;
+  const first = parts[0];
+  return `${first.slice(0, max - 1)}\u2026`;
+}
+function nodeStatusParts(record) {
+  const status = record?.status ?? "pending";
+  const parts = [
+    statusMeta(status).label
+  ];
+  if (record?.progress && status === "running") {
+    parts.push(`${Math.round(record.progress.value * 100)}%`);
+  }
+  if (record?.durationMs !== void 0) parts.push(formatDuration(record.durationMs));
+  if (record && record.attempts > 1) parts.push(plural(record.attempts, "attempt"));
+  if (record?.cached) parts.push("cached");
+  return parts;
 }
 function nodeStatusLine(record) {
   const status = record?.status ?? "pending";
@@ -596,7 +635,7 @@ function renderGraphSvg(layout, options) {
   const edges = layout.edges.map((edge) => html`
       <path class="${edgeClass(states[edge.from], states[edge.to], edge.to, inRun)}" d="${edgePath(edge.points)}" marker-end="url(#arrow)" />
     `);
-  const nodes = layout.nodes.map((node) => {
+  const nodes = layout.nodes.map((node, index) => {
     const record = states[node.id];
     const status = inRun ? record?.status ?? "pending" : "static";
     const info2 = infos.get(node.id);
@@ -614,12 +653,17 @@ function renderGraphSvg(layout, options) {
       <g class="${classes}" data-node="${node.id}" data-focus-key="node:${node.id}"
         transform="translate(${node.x} ${node.y})" tabindex="0" role="button"
         aria-pressed="${selected ? "true" : "false"}" aria-label="${nodeAriaLabel(node, info2, record, inRun)}">
-        <title>${node.id}${inRun ? ` \u2014 ${line}` : ""}</title>
+        <title>${node.id}: ${line}</title>
+        <clipPath id="node-clip-${index}">
+          <rect x="0" y="0" width="${node.width - 6}" height="${node.height}" />
+        </clipPath>
         <rect class="node-box" width="${node.width}" height="${node.height}" rx="8" />
         <rect class="node-stripe" width="6" height="${node.height}" rx="3" />
-        <text class="node-id" x="16" y="23">${fitLabel(node.onError ? `${node.id} (onError)` : node.id, node.width)}</text>
-        <text class="node-meta" x="16"
-          y="43"><tspan class="node-symbol" aria-hidden="true">${symbol}</tspan> ${fitMeta(line, node.width)}</text>
+        <g clip-path="url(#node-clip-${index})">
+          <text class="node-id" x="16" y="23">${fitLabel(node.onError ? `${node.id} (onError)` : node.id, node.width)}</text>
+          <text class="node-meta" x="16"
+            y="43"><tspan class="node-symbol" aria-hidden="true">${symbol}</tspan> ${fitMeta(inRun ? nodeStatusParts(record) : line.split(" \xB7 "), node.width)}</text>
+        </g>
       </g>
     `;
   });
@@ -694,6 +738,53 @@ function bindGraphKeys(container, layout, select) {
       container.querySelector(`[data-node="${CSS.escape(next)}"]`)?.focus();
     }
   });
+}
+
+// ui/app/log_filter.ts
+var LOG_LEVELS = [
+  "debug",
+  "info",
+  "warn",
+  "error"
+];
+var RUN_LINES = "(run)";
+function rank(level) {
+  const i = LOG_LEVELS.indexOf(level);
+  return i === -1 ? LOG_LEVELS.indexOf("info") : i;
+}
+function logLineMatches(line, filter) {
+  if (filter.node !== void 0) {
+    if (filter.node === RUN_LINES ? line.node !== void 0 : line.node !== filter.node) {
+      return false;
+    }
+  }
+  return filter.level === void 0 || rank(line.level) >= rank(filter.level);
+}
+function isEmptyFilter(filter) {
+  return filter.node === void 0 && filter.level === void 0;
+}
+function renderLogFilter(nodes, filter) {
+  const option = (value, label, selected) => html`
+      <option value="${value}" ${selected ? html`
+          selected
+        ` : ""}>${label}</option>
+    `;
+  const nodeOptions = [
+    option("", "all nodes", filter.node === void 0),
+    option(RUN_LINES, "run only (no node)", filter.node === RUN_LINES),
+    ...nodes.map((id) => option(id, id, filter.node === id))
+  ];
+  const levelOptions = [
+    option("", "all levels", filter.level === void 0),
+    ...LOG_LEVELS.slice(1).map((level) => option(level, level === "error" ? "error" : `${level} and above`, filter.level === level))
+  ];
+  return html`
+    <label for="log-node">Node</label> <select id="log-node" name="node">${nodeOptions}</select> <label
+      for="log-level">Level</label> <select id="log-level" name="level">${levelOptions}</select>
+  `;
+}
+function filterSummary(shown, total, filter) {
+  return isEmptyFilter(filter) ? "" : `${shown} of ${total} ${total === 1 ? "line" : "lines"} shown`;
 }
 
 // ui/app/run_state.ts
@@ -1014,147 +1105,279 @@ function renderHistory(record) {
   `;
 }
 
-// ui/app/timeline_view.ts
-var ms = (iso) => iso === void 0 ? NaN : Date.parse(iso);
-function barsOf(id, node, origin, now) {
-  const history = node.history ?? [];
-  if (history.length > 0) {
-    return history.map((h) => {
-      const end2 = ms(h.finishedAt);
-      const bar = {
-        node: id,
-        attempt: h.attempt,
-        status: h.status,
-        start: ms(h.startedAt) - origin,
-        end: (Number.isNaN(end2) ? now : end2) - origin,
-        open: Number.isNaN(end2)
-      };
-      if (h.error) bar.error = h.error.message;
-      return bar;
-    });
+// ui/app/timeline.ts
+function ms(iso) {
+  if (iso === void 0) return void 0;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? void 0 : t;
+}
+var TICK_STEPS = [
+  1,
+  2,
+  5
+].flatMap((m) => [
+  1,
+  10,
+  100,
+  1e3,
+  1e4,
+  6e4,
+  6e5,
+  36e5,
+  36e6
+].map((p) => m * p)).sort((a, b) => a - b);
+function tickStep(span, maxTicks) {
+  return TICK_STEPS.find((step) => span / step <= maxTicks) ?? TICK_STEPS.at(-1);
+}
+function attemptBars(node, now) {
+  const history = node.history;
+  if (history && history.length > 0) {
+    const bars = [];
+    let previousEnd;
+    for (const entry of history) {
+      const start2 = ms(entry.startedAt);
+      if (start2 === void 0) continue;
+      if (previousEnd !== void 0 && start2 > previousEnd) {
+        bars.push({
+          kind: "retry-wait",
+          status: "waiting",
+          attempt: entry.attempt,
+          start: previousEnd,
+          end: start2,
+          open: false
+        });
+      }
+      const finished2 = ms(entry.finishedAt);
+      const open2 = finished2 === void 0 && entry.status === "running";
+      const end = finished2 ?? (open2 ? Math.max(now, start2) : start2);
+      bars.push({
+        kind: "attempt",
+        status: entry.status,
+        attempt: entry.attempt,
+        start: start2,
+        end,
+        open: open2,
+        detail: entry.error?.message
+      });
+      previousEnd = end;
+    }
+    const last = history.at(-1);
+    if (last && last.status === "failed" && previousEnd !== void 0 && (node.status === "running" || node.status === "pending")) {
+      bars.push({
+        kind: "retry-wait",
+        status: "waiting",
+        attempt: last.attempt + 1,
+        start: previousEnd,
+        end: Math.max(now, previousEnd),
+        open: true
+      });
+    }
+    if (node.status === "waiting") bars.push(waitingBar(node, previousEnd, now));
+    return bars;
   }
   const start = ms(node.startedAt);
-  if (Number.isNaN(start)) return [];
-  const end = ms(node.finishedAt);
+  if (node.status === "waiting") return [
+    waitingBar(node, start, now)
+  ];
+  if (start === void 0) return [];
+  const finished = ms(node.finishedAt);
+  const open = finished === void 0 && node.status === "running";
   return [
     {
-      node: id,
-      attempt: node.cached ? 0 : Math.max(1, node.attempts),
+      kind: "attempt",
       status: node.status,
-      start: start - origin,
-      end: (Number.isNaN(end) ? now : end) - origin,
-      open: Number.isNaN(end)
+      attempt: node.attempts !== void 0 && node.attempts > 0 ? node.attempts : void 0,
+      start,
+      end: finished ?? (open ? Math.max(now, start) : start),
+      open,
+      detail: node.error?.message
     }
   ];
 }
-function buildTimeline(record, order, now) {
-  const ids = [
-    ...order.filter((id) => id in record.nodes)
-  ];
-  for (const id of Object.keys(record.nodes)) if (!ids.includes(id)) ids.push(id);
-  const origin = ms(record.startedAt);
-  const bars = [];
-  const waits = [];
-  const reused = {};
-  if (Number.isNaN(origin)) return {
-    rows: [],
-    bars,
-    waits,
-    reused,
-    total: 1
-  };
-  const rows = [];
-  for (const id of ids) {
-    const node = record.nodes[id];
-    if (node.reusedFrom) {
-      reused[id] = node.reusedFrom;
-      rows.push(id);
-      continue;
-    }
-    const mine = barsOf(id, node, origin, now);
-    if (mine.length === 0) continue;
-    rows.push(id);
-    bars.push(...mine);
-    for (let i = 1; i < mine.length; i++) {
-      const gap = {
-        node: id,
-        start: mine[i - 1].end,
-        end: mine[i].start
-      };
-      if (gap.end > gap.start) waits.push(gap);
-    }
-  }
-  const finished = ms(record.finishedAt);
-  const last = Math.max(Number.isNaN(finished) ? now - origin : finished - origin, ...bars.map((b) => b.end));
+function waitingBar(node, after, now) {
+  const start = after ?? ms(node.startedAt) ?? now;
+  const what = node.waitingFor?.event !== void 0 ? `event "${node.waitingFor.event}"` : node.waitingFor?.dueAt !== void 0 ? `until ${node.waitingFor.dueAt}` : void 0;
   return {
-    rows,
-    bars,
-    waits,
-    reused,
-    total: Math.max(1, last)
+    kind: "waiting",
+    status: "waiting",
+    start,
+    end: Math.max(now, start),
+    open: true,
+    detail: what === void 0 ? void 0 : `waiting for ${what}`
   };
 }
-var LABEL_WIDTH = 160;
-var CHART_WIDTH = 640;
-var ROW = 28;
-var BAR = 16;
-var AXIS = 24;
-function fit(text, width, charWidth) {
-  const max = Math.max(3, Math.floor(width / charWidth));
-  return text.length <= max ? text : `${text.slice(0, max - 1)}\u2026`;
+function titleOf(node, bar) {
+  const duration = `${formatDuration(bar.end - bar.start)}${bar.open ? " so far" : ""}`;
+  const what = bar.kind === "attempt" ? `${bar.attempt !== void 0 ? `attempt ${bar.attempt}` : "run"} \xB7 ${bar.status}` : bar.kind === "retry-wait" ? `waiting before attempt ${bar.attempt ?? "?"}` : "waiting";
+  const parts = [
+    `${node} \xB7 ${what} \xB7 ${duration}`,
+    `from ${new Date(bar.start).toISOString()}`
+  ];
+  if (!bar.open) parts.push(`to ${new Date(bar.end).toISOString()}`);
+  if (bar.detail) parts.push(bar.detail);
+  return parts.join("\n");
 }
-function renderTimeline(timeline) {
-  if (timeline.rows.length === 0) {
-    return html`<p class="muted">No node has started yet.</p>`;
+function noteOf(node) {
+  if (!node) return "not started";
+  if (node.cached) return "output from cache";
+  if (node.reusedFrom !== void 0) return `output reused from run ${node.reusedFrom.slice(0, 8)}`;
+  if (node.status === "skipped") return "skipped";
+  if (node.status === "cancelled") return "cancelled before it started";
+  if (node.status === "succeeded") return "no timing recorded";
+  return "not started";
+}
+function layoutTimeline(run, options) {
+  const { now, width } = options;
+  const minBar = options.minBarWidth ?? 3;
+  const ids = [
+    ...options.order,
+    ...Object.keys(run.nodes).filter((id) => !options.order.includes(id))
+  ];
+  const raw = ids.map((id) => ({
+    id,
+    node: run.nodes[id],
+    // A reused node's times (and history) are those of the run it was reused from: no bar here.
+    bars: run.nodes[id] && run.nodes[id].reusedFrom === void 0 ? attemptBars(run.nodes[id], now) : []
+  }));
+  const all = raw.flatMap((r) => r.bars);
+  const runStart = ms(run.startedAt);
+  const runEnd = ms(run.finishedAt);
+  const start = Math.min(runStart ?? Infinity, ...all.map((b) => b.start));
+  const unfinished = runEnd === void 0 || all.some((b) => b.open);
+  const end = Math.max(runEnd ?? -Infinity, ...all.map((b) => b.end), unfinished && Number.isFinite(start) ? now : -Infinity);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) {
+    return {
+      start: now,
+      end: now,
+      width,
+      ticks: [],
+      rows: raw.map((r) => ({
+        node: r.id,
+        status: r.node?.status ?? "pending",
+        bars: [],
+        note: noteOf(r.node)
+      }))
+    };
   }
-  const scale = CHART_WIDTH / timeline.total;
-  const x = (t) => Math.round((LABEL_WIDTH + Math.max(0, t) * scale) * 10) / 10;
-  const y = (node) => AXIS + timeline.rows.indexOf(node) * ROW;
-  const height = AXIS + timeline.rows.length * ROW + 4;
-  const width = LABEL_WIDTH + CHART_WIDTH + 8;
-  const ticks = [
-    0,
-    0.25,
-    0.5,
-    0.75,
-    1
-  ].map((f) => {
-    const tx = LABEL_WIDTH + f * CHART_WIDTH;
-    return html`
-      <line class="tl-tick" x1="${tx}" x2="${tx}" y1="${AXIS - 6}" y2="${height}" />
-      <text
-        class="tl-axis" x="${tx}" y="${AXIS - 10}" text-anchor="${f === 0 ? "start" : f === 1 ? "end" : "middle"}">${formatDuration(Math.round(f * timeline.total))}</text>
-    `;
+  const span = Math.max(1, end - start);
+  const scale = width / span;
+  const xOf = (t) => Math.round((t - start) * scale * 10) / 10;
+  const rows = raw.map((r) => {
+    const bars = r.bars.map((bar) => {
+      const x = Math.min(xOf(bar.start), Math.max(0, width - minBar));
+      const w = Math.max(minBar, xOf(bar.end) - xOf(bar.start));
+      return {
+        kind: bar.kind,
+        status: bar.status,
+        ...bar.attempt !== void 0 ? {
+          attempt: bar.attempt
+        } : {},
+        start: bar.start,
+        end: bar.end,
+        open: bar.open,
+        x,
+        width: Math.round(Math.min(w, width - x) * 10) / 10,
+        title: titleOf(r.id, bar)
+      };
+    });
+    const row = {
+      node: r.id,
+      status: r.node?.status ?? "pending",
+      bars
+    };
+    if (bars.length === 0) row.note = noteOf(r.node);
+    return row;
   });
-  const labels = timeline.rows.map((node) => html`
-      <text class="tl-label" x="4" y="${y(node) + ROW / 2 + 4}"><title>${node}</title>${fit(node, LABEL_WIDTH - 12, 7.4)}</text>
-    `);
-  const waits = timeline.waits.map((w) => html`
-      <rect class="tl-wait" x="${x(w.start)}" y="${y(w.node) + (ROW - BAR) / 2 + 4}" width="${Math.max(1, x(w.end) - x(w.start))}" height="${BAR - 8}">
-        <title>${w.node}: waited ${formatDuration(w.end - w.start)} before retrying</title>
-      </rect>
-    `);
-  const bars = timeline.bars.map((b) => {
-    const status = /^[a-z]+$/.test(b.status) ? b.status : "unknown";
-    const title = `${b.node} ${b.attempt === 0 ? "(cache hit)" : `attempt ${b.attempt}`}: ${b.status}${b.open ? " (running)" : ""}, ${formatDuration(Math.max(0, b.end - b.start))}${b.error ? ` \u2014 ${b.error}` : ""}`;
-    return html`
-      <rect class="tl-bar tl-${status}" data-node="${b.node}" data-attempt="${b.attempt}"
-        x="${x(b.start)}" y="${y(b.node) + (ROW - BAR) / 2}" width="${Math.max(2, x(b.end) - x(b.start))}" height="${BAR}"
-        rx="3">
-        <title>${title}</title>
-      </rect>
-    `;
-  });
-  const reused = Object.entries(timeline.reused).map(([node, from]) => html`
-      <text class="tl-reused" x="${LABEL_WIDTH + 4}" y="${y(node) + ROW / 2 + 4}">reused from run ${from.slice(0, 8)}</text>
-    `);
+  const step = tickStep(span, Math.max(2, Math.floor(width / 90)));
+  const ticks = [];
+  for (let t = 0; t <= span; t += step) {
+    ticks.push({
+      x: xOf(start + t),
+      label: t === 0 ? "0" : `+${formatDuration(t)}`
+    });
+  }
+  return {
+    start,
+    end,
+    width,
+    rows,
+    ticks
+  };
+}
+
+// ui/app/timeline_svg.ts
+var LABEL_WIDTH = 170;
+var ROW_HEIGHT = 28;
+var BAR_HEIGHT = 18;
+var AXIS_HEIGHT = 24;
+var RIGHT_PAD = 16;
+var LABEL_CHAR_WIDTH = 7.4;
+function fitTimelineLabel(id, width = LABEL_WIDTH - 12) {
+  const max = Math.max(3, Math.floor(width / LABEL_CHAR_WIDTH));
+  return id.length <= max ? id : `${id.slice(0, max - 1)}\u2026`;
+}
+var safeClass = (s) => /^[a-z-]+$/.test(s) ? s : "unknown";
+function barMarkup(node, bar, y) {
+  const x = LABEL_WIDTH + bar.x;
+  const text = bar.kind !== "attempt" ? "" : `${statusMeta(bar.status).symbol}${bar.attempt !== void 0 ? ` ${bar.attempt}` : ""}`;
+  const classes = [
+    "tl-bar",
+    `tl-${bar.kind}`,
+    `status-${safeClass(bar.status)}`,
+    bar.open ? "tl-open" : ""
+  ].filter((c) => c !== "").join(" ");
+  const mid = y + BAR_HEIGHT / 2;
   return html`
-    <svg class="timeline" role="img" viewBox="0 0 ${width} ${height}" width="${width}"
-      height="${height}"
-      aria-label="Timeline of ${timeline.rows.length} nodes over ${formatDuration(timeline.total)}: ${timeline.bars.length} attempts, ${timeline.waits.length} waits">${ticks}${labels}${waits}${bars}${reused}</svg>
-    <p
-      class="hint">Bars are attempts (hover for status, duration and error); hatched gaps are waits before a retry.</p>
+    <g class="${classes}" data-node="${node}" data-kind="${bar.kind}" ${bar.attempt !== void 0 && bar.kind === "attempt" ? html`
+        data-attempt="${bar.attempt}"
+      ` : ""}
+      data-status="${bar.status}"><title>${bar.title}</title><rect x="${x}" y="${y}" width="${bar.width}" height="${BAR_HEIGHT}" rx="3" />${text !== "" && bar.width >= text.length * 8 + 6 ? html`<text class="tl-bar-text" x="${x + 4}" y="${mid + 4}" aria-hidden="true">${text}</text>` : ""}${bar.open ? html`<path class="tl-chevron" d="M${x + bar.width + 2} ${y + 3} l5 ${BAR_HEIGHT / 2 - 3} l-5 ${BAR_HEIGHT / 2 - 3}" />` : ""}</g>
   `;
+}
+function timelineSvg(layout, options) {
+  const height = AXIS_HEIGHT + layout.rows.length * ROW_HEIGHT + 4;
+  const width = LABEL_WIDTH + layout.width + RIGHT_PAD;
+  const ticks = layout.ticks.map((tick) => html`
+      <g class="tl-tick">
+        <line x1="${LABEL_WIDTH + tick.x}" y1="${AXIS_HEIGHT - 4}" x2="${LABEL_WIDTH + tick.x}" y2="${height}" />
+        <text x="${LABEL_WIDTH + tick.x + 3}" y="${AXIS_HEIGHT - 9}">${tick.label}</text>
+      </g>
+    `);
+  const rows = layout.rows.map((row, i) => {
+    const y = AXIS_HEIGHT + i * ROW_HEIGHT;
+    const barY = y + (ROW_HEIGHT - BAR_HEIGHT) / 2;
+    const selected = row.node === options.selected;
+    return html`
+      <g class="tl-row${selected ? " selected" : ""}${i % 2 === 1 ? " tl-odd" : ""}"
+        data-node="${row.node}"><rect class="tl-row-bg" x="0" y="${y}" width="${width}" height="${ROW_HEIGHT}" /><text class="tl-label" x="6" y="${y + ROW_HEIGHT / 2 + 4}"><title>${row.node}: ${row.status}</title>${fitTimelineLabel(row.node)}</text>${row.bars.map((bar) => barMarkup(row.node, bar, barY))}${row.note !== void 0 ? html`<text class="tl-note" x="${LABEL_WIDTH + 4}" y="${y + ROW_HEIGHT / 2 + 4}">${row.note}</text>` : ""}</g>
+    `;
+  });
+  return html`
+    <svg class="timeline" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}"
+      role="group" aria-label="${options.label ?? "Run timeline"}">
+      <defs>
+        <pattern id="tl-hatch" width="6" height="6" patternUnits="userSpaceOnUse"
+          patternTransform="rotate(45)">
+          <rect width="6" height="6" class="tl-hatch-bg" />
+          <line x1="0" y1="0" x2="0" y2="6" class="tl-hatch-line" />
+        </pattern>
+      </defs>
+      <g class="tl-ticks">${ticks}</g>
+      <g class="tl-rows">${rows}</g>
+    </svg>
+  `;
+}
+function renderTimelineSvg(run, options) {
+  const plot = Math.max(120, options.width - LABEL_WIDTH - RIGHT_PAD);
+  const layout = layoutTimeline(run, {
+    order: options.order,
+    now: options.now,
+    width: plot
+  });
+  return timelineSvg(layout, {
+    selected: options.selected,
+    label: options.label
+  });
 }
 
 // ui/app/run_page.ts
@@ -1167,6 +1390,7 @@ function mountRunPage(ctx, route) {
   let buffered = [];
   let logs = [];
   let ended = false;
+  let logFilter = {};
   ctx.main.innerHTML = html`
     <div id="run-header" class="run-header">
       <h1>Run <code>${runId}</code></h1>
@@ -1184,25 +1408,17 @@ function mountRunPage(ctx, route) {
     </div>
     <section class="card" aria-labelledby="timeline-title">
       <h2 id="timeline-title">Timeline</h2>
+      <p
+        class="hint">One bar per attempt; hatched bars are waits (before a retry, or for an event or a timer). Hover a bar for its times and error; click a row to select its node.</p>
       <div id="timeline" class="timeline-scroll"></div>
     </section>
     <div id="run-data" class="card"></div>
     <section class="card" aria-labelledby="log-title">
       <div class="section-head">
         <h2 id="log-title">Run log</h2>
-        <form id="log-filter" class="filter">
-          <label for="log-node">Node</label> <select id="log-node" name="node">
-            <option value="">all nodes</option>
-          </select>
-          <label for="log-level">Level</label> <select id="log-level" name="level">
-            <option value="">all levels</option>
-            <option value="debug">debug and above</option>
-            <option value="info">info and above</option>
-            <option value="warn">warn and above</option>
-            <option value="error">error</option>
-          </select>
-        </form>
+        <form id="log-filter" class="filter"></form>
       </div>
+      <p id="log-count" class="muted" role="status"></p>
       <ol id="run-log" class="log" aria-describedby="log-title"></ol>
       <p id="log-empty" class="muted">No log lines yet.</p>
     </section>
@@ -1212,31 +1428,33 @@ function mountRunPage(ctx, route) {
   const graph = element("#graph", ctx.main);
   const detail = element("#node-detail", ctx.main);
   const runData = element("#run-data", ctx.main);
-  const timeline = element("#timeline", ctx.main);
-  const logNode = element("#log-node", ctx.main);
-  const logLevel = element("#log-level", ctx.main);
-  const order = [
-    ...ctx.info.nodes.map((n) => n.id)
-  ];
-  for (const id of order) logNode.add(new Option(id, id));
-  const LEVELS = [
-    "debug",
-    "info",
-    "warn",
-    "error"
-  ];
-  const shown = (li) => {
-    const node = logNode.value;
-    const level = logLevel.value;
-    const el = li;
-    return (node === "" || el.dataset.node === node) && (level === "" || LEVELS.indexOf(el.dataset.level ?? "info") >= LEVELS.indexOf(level));
-  };
-  const filterLog = () => {
-    for (const li of Array.from(logList.children)) li.hidden = !shown(li);
-  };
-  element("#log-filter", ctx.main).addEventListener("change", filterLog);
   const logList = element("#run-log", ctx.main);
   const logEmpty = element("#log-empty", ctx.main);
+  const timeline = element("#timeline", ctx.main);
+  const logFilterForm = element("#log-filter", ctx.main);
+  const logCount = element("#log-count", ctx.main);
+  const renderLogCount = () => {
+    const shown = logs.filter((line) => logLineMatches(line, logFilter)).length;
+    logEmpty.hidden = shown > 0;
+    logEmpty.textContent = logs.length === 0 ? "No log lines yet." : "No log lines match the filter.";
+    logCount.textContent = filterSummary(shown, logs.length, logFilter);
+  };
+  const renderLogs = () => {
+    setHtml(logList, html`${logs.filter((line) => logLineMatches(line, logFilter)).map((line) => renderLogLine(line, true))}`);
+    renderLogCount();
+    logList.scrollTop = logList.scrollHeight;
+  };
+  setHtml(logFilterForm, renderLogFilter(ctx.info.nodes.map((n) => n.id), logFilter));
+  logFilterForm.addEventListener("submit", (event) => event.preventDefault());
+  logFilterForm.addEventListener("change", () => {
+    const node = element("#log-node", logFilterForm).value;
+    const level = element("#log-level", logFilterForm).value;
+    logFilter = {
+      node: node === "" ? void 0 : node,
+      level: level === "" ? void 0 : level
+    };
+    renderLogs();
+  });
   const renderDetail = () => {
     if (!record) return;
     if (selected === void 0) {
@@ -1253,6 +1471,16 @@ function mountRunPage(ctx, route) {
       rerunFrom: isFinished(record.status) && ctx.info.nodes.some((n) => n.id === selected && !n.onError)
     }));
   };
+  const renderTimeline = () => {
+    if (!record) return;
+    setHtml(timeline, renderTimelineSvg(record, {
+      order: ctx.info.nodes.map((n) => n.id),
+      now: Date.now(),
+      width: Math.max(640, timeline.clientWidth),
+      selected,
+      label: `Timeline of run ${shortId(runId)}`
+    }));
+  };
   const render2 = () => {
     if (!record) return;
     setHtml(header, renderRunHeader(record, {
@@ -1265,8 +1493,8 @@ function mountRunPage(ctx, route) {
       selected,
       label: `Graph of run ${shortId(runId)}`
     }));
+    renderTimeline();
     setHtml(runData, renderRunData(record));
-    setHtml(timeline, renderTimeline(buildTimeline(record, order, Date.now())));
     renderDetail();
     document.title = `${record.status} \xB7 run ${shortId(runId)} \xB7 ${ctx.info.name}`;
   };
@@ -1285,14 +1513,15 @@ function mountRunPage(ctx, route) {
     if (logs.length > 0 && line.seq <= logs[logs.length - 1].seq) return;
     logs.push(line);
     const atBottom = logList.scrollTop + logList.clientHeight >= logList.scrollHeight - 8;
-    logList.insertAdjacentHTML("beforeend", renderLogLine(line, true).value);
-    const added = logList.lastElementChild;
-    if (added) added.hidden = !shown(added);
     if (logs.length > MAX_LOG_LINES) {
+      const dropped = logs[0];
       logs = logs.slice(-MAX_LOG_LINES);
-      logList.firstElementChild?.remove();
+      if (logLineMatches(dropped, logFilter)) logList.firstElementChild?.remove();
     }
-    logEmpty.hidden = true;
+    if (logLineMatches(line, logFilter)) {
+      logList.insertAdjacentHTML("beforeend", renderLogLine(line, true).value);
+    }
+    renderLogCount();
     if (atBottom) logList.scrollTop = logList.scrollHeight;
     if (line.node === selected) schedule();
   };
@@ -1354,6 +1583,14 @@ function mountRunPage(ctx, route) {
     node
   });
   bindGraphKeys(graph, () => ctx.info.layout, select);
+  timeline.addEventListener("click", (event) => {
+    const row = event.target.closest("[data-node]");
+    if (row?.dataset.node !== void 0) select(row.dataset.node);
+  });
+  const ticker = setInterval(() => {
+    if (record && !isFinished(record.status)) renderTimeline();
+  }, 1e3);
+  ctx.signal.addEventListener("abort", () => clearInterval(ticker));
   const onAction = async (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button || !record) return;
@@ -1413,7 +1650,24 @@ var RUN_STATUSES = [
   "failed",
   "cancelled"
 ];
-function renderRunsFilter(status) {
+var INPUT_PREVIEW_CHARS = 60;
+function inputPreview(input, max = INPUT_PREVIEW_CHARS) {
+  let text;
+  try {
+    text = JSON.stringify(input) ?? "\u2014";
+  } catch {
+    text = String(input);
+  }
+  text = text.replace(/\s+/g, " ");
+  return text.length <= max ? text : `${text.slice(0, max - 1)}\u2026`;
+}
+function errorPreview(error) {
+  if (!error) return "";
+  const message = error.message.replace(/\s+/g, " ").trim();
+  return error.node ? `${error.node}: ${message}` : message;
+}
+function renderRunsFilter(filter) {
+  const status = filter.status;
   const options = [
     "",
     ...RUN_STATUSES
@@ -1424,36 +1678,21 @@ function renderRunsFilter(status) {
     `);
   return html`
     <label for="status-filter">Status</label> <select id="status-filter"
-      name="status">${options}</select>
+      name="status">${options}</select> <label for="run-search">Run id</label> <input
+      id="run-search" name="q" type="search" size="14" maxlength="200" placeholder="starts with…"
+      autocomplete="off" spellcheck="false" value="${filter.q ?? ""}"> <label
+      for="since-filter">From</label> <input id="since-filter" name="since" type="date"
+      value="${filter.since ?? ""}"> <label for="until-filter">to</label> <input
+      id="until-filter" name="until" type="date" value="${filter.until ?? ""}"> <button
+      type="submit">Search</button>${filter.q || filter.since || filter.until ? html`
+          <a class="button" href="${routeHref({
+    page: "runs",
+    status: filter.status
+  })}" data-focus-key="filter:clear">Clear</a>
+        ` : ""}
   `;
-}
-function previewJson(value, max = 60) {
-  let text;
-  try {
-    text = JSON.stringify(value) ?? "\u2014";
-  } catch {
-    text = String(value);
-  }
-  return text.length <= max ? text : `${text.slice(0, max - 1)}\u2026`;
-}
-function renderRunsSearch() {
-  return html`
-    <label for="run-search">Run id</label> <input id="run-search" name="run" type="search"
-      placeholder="id or prefix" autocomplete="off" spellcheck="false" size="14" /> <button
-      type="submit">Find</button> <label for="since">From</label> <input id="since" name="since"
-      type="date" /> <label for="until">to</label> <input id="until" name="until" type="date" />
-  `;
-}
-function inDateRange(run, since, until) {
-  if (since === "" && until === "") return true;
-  if (run.startedAt === void 0) return false;
-  const started = new Date(run.startedAt);
-  const day = (d2) => `${d2.getFullYear()}-${String(d2.getMonth() + 1).padStart(2, "0")}-${String(d2.getDate()).padStart(2, "0")}`;
-  const d = day(started);
-  return (since === "" || d >= since) && (until === "" || d <= until);
 }
 function renderRunRow(run, now) {
-  const error = run.error ? `${run.error.node ? `${run.error.node}: ` : ""}${run.error.message}` : "";
   return html`
     <tr data-run="${run.runId}">
       <td>${statusBadge(run.status)}</td>
@@ -1464,16 +1703,16 @@ function renderRunRow(run, now) {
       <td>${run.trigger ?? "\u2014"}</td>
       <td>${timeElement(run.startedAt)}</td>
       <td>${durationHtml(run, now)}</td>
-      <td><code class="preview" title="${previewJson(run.input, 2e3)}">${previewJson(run.input)}</code></td>
-      <td class="run-error-cell" title="${error}">${error === "" ? "\u2014" : error.length <= 80 ? error : `${error.slice(0, 79)}\u2026`}</td>
       <td>${run.version}</td>
+      <td class="cell-preview"><code title="${inputPreview(run.input, 2e3)}">${inputPreview(run.input)}</code></td>
+      <td class="cell-error" title="${errorPreview(run.error)}">${errorPreview(run.error)}</td>
     </tr>
   `;
 }
 function renderRunsTable(runs, options) {
   const body = runs.length > 0 ? runs.map((run) => renderRunRow(run, options.now)) : html`
     <tr class="empty">
-      <td colspan="8">${options.status ? `No ${options.status} runs.` : "No runs yet: start one above."}</td>
+      <td colspan="8">${options.searching ? "No runs match the search." : options.status ? `No ${options.status} runs.` : "No runs yet: start one above."}</td>
     </tr>
   `;
   return html`
@@ -1486,9 +1725,9 @@ function renderRunsTable(runs, options) {
           <th scope="col">Trigger</th>
           <th scope="col">Started</th>
           <th scope="col">Duration</th>
+          <th scope="col">Version</th>
           <th scope="col">Input</th>
           <th scope="col">Error</th>
-          <th scope="col">Version</th>
         </tr>
       </thead>
       <tbody>${body}</tbody>
@@ -1499,10 +1738,36 @@ function renderPager(options) {
   const link = (label, cursor, enabled, key) => enabled ? html`<a class="button" data-focus-key="${key}" href="${routeHref({
     page: "runs",
     status: options.status,
+    q: options.q,
+    since: options.since,
+    until: options.until,
     cursor: cursor || void 0
   })}">${label}</a>` : html`<span class="button" aria-disabled="true">${label}</span>`;
   const onFirst = options.cursor === void 0;
   return html`<nav class="pager" aria-label="Pages of runs">${link("\u2190 Newer", options.newerCursor ?? "", !onFirst, "pager:newer")} ${link("Older \u2192", options.nextCursor, options.nextCursor !== void 0, "pager:older")}</nav>`;
+}
+var DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+function localDayStart(day, addDays = 0) {
+  const m = day === void 0 ? null : DAY.exec(day);
+  if (!m) return void 0;
+  const date = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + addDays);
+  return Number.isNaN(date.getTime()) ? void 0 : date.toISOString();
+}
+function searchParams(search) {
+  const q = search.q?.trim();
+  return {
+    q: q === "" ? void 0 : q,
+    since: localDayStart(search.since),
+    until: localDayStart(search.until, 1)
+  };
+}
+function matchesSearch(run, search, now) {
+  const { q, since, until } = searchParams(search);
+  if (q !== void 0 && !run.runId.startsWith(q)) return false;
+  const at = Date.parse(run.startedAt ?? "") || now;
+  if (since !== void 0 && at < Date.parse(since)) return false;
+  if (until !== void 0 && at >= Date.parse(until)) return false;
+  return true;
 }
 
 // ui/app/start_form.ts
@@ -1585,6 +1850,7 @@ function mountRunsPage(ctx, route) {
   let formText;
   let formErrors = [];
   let busy = false;
+  const searching = !!(route.q || route.since || route.until);
   ctx.main.innerHTML = html`
     <h1>Runs <span class="muted">of <code>${ctx.info.name}</code> ${ctx.info.version}</span></h1>
     <section class="card" aria-labelledby="start-title">
@@ -1594,9 +1860,8 @@ function mountRunsPage(ctx, route) {
     <section class="card" aria-labelledby="list-title">
       <div class="section-head">
         <h2 id="list-title">History</h2>
-        <form id="filter" class="filter">${renderRunsFilter(route.status)}</form>
+        <form id="filter" class="filter" role="search">${renderRunsFilter(route)}</form>
       </div>
-      <form id="search" class="filter search" role="search">${renderRunsSearch()}</form>
       <p id="runs-message" class="message" role="status"></p>
       <div id="runs-table" class="table-scroll"></div>
       <div id="pager"></div>
@@ -1616,14 +1881,16 @@ function mountRunsPage(ctx, route) {
       setHtml(table, html`<p class="muted">Loading runs…</p>`);
       return;
     }
-    const since = element("#since", ctx.main).value;
-    const until = element("#until", ctx.main).value;
-    setHtml(table, renderRunsTable(runs.filter((run) => inDateRange(run, since, until)), {
+    setHtml(table, renderRunsTable(runs, {
       now: Date.now(),
-      status: route.status
+      status: route.status,
+      searching
     }));
     setHtml(pager, renderPager({
       status: route.status,
+      q: route.q,
+      since: route.since,
+      until: route.until,
       cursor: route.cursor,
       newerCursor: route.cursor === void 0 ? void 0 : newerOf.get(route.cursor) ?? "",
       nextCursor
@@ -1636,6 +1903,7 @@ function mountRunsPage(ctx, route) {
     try {
       const page2 = await ctx.client.listRuns({
         status: route.status,
+        ...searchParams(route),
         cursor: route.cursor,
         limit: PAGE_SIZE
       });
@@ -1650,7 +1918,10 @@ function mountRunsPage(ctx, route) {
       if (error instanceof ApiError && error.status === 400 && route.cursor !== void 0) {
         ctx.go({
           page: "runs",
-          status: route.status
+          status: route.status,
+          q: route.q,
+          since: route.since,
+          until: route.until
         });
         return;
       }
@@ -1660,6 +1931,7 @@ function mountRunsPage(ctx, route) {
   };
   const onRun = (summary) => {
     const before = runs.find((r) => r.runId === summary.runId);
+    if (!before && searching && !matchesSearch(summary, route, Date.now())) return;
     runs = mergeRunIntoPage(runs, summary, {
       status: route.status,
       firstPage: route.cursor === void 0,
@@ -1684,40 +1956,27 @@ function mountRunsPage(ctx, route) {
       }
     }
   }, ctx.signal);
-  element("#filter", ctx.main).addEventListener("change", (event) => {
-    const value = event.target.value;
+  const filterForm = element("#filter", ctx.main);
+  const applyFilter = () => {
+    const data = new FormData(filterForm);
+    const field = (name) => {
+      const value = String(data.get(name) ?? "").trim();
+      return value === "" ? void 0 : value;
+    };
     ctx.go({
       page: "runs",
-      status: value === "" ? void 0 : value
+      status: field("status"),
+      q: field("q"),
+      since: field("since"),
+      until: field("until")
     });
+  };
+  filterForm.addEventListener("change", (event) => {
+    if (event.target.id !== "run-search") applyFilter();
   });
-  element("#filter", ctx.main).addEventListener("submit", (event) => event.preventDefault());
-  const search = element("#search", ctx.main);
-  search.addEventListener("change", (event) => {
-    if (event.target.type === "date") renderList();
-  });
-  search.addEventListener("submit", async (event) => {
+  filterForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    const text = element("#run-search", search).value.trim();
-    if (text === "") return;
-    const matches = runs.filter((run) => run.runId.startsWith(text));
-    if (matches.length === 1 || matches.some((run) => run.runId === text)) {
-      ctx.go({
-        page: "run",
-        runId: matches.find((r) => r.runId === text)?.runId ?? matches[0].runId
-      });
-      return;
-    }
-    try {
-      const record = await ctx.client.getRun(text);
-      ctx.go({
-        page: "run",
-        runId: record.runId
-      });
-    } catch (error) {
-      if (ctx.signal.aborted) return;
-      message.textContent = matches.length > 1 ? `${matches.length} runs on this page start with "${text}": type more of the id.` : error instanceof ApiError && error.status === 404 ? `No run "${text}": paste the whole run id, or the start of one listed on this page.` : `Cannot find run "${text}": ${error.message}`;
-    }
+    applyFilter();
   });
   start.addEventListener("submit", async (event) => {
     event.preventDefault();
