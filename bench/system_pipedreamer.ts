@@ -1,11 +1,13 @@
 /**
  * Pipedreamer's own paths, on one loaded workflow:
  * - `in-process`: the executor with the unsandboxed in-process runner (executor cost alone);
- * - `exec`: the executor with `createRunner()` (sandboxed workers, no store), as `exec` runs;
+ * - `exec`: the executor with `createRunner()` (sandbox processes, no store), as `exec` runs;
  * - `durable`: the same plus a SQLite store that persists the run and every node transition
  *   as it happens (the executor's hooks, each awaited before the next), as `serve` does;
  * - `durable-pipelined`: the same with `pipelineHooks`, so a run's transitions share the store's
- *   per-turn commits.
+ *   per-turn commits;
+ * - `*-worker`: the same with the sandbox of before issue 12 (`createRunner({ sandbox: "worker" })`,
+ *   Deno workers inside the engine's process, not contained), for the before/after comparison.
  *
  * @module
  */
@@ -26,7 +28,14 @@ import type { Project } from "./_projects.ts";
 import type { DagSystem } from "./_system.ts";
 
 /** Which Pipedreamer path. */
-export type PipedreamerMode = "in-process" | "exec" | "durable" | "durable-pipelined";
+export type PipedreamerMode =
+  | "in-process"
+  | "exec"
+  | "durable"
+  | "durable-pipelined"
+  | "exec-worker"
+  | "durable-worker"
+  | "durable-pipelined-worker";
 
 /** Options of {@link openPipedreamer}. */
 export interface PipedreamerOptions {
@@ -73,9 +82,9 @@ export async function openPipedreamer(
   const workflow = options.workflow ?? await loadWorkflow(project.dir);
   const runner: NodeRunner = options.mode === "in-process"
     ? createInProcessRunner()
-    : createRunner();
-  const durable = options.mode === "durable" || options.mode === "durable-pipelined";
-  const pipelineHooks = options.mode === "durable-pipelined";
+    : createRunner({ sandbox: options.mode.endsWith("-worker") ? "worker" : "process" });
+  const durable = options.mode.startsWith("durable");
+  const pipelineHooks = options.mode.startsWith("durable-pipelined");
   const store = durable
     ? await SqliteStore.open(join(options.dataDir, `${project.spec.name}-${options.mode}.db`))
     : undefined;

@@ -127,9 +127,15 @@ export async function runDagWorkloads(ctx: BenchContext, names: string[]): Promi
       local.push(rowOf(project, "p-graph 2.0.0 (in-process)", pgraph, pure.median, physicalMs));
       const modes: [PipedreamerMode, string][] = [
         ["in-process", "pipedreamer in-process runner (no sandbox)"],
-        ["exec", "pipedreamer exec (sandboxed, no store)"],
-        ["durable", "pipedreamer durable (sandboxed + SQLite)"],
-        ["durable-pipelined", "pipedreamer durable, pipelineHooks"],
+        ["exec-worker", "pipedreamer exec, worker sandbox (before #12)"],
+        ["exec", "pipedreamer exec (sandbox processes, no store)"],
+        ["durable-worker", "pipedreamer durable, worker sandbox (before #12)"],
+        ["durable", "pipedreamer durable (sandbox processes + SQLite)"],
+        [
+          "durable-pipelined-worker",
+          "pipedreamer durable, pipelineHooks, worker sandbox (before #12)",
+        ],
+        ["durable-pipelined", "pipedreamer durable, pipelineHooks (sandbox processes)"],
       ];
       for (const [mode, label] of modes) {
         const samples = await timeSystem(

@@ -22,6 +22,10 @@ export interface PlanStep {
   retries: number;
   allowFailure: boolean;
   capabilities: { net: string[]; run: string[] };
+  /** Heap limit of a module node's sandbox, in MiB. */
+  memoryMiB?: number;
+  /** `run`: a fresh sandbox per attempt. */
+  isolation?: "run";
 }
 
 /** The plan of one run. */
@@ -67,7 +71,7 @@ export function buildPlan(workflow: CompiledWorkflow, options: PlanOptions = {})
 
 function step(workflow: CompiledWorkflow, id: string, node: CompiledNode | undefined): PlanStep {
   if (!node) throw new RangeError(`Cannot plan node "${id}": it is not compiled`);
-  return {
+  const planned: PlanStep = {
     node: id,
     kind: node.kind,
     parents: workflow.parents[id] ?? [],
@@ -76,6 +80,14 @@ function step(workflow: CompiledWorkflow, id: string, node: CompiledNode | undef
     allowFailure: node.allowFailure,
     capabilities: { net: node.capabilities.net, run: node.capabilities.run },
   };
+  if (node.kind === "module") planned.memoryMiB = node.memoryMiB ?? 256;
+  if (node.isolation !== undefined) planned.isolation = node.isolation;
+  return planned;
+}
+
+/** A memory size as workflow.yaml writes it: 256Mi, 1Gi. */
+function formatMemory(mib: number): string {
+  return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
 }
 
 function ancestorsAndSelf(workflow: CompiledWorkflow, target: string): Set<string> {
@@ -131,6 +143,8 @@ function limits(s: PlanStep): string {
     `timeout ${formatDuration(s.timeoutMs)}`,
     `retries ${s.retries}`,
   ];
+  if (s.memoryMiB !== undefined) parts.push(`memory ${formatMemory(s.memoryMiB)}`);
+  if (s.isolation === "run") parts.push("isolation run");
   if (s.allowFailure) parts.push("allowFailure");
   if (s.capabilities.net.length > 0) parts.push(`net: ${s.capabilities.net.join(", ")}`);
   if (s.capabilities.run.length > 0) parts.push(`run: ${s.capabilities.run.join(", ")}`);

@@ -37,7 +37,7 @@ function describe(event: ServerEvent, dir: string, verbose: boolean): string | u
     case "draining":
       return event.graceMs > 0
         ? `draining: running runs may finish within ${formatElapsed(event.graceMs)}…`
-        : "stopping: cancelling running runs…";
+        : "stopping: running runs stop here and resume on the next start…";
     case "stopped":
       return "stopped";
     case "error":

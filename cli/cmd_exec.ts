@@ -5,6 +5,7 @@
  * @module
  */
 
+import { nodesCompile } from "./_compile_check.ts";
 import type { Command } from "commander";
 import {
   createRedactor,
@@ -66,12 +67,20 @@ export function registerExec(program: Command, cli: CliContext): void {
         return;
       }
 
+      const planned = buildPlan(workflow, { target: opts.target });
+      const nodes = [...planned.steps, ...(planned.onError ? [planned.onError] : [])];
+      if (!(await nodesCompile(cli, workflow, dir, { json, nodes: nodes.map((s) => s.node) }))) {
+        return;
+      }
       const secrets = await loadSecrets(workflow.dir);
       const redact = createRedactor(secrets);
       const runner = createRunner();
       const controller = new AbortController();
+      // -o json keeps stderr machine-readable: every line is one JSON object.
+      const status = (level: "info" | "error", text: string) =>
+        printError(cli, json ? JSON.stringify({ level, msg: text }) : text);
       const onSigint = () => {
-        printError(cli, "Cancelling the run (Ctrl-C)…");
+        status("info", "Cancelling the run (Ctrl-C)…");
         controller.abort(new DOMException("Run cancelled by SIGINT", "AbortError"));
       };
       Deno.addSignalListener("SIGINT", onSigint);
@@ -94,7 +103,12 @@ export function registerExec(program: Command, cli: CliContext): void {
       const hooks: ExecuteHooks = {
         onNodeUpdate: (_runId, nodeId, node) => {
           const line = progress(nodeId, node);
-          if (line !== undefined) printError(cli, line);
+          if (line === undefined) return;
+          if (!json) return printError(cli, line);
+          printError(
+            cli,
+            JSON.stringify({ level: "info", msg: line, node: nodeId, status: node.status }),
+          );
         },
         // -o json keeps stderr machine-readable too: one JSON log line each.
         onLog: (line) => printError(cli, json ? JSON.stringify(line) : formatLogLine(line)),
@@ -128,12 +142,12 @@ export function registerExec(program: Command, cli: CliContext): void {
       if (json) printJson(cli, record);
       if (record.status === "succeeded") {
         if (!json) printLine(cli, JSON.stringify(record.result, null, 2) ?? "null");
-        printError(cli, `Run ${record.runId} succeeded in ${record.durationMs ?? 0}ms`);
+        status("info", `Run ${record.runId} succeeded in ${record.durationMs ?? 0}ms`);
         cli.exitCode = ExitCode.Ok;
         return;
       }
-      printError(
-        cli,
+      status(
+        "error",
         record.status === "cancelled"
           ? `Run cancelled`
           : record.error

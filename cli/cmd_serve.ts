@@ -24,6 +24,7 @@ interface ServeOptions {
   auth: boolean;
   maxBody: string;
   grace: string;
+  lease: string;
   configDir: string;
   cron?: string;
   natsUrl?: string;
@@ -96,6 +97,11 @@ export function registerServe(program: Command, cli: CliContext): void {
     .option("--no-auth", "serve without a token (must be explicit)")
     .option("--max-body <bytes>", "largest request body", "1048576")
     .option("--grace <duration>", "how long running runs may finish on SIGTERM", "30s")
+    .option(
+      "--lease <duration>",
+      "run lease: another replica takes over the runs of one that stopped renewing for this long",
+      "8s",
+    )
     .option("--config-dir <dir>", "runtime config overlay (k8s ConfigMap mount)", "/app/config")
     .addOption(
       new Option(
@@ -109,6 +115,8 @@ export function registerServe(program: Command, cli: CliContext): void {
       const port = intFlag(command, "--port", opts.port, 0, 65_535);
       const maxBodyBytes = intFlag(command, "--max-body", opts.maxBody, 1, 2 ** 40);
       const graceMs = durationFlag(command, "--grace", opts.grace);
+      const leaseMs = durationFlag(command, "--lease", opts.lease);
+      if (leaseMs < 1_000) usageError(command, `Cannot use --lease "${opts.lease}": at least 1s`);
       // server/ is loaded here, once the command is known (not for every command at start-up).
       const { serveUntilSignal } = await import("./_serve_process.ts");
       const { CronMode } = await import("../server/mod.ts");
@@ -133,6 +141,7 @@ export function registerServe(program: Command, cli: CliContext): void {
         token,
         noAuth,
         graceMs,
+        leaseMs,
         maxBodyBytes,
         configDir: opts.configDir,
         cron,

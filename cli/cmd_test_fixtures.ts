@@ -4,6 +4,7 @@
  * @module
  */
 
+import { nodesCompile } from "./_compile_check.ts";
 import type { Command } from "commander";
 import { join } from "node:path";
 import { type FixtureResult, runFixtures } from "../engine/mod.ts";
@@ -99,6 +100,8 @@ export function registerTest(program: Command, cli: CliContext): void {
         );
       }
       const json = globals.output === "json";
+      const only = target.node === undefined ? undefined : [target.node];
+      if (!(await nodesCompile(cli, workflow, target.dir, { json, nodes: only }))) return;
       // ctx.k8s: the fixture's "k8s" list (or with --live the kubeconfig), within the node's rules.
       const k8s = nodeK8sAccess(command);
       const { createK8sMock } = await import("../k8s/mod.ts");

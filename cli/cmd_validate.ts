@@ -5,7 +5,12 @@
  */
 
 import type { Command } from "commander";
-import { loadWorkflow, WorkflowSyntaxError } from "../engine/mod.ts";
+import {
+  compileWorkflow,
+  loadWorkflowSource,
+  typecheckWorkflow,
+  WorkflowSyntaxError,
+} from "../engine/mod.ts";
 import type { WorkflowIssue } from "../engine/mod.ts";
 import {
   type CliContext,
@@ -23,22 +28,46 @@ export function registerValidate(program: Command, cli: CliContext): void {
     .command("validate")
     .description("check workflow.yaml and its nodes; exit 1 when invalid")
     .argument("[dir]", "workflow directory", ".")
-    .action(async (dir: string, _opts: unknown, command: Command) => {
+    .option("--no-typecheck", "skip type-checking the node files and the edges' types")
+    .action(async (dir: string, opts: { typecheck: boolean }, command: Command) => {
       const json = globalOptions(command).output === "json";
       let issues: WorkflowIssue[] = [];
       let summary = "";
+      const notes: string[] = [];
       try {
-        const workflow = await loadWorkflow(dir);
-        const nodes = Object.keys(workflow.nodes).length + (workflow.onError ? 1 : 0);
+        const source = await loadWorkflowSource(dir);
+        const workflow = compileWorkflow(source.parsed, {
+          dir: source.dir,
+          sources: source.sources,
+          workflowText: source.text,
+        });
+        if (opts.typecheck) {
+          const typeIssues = await typecheckWorkflow(workflow, { parsed: source.parsed });
+          if (typeIssues.length > 0) throw new WorkflowSyntaxError(typeIssues);
+        }
+        for (const node of Object.values(workflow.nodes)) {
+          if (node.kind === "command" && node.capabilities.net.length > 0) {
+            notes.push(
+              `note: command node "${node.id}" declares net (${
+                node.capabilities.net.join(", ")
+              }), ` +
+                "but its OS sandbox cannot filter hosts: it may reach any host",
+            );
+          }
+        }
+        // Counted as `exec --dry-run` counts them: the DAG's nodes, onError apart.
+        const nodes = Object.keys(workflow.nodes).length;
         summary = `✓ ${workflow.name} ${workflow.version} is valid ` +
-          `(${nodes} ${nodes === 1 ? "node" : "nodes"}, ${workflow.edges.length} ` +
-          `${workflow.edges.length === 1 ? "edge" : "edges"})`;
+          `(${nodes} ${nodes === 1 ? "node" : "nodes"}` +
+          `${workflow.onError ? ` and onError "${workflow.onError.id}"` : ""}, ` +
+          `${workflow.edges.length} ${workflow.edges.length === 1 ? "edge" : "edges"})`;
       } catch (error) {
         if (!(error instanceof WorkflowSyntaxError)) throw error;
         issues = relocateIssues(dir, error.issues);
       }
       if (json) {
         printJson(cli, {
+          ...(notes.length > 0 ? { notes } : {}),
           valid: issues.length === 0,
           errors: issues.map((i) => ({
             file: i.file,
@@ -49,7 +78,7 @@ export function registerValidate(program: Command, cli: CliContext): void {
           })),
         });
       } else {
-        printLine(cli, issues.length === 0 ? summary : formatIssues(issues));
+        printLine(cli, issues.length === 0 ? [summary, ...notes].join("\n") : formatIssues(issues));
       }
       cli.exitCode = issues.length === 0 ? ExitCode.Ok : ExitCode.Failed;
     });

@@ -8,6 +8,7 @@
 
 import { Command, CommanderError, Option } from "commander";
 import denoJson from "../deno.json" with { type: "json" };
+import { setDefaultCommandSandbox } from "../engine/mod.ts";
 import {
   type CliContext,
   CliFailure,
@@ -116,6 +117,11 @@ export function buildProgram(cli: CliContext): Command {
         ]),
     )
     .option("--verbose", "print stack traces of errors")
+    .option(
+      "--unsandboxed-commands",
+      "run command nodes without an OS sandbox where bubblewrap cannot run (they get the " +
+        "engine's files and network)",
+    )
     // `--version` is handled in runCli only as the first argument, so that commands may have a
     // `--version <v>` flag of their own (`rollback <name> --version 1.2.0`).
     .addOption(new Option("--version", "print the version (first argument only)"))
@@ -132,6 +138,9 @@ export function buildProgram(cli: CliContext): Command {
       getOutHasColors: () => false,
       getErrHasColors: () => false,
     });
+  program.hook("preAction", () => {
+    if (program.opts().unsandboxedCommands === true) setDefaultCommandSandbox("fallback");
+  });
   for (const register of COMMANDS) register(program, cli);
   return program;
 }

@@ -17,6 +17,7 @@ export { default as nodeApiSource } from "./runners/node_api.ts" with { type: "t
 export * from "./workflow/parse_workflow.ts";
 export * from "./workflow/compile_workflow.ts";
 export * from "./workflow/load_workflow.ts";
+export { type TypecheckOptions, typecheckWorkflow } from "./workflow/typecheck_workflow.ts";
 export * from "./workflow/render_graph.ts";
 export { checkWorkflowName, MAX_WORKFLOW_NAME, toKebabCase } from "./workflow/_names.ts";
 export { formatDuration, parseDuration } from "./workflow/_duration.ts";
@@ -44,6 +45,8 @@ export {
   createSubprocessRunner,
   type SubprocessRunnerOptions,
 } from "./runners/subprocess_runner.ts";
+export * from "./runners/process_runner.ts";
+export { type CommandSandbox, setDefaultCommandSandbox } from "./runners/_command_sandbox.ts";
 
 // Secrets.
 export * from "./secrets.ts";

@@ -82,6 +82,11 @@ export interface NodeRecord {
   reusedFrom?: string;
   /** `ctx.fetch` responses of the succeeded attempt, for a node with `recordFetch: true` (redacted). */
   fetches?: RecordedFetch[];
+  /**
+   * Times the engine stopped (crashed, was killed) while this node was running; counted by
+   * crash recovery. At {@link MAX_INTERRUPTIONS} the node fails instead of running again.
+   */
+  interruptions?: number;
 }
 
 /** One `ctx.fetch` exchange recorded for `pipedreamer test --from-run` (no request headers). */
@@ -94,6 +99,9 @@ export interface RecordedFetch {
   /** Parsed JSON, or the text when the body is not JSON. */
   body?: unknown;
 }
+
+/** Engine stops during one node after which a resumed run fails instead (SPEC §4). */
+export const MAX_INTERRUPTIONS = 3;
 
 /** The run record of SPEC §6. */
 export interface RunRecord {

@@ -133,6 +133,12 @@ export interface NodeRunner {
    * hundreds of microseconds on a journaling file system) and removes any other. Never rejects.
    */
   releaseTmpDir?(dir: string): Promise<void>;
+  /**
+   * Starts the sandbox a call of this node will run in, if it is not running yet; the executor
+   * waits for it before the attempt's timeout starts, so a cold start is not charged to the
+   * node. Returns undefined when the sandbox is ready. Never rejects.
+   */
+  prepare?(call: Pick<NodeCall, "workflow" | "node" | "tmpDir" | "k8s">): Promise<void> | undefined;
 }
 
 /** Time source of the executor, replaceable by a fake clock in tests. */

@@ -90,6 +90,11 @@ export interface Capabilities {
   run: string[];
   /** Kubernetes API access for `ctx.k8s` (issue 4); undefined means none. */
   k8s?: unknown;
+  /**
+   * Services whose secrets the node sees in `ctx.secrets` (SPEC §4), besides those whose base
+   * URL host `net` allows; undefined means none.
+   */
+  secrets?: string[];
 }
 
 /** Node kinds: a TypeScript module run in a sandboxed worker, or a subprocess. */
@@ -123,6 +128,13 @@ export interface CompiledNode {
   recordFetch?: true;
   /** sha256 (hex) of the node's source file (or command line for subprocess nodes). */
   codeHash: string;
+  /**
+   * Heap limit of the node's sandbox in MiB (`limits.memory`, default `config.limits.memory`).
+   * @default 256
+   */
+  memoryMiB?: number;
+  /** `run`: a fresh sandbox (realm) per attempt; undefined: warm across runs. */
+  isolation?: "run";
 }
 
 /** A directed edge of the DAG. */
@@ -145,6 +157,8 @@ export interface ExecutionSettings {
   backoffMs: number;
   /** Cap of the backoff delay. @default 30_000 */
   maxBackoffMs: number;
+  /** Default heap limit of a node's sandbox in MiB (`config.limits.memory`). @default 256 */
+  memoryMiB?: number;
 }
 
 /** SPEC §2 `concurrency`, per workflow in dev/serve. */

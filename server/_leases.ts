@@ -7,18 +7,28 @@
  */
 
 import { isFinishedStatus, RunStatus } from "../engine/mod.ts";
+import { LeaseLostError } from "../store/mod.ts";
 import { DrainingError } from "./errors.ts";
 import type { ManagerCore } from "./_manager_core.ts";
 import { scanUnfinished } from "./_recovery.ts";
 
-/** Every leaseMs / 3: renew the leases of owned runs; after `recover()`, rescan every leaseMs. */
+/**
+ * Every leaseMs / 3: renew the leases of owned runs (fenced by their epoch: a run claimed
+ * again by another replica is not renewable); after `recover()`, scan for lapsed leases too, so
+ * a dead replica's runs are picked up within about 4/3 of a lease.
+ */
 export async function beatLeases(c: ManagerCore): Promise<void> {
   for (const runId of [...c.owned]) {
-    if (await c.store.renewLease(runId, c.owner, c.leaseMs)) continue;
+    const now = c.clock.now();
+    if (await c.store.renewLease(runId, c.owner, c.leaseMs, c.leaseOf(runId)?.epoch)) {
+      const active = c.active.get(runId);
+      if (active) active.leaseFreshAt = now;
+      continue;
+    }
     // A run that just ended here is no longer renewable: nothing was lost.
     if (c.owned.has(runId) && !c.active.get(runId)?.ended) await leaseLost(c, runId);
   }
-  if (c.scanning && c.clock.now() - c.lastScan >= c.leaseMs) {
+  if (c.scanning && c.clock.now() - c.lastScan >= c.leaseMs / 3) {
     c.lastScan = c.clock.now();
     await c.exclusive(() => scanUnfinished(c));
   }
@@ -33,16 +43,19 @@ async function leaseLost(c: ManagerCore, runId: string): Promise<void> {
   // (this one could not renew in time): stop without writing anything more.
   const cancelled = record?.status === RunStatus.Cancelled;
   if (active) {
-    if (!cancelled) active.detached = true;
-    active.controller.abort(
-      new DOMException(
-        cancelled ? "The run was cancelled" : "The run was taken over",
-        "AbortError",
-      ),
-    );
+    if (cancelled) {
+      active.controller.abort(new DOMException("The run was cancelled", "AbortError"));
+    } else if (!active.detached) {
+      active.detached = true;
+      // Aborts the attempts and reports the takeover (see ManagerCore.launch).
+      active.onLeaseLost?.(new LeaseLostError(runId, c.owner));
+      return;
+    } else {
+      return;
+    }
   }
   if (c.queue.remove(runId)) {
-    c.owned.delete(runId);
+    c.disown(runId);
     if (record && isFinishedStatus(record.status)) c.hub.publish(runId, { type: "end", record });
     c.settle(runId, record ?? new Error(`Cannot find run "${runId}"`));
     c.pump();
@@ -57,14 +70,16 @@ async function leaseLost(c: ManagerCore, runId: string): Promise<void> {
 /** Drain: waiting runs leave this manager but stay queued in the store, lease released. */
 export async function releaseWaiting(c: ManagerCore): Promise<void> {
   for (const entry of c.queue.clear()) {
-    c.owned.delete(entry.id);
+    const lease = c.leaseOf(entry.id);
+    c.disown(entry.id);
     c.settle(
       entry.id,
       new DrainingError(
         `Cannot wait for run "${entry.id}": the server is shutting down; the run stays queued and starts after the restart`,
       ),
     );
-    // A 1 ms lease lets the next process (any owner id) claim the run at once.
-    await c.store.claimRun(entry.id, c.owner, 1).catch(c.onError);
+    // Released: the next process (any owner id) claims the run at once.
+    if (lease) await c.store.releaseLease(entry.id, lease).catch(c.onError);
+    else await c.store.claimRun(entry.id, c.owner, 1).catch(c.onError);
   }
 }

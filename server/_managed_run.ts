@@ -15,7 +15,12 @@ import {
   type RunRecord,
   RunStatus,
 } from "../engine/mod.ts";
-import type { RunStore } from "../store/mod.ts";
+import {
+  type Lease,
+  LeaseLostError,
+  type RunStore,
+  UnserializableValueError,
+} from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
 import type { RetryPlan } from "./_retry.ts";
 import type { RunTracer } from "../tracing/mod.ts";
@@ -36,11 +41,20 @@ export interface Job {
   resume?: RunRecord;
   /** A retry of an earlier run (not set on resume: the stored record has the reused nodes). */
   retry?: RetryPlan;
+  /** The lease this manager holds on the run (its writes are fenced by it). */
+  lease?: Lease;
 }
 
 /** A run holding an execution slot. */
 export interface ActiveRun extends HookedRun {
   controller: AbortController;
+  /** When the lease was last claimed or renewed (the manager's clock). */
+  leaseFreshAt?: number;
+  /**
+   * Set when a shutdown stopped the run without cancelling it: nothing more is written and
+   * its lease is released, so that the next process resumes it.
+   */
+  released?: boolean;
 }
 
 /** What executing a run needs from the manager. */
@@ -68,6 +82,7 @@ export function activeRun(job: Job): ActiveRun {
     logSeq: 0,
     fixed: { trigger, codeHash },
     controller: new AbortController(),
+    lease: job.lease,
   };
 }
 
@@ -87,13 +102,27 @@ export async function executeManaged(
   const { runId } = active;
   const { job } = options;
   const { store } = deps;
-  if (options.claim && !(await store.claimRun(runId, deps.owner, deps.leaseMs))) {
-    const stored = await store.getRun(runId);
-    if (!stored) throw new Error(`Cannot start run "${runId}": it no longer exists`);
-    return stored;
+  if (options.claim) {
+    // A run that waited here: still ours only when its lease was not claimed since (by a
+    // replica that took it over, or made unclaimable by a cancel). Renewing keeps the epoch.
+    const held = job.lease;
+    const lease = held
+      ? (await store.renewLease(runId, held.owner, deps.leaseMs, held.epoch) ? held : undefined)
+      : await store.claimLease(runId, deps.owner, deps.leaseMs);
+    if (!lease) {
+      const stored = await store.getRun(runId);
+      if (!stored) throw new Error(`Cannot start run "${runId}": it no longer exists`);
+      return stored;
+    }
+    active.lease = lease;
+    job.lease = lease;
+    active.leaseFreshAt = deps.clock.now();
   }
+  // Another replica took the run over: stop its attempts; nothing more is written here.
+  active.onLeaseLost ??= (error) => active.controller.abort(error);
   try {
     if (job.resume) await noteResume(deps, active, job.resume);
+    active.leaseFreshAt ??= deps.clock.now();
     else if (job.retry?.warning) {
       await appendLog(deps, active, {
         ts: iso(deps.clock.now()),
@@ -105,7 +134,7 @@ export async function executeManaged(
     const traced = deps.tracer?.trace(runId, job.record.traceparent, active.workflow);
     const hooks = persistHooks(deps, active);
     const record = await executeRun(active.workflow, {
-      runner: deps.runner,
+      runner: leaseGatedRunner(deps, active),
       runId,
       input: job.record.input,
       trigger: job.record.trigger,
@@ -129,20 +158,92 @@ export async function executeManaged(
     return storedView(active, record);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
+    if (active.detached) {
+      const stored = await store.getRun(runId);
+      if (!stored) throw new Error(`Cannot read run "${runId}" after losing its lease`);
+      return stored;
+    }
     if (active.storeFailed) {
       throw new Error(
         `Cannot complete run "${runId}": the run store failed: ${detail}; it resumes after recovery`,
         { cause: error },
       );
     }
-    // Anything else (e.g. no temp dir could be made) fails the run for good.
-    await store.updateRun(runId, {
-      status: RunStatus.Failed,
-      error: { node: "", message: deps.redact(`Cannot execute run "${runId}": ${detail}`) },
-      finishedAt: iso(deps.clock.now()),
-    });
+    // Anything else (a node output the store cannot serialise, no temp dir) fails the run.
+    const failure = active.unstorable ?? {
+      node: "",
+      message: `Cannot execute run "${runId}": ${detail}`,
+    };
+    try {
+      // Nodes the stopped executor could no longer record end cancelled, not "running".
+      const stored = await store.getRun(runId);
+      for (const [nodeId, node] of Object.entries(stored?.nodes ?? {})) {
+        if (node.status !== "running" && node.status !== "pending") continue;
+        await store.updateNode(runId, nodeId, {
+          ...node,
+          status: "cancelled",
+          error: { message: deps.redact(`Cannot complete node "${nodeId}": ${failure.message}`) },
+        }, active.lease);
+      }
+      await store.updateRun(runId, {
+        status: RunStatus.Failed,
+        error: { node: failure.node, message: deps.redact(failure.message) },
+        finishedAt: iso(deps.clock.now()),
+      }, active.lease);
+    } catch (writeError) {
+      if (!(writeError instanceof LeaseLostError)) throw writeError;
+      active.detached = true;
+      return (await store.getRun(runId)) ?? storedView(active, job.record);
+    }
     return await finished(deps, runId);
   }
+}
+
+/**
+ * The runner of one run, checking before each attempt that the lease still holds when it was
+ * not renewed for half its length (the process was paused: GC, VM freeze, SIGSTOP): a replica
+ * that lost the run then starts no attempt at all (the renewal is fenced by the lease epoch).
+ */
+function leaseGatedRunner(deps: RunDeps, active: ActiveRun): NodeRunner {
+  const base = deps.runner;
+  const gate = async () => {
+    // A parent's output could not be stored: the run is failing; start nothing more.
+    if (active.unstorable) throw new UnserializableValueError(active.unstorable.message);
+    const { lease } = active;
+    if (!lease || active.detached) {
+      if (active.detached) throw new LeaseLostError(active.runId, deps.owner);
+      return;
+    }
+    const now = deps.clock.now();
+    if (now - (active.leaseFreshAt ?? now) < deps.leaseMs / 2) return;
+    if (await deps.store.renewLease(active.runId, lease.owner, deps.leaseMs, lease.epoch)) {
+      active.leaseFreshAt = now;
+      return;
+    }
+    const stored = await deps.store.getRun(active.runId);
+    if (stored?.status === RunStatus.Cancelled) {
+      // Cancelled by another replica: this executor records its nodes' cancellation.
+      const cancelled = new DOMException("The run was cancelled", "AbortError");
+      active.controller.abort(cancelled);
+      throw cancelled;
+    }
+    const error = new LeaseLostError(active.runId, lease.owner);
+    if (!active.detached) {
+      active.detached = true;
+      active.onLeaseLost?.(error);
+    }
+    throw error;
+  };
+  const runner: NodeRunner = {
+    run: async (call, signal) => {
+      await gate();
+      return await base.run(call, signal);
+    },
+    close: () => base.close(),
+  };
+  if (base.makeTmpDir) runner.makeTmpDir = (runId) => base.makeTmpDir!(runId);
+  if (base.releaseTmpDir) runner.releaseTmpDir = (dir) => base.releaseTmpDir!(dir);
+  return runner;
 }
 
 /** Reads a run that just ended, counts it and publishes its end. */
@@ -180,7 +281,13 @@ export async function cancelWaitingRun(
   why: string,
 ): Promise<RunRecord> {
   const { runId } = job.record;
-  const run: HookedRun = { runId, workflow: job.workflow, logSeq: 0, fixed: {} };
+  const run: HookedRun = {
+    runId,
+    workflow: job.workflow,
+    logSeq: 0,
+    fixed: {},
+    lease: job.lease,
+  };
   run.logSeq = (await deps.store.getLogs(runId)).at(-1)?.seq ?? 0;
   await appendLog(deps, run, {
     ts: iso(deps.clock.now()),
@@ -190,7 +297,8 @@ export async function cancelWaitingRun(
   });
   await deps.store.updateRun(runId, {
     status: RunStatus.Cancelled,
+    error: { node: "", message: `Cancelled before it started: ${why}` },
     finishedAt: iso(deps.clock.now()),
-  });
+  }, job.lease);
   return await finished(deps, runId);
 }

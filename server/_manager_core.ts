@@ -15,7 +15,7 @@ import {
   type RunRecord,
   systemClock,
 } from "../engine/mod.ts";
-import type { RunStore } from "../store/mod.ts";
+import type { Lease, RunStore } from "../store/mod.ts";
 import type { CronScheduler } from "./cron_scheduler.ts";
 import { DrainingError, QueueFullError } from "./errors.ts";
 import { Heartbeat } from "./_heartbeat.ts";
@@ -52,6 +52,14 @@ export class ManagerCore {
   readonly active = new Map<string, ActiveRun>();
   /** Runs whose lease this manager holds: running, starting and waiting ones. */
   readonly owned = new Set<string>();
+  /** The lease of each owned run not executing yet (an executing run's is `active.lease`). */
+  readonly leases = new Map<string, Lease>();
+  /** Owned runs taken over from the store (recovery), with their trigger. */
+  readonly adopted = new Map<string, string | undefined>();
+  /** Each executing run's execution, settled when it stops here (finished or released). */
+  readonly executions = new Map<string, Promise<void>>();
+  /** See `RunManagerOptions.exclusiveStore`. */
+  readonly exclusiveStore: boolean;
   readonly waiters = new Map<string, Waiter>();
   readonly closing = new AbortController();
   workflow: CompiledWorkflow;
@@ -93,6 +101,7 @@ export class ManagerCore {
     this.clock = options.clock ?? systemClock;
     this.owner = owner;
     this.leaseMs = leaseMs;
+    this.exclusiveStore = options.exclusiveStore === true;
     this.cronCatchUpMs = options.cronCatchUpMs;
     this.onError = options.onError ?? (() => {});
     this.hub = new RunHub(this.onError);
@@ -173,8 +182,9 @@ export class ManagerCore {
     return result;
   }
 
-  own(runId: string): void {
+  own(runId: string, lease?: Lease): void {
     this.owned.add(runId);
+    if (lease) this.leases.set(runId, lease);
     if (!this.waiters.has(runId)) this.waiters.set(runId, waiter());
     this.heartbeat.poke();
   }
@@ -208,12 +218,37 @@ export class ManagerCore {
     }
   }
 
+  /** The lease this manager holds on an owned run. */
+  leaseOf(runId: string): Lease | undefined {
+    return this.active.get(runId)?.lease ?? this.leases.get(runId);
+  }
+
+  /** Forgets an owned run (it ended, was released or taken over). */
+  disown(runId: string): void {
+    this.owned.delete(runId);
+    this.leases.delete(runId);
+    this.adopted.delete(runId);
+  }
+
   /** Takes a slot synchronously, then executes the run in the background. */
   launch(job: Job, claim: boolean): void {
+    job.lease ??= this.leases.get(job.record.runId);
     const active = activeRun(job);
-    this.active.set(active.runId, active);
-    this.queue.started(active.runId, job.record.input);
-    void this.execute(active, job, claim);
+    const { runId } = active;
+    // Another replica took the run over: stop its attempts and say so (nothing more is written).
+    active.onLeaseLost = (error) => {
+      active.controller.abort(error);
+      this.onError(
+        new Error(`Cannot renew the lease of run "${runId}": another replica took it over`),
+      );
+    };
+    this.active.set(runId, active);
+    this.queue.started(runId, job.record.input);
+    const execution = this.execute(active, job, claim);
+    this.executions.set(runId, execution);
+    void execution.finally(() => {
+      if (this.executions.get(runId) === execution) this.executions.delete(runId);
+    });
   }
 
   async execute(active: ActiveRun, job: Job, claim: boolean): Promise<void> {
@@ -226,7 +261,11 @@ export class ManagerCore {
     }
     this.active.delete(active.runId);
     this.queue.ended(active.runId);
-    this.owned.delete(active.runId);
+    this.disown(active.runId);
+    if (active.released && active.lease) {
+      // Stopped by a shutdown without being cancelled: the next process resumes it at once.
+      await this.store.releaseLease(active.runId, active.lease).catch(this.onError);
+    }
     this.settle(active.runId, outcome);
     if (!(outcome instanceof Error) && isFinishedStatus(outcome.status)) {
       this.retention.finished(this.workflow);
@@ -237,7 +276,8 @@ export class ManagerCore {
   /** Ends a waiting run (already out of the queue) as cancelled. */
   async cancelWaiting(job: Job, why: string): Promise<void> {
     const { runId } = job.record;
-    this.owned.delete(runId);
+    job.lease ??= this.leases.get(runId);
+    this.disown(runId);
     try {
       this.settle(runId, await cancelWaitingRun(this.deps, job, why));
       this.retention.finished(this.workflow);

@@ -258,6 +258,7 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
           responses: { "200": json({ type: "object" }, "OpenAPI 3.1"), ...common },
         },
       },
+      ...hooksPath(workflow),
     },
     components: {
       schemas: {
@@ -265,6 +266,45 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
         RunInput: rebaseRefs(workflow.inputSchema ?? {}, "#/components/schemas/RunInput") as Json,
       },
       ...(options.auth ? { securitySchemes: SECURITY_SCHEMES } : {}),
+    },
+  };
+}
+
+/**
+ * `POST /hooks/{name}` when the workflow declares webhooks (served with `--nats-url`): not
+ * behind the API token, each hook verifies its sender (docs/queues.md).
+ */
+function hooksPath(workflow: CompiledWorkflow): Json {
+  const names = Object.keys(workflow.webhooks ?? {});
+  if (names.length === 0) return {};
+  return {
+    "/hooks/{name}": {
+      post: {
+        summary: "Publish a verified webhook body to the hook's queue subject",
+        description: "Verified by the hook's GitHub signature, HMAC header or bearer token " +
+          "(workflow.yaml `webhooks:`), not by the API token",
+        security: [],
+        parameters: [{ name: "name", in: "path", required: true, schema: { enum: names } }],
+        requestBody: { required: false, content: { "*/*": { schema: {} } } },
+        responses: {
+          "202": json({
+            type: "object",
+            required: ["hook", "subject", "stream", "seq", "duplicate"],
+            properties: {
+              hook: { type: "string" },
+              subject: { type: "string" },
+              stream: { type: "string" },
+              seq: { type: "integer" },
+              duplicate: { type: "boolean" },
+            },
+          }, "Stored in the stream; a queue trigger runs the workflow"),
+          "401": error("Missing or bad signature or token; nothing was published"),
+          "404": error("No such hook"),
+          "405": error("Not POST"),
+          "413": error("Body over the hook's size limit"),
+          "503": error("The stream did not store it (NATS down or no stream); retry"),
+        },
+      },
     },
   };
 }

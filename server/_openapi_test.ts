@@ -81,3 +81,33 @@ Deno.test("`buildOpenApi()` declares token auth (bearer or X-Pipedreamer-Token) 
   assert.equal(open.security, undefined);
   assert.equal((open.components as Record<string, unknown>).securitySchemes, undefined);
 });
+
+Deno.test("`buildOpenApi()` documents POST /hooks/{name} for the declared webhooks, outside the token", () => {
+  const without = buildOpenApi(workflow, { auth: true });
+  assert.equal((without.paths as Record<string, unknown>)["/hooks/{name}"], undefined);
+  const document = buildOpenApi({
+    ...workflow,
+    webhooks: {
+      github: { subject: "hooks.github", verify: "github", secret: "gh" },
+      ci: { subject: "hooks.ci", verify: "bearer", secret: "ci" },
+    },
+  }, { auth: true });
+  const hooks = (document.paths as Record<string, Record<string, Record<string, unknown>>>)[
+    "/hooks/{name}"
+  ]!;
+  assert.deepEqual(Object.keys(hooks), ["post"]);
+  assert.deepEqual(hooks.post!.security, []);
+  const [parameter] = hooks.post!.parameters as { schema: { enum: string[] } }[];
+  assert.deepEqual(parameter!.schema.enum, ["github", "ci"]);
+  assert.deepEqual(Object.keys(hooks.post!.responses as object), [
+    "202",
+    "401",
+    "404",
+    "405",
+    "413",
+    "503",
+  ]);
+  for (const ref of refs(document)) {
+    assert.notEqual(resolvePointer(document, ref), undefined, `${ref} resolves`);
+  }
+});

@@ -12,7 +12,13 @@ import {
   type LogLine,
   type RunRecord,
 } from "../engine/mod.ts";
-import type { RunStore, RunUpdate } from "../store/mod.ts";
+import {
+  type Lease,
+  LeaseLostError,
+  type RunStore,
+  type RunUpdate,
+  UnserializableValueError,
+} from "../store/mod.ts";
 import { type RunHub, summaryOf } from "./_run_hub.ts";
 import type { RunMetrics } from "./_run_metrics.ts";
 
@@ -33,6 +39,12 @@ export interface HookedRun {
   detached?: boolean;
   /** Set once the final run transition is stored (the lease then lapses by itself). */
   ended?: boolean;
+  /** The lease every write is fenced by; undefined writes unfenced (tests, a local cancel). */
+  lease?: Lease;
+  /** Called once when a fenced write finds the lease taken over (the run is then detached). */
+  onLeaseLost?: (error: LeaseLostError) => void;
+  /** A node output the store could not serialise: the run fails with this error. */
+  unstorable?: { node: string; message: string };
 }
 
 /** What the hooks write to and publish through. */
@@ -50,12 +62,23 @@ export function storedView(run: HookedRun, record: RunRecord): RunRecord {
   return copy;
 }
 
-/** Awaits a store write, flagging the run when it fails. */
+/**
+ * Awaits a store write. A lost lease detaches the run (nothing more is written here); a value
+ * the store cannot serialise is the run's fault, not the store's; any other error flags the
+ * store as failed (the run then stays unfinished, to be resumed).
+ */
 export async function write<T>(run: HookedRun, promise: Promise<T>): Promise<T> {
   try {
     return await promise;
   } catch (error) {
-    run.storeFailed = true;
+    if (error instanceof LeaseLostError) {
+      if (!run.detached) {
+        run.detached = true;
+        run.onLeaseLost?.(error);
+      }
+    } else if (!(error instanceof UnserializableValueError)) {
+      run.storeFailed = true;
+    }
     throw error;
   }
 }
@@ -63,7 +86,7 @@ export async function write<T>(run: HookedRun, promise: Promise<T>): Promise<T> 
 /** Persists one log line, then publishes it with its sequence number. */
 export async function appendLog(t: HookTargets, run: HookedRun, line: LogLine): Promise<void> {
   if (run.detached || run.storeFailed) return;
-  await write(run, t.store.appendLogs(run.runId, [line]));
+  await write(run, t.store.appendLogs(run.runId, [line], run.lease));
   run.logSeq++;
   if (t.hub.listening(run.runId)) {
     t.hub.publish(run.runId, { type: "log", line: { ...line, seq: run.logSeq } });
@@ -93,7 +116,7 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
       // After a failed write nothing more is stored: with pipelined hooks, later transitions
       // (a child started before its parent's success was stored) must not land after the gap.
       if (run.detached || run.storeFailed) return;
-      await write(run, store.updateRun(run.runId, runUpdate(record)));
+      await write(run, store.updateRun(run.runId, runUpdate(record), run.lease));
       const ended = isFinishedStatus(record.status);
       if (ended) run.ended = true;
       // Records are cloned only for someone: the metrics of a finished run, or subscribers.
@@ -107,8 +130,22 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
       }
     },
     async onNodeUpdate(runId, nodeId, node) {
-      if (run.detached || run.storeFailed) return;
-      await write(run, store.updateNode(runId, nodeId, node));
+      if (run.detached || run.storeFailed || run.unstorable) return;
+      try {
+        await write(run, store.updateNode(runId, nodeId, node, run.lease));
+      } catch (error) {
+        if (!(error instanceof UnserializableValueError)) throw error;
+        // The node's output cannot be stored: record the node as failed (without the output)
+        // and stop the run; it then ends failed with this error (never stuck running).
+        const message = error.message;
+        if (run.unstorable) throw error;
+        run.unstorable = { node: nodeId, message };
+        const failed = { ...node, status: "failed" as const, error: { message } };
+        delete failed.output;
+        await write(run, store.updateNode(runId, nodeId, failed, run.lease));
+        hub.publish(runId, { type: "node", runId, nodeId, node: failed });
+        throw error;
+      }
       metrics.nodeUpdated(run.workflow, nodeId, node);
       if (hub.listening(runId)) {
         hub.publish(runId, { type: "node", runId, nodeId, node: structuredClone(node) });

@@ -23,10 +23,21 @@ export interface RunManagerOptions {
   configOverlay?: Record<string, unknown>;
   /** Time source of leases, delays, cron and timeouts. @default systemClock */
   clock?: Clock;
-  /** This replica's id in run leases; a stable id lets a restart resume its runs at once. @default crypto.randomUUID() */
+  /**
+   * This process's id in run leases; it must be unique per process (two replicas with one id
+   * would both execute a run). @default crypto.randomUUID()
+   */
   owner?: string;
-  /** Lease length; leases are renewed every third of it. @default 30_000 */
+  /**
+   * Lease length; leases are renewed and lapsed leases scanned for every third of it.
+   * @default 30_000
+   */
   leaseMs?: number;
+  /**
+   * This manager is the only one using the store (it holds the SQLite file's lock): `recover()`
+   * takes over unfinished runs at once, whatever their leases. @default false
+   */
+  exclusiveStore?: boolean;
   /** The most recent missed cron tick within this window fires on start (see CronScheduler). @default 300_000 */
   cronCatchUpMs?: number;
   /** Receives background failures (store errors of timers, cron, subscribers). @default ignore */

@@ -192,10 +192,7 @@ export function createHandler(
     } catch (error) {
       response = errorResponse(toHttpError(error, retryAfter, request, options.onError));
     }
-    if (request.method === "HEAD") {
-      await response.body?.cancel();
-      return new Response(null, { status: response.status, headers: response.headers });
-    }
+    if (request.method === "HEAD") return await headOf(response);
     return response;
   };
 }
@@ -224,4 +221,20 @@ function toHttpError(
   return new HttpError(ErrorCode.Internal, "Cannot handle request: internal server error", {
     cause: error,
   });
+}
+
+/**
+ * The answer to HEAD: GET's status and headers with `content-length` of GET's body (an event
+ * stream has no length: its body is only cancelled).
+ */
+async function headOf(response: Response): Promise<Response> {
+  const headers = new Headers(response.headers);
+  if (headers.get("content-type")?.startsWith("text/event-stream")) {
+    await response.body?.cancel();
+  } else if (response.body) {
+    headers.set("content-length", String((await response.arrayBuffer()).byteLength));
+  } else {
+    headers.set("content-length", "0");
+  }
+  return new Response(null, { status: response.status, headers });
 }

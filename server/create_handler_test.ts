@@ -373,6 +373,12 @@ Deno.test("`createHandler()` answers HEAD like GET without a body", async () => 
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type")!, /^application\/json/);
   assert.equal(response.body, null);
+  const get = new TextEncoder().encode(await (await call("/health")).text());
+  assert.equal(response.headers.get("content-length"), String(get.length));
+  const missing = await call("/runs/nope", { method: "HEAD" });
+  assert.equal(missing.status, 404);
+  const missingGet = new TextEncoder().encode(await (await call("/runs/nope")).text());
+  assert.equal(missing.headers.get("content-length"), String(missingGet.length));
 });
 
 Deno.test("`createHandler()` serves GET / from the dashboard hook without auth, else 404", async () => {

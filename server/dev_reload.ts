@@ -1,13 +1,22 @@
 /**
  * `dev`'s hot reload: watches a workflow directory and, once edits settle, loads the workflow
- * again. A valid result is handed over (new runs use it); a broken one is reported and the
+ * again and type-checks its node files and edges (engine typecheckWorkflow()). A valid result is
+ * handed over (new runs use it); a broken one — including a type error — is reported and the
  * last good version keeps serving.
  *
  * @module
  */
 
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { type Clock, type CompiledWorkflow, loadWorkflow, systemClock } from "../engine/mod.ts";
+import {
+  type Clock,
+  type CompiledWorkflow,
+  loadWorkflow,
+  systemClock,
+  typecheckWorkflow,
+  type WorkflowIssue,
+  WorkflowSyntaxError,
+} from "../engine/mod.ts";
 
 /** A file system watcher as `Deno.watchFs` returns it. */
 export interface FsWatcherLike extends AsyncIterable<{ paths: string[] }> {
@@ -33,6 +42,8 @@ export interface DevReloadOptions {
   watch?: (dir: string) => FsWatcherLike;
   /** Loads the workflow (e.g. from a snapshot of the directory). @default loadWorkflow */
   load?: (dir: string) => Promise<CompiledWorkflow>;
+  /** Type-checks a loaded version; issues make it a broken edit. @default typecheckWorkflow */
+  check?: (workflow: CompiledWorkflow) => Promise<WorkflowIssue[]>;
 }
 
 /** A running watcher. */
@@ -85,6 +96,7 @@ export function devReload(dir: string, options: DevReloadOptions): DevReloader {
   const clock = options.clock ?? systemClock;
   const debounceMs = options.debounceMs ?? 150;
   const load = options.load ?? loadWorkflow;
+  const check = options.check ?? ((workflow: CompiledWorkflow) => typecheckWorkflow(workflow));
   const watcher = (options.watch ?? ((d) => Deno.watchFs(d, { recursive: true })))(root);
   let current = options.current;
   let files = namedFiles(current, root);
@@ -108,6 +120,9 @@ export function devReload(dir: string, options: DevReloadOptions): DevReloader {
         const workflow = await load(root);
         const same = workflow.codeHash === current.codeHash && workflow.dir === current.dir;
         if (closed || (!failed && same)) return;
+        const issues = await check(workflow);
+        if (issues.length > 0) throw new WorkflowSyntaxError(issues);
+        if (closed) return;
         failed = false;
         current = workflow;
         files = namedFiles(workflow, root);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type CompiledWorkflow, loadWorkflow, WorkflowSyntaxError } from "../engine/mod.ts";
-import { FakeClock } from "../testing/mod.ts";
+import { FakeClock, waitFor } from "../testing/mod.ts";
 import { CodeSnapshots } from "./_code_snapshots.ts";
 import { devReload, type FsWatcherLike } from "./dev_reload.ts";
 
@@ -41,7 +41,7 @@ nodes:
 `;
 const NODE = (word: string) => `export default () => "${word}";\n`;
 
-async function setup() {
+async function setup(check: () => Promise<never[]> = () => Promise.resolve([])) {
   const dir = await Deno.makeTempDir({ prefix: "dev-reload-" });
   await Deno.mkdir(join(dir, "nodes"));
   await Deno.writeTextFile(join(dir, "workflow.yaml"), WORKFLOW);
@@ -63,6 +63,7 @@ async function setup() {
       loads++;
       return loadWorkflow(d).finally(() => setTimeout(() => notify(), 0));
     },
+    check,
     onReload: (workflow) => reloads.push(workflow),
     onError: (error) => errors.push(error),
   });
@@ -140,6 +141,61 @@ Deno.test("`devReload()` reports a broken edit, keeps the last version, and relo
   assert.equal(t.reloads.length, 1);
 });
 
+Deno.test("`devReload()` reports a type error in a node file and keeps the last good version", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dev-reload-types-" });
+  try {
+    await Deno.mkdir(join(dir, "nodes"));
+    await Deno.writeTextFile(join(dir, "workflow.yaml"), WORKFLOW);
+    await Deno.writeTextFile(join(dir, "nodes/hello.ts"), NODE("one"));
+    const current = await loadWorkflow(dir);
+    const clock = new FakeClock();
+    const watcher = new FakeWatcher();
+    const reloads: CompiledWorkflow[] = [];
+    const errors: unknown[] = [];
+    const reloader = devReload(dir, {
+      current,
+      clock,
+      debounceMs: 100,
+      watch: () => watcher,
+      onReload: (workflow) => reloads.push(workflow),
+      onError: (error) => errors.push(error),
+    });
+    try {
+      await Deno.writeTextFile(
+        join(dir, "nodes/hello.ts"),
+        'export default () => {\n  const n: number = "two";\n  return n;\n};\n',
+      );
+      watcher.push(join(dir, "nodes/hello.ts"));
+      await clock.waitForSleepers(1);
+      await clock.advance(100);
+      await waitFor(() => errors.length === 1, "the type error");
+      const error = errors[0] as WorkflowSyntaxError;
+      assert.ok(error instanceof WorkflowSyntaxError);
+      assert.deepEqual(
+        { ...error.issues[0]!, hint: undefined },
+        {
+          file: "nodes/hello.ts",
+          line: 2,
+          column: 9,
+          message: "Type 'string' is not assignable to type 'number'.",
+          hint: undefined,
+        },
+      );
+      assert.equal(reloads.length, 0);
+      // Fixed: the new version is served.
+      await Deno.writeTextFile(join(dir, "nodes/hello.ts"), NODE("two"));
+      watcher.push(join(dir, "nodes/hello.ts"));
+      await clock.waitForSleepers(1);
+      await clock.advance(100);
+      await waitFor(() => reloads.length === 1, "the fixed version");
+    } finally {
+      await reloader.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("`devReload()` loads nothing after close", async () => {
   const t = await setup();
   t.watcher.push(join(t.dir, "workflow.yaml"));
@@ -176,6 +232,8 @@ Deno.test("`devReload()` with code snapshots reloads a helper-only edit and watc
       debounceMs: 100,
       watch: () => watcher,
       load: (d) => snapshots.load(d).finally(() => setTimeout(() => notify(), 0)),
+      // This test is about snapshots; the type check has its own test.
+      check: () => Promise.resolve([]),
       onReload: (workflow) => reloads.push(workflow),
       onError: (error) => assert.fail(String(error)),
     });

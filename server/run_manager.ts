@@ -185,8 +185,8 @@ export class RunManager {
         return { runId: created.record.runId, created: false };
       }
       const { runId } = record;
-      this.#core.own(runId);
-      const job: Job = { workflow, record: created.record };
+      this.#core.own(runId, created.lease);
+      const job: Job = { workflow, record: created.record, lease: created.lease };
       if (retry) job.retry = retry;
       if (start) {
         this.#core.launch(job, false);
@@ -375,9 +375,21 @@ export class RunManager {
     if (this.#core.draining || this.#core.closed) return { resumed: 0, requeued: 0 };
     this.#core.scanning = true;
     this.#core.lastScan = this.#core.clock.now();
-    const counts = await this.#core.exclusive(() => scanUnfinished(this.#core));
+    // The one process on a SQLite store takes every unfinished run at once (its previous
+    // owner is dead); elsewhere only runs whose lease lapsed.
+    const force = this.#core.exclusiveStore;
+    const counts = await this.#core.exclusive(() => scanUnfinished(this.#core, { force }));
     this.#core.heartbeat.poke();
     return counts;
+  }
+
+  /**
+   * Unfinished runs with this `trigger` that this manager took over from the store (resumed
+   * after a restart, or from a dead replica) rather than got through `submit()`: a queue
+   * trigger counts them against its `maxConcurrency` (triggers/_adopted.ts).
+   */
+  adoptedRuns(trigger: string): string[] {
+    return [...this.#core.adopted].filter(([, t]) => t === trigger).map(([runId]) => runId);
   }
 
   /** Starts the workflow's cron triggers in-process (idempotent). */
@@ -416,9 +428,10 @@ export class RunManager {
 
   /**
    * Graceful stop: new submits throw {@link DrainingError}, cron stops, nothing more starts;
-   * running runs may finish for `graceMs` (on the manager's clock), then the rest are cancelled
-   * and their state persisted. Waiting runs stay queued in the store (their leases are
-   * released) so that the next process's `recover()` runs them.
+   * running runs may finish for `graceMs` (on the manager's clock), then the rest stop here
+   * without being cancelled: they stay `running` in the store with their persisted state and
+   * their leases are released, so the next process's `recover()` (or another replica) resumes
+   * them. Waiting runs stay queued in the store (their leases released too).
    */
   async drain(graceMs: number): Promise<void> {
     this.#core.draining = true;
@@ -431,16 +444,23 @@ export class RunManager {
       await Promise.race([Promise.all(running()), pause(this.#core.clock, graceMs, grace.signal)]);
       grace.abort();
     }
+    // Past the grace: stop the rest without cancelling them (only an explicit cancel does).
+    // Nothing more is written; their leases are released so that the next process, or
+    // another replica, resumes them from their stored state at once.
     for (const active of this.#core.active.values()) {
-      active.controller.abort(new DOMException("The server is shutting down", "AbortError"));
+      active.released = true;
+      active.detached = true;
+      active.controller.abort(
+        new DOMException("The server is shutting down; the run resumes elsewhere", "AbortError"),
+      );
     }
-    await Promise.all(running());
+    await Promise.all(this.#core.executions.values());
     await this.#core.exclusive(() => releaseWaiting(this.#core));
     await this.#core.retention.settled();
   }
 
   /**
-   * Stops everything: drains with no grace when not drained yet (running runs are cancelled),
+   * Stops everything: drains with no grace when not drained yet (running runs are released),
    * stops cron and timers, and closes the default runner. Does not close the store or a runner
    * that was passed in. Idempotent.
    */

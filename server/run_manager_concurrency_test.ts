@@ -111,6 +111,10 @@ Deno.test("`RunManager` strategy replace cancels the newest waiting run, which n
     const cancelled = await waiting;
     assert.equal(cancelled.status, "cancelled");
     assert.equal((await h.store.getRun(replaced))?.status, "cancelled");
+    assert.deepEqual((await h.store.getRun(replaced))?.error, {
+      node: "",
+      message: `Cancelled before it started: it was replaced by run "${latest}"`,
+    });
     const logs = await h.store.getLogs(replaced);
     assert.match(logs[0]!.msg, new RegExp(`replaced by run "${latest}"`));
     assert.equal((await h.store.getRun(latest))?.status, "queued");

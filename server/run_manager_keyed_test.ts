@@ -207,7 +207,8 @@ Deno.test("`RunManager.recover()` counts resumed runs and requeues waiting ones 
     spec: { a: [] },
     fns: gates.fns,
     concurrency: keyed({ maxRuns: 1 }),
-    manager: { owner: "replica-1" },
+    // The one process on the store (it holds the SQLite lock): a dead process's leases are stale.
+    manager: { owner: "replica-1", exclusiveStore: true },
   });
   const run = (runId: string, status: "running" | "queued", tenant: string) => ({
     runId,
@@ -220,7 +221,7 @@ Deno.test("`RunManager.recover()` counts resumed runs and requeues waiting ones 
     ...(status === "running" ? { startedAt: "2025-01-01T00:00:00.000Z" } : {}),
   });
   try {
-    const lease = { owner: "replica-1", leaseMs: 30_000 };
+    const lease = { owner: "dead-process", leaseMs: 30_000 };
     // A process died with acme's r1 running and r2, r3 (acme, beta) waiting.
     await h.store.createRun(run("r1", "running", "acme"), lease);
     await h.store.createRun(run("r2", "queued", "acme"), lease);

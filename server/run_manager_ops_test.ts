@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DrainingError } from "./errors.ts";
-import { gated, harness, untilStatus, waitFor } from "./testdata/manager_harness.ts";
+import { gated, harness, waitFor } from "./testdata/manager_harness.ts";
 
 Deno.test("`RunManager.metrics()` exposes runs, queue, in-flight and node metrics as Prometheus text", async () => {
   const h = await harness({
@@ -96,7 +96,7 @@ Deno.test("`RunManager.drain()` lets running runs finish within the grace period
   }
 });
 
-Deno.test("`RunManager.drain()` cancels runs still running after the grace period; queued runs stay queued", async () => {
+Deno.test("`RunManager.drain()` releases runs still running after the grace period (not cancelled); the next process resumes both", async () => {
   const gates = gated(["a"]);
   const h = await harness({
     spec: { a: [] },
@@ -116,18 +116,19 @@ Deno.test("`RunManager.drain()` cancels runs still running after the grace perio
     await h.clock.advance(1);
     await drain;
     const stored = await h.store.getRun(running);
-    assert.equal(stored?.status, "cancelled");
-    assert.equal(stored?.nodes.a?.status, "cancelled");
+    assert.equal(stored?.status, "running", "only an explicit cancel cancels");
+    assert.equal(stored?.nodes.a?.status, "running");
+    assert.equal(stored?.error, undefined);
     assert.equal((await h.store.getRun(waiting))?.status, "queued");
     assert.ok((await waited) instanceof DrainingError);
     assert.equal(gates.started.length, 1);
     assert.deepEqual(await h.manager.recover(), { resumed: 0, requeued: 0 });
 
-    // The next process (another owner id) picks the queued run up at once.
+    // The next process (another owner id, not exclusive) picks both up at once: released.
     const next = await harness({ spec: { a: [] }, store: h.store, clock: h.clock });
     try {
-      await h.clock.advance(1);
-      assert.deepEqual(await next.manager.recover(), { resumed: 0, requeued: 1 });
+      assert.deepEqual(await next.manager.recover(), { resumed: 1, requeued: 1 });
+      assert.equal((await next.manager.wait(running)).status, "succeeded");
       assert.equal((await next.manager.wait(waiting)).status, "succeeded");
     } finally {
       await next.close();
@@ -137,14 +138,15 @@ Deno.test("`RunManager.drain()` cancels runs still running after the grace perio
   }
 });
 
-Deno.test("`RunManager.close()` cancels what still runs and refuses new runs", async () => {
+Deno.test("`RunManager.close()` releases what still runs (it stays resumable) and refuses new runs", async () => {
   const gates = gated(["a"]);
   const h = await harness({ spec: { a: [] }, fns: gates.fns });
   try {
     const { runId } = await h.manager.submit(null);
     await waitFor(() => gates.started.length === 1, "the run to start");
     await h.manager.close();
-    await untilStatus(h.store, runId, "cancelled");
+    assert.equal((await h.store.getRun(runId))?.status, "running");
+    assert.equal((await h.store.listClaimable()).length, 1, "its lease was released");
     await assert.rejects(h.manager.submit(null), DrainingError);
     await h.manager.close();
   } finally {

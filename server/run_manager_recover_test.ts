@@ -30,9 +30,10 @@ function queued(runId: string): RunRecord {
 }
 
 Deno.test("`RunManager.recover()` resumes a crashed run without re-executing completed nodes", async () => {
-  const h = await harness({ spec: SPEC, manager: { owner: "replica-1" } });
+  // The one process on the store (it holds the SQLite lock): the dead process's lease is stale.
+  const h = await harness({ spec: SPEC, manager: { owner: "replica-1", exclusiveStore: true } });
   try {
-    await h.store.createRun(crashed("r1"), { owner: "replica-1", leaseMs: 30_000 });
+    await h.store.createRun(crashed("r1"), { owner: "killed-process", leaseMs: 30_000 });
     assert.deepEqual(await h.manager.recover(), { resumed: 1, requeued: 0 });
     const record = await h.manager.wait("r1");
     assert.equal(record.status, "succeeded");
@@ -246,5 +247,31 @@ Deno.test("`RunManager` leaves a run whose store write failed unfinished and res
   } finally {
     await h.close();
     await base.close();
+  }
+});
+
+Deno.test("`RunManager.adoptedRuns()` lists the resumed runs of a trigger until they end", async () => {
+  const gates = gated(["b"]);
+  const h = await harness({
+    spec: SPEC,
+    fns: gates.fns,
+    manager: { owner: "replica-1", exclusiveStore: true },
+  });
+  try {
+    await h.store.createRun(crashed("q1", { trigger: "queue" }), { owner: "dead" });
+    await h.store.createRun(crashed("m1"), { owner: "dead" });
+    assert.deepEqual(await h.manager.recover(), { resumed: 2, requeued: 0 });
+    assert.deepEqual(h.manager.adoptedRuns("queue"), ["q1"]);
+    assert.deepEqual(h.manager.adoptedRuns("manual"), ["m1"]);
+    const { runId } = await h.manager.submit({ n: 2 }, { trigger: "queue" });
+    assert.deepEqual(h.manager.adoptedRuns("queue"), ["q1"], "a submitted run is not adopted");
+    for (const id of ["q1", "m1", runId]) {
+      await waitFor(() => gates.started.includes(`${id}:b`), `${id} at b`);
+      gates.open(id, "b");
+      assert.equal((await h.manager.wait(id)).status, "succeeded");
+    }
+    assert.deepEqual(h.manager.adoptedRuns("queue"), []);
+  } finally {
+    await h.close();
   }
 });

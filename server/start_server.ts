@@ -23,6 +23,8 @@ import { CodeSnapshots } from "./_code_snapshots.ts";
 import { withExtraMetrics } from "./_metrics.ts";
 import { findSnapshotVersion } from "./_code_versions.ts";
 import { loadRunTracer, tracingConfigured } from "../tracing/mod.ts";
+import { type ConnGuard, startConnGuard } from "./_conn_guard.ts";
+import { type ProcessLock, tryLockFile } from "./_process_lock.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
 import { createHandler, type HandlerOptions } from "./create_handler.ts";
 import { devReload, type DevReloader } from "./dev_reload.ts";
@@ -99,12 +101,26 @@ export interface StartServerOptions {
   k8s?: ExecuteOptions["k8s"];
   /** Time source of runs, cron and the dev reload debounce. @default systemClock */
   clock?: Clock;
-  /** Replica id in run leases. @default "<hostname>:<port>" for a fixed port, else a random id */
+  /**
+   * This process's id in run leases: unique per process, so replicas that share a hostname
+   * and port never take each other's runs. @default "<hostname>:<port>:<pid>:<random>"
+   */
   owner?: string;
+  /**
+   * Run lease length: a replica that stops renewing (crash, pause) loses its runs to another
+   * after this long; renewed every third of it. @default 8_000
+   */
+  leaseMs?: number;
   /** Serves GET / and its assets. @default the embedded web dashboard (ui/mod.ts) */
   dashboard?: HandlerOptions["dashboard"];
   /** Receives what happens. @default ignore */
   onEvent?: (event: ServerEvent) => void;
+  /**
+   * Client connection limits (see server/_conn_guard.ts): a request head must arrive within
+   * `headerTimeoutMs`, a kept-alive connection may idle `idleTimeoutMs`, at most
+   * `maxConnections` are open. @default { headerTimeoutMs: 10_000, idleTimeoutMs: 30_000, maxConnections: 1024 }
+   */
+  connections?: { headerTimeoutMs?: number; idleTimeoutMs?: number; maxConnections?: number };
 }
 
 /** A started server. */
@@ -182,15 +198,26 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const dataDir = resolve(options.dataDir ?? (dev ? join(dir, ".pipedreamer") : ".pipedreamer"));
   const snapshots = new CodeSnapshots(join(dataDir, "code"), { exclude: [dataDir] });
   const workflow = await snapshots.snapshot(loaded);
-  const store: RunStore = await openStore(options.storeUrl, {
-    dataDir,
-    durability: options.durability,
-  });
+  // The one process holding a SQLite store's lock knows every lease in it is stale: it takes
+  // the runs over at once instead of waiting for their leases to expire.
+  const sqlitePath = sqliteFileOf(options.storeUrl, dataDir);
+  const lock: ProcessLock | undefined = sqlitePath === undefined || sqlitePath === ":memory:"
+    ? undefined
+    : await tryLockFile(`${sqlitePath}.lock`);
+  let store: RunStore;
+  try {
+    store = await openStore(options.storeUrl, { dataDir, durability: options.durability });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   // The OpenTelemetry SDK is loaded only when an OTLP endpoint is configured.
   const tracer = tracingConfigured() ? await loadRunTracer({ redact }) : undefined;
   let manager: RunManager | undefined;
   let reloader: DevReloader | undefined;
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
+  let guard: ConnGuard | undefined;
+  let socketDir: string | undefined;
   const streams = new AbortController();
   let draining = false;
   let nats: NatsTriggers | undefined;
@@ -203,7 +230,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       configOverlay,
       k8s: options.k8s,
       clock: options.clock,
-      owner: options.owner ?? (port > 0 ? `${Deno.hostname()}:${port}` : undefined),
+      owner: options.owner ??
+        `${Deno.hostname()}:${port}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`,
+      leaseMs: options.leaseMs ?? 8_000,
+      exclusiveStore: lock !== undefined || sqlitePath === ":memory:",
       onError: reportError,
       tracer,
       findVersion: (codeHash) =>
@@ -240,11 +270,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           ? hooks(request)
           : api(request)
       : api;
-    const ready = Promise.withResolvers<Deno.NetAddr>();
+    // Deno.serve has no header timeout nor connection limit: it listens on a private unix
+    // socket behind a guard that enforces both (server/_conn_guard.ts).
+    socketDir = await Deno.makeTempDir({ prefix: "pipedreamer-http-" });
+    const backendPath = join(socketDir, "http.sock");
+    const ready = Promise.withResolvers<void>();
     server = Deno.serve({
-      hostname,
-      port,
-      onListen: (addr) => ready.resolve(addr),
+      path: backendPath,
+      onListen: () => ready.resolve(),
       onError: (error) => {
         reportError(error);
         return new Response('{"error":{"code":"internal","message":"Internal server error"}}', {
@@ -253,7 +286,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         });
       },
     }, handler);
-    const addr = await ready.promise;
+    await ready.promise;
+    guard = startConnGuard({ hostname, port, backendPath, ...options.connections });
+    const addr = guard.addr;
     const url = urlOf(addr.hostname, addr.port);
     emit({ type: "listening", url, hostname: addr.hostname, port: addr.port });
     if (dev) {
@@ -277,6 +312,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
     const running = manager;
     const http = server;
+    const front = guard;
+    const sockets = socketDir;
     const stopped = Promise.withResolvers<void>();
     let stopping: Promise<void> | undefined;
     const shutdown = () =>
@@ -292,13 +329,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         streams.abort();
         // Idle and finished connections close at once; a client still sending a body nobody
         // reads (or a slow one) is not waited for longer than this.
+        front.stopAccepting();
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
           http.shutdown(),
           new Promise((resolve) => timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)),
         ]);
         clearTimeout(timer);
+        await front.close();
+        await Deno.remove(sockets, { recursive: true }).catch(() => {});
         await store.close();
+        lock?.release();
         emit({ type: "stopped" });
       })().then(stopped.resolve, (error) => {
         stopped.reject(error);
@@ -314,11 +355,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     };
   } catch (error) {
     await reloader?.close();
+    await guard?.close();
     await server?.shutdown();
+    if (socketDir) await Deno.remove(socketDir, { recursive: true }).catch(() => {});
     await nats?.close();
     await manager?.close();
     await tracer?.shutdown().catch(() => {});
     await store.close();
+    lock?.release();
     if (error instanceof Deno.errors.AddrInUse) {
       throw new Error(
         `Cannot listen on ${urlOf(hostname, port)}: the address is in use; pick another --port`,
@@ -327,6 +371,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
     throw error;
   }
+}
+
+/** The SQLite file `openStore()` opens for `url`, or undefined for another store. */
+function sqliteFileOf(url: string | undefined, dataDir: string): string | undefined {
+  if (url !== undefined && !url.startsWith("sqlite:")) return undefined;
+  const path = url?.slice("sqlite:".length).replace(/^\/\//, "") || join(dataDir, "runs.db");
+  return path === ":memory:" ? path : resolve(path);
 }
 
 /** The web dashboard over `manager`: its data behind the same token as the API. */

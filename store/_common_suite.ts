@@ -11,6 +11,7 @@ import type { RunStore, StoreOptions } from "./run_store.ts";
 import type { StoreCase } from "./_store_case.ts";
 import { RUN_CASES } from "./_common_cases_runs.ts";
 import { DATA_CASES } from "./_common_cases_data.ts";
+import { LEASE_CASES } from "./_common_cases_leases.ts";
 
 export type { StoreCase, StoreCaseContext } from "./_store_case.ts";
 
@@ -47,7 +48,7 @@ export function testRunStore(
     async fn(t) {
       const harness = await setup();
       try {
-        for (const c of [...RUN_CASES, ...DATA_CASES]) {
+        for (const c of [...RUN_CASES, ...LEASE_CASES, ...DATA_CASES]) {
           await t.step(c.name, () => runCase(harness, c));
         }
       } finally {

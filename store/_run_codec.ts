@@ -11,7 +11,14 @@ import {
   type RunRecord,
   RunStatus,
 } from "../engine/mod.ts";
-import type { GetLogsOptions, ListRunsOptions, PruneOptions, RunUpdate } from "./run_store.ts";
+import { UnserializableValueError } from "./errors.ts";
+import type {
+  GetLogsOptions,
+  Lease,
+  ListRunsOptions,
+  PruneOptions,
+  RunUpdate,
+} from "./run_store.ts";
 
 /** Statuses of runs that are over; only these are pruned. */
 export const FINISHED_STATUSES = [...FINISHED] as RunStatus[];
@@ -48,9 +55,38 @@ export const UPDATE_COLUMNS = {
   durationMs: "duration_ms",
 } as const satisfies Record<keyof RunUpdate, keyof RunRow>;
 
+/**
+ * JSON text of a value that must be storable.
+ * @throws {UnserializableValueError} when JSON.stringify throws (BigInt, cycle, too deep) or
+ *   gives nothing (a function or symbol), naming `what` (e.g. `the output of node "a"`)
+ */
+export function jsonOf(value: unknown, what: string, action: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new UnserializableValueError(
+      `Cannot ${action}: ${what} cannot be stored as JSON: ${detail}`,
+      { cause: error },
+    );
+  }
+  if (text === undefined) {
+    throw new UnserializableValueError(
+      `Cannot ${action}: ${what} cannot be stored as JSON: a ${typeof value} has no JSON form`,
+    );
+  }
+  return text;
+}
+
 /** JSON text of a value; undefined (absent) is SQL NULL. */
-export function toJson(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
+export function toJson(value: unknown, what = "a value", action = "store run"): string | null {
+  return value === undefined ? null : jsonOf(value, what, action);
+}
+
+/** JSON text of a node record (output included). */
+export function nodeJson(runId: string, nodeId: string, node: unknown): string {
+  return jsonOf(node, `the record of node "${nodeId}" of run "${runId}"`, "update node");
 }
 
 /** The value of JSON text; SQL NULL is undefined. */
@@ -103,10 +139,10 @@ export function encodeRun(record: RunRecord): RunRow & { workflow: string } {
   return {
     run_id: record.runId,
     workflow: record.workflow,
-    data: JSON.stringify(fixed),
+    data: jsonOf(fixed, `the input of run "${record.runId}"`, action),
     status,
-    result: toJson(result),
-    error: toJson(error),
+    result: toJson(result, `the result of run "${record.runId}"`, action),
+    error: toJson(error, `the error of run "${record.runId}"`, action),
     started_at: startedAt ?? null,
     finished_at: finishedAt ?? null,
     duration_ms: durationMs ?? null,
@@ -137,8 +173,9 @@ export function encodeUpdate(update: RunUpdate): [string, string | number | null
     if (!Object.hasOwn(update, key)) continue;
     const value = update[key as keyof RunUpdate];
     if (key === "status") set.push([column, requireStatus(value, "update run")]);
-    else if (key === "result" || key === "error") set.push([column, toJson(value)]);
-    else if (value === undefined || value === null) set.push([column, null]);
+    else if (key === "result" || key === "error") {
+      set.push([column, toJson(value, `the run's ${key}`, "update run")]);
+    } else if (value === undefined || value === null) set.push([column, null]);
     else set.push([column, value as string | number]);
   }
   return set;
@@ -205,6 +242,17 @@ export function checkPositiveMs(value: number, what: string, action: string): vo
   }
 }
 
+/** Validates a fence argument. */
+export function checkFence(fence: Lease | undefined): void {
+  if (fence === undefined) return;
+  requireId(fence.owner, "fence.owner", "write run");
+  if (!Number.isSafeInteger(fence.epoch) || fence.epoch < 0) {
+    throw new TypeError(
+      `Cannot write run: fence.epoch must be an integer >= 0, got ${fence.epoch}`,
+    );
+  }
+}
+
 export function checkPrune(options: PruneOptions): void {
   const { maxRuns, maxAgeMs } = options;
   if (maxRuns !== undefined && (!Number.isInteger(maxRuns) || maxRuns < 0)) {
@@ -218,7 +266,7 @@ export function stateJson(value: unknown, action: string): string {
   if (value === undefined) {
     throw new TypeError(`Cannot ${action}: the value is undefined; store null instead`);
   }
-  return JSON.stringify(value);
+  return jsonOf(value, "the value", action);
 }
 
 /** The `runs` columns every run query selects (both stores share the schema). */

@@ -7,7 +7,7 @@
 
 import type { StatementSync } from "node:sqlite";
 import type { NodeCache } from "../engine/mod.ts";
-import { checkPositiveMs, requireId } from "./_run_codec.ts";
+import { checkPositiveMs, jsonOf, requireId } from "./_run_codec.ts";
 
 /** What the cache needs of its store. */
 export interface SqliteCacheDeps {
@@ -33,7 +33,7 @@ export function sqliteCache(deps: SqliteCacheDeps): NodeCache {
       requireId(key, "key", "write cache");
       checkPositiveMs(ttlMs, "ttlMs", "write cache");
       const now = deps.now();
-      const json = JSON.stringify(value);
+      const json = jsonOf(value, `the cache entry "${key}"`, "write cache");
       await deps.write(() => {
         deps.sql(
           `INSERT INTO node_cache (key, value, expires_at) VALUES (?, ?, ?)

@@ -59,6 +59,10 @@ export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [{
     CREATE INDEX node_cache_expires_at ON node_cache (expires_at);
     CREATE TABLE engine_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+}, {
+  // Lease fencing: every claim increments the epoch; fenced writes carry owner and epoch.
+  version: 2,
+  sql: `ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;`,
 }];
 
 /**

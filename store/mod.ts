@@ -16,10 +16,12 @@
  */
 
 export type {
+  ClaimOptions,
   CreateRunOptions,
   CreateRunResult,
   Durability,
   GetLogsOptions,
+  Lease,
   ListRunsOptions,
   ListUnfinishedOptions,
   PruneOptions,
@@ -30,6 +32,7 @@ export type {
   StoredLogLine,
   StoreOptions,
 } from "./run_store.ts";
+export { LeaseLostError, UnserializableValueError } from "./errors.ts";
 export { DURABILITIES } from "./run_store.ts";
 export { openStore, type OpenStoreOptions } from "./open_store.ts";
 export { SqliteStore } from "./sqlite_store.ts";

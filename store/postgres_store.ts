@@ -10,6 +10,7 @@
 import type pg from "pg";
 import type { LogLine, NodeCache, NodeRecord, RunRecord } from "../engine/mod.ts";
 import {
+  checkFence,
   checkLogsOptions,
   checkPositiveMs,
   checkPrune,
@@ -19,7 +20,9 @@ import {
   encodeRun,
   encodeUpdate,
   FINISHED_STATUSES,
+  jsonOf,
   listFilters,
+  nodeJson,
   pageOf,
   requireId,
   RUN_COLUMNS,
@@ -29,10 +32,12 @@ import {
   UNFINISHED_STATUSES,
 } from "./_run_codec.ts";
 import { migratePostgres } from "./_postgres_migrations.ts";
+import { leaseNow, PostgresLeases } from "./_postgres_leases.ts";
 import type {
   CreateRunOptions,
   CreateRunResult,
   GetLogsOptions,
+  Lease,
   ListRunsOptions,
   ListUnfinishedOptions,
   PruneOptions,
@@ -72,6 +77,9 @@ export class PostgresStore implements RunStore {
   readonly cache: NodeCache;
   #pool: pg.Pool;
   #now: () => number;
+  /** The `now` option for lease times; null: the database's clock (see leaseNow). */
+  #leaseNow: () => number | null;
+  readonly #leases: PostgresLeases;
   #idempotencyTtlMs: number;
   /** Tail of each run's write chain: writes of one run reach the database in call order. */
   #tails = new Map<string, Promise<void>>();
@@ -120,6 +128,12 @@ export class PostgresStore implements RunStore {
   private constructor(pool: pg.Pool, options: StoreOptions) {
     this.#pool = pool;
     this.#now = options.now ?? Date.now;
+    const now = options.now;
+    this.#leaseNow = now ? () => now() : () => null;
+    this.#leases = new PostgresLeases({
+      query: (text, values, name) => this.#query(text, values, name),
+      leaseNow: () => this.#leaseNow(),
+    });
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.cache = {
       get: async (key) => {
@@ -136,7 +150,7 @@ export class PostgresStore implements RunStore {
         await this.#query(
           `INSERT INTO node_cache (key, value, expires_at) VALUES ($1, $2, $3)
            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
-          [key, JSON.stringify(value), now + ttlMs],
+          [key, jsonOf(value, `the cache entry "${key}"`, "write cache"), now + ttlMs],
         );
         await this.#query("DELETE FROM node_cache WHERE expires_at <= $1", [now]);
       },
@@ -146,6 +160,7 @@ export class PostgresStore implements RunStore {
   async createRun(record: RunRecord, options: CreateRunOptions = {}): Promise<CreateRunResult> {
     const row = encodeRun(record);
     const nodes = Object.entries(record.nodes);
+    const nodeTexts = nodes.map(([id, node]) => nodeJson(record.runId, id, node));
     const { idempotencyKey: key, owner, leaseMs = DEFAULT_LEASE_MS } = options;
     if (key !== undefined) requireId(key, "idempotencyKey", "create run");
     if (owner !== undefined) requireId(owner, "owner", "create run");
@@ -172,8 +187,11 @@ export class PostgresStore implements RunStore {
       }
       const inserted = await client.query(
         `INSERT INTO runs (run_id, workflow, status, created_at, data, result, error, started_at,
-           finished_at, duration_ms, owner, lease_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (run_id) DO NOTHING`,
+           finished_at, duration_ms, owner, lease_until, lease_epoch)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+           CASE WHEN $11::text IS NULL THEN NULL ELSE ${leaseNow(13)} + $12::bigint END,
+           CASE WHEN $11::text IS NULL THEN 0 ELSE 1 END)
+         ON CONFLICT (run_id) DO NOTHING`,
         [
           row.run_id,
           row.workflow,
@@ -186,7 +204,8 @@ export class PostgresStore implements RunStore {
           row.finished_at,
           row.duration_ms,
           owner ?? null,
-          owner === undefined ? null : now + leaseMs,
+          leaseMs,
+          this.#leaseNow(),
         ],
       );
       if (inserted.rowCount === 0) {
@@ -196,11 +215,16 @@ export class PostgresStore implements RunStore {
         `INSERT INTO run_nodes (run_id, node_id, record)
          SELECT $1, n, r FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t (n, r, o)
          ORDER BY o`,
-        [row.run_id, nodes.map(([id]) => id), nodes.map(([, node]) => JSON.stringify(node))],
+        [row.run_id, nodes.map(([id]) => id), nodeTexts],
       );
       return undefined;
     });
-    return { record: (await this.getRun(existing ?? row.run_id))!, created: !existing };
+    const result: CreateRunResult = {
+      record: (await this.getRun(existing ?? row.run_id))!,
+      created: !existing,
+    };
+    if (!existing && owner !== undefined) result.lease = { owner, epoch: 1 };
+    return result;
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -251,33 +275,43 @@ export class PostgresStore implements RunStore {
     };
   }
 
-  async updateRun(runId: string, update: RunUpdate): Promise<boolean> {
+  async updateRun(runId: string, update: RunUpdate, fence?: Lease): Promise<boolean> {
     const set = encodeUpdate(update);
+    checkFence(fence);
     return await this.#serial(runId, async () => {
-      if (set.length === 0) {
-        return (await this.#query("SELECT 1 FROM runs WHERE run_id = $1", [runId])).rowCount! > 0;
-      }
-      const assignments = set.map(([column], i) => `${column} = $${i + 2}`).join(", ");
+      if (set.length === 0) return await this.#leases.exists(runId, fence);
+      const assignments = set.map(([column], i) => `${column} = $${i + 4}`).join(", ");
       const result = await this.#query(
-        `UPDATE runs SET ${assignments} WHERE run_id = $1`,
-        [runId, ...set.map(([, value]) => value)],
+        `UPDATE runs SET ${assignments} WHERE run_id = $1
+         AND ($2::text IS NULL OR (owner = $2 AND lease_epoch = $3))`,
+        [runId, fence?.owner ?? null, fence?.epoch ?? 0, ...set.map(([, value]) => value)],
       );
-      return result.rowCount! > 0;
+      return result.rowCount! > 0 || await this.#leases.refused(runId, fence);
     });
   }
 
-  async updateNode(runId: string, nodeId: string, node: NodeRecord): Promise<boolean> {
+  async updateNode(
+    runId: string,
+    nodeId: string,
+    node: NodeRecord,
+    fence?: Lease,
+  ): Promise<boolean> {
     requireId(nodeId, "nodeId", "update node");
-    const json = JSON.stringify(node);
+    checkFence(fence);
+    const json = nodeJson(runId, nodeId, node);
     return await this.#serial(runId, async () => {
+      // FOR SHARE: a concurrent claim (UPDATE of the run row) waits for this write or, when it
+      // commits first, makes the fence check fail: no write lands after a takeover.
       const result = await this.#query(
-        `INSERT INTO run_nodes (run_id, node_id, record)
-         SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1)
+        `WITH r AS (SELECT 1 FROM runs WHERE run_id = $1
+           AND ($4::text IS NULL OR (owner = $4 AND lease_epoch = $5)) FOR SHARE)
+         INSERT INTO run_nodes (run_id, node_id, record)
+         SELECT $1, $2, $3 FROM r
          ON CONFLICT (run_id, node_id) DO UPDATE SET record = EXCLUDED.record`,
-        [runId, nodeId, json],
-        "update-node",
+        [runId, nodeId, json, fence?.owner ?? null, fence?.epoch ?? 0],
+        "update-node-fenced",
       );
-      return result.rowCount! > 0;
+      return result.rowCount! > 0 || await this.#leases.refused(runId, fence);
     });
   }
 
@@ -291,47 +325,34 @@ export class PostgresStore implements RunStore {
   }
 
   async claimRun(runId: string, owner: string, leaseMs: number): Promise<boolean> {
-    requireId(owner, "owner", "claim run");
-    checkPositiveMs(leaseMs, "leaseMs", "claim run");
-    const now = this.#now();
-    const result = await this.#query(
-      `UPDATE runs SET owner = $2, lease_until = $3 WHERE run_id = $1
-       AND status = ANY($5::text[]) AND (owner IS NULL OR owner = $2 OR lease_until <= $4)`,
-      [runId, owner, now + leaseMs, now, UNFINISHED_STATUSES],
-    );
-    return result.rowCount! > 0;
+    return (await this.claimLease(runId, owner, leaseMs)) !== undefined;
   }
 
-  async renewLease(runId: string, owner: string, leaseMs: number): Promise<boolean> {
-    requireId(owner, "owner", "renew lease");
-    checkPositiveMs(leaseMs, "leaseMs", "renew lease");
-    const result = await this.#query(
-      `UPDATE runs SET lease_until = $3 WHERE run_id = $1 AND owner = $2
-       AND status = ANY($4::text[])`,
-      [runId, owner, this.#now() + leaseMs, UNFINISHED_STATUSES],
-    );
-    return result.rowCount! > 0;
-  }
+  // Lease epochs, the database's clock and fencing: see _postgres_leases.ts.
+  readonly claimLease: RunStore["claimLease"] = (...a) => this.#leases.claimLease(...a);
+  readonly renewLease: RunStore["renewLease"] = (...a) => this.#leases.renewLease(...a);
+  readonly releaseLease: RunStore["releaseLease"] = (...a) => this.#leases.releaseLease(...a);
+  readonly listClaimable: RunStore["listClaimable"] = (...a) => this.#leases.listClaimable(...a);
 
-  async appendLogs(runId: string, lines: LogLine[]): Promise<boolean> {
+  async appendLogs(runId: string, lines: LogLine[], fence?: Lease): Promise<boolean> {
     if (!Array.isArray(lines)) throw new TypeError("Cannot append logs: lines must be an array");
+    checkFence(fence);
     const nodes = lines.map((line) => line.node ?? null);
-    const texts = lines.map((line) => JSON.stringify(line));
+    const texts = lines.map((line) => jsonOf(line, `a log line of run "${runId}"`, "append logs"));
     return await this.#serial(runId, async () => {
-      if (lines.length === 0) {
-        return (await this.#query("SELECT 1 FROM runs WHERE run_id = $1", [runId])).rowCount! > 0;
-      }
+      if (lines.length === 0) return await this.#leases.exists(runId, fence);
       // One statement: the row lock taken by the UPDATE orders concurrent appenders, so the
       // sequence numbers become visible in increasing order (safe for SSE resume).
       const result = await this.#query(
-        `WITH r AS (UPDATE runs SET log_seq = log_seq + $2::bigint WHERE run_id = $1 RETURNING log_seq)
+        `WITH r AS (UPDATE runs SET log_seq = log_seq + $2::bigint WHERE run_id = $1
+           AND ($5::text IS NULL OR (owner = $5 AND lease_epoch = $6)) RETURNING log_seq)
          INSERT INTO run_logs (run_id, seq, node, line)
          SELECT $1, r.log_seq - $2::bigint + t.o, t.n, t.l
          FROM r, unnest($3::text[], $4::text[]) WITH ORDINALITY AS t (n, l, o)`,
-        [runId, lines.length, nodes, texts],
-        "append-logs",
+        [runId, lines.length, nodes, texts, fence?.owner ?? null, fence?.epoch ?? 0],
+        "append-logs-fenced",
       );
-      return result.rowCount! > 0;
+      return result.rowCount! > 0 || await this.#leases.refused(runId, fence);
     });
   }
 

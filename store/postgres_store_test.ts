@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 // @ts-types="@types/pg"
 import pg from "pg";
 import { testRunStore } from "./_common_suite.ts";
+import { POSTGRES_MIGRATIONS } from "./_postgres_migrations.ts";
 import { PostgresStore } from "./postgres_store.ts";
 import { ignoreWithoutPostgres, type PostgresServer, startPostgresServer } from "../testing/mod.ts";
 
@@ -47,7 +48,10 @@ Deno.test({
       const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open(url)));
       try {
         const rows = await sql<{ version: number }>(url, "SELECT version FROM schema_version");
-        assert.deepStrictEqual(rows.map((r) => r.version), [1]);
+        assert.deepStrictEqual(
+          rows.map((r) => r.version),
+          POSTGRES_MIGRATIONS.map((m) => m.version),
+        );
         assert.deepStrictEqual(await stores[3]!.listRuns(), { runs: [], nextCursor: undefined });
       } finally {
         await Promise.all(stores.map((s) => s.close()));
@@ -69,7 +73,7 @@ Deno.test({
           `Cannot open run store: Postgres at "127.0.0.1:${server.port}${
             new URL(url).pathname
           }": ` +
-            "schema version 99 is newer than this pipedreamer supports (1); upgrade pipedreamer",
+            `schema version 99 is newer than this pipedreamer supports (${POSTGRES_MIGRATIONS.length}); upgrade pipedreamer`,
         ),
       );
     });

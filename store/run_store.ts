@@ -40,6 +40,27 @@ export interface CreateRunResult {
   record: RunRecord;
   /** False when an existing run was returned for the idempotency key. */
   created: boolean;
+  /** The lease of a new run created with an `owner` (epoch 1). @default undefined */
+  lease?: Lease;
+}
+
+/**
+ * A lease held on a run: its owner and the claim it came from. Every claim increments the
+ * run's epoch, so a replica that lost the run (another one claimed it) holds a stale epoch and
+ * its fenced writes are refused with `LeaseLostError`.
+ */
+export interface Lease {
+  owner: string;
+  epoch: number;
+}
+
+/** Options of {@link RunStore.claimLease}. */
+export interface ClaimOptions {
+  /**
+   * Take the run even while another owner's lease is live: only for a caller that knows that
+   * owner is gone (the one process holding a SQLite store's data directory). @default false
+   */
+  force?: boolean;
 }
 
 /** Options of {@link RunStore.listRuns}. */
@@ -143,13 +164,22 @@ export interface RunStore {
    * @throws {RangeError} for a limit outside 1..1000
    */
   listRuns(options?: ListRunsOptions): Promise<RunPage>;
-  /** Writes record-level fields; false for an unknown run. */
-  updateRun(runId: string, update: RunUpdate): Promise<boolean>;
+  /**
+   * Writes record-level fields; false for an unknown run. With `fence`, only while that lease
+   * is the run's current one.
+   * @throws {LeaseLostError} when `fence` is no longer the run's lease (nothing is written)
+   * @throws {UnserializableValueError} when `result` or `error` cannot be stored as JSON
+   */
+  updateRun(runId: string, update: RunUpdate, fence?: Lease): Promise<boolean>;
   /**
    * Persists one node transition (the whole node record, output included); false for an
-   * unknown run. Writes of one run are applied in call order.
+   * unknown run. Writes of one run are applied in call order. With `fence`, only while that
+   * lease is the run's current one.
+   * @throws {LeaseLostError} when `fence` is no longer the run's lease (nothing is written)
+   * @throws {UnserializableValueError} when the record (its output) cannot be stored as JSON;
+   *   nothing is written and the store stays usable
    */
-  updateNode(runId: string, nodeId: string, node: NodeRecord): Promise<boolean>;
+  updateNode(runId: string, nodeId: string, node: NodeRecord, fence?: Lease): Promise<boolean>;
   /** Runs that are `running` or `queued`, oldest first, with their node records (resume). */
   listUnfinished(options?: ListUnfinishedOptions): Promise<RunRecord[]>;
   /**
@@ -158,13 +188,39 @@ export interface RunStore {
    * @throws {RangeError} when leaseMs is not a positive number
    */
   claimRun(runId: string, owner: string, leaseMs: number): Promise<boolean>;
-  /** Extends `owner`'s lease; false when the run is finished, unknown or claimed by another. */
-  renewLease(runId: string, owner: string, leaseMs: number): Promise<boolean>;
+  /**
+   * `claimRun()` that returns the lease taken (its epoch is one above the previous claim's), or
+   * undefined when the run is finished, unknown or leased by another owner (unless `force`).
+   * Lease times come from the database's clock where the store is shared (Postgres).
+   * @throws {RangeError} when leaseMs is not a positive number
+   */
+  claimLease(
+    runId: string,
+    owner: string,
+    leaseMs: number,
+    options?: ClaimOptions,
+  ): Promise<Lease | undefined>;
+  /**
+   * Extends `owner`'s lease (only the lease of claim `epoch` when given); false when the run is
+   * finished, unknown or claimed by another (or claimed again since `epoch`).
+   */
+  renewLease(runId: string, owner: string, leaseMs: number, epoch?: number): Promise<boolean>;
+  /**
+   * Gives up `lease` so that any replica may claim the run at once; later writes fenced by it
+   * are refused. False when it is no longer the run's lease.
+   */
+  releaseLease(runId: string, lease: Lease): Promise<boolean>;
+  /**
+   * Unfinished runs (`running`, `queued`) that nobody holds a live lease on, oldest first,
+   * without node records: what a recovery scan may claim.
+   */
+  listClaimable(options?: ListUnfinishedOptions): Promise<RunSummary[]>;
   /**
    * Appends log lines to a run; each gets the run's next sequence number. False for an unknown
-   * run.
+   * run. With `fence`, only while that lease is the run's current one.
+   * @throws {LeaseLostError} when `fence` is no longer the run's lease (nothing is written)
    */
-  appendLogs(runId: string, lines: LogLine[]): Promise<boolean>;
+  appendLogs(runId: string, lines: LogLine[], fence?: Lease): Promise<boolean>;
   /** A run's log lines in sequence order; [] for an unknown run. */
   getLogs(runId: string, options?: GetLogsOptions): Promise<StoredLogLine[]>;
   /** The node output cache (SPEC §2 `cache:`); expired entries are never returned. */

@@ -28,6 +28,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { LogLine, NodeCache, NodeRecord, RunRecord } from "../engine/mod.ts";
 import {
+  checkFence,
   checkLogsOptions,
   checkPositiveMs,
   checkPrune,
@@ -37,7 +38,9 @@ import {
   encodeRun,
   encodeUpdate,
   FINISHED_STATUSES,
+  jsonOf,
   listFilters,
+  nodeJson,
   pageOf,
   requireId,
   RUN_COLUMNS,
@@ -50,11 +53,13 @@ import { WalSync } from "./_wal_sync.ts";
 import { commitGroup, type QueuedWrite } from "./_sqlite_group_commit.ts";
 import { sqliteCache } from "./_sqlite_cache.ts";
 import { migrateSqlite } from "./_sqlite_migrations.ts";
+import { SqliteLeases } from "./_sqlite_leases.ts";
 import type {
   CreateRunOptions,
   CreateRunResult,
   Durability,
   GetLogsOptions,
+  Lease,
   ListRunsOptions,
   ListUnfinishedOptions,
   PruneOptions,
@@ -103,6 +108,12 @@ export class SqliteStore implements RunStore {
   #statements = new Map<string, StatementSync>();
   #closed = false;
   #queue: QueuedWrite[] = [];
+  readonly #leases = new SqliteLeases({
+    sql: (text) => this.#sql(text),
+    write: (body) => this.#write(body),
+    flush: () => this.#flush(),
+    now: () => this.#now(),
+  });
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
   /** What a resolved write survives. */
   readonly durability: Durability;
@@ -163,7 +174,9 @@ export class SqliteStore implements RunStore {
 
   async createRun(record: RunRecord, options: CreateRunOptions = {}): Promise<CreateRunResult> {
     const row = encodeRun(record);
-    const nodes = Object.entries(record.nodes).map(([id, node]) => [id, JSON.stringify(node)]);
+    const nodes = Object.entries(record.nodes).map((
+      [id, node],
+    ) => [id, nodeJson(record.runId, id, node)]);
     const { idempotencyKey: key, owner, leaseMs = DEFAULT_LEASE_MS } = options;
     if (key !== undefined) requireId(key, "idempotencyKey", "create run");
     if (owner !== undefined) requireId(owner, "owner", "create run");
@@ -189,7 +202,8 @@ export class SqliteStore implements RunStore {
       }
       this.#sql(
         `INSERT INTO runs (run_id, workflow, status, created_at, data, result, error, started_at,
-           finished_at, duration_ms, owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           finished_at, duration_ms, owner, lease_until, lease_epoch)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         row.run_id,
         row.workflow,
@@ -203,12 +217,15 @@ export class SqliteStore implements RunStore {
         row.duration_ms,
         owner ?? null,
         owner === undefined ? null : now + leaseMs,
+        owner === undefined ? 0 : 1,
       );
       const insertNode = this.#sql(
         "INSERT INTO run_nodes (run_id, node_id, record) VALUES (?, ?, ?)",
       );
       for (const [id, node] of nodes) insertNode.run(row.run_id, id!, node!);
-      return { record: this.#read(row.run_id)!, created: true };
+      const created: CreateRunResult = { record: this.#read(row.run_id)!, created: true };
+      if (owner !== undefined) created.lease = { owner, epoch: 1 };
+      return created;
     }, true);
   }
 
@@ -254,29 +271,34 @@ export class SqliteStore implements RunStore {
     };
   }
 
-  async updateRun(runId: string, update: RunUpdate): Promise<boolean> {
+  async updateRun(runId: string, update: RunUpdate, fence?: Lease): Promise<boolean> {
     const set = encodeUpdate(update);
-    if (set.length === 0) {
-      return this.#write(() =>
-        this.#sql("SELECT 1 FROM runs WHERE run_id = ?").get(runId) !== undefined
-      );
-    }
+    checkFence(fence);
+    if (set.length === 0) return this.#write(() => this.#leases.fenced(runId, fence));
     const assignments = set.map(([column]) => `${column} = ?`).join(", ");
     const values = set.map(([, value]) => value);
     return this.#write(() =>
+      this.#leases.fenced(runId, fence) &&
       this.#sql(`UPDATE runs SET ${assignments} WHERE run_id = ?`).run(...values, runId).changes > 0
     );
   }
 
-  async updateNode(runId: string, nodeId: string, node: NodeRecord): Promise<boolean> {
+  async updateNode(
+    runId: string,
+    nodeId: string,
+    node: NodeRecord,
+    fence?: Lease,
+  ): Promise<boolean> {
     requireId(nodeId, "nodeId", "update node");
-    const json = JSON.stringify(node);
+    checkFence(fence);
+    const json = nodeJson(runId, nodeId, node);
     return this.#write(() =>
+      this.#leases.fenced(runId, fence) &&
       this.#sql(
-        `INSERT INTO run_nodes (run_id, node_id, record)
+          `INSERT INTO run_nodes (run_id, node_id, record)
          SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
          ON CONFLICT (run_id, node_id) DO UPDATE SET record = excluded.record`,
-      ).run(runId, nodeId, json).changes > 0
+        ).run(runId, nodeId, json).changes > 0
     );
   }
 
@@ -292,33 +314,21 @@ export class SqliteStore implements RunStore {
     return rows.map((row) => this.#decodeWithNodes(row));
   }
 
-  async claimRun(runId: string, owner: string, leaseMs: number): Promise<boolean> {
-    requireId(owner, "owner", "claim run");
-    checkPositiveMs(leaseMs, "leaseMs", "claim run");
-    const now = this.#now();
-    return this.#write(() =>
-      this.#sql(
-        `UPDATE runs SET owner = ?1, lease_until = ?2 WHERE run_id = ?3 AND status IN (${UNFINISHED})
-         AND (owner IS NULL OR owner = ?1 OR lease_until <= ?4)`,
-      ).run(owner, now + leaseMs, runId, now).changes > 0
-    );
-  }
+  // Lease epochs and fencing: see _sqlite_leases.ts.
+  readonly claimRun: RunStore["claimRun"] = (...a) => this.#leases.claimRun(...a);
+  readonly claimLease: RunStore["claimLease"] = (...a) => this.#leases.claimLease(...a);
+  readonly renewLease: RunStore["renewLease"] = (...a) => this.#leases.renewLease(...a);
+  readonly releaseLease: RunStore["releaseLease"] = (...a) => this.#leases.releaseLease(...a);
+  readonly listClaimable: RunStore["listClaimable"] = (...a) => this.#leases.listClaimable(...a);
 
-  async renewLease(runId: string, owner: string, leaseMs: number): Promise<boolean> {
-    requireId(owner, "owner", "renew lease");
-    checkPositiveMs(leaseMs, "leaseMs", "renew lease");
-    const until = this.#now() + leaseMs;
-    return this.#write(() =>
-      this.#sql(
-        `UPDATE runs SET lease_until = ? WHERE run_id = ? AND owner = ? AND status IN (${UNFINISHED})`,
-      ).run(until, runId, owner).changes > 0
-    );
-  }
-
-  async appendLogs(runId: string, lines: LogLine[]): Promise<boolean> {
+  async appendLogs(runId: string, lines: LogLine[], fence?: Lease): Promise<boolean> {
     if (!Array.isArray(lines)) throw new TypeError("Cannot append logs: lines must be an array");
-    const rows = lines.map((line) => [line.node ?? null, JSON.stringify(line)] as const);
+    checkFence(fence);
+    const rows = lines.map((line) =>
+      [line.node ?? null, jsonOf(line, `a log line of run "${runId}"`, "append logs")] as const
+    );
     return this.#write(() => {
+      if (!this.#leases.fenced(runId, fence)) return false;
       const row = this.#sql(
         "UPDATE runs SET log_seq = log_seq + ? WHERE run_id = ? RETURNING log_seq",
       )

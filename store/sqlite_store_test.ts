@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { testRunStore } from "./_common_suite.ts";
+import { SQLITE_MIGRATIONS } from "./_sqlite_migrations.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 
 testRunStore("SqliteStore", async () => {
@@ -160,7 +161,9 @@ Deno.test("`SqliteStore.open()` refuses a file written by a newer schema version
     db.close();
     await assert.rejects(
       SqliteStore.open(path),
-      /^Error: Cannot open run store: SQLite file ".*runs\.db": schema version 99 is newer than this pipedreamer supports \(1\); upgrade pipedreamer$/,
+      new RegExp(
+        `^Error: Cannot open run store: SQLite file ".*runs\\.db": schema version 99 is newer than this pipedreamer supports \\(${SQLITE_MIGRATIONS.length}\\); upgrade pipedreamer$`,
+      ),
     );
   });
 });

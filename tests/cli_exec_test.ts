@@ -100,10 +100,13 @@ Deno.test("`pipedreamer exec --dry-run` prints the plan and runs nothing", async
   assert.equal(result.stderr, "");
   const lines = result.stdout.trimEnd().split("\n");
   assert.match(lines[0] ?? "", /^Plan for retries 1\.0\.0: 3 nodes; dry run, nothing executed$/);
-  assert.match(lines[1] ?? "", /^ {2}1\. flaky +← \(run input\) +module, timeout 5s, retries 3$/);
+  assert.match(
+    lines[1] ?? "",
+    /^ {2}1\. flaky +← \(run input\) +module, timeout 5s, retries 3, memory 256Mi$/,
+  );
   assert.match(
     lines[2] ?? "",
-    /^ {2}2\. slow +← \(run input\) +.*timeout 300ms, retries 0, allowFailure/,
+    /^ {2}2\. slow +← \(run input\) +.*timeout 300ms, retries 0, memory 256Mi, allowFailure/,
   );
   assert.match(lines[3] ?? "", /^ {2}3\. report +← flaky, slow +/);
   assert.match(lines[4] ?? "", /^ {2}on error: notify-failure/);
@@ -117,6 +120,40 @@ Deno.test("`pipedreamer exec --dry-run` prints the plan and runs nothing", async
     kind: "command",
     capabilities: { net: [], run: ["python3"] },
   });
+  assert.equal((plan.steps[1] as { memoryMiB?: number }).memoryMiB, undefined);
+  assert.equal((plan.steps[0] as { memoryMiB?: number }).memoryMiB, 256);
+});
+
+Deno.test("`pipedreamer exec` and `test` refuse a node file that does not compile, as validate says", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipedreamer-exec-syntax-" });
+  try {
+    await Deno.mkdir(`${dir}/nodes`);
+    await Deno.writeTextFile(
+      `${dir}/workflow.yaml`,
+      "name: syntax\nversion: 1.0.0\nnodes:\n  a: { path: ./nodes/a.ts }\n",
+    );
+    await Deno.writeTextFile(`${dir}/nodes/a.ts`, "const x = ;\nexport default () => x;\n");
+    const validate = await cli(["validate", dir]);
+    const message = `${dir}/nodes/a.ts:1:11: Syntax error: Expression expected`;
+    assert.ok(validate.stdout.startsWith(message), validate.stdout);
+    for (const command of ["exec", "test"]) {
+      const result = await cli([command, dir]);
+      assertExit(result, 1);
+      assert.equal(result.stdout, "");
+      assert.ok(result.stderr.startsWith(message), `${command}: ${result.stderr}`);
+    }
+    const json = await cli(["exec", dir, "-o", "json"]);
+    assertExit(json, 1);
+    for (const line of json.stderr.trim().split("\n")) JSON.parse(line);
+    // A run that goes through: progress, logs and the summary are JSON lines too.
+    const ok = await cli(["exec", "examples/retries", "-o", "json"]);
+    assertExit(ok, 0);
+    const lines = ok.stderr.trim().split("\n");
+    assert.ok(lines.length > 3, ok.stderr);
+    for (const line of lines) assert.equal(typeof JSON.parse(line).msg, "string", line);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("`pipedreamer exec --dry-run` shows concurrency.key and the input's key value", async () => {

@@ -9,6 +9,76 @@ Deno.test("`pipedreamer validate` accepts a valid workflow and exits 0", async (
   assert.equal(result.stdout, "✓ hello-world 1.0.0 is valid (4 nodes, 4 edges)\n");
 });
 
+Deno.test("`pipedreamer validate` counts nodes as `exec --dry-run` does, onError apart", async () => {
+  const result = await cli(["validate", "examples/retries"]);
+  assertExit(result, 0);
+  assert.equal(
+    result.stdout,
+    '✓ retries 1.0.0 is valid (3 nodes and onError "notify-failure", 2 edges)\n',
+  );
+  const plan = await cli(["exec", "examples/retries", "--dry-run"]);
+  assert.match(plan.stdout, /^Plan for retries 1\.0\.0: 3 nodes;/);
+});
+
+Deno.test("`pipedreamer validate` type-checks node files and the types along each edge", async () => {
+  const dir = "tests/testdata/typed";
+  const result = await cli(["validate", dir]);
+  assertExit(result, 1);
+  assert.equal(
+    result.stdout,
+    `${dir}/workflow.yaml:10:5: Edge count → greet: the output of "count" does not fit the ` +
+      "input of \"greet\": Property 'name' is missing in type '{ n: number; }' but required in " +
+      "type '{ name: string; }'.\n" +
+      '  hint: Make the input type of "greet" accept what "count" returns\n' +
+      `${dir}/workflow.yaml:12:5: Edge greet → join: the output of "greet" does not fit the ` +
+      "input of \"join\": Type 'string' is not assignable to type 'number'.\n" +
+      '  hint: Type the input of "join" as { greet: <output of greet>, … }\n' +
+      `${dir}/nodes/join.ts:3:9: Type 'string' is not assignable to type 'number'.\n` +
+      "  hint: Fix the node's code; `pipedreamer validate --no-typecheck` skips this check\n" +
+      "3 errors in workflow\n",
+  );
+  const skipped = await cli(["validate", dir, "--no-typecheck"]);
+  assertExit(skipped, 0);
+  assert.match(skipped.stdout, /typed 1\.0\.0 is valid/);
+});
+
+Deno.test("`pipedreamer validate` reports a syntax error in a node file at its position", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipedreamer-validate-syntax-" });
+  try {
+    await Deno.mkdir(`${dir}/nodes`);
+    await Deno.writeTextFile(
+      `${dir}/workflow.yaml`,
+      "name: syntax\nversion: 1.0.0\nnodes:\n  a: { path: ./nodes/a.ts }\n",
+    );
+    await Deno.writeTextFile(`${dir}/nodes/a.ts`, "const x = ;\nexport default () => x;\n");
+    const result = await cli(["validate", dir]);
+    assertExit(result, 1);
+    assert.match(result.stdout, /\/nodes\/a\.ts:1:11: Syntax error: Expression expected\n/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("`pipedreamer validate` notes that a command node's net is not filtered per host", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipedreamer-validate-netcmd-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/workflow.yaml`,
+      "name: netcmd\nversion: 1.0.0\nnodes:\n  c:\n    command: [python3, x.py]\n" +
+        "    capabilities: { run: [python3], net: [example.com] }\n",
+    );
+    await Deno.writeTextFile(`${dir}/x.py`, "print(1)\n");
+    const result = await cli(["validate", dir]);
+    assertExit(result, 0);
+    assert.match(
+      result.stdout,
+      /^note: command node "c" declares net \(example\.com\), but its OS sandbox cannot filter hosts: it may reach any host$/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("`pipedreamer validate` defaults to the current directory", async () => {
   const result = await cli(["validate"], { cwd: "examples/routing" });
   assertExit(result, 0);

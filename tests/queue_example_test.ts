@@ -106,6 +106,21 @@ Deno.test({
       );
       assert.match(metrics, /pipedreamer_webhook_requests_total\{hook="github",status="202"\} 3/);
       assert.match(metrics, /pipedreamer_webhook_requests_total\{hook="github",status="401"\} 1/);
+
+      // Unauthenticated requests to random hook names add no series: one "(unknown)" label.
+      const series = (text: string) =>
+        text.split("\n").filter((l) => l.startsWith("pipedreamer_webhook_requests_total{"));
+      for (let i = 0; i < 200; i++) {
+        const name = i % 2 ? crypto.randomUUID() : `%E0%A4%A${i}`;
+        const random = await fetch(`${server.url}/hooks/${name}`, { method: "POST", body: "{}" });
+        assert.equal(random.status, 404);
+        assert.equal((await random.json()).error.code, "not_found");
+      }
+      const after = series(await (await fetch(`${server.url}/metrics`)).text());
+      assert.equal(after.length, series(metrics).length + 1, after.join("\n"));
+      assert.ok(
+        after.includes('pipedreamer_webhook_requests_total{hook="(unknown)",status="404"} 200'),
+      );
       const listed = await cli([
         "dlq",
         "list",

@@ -4,7 +4,7 @@
  * exactly one succeeded run, and nothing may be dead-lettered.
  *
  * Slow by design (about a minute): the dead replica's messages come back after the JetStream
- * ack wait (30 s) and its runs are resumed once their lease (30 s) expires.
+ * ack wait (30 s) and its runs are resumed once their lease (10 s by default) lapses.
  */
 
 import assert from "node:assert/strict";

@@ -398,20 +398,39 @@ Deno.test("`pipedreamer serve` drains on SIGTERM: the running run finishes, new 
   assert.equal(callback.count("last", runId), 1);
 });
 
-Deno.test("`pipedreamer serve` cancels and persists runs still running when the grace ends", async () => {
+Deno.test("`pipedreamer serve` leaves runs still running when the grace ends resumable: the restart finishes them", async () => {
   await using callback = new CallbackServer();
   await using project = await gatedProject(callback);
   callback.hold("middle");
-  await using server = await startServe(gatedServeArgs(project, { grace: "200ms" }));
-  const runId = await submit(server.url, project.token);
-  await callback.waitForCall("middle", 1, runId);
-  assert.equal((await server.stop("SIGTERM")).code, 0, server.stderr());
-  const record = await storedRun(project.data, runId);
-  assert.equal(record.status, "cancelled");
-  assert.deepEqual(
-    [record.nodes.first.status, record.nodes.middle.status, record.nodes.last?.status],
-    ["succeeded", "cancelled", "skipped"],
+  const args = gatedServeArgs(project, { port: freePort(), grace: "200ms" });
+  let runId: string;
+  {
+    await using server = await startServe(args);
+    runId = await submit(server.url, project.token);
+    await callback.waitForCall("middle", 1, runId);
+    assert.equal((await server.stop("SIGTERM")).code, 0, server.stderr());
+  }
+  const stored = await storedRun(project.data, runId);
+  assert.equal(stored.status, "running", "not cancelled: only an explicit cancel cancels");
+  assert.equal(stored.nodes.first.status, "succeeded");
+  assert.equal(stored.error, undefined);
+  callback.release("middle");
+  await using again = await startServe(args);
+  assert.match(again.stderr(), /^recovered 1 running and 0 queued runs from the store$/m);
+  const frames = sseReader(
+    await fetch(`${again.url}/runs/${runId}/logs`, {
+      headers: { authorization: `Bearer ${project.token}`, accept: "text/event-stream" },
+    }),
   );
+  let end: Json | undefined;
+  for (let f = await frames.next(); f; f = await frames.next()) {
+    if (f.event === "end") end = f.data as Json;
+  }
+  assert.equal(end?.status, "succeeded", JSON.stringify(end));
+  assert.equal(callback.count("first", runId), 1, "the completed node was not executed again");
+  assert.equal(callback.count("middle", runId), 2, "the interrupted node ran again");
+  assert.equal(callback.count("last", runId), 1);
+  assert.equal((await again.stop("SIGTERM")).code, 0);
 });
 
 Deno.test("`pipedreamer serve` needs a token unless --no-auth is explicit", async (t) => {

@@ -122,6 +122,7 @@ nodes:
     capabilities: { net: "127.0.0.1" }
   flaky:
     path: ./nodes/flaky.ts
+    capabilities: { secrets: [echo] }
     retries: 1
 edges:
   - { from: ask, to: flaky }

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { adoptedRuns, oneEnded } from "./_adopted.ts";
 import type { Msg, Subscription } from "@nats-io/transport-node";
 import { InputValidationError, type QueueTrigger } from "../engine/mod.ts";
 import { decodePayload } from "./_payload.ts";
@@ -64,8 +65,21 @@ export function startCoreConsumer(
       subscription = undefined;
     }
   };
+  let watching = false;
+  /** In flight: this consumer's runs and the queue runs resumed from the store. */
+  const busy = () => {
+    const adopted = adoptedRuns(runs);
+    if (adopted.length > 0 && !watching) {
+      watching = true;
+      oneEnded(runs, adopted).then(() => {
+        watching = false;
+        pump();
+      });
+    }
+    return inFlight.size + adopted.length;
+  };
   const pump = () => {
-    while (backlog.length > 0 && inFlight.size < maxConcurrency && !controller.signal.aborted) {
+    while (backlog.length > 0 && busy() < maxConcurrency && !controller.signal.aborted) {
       const next = backlog.findIndex((entry) => keys.free(entry.key));
       if (next < 0) break;
       if (limiter && !limiter.tryTake()) {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { adoptedRuns, oneEnded } from "./_adopted.ts";
 import { type Consumer, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { QueueTrigger } from "../engine/mod.ts";
 import { ensureJetStream } from "./_jetstream_setup.ts";
@@ -82,10 +83,12 @@ export async function startJetStreamConsumer(
 
   const loop = (async () => {
     while (!signal.aborted) {
-      // Waiting deliveries take no slot, but at most maxConcurrency of them are held.
-      const running = inFlight.size - keys.parked;
+      // Waiting deliveries take no slot, but at most maxConcurrency of them are held. Runs
+      // resumed from the store after a restart (or taken over) take a slot too.
+      const adopted = adoptedRuns(options.runs);
+      const running = inFlight.size - keys.parked + adopted.length;
       if (running >= maxConcurrency || keys.parked >= maxConcurrency) {
-        await Promise.race([slotFreed.promise, aborted]);
+        await Promise.race([slotFreed.promise, aborted, oneEnded(options.runs, adopted)]);
         continue;
       }
       try {

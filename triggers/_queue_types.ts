@@ -19,6 +19,12 @@ export interface QueueRuns {
   ): Promise<{ runId: string; created: boolean }>;
   wait(runId: string): Promise<RunRecord>;
   getRun(runId: string): Promise<RunRecord | undefined>;
+  /**
+   * Unfinished runs with this trigger that this manager took over from the store (resumed after
+   * a restart or from a dead replica) rather than received from a consumer: they count against
+   * a queue trigger's `maxConcurrency` until they end. @default none
+   */
+  adoptedRuns?(trigger: string): string[];
 }
 
 /** Log levels of {@link QueueLog}. */

@@ -203,6 +203,57 @@ natsTest(
 );
 
 natsTest(
+  "`startQueueConsumer()` counts queue runs the manager resumed from the store against maxConcurrency",
+  async (url) => {
+    const waiting: ReturnType<typeof deferred<unknown>>[] = [];
+    let running = 0;
+    let maxRunning = 0;
+    const h = await queueHarness(url, {
+      fn: async () => {
+        maxRunning = Math.max(maxRunning, ++running);
+        const gate = deferred<unknown>();
+        waiting.push(gate);
+        await gate.promise;
+        running--;
+        return "done";
+      },
+      trigger: { maxConcurrency: 3 },
+    });
+    // Two runs resumed after a restart, still running: only one slot is left for messages.
+    const resumed = deferred<void>();
+    let adopted = ["resumed-1", "resumed-2"];
+    const runs = {
+      submit: h.manager.submit.bind(h.manager),
+      getRun: h.manager.getRun.bind(h.manager),
+      wait: (runId: string) =>
+        adopted.includes(runId)
+          ? resumed.promise.then(() => ({}) as Awaited<ReturnType<typeof h.manager.wait>>)
+          : h.manager.wait(runId),
+      adoptedRuns: (trigger: string) => trigger === "queue" ? adopted : [],
+    };
+    const { consumer, count } = await consume(h, { runs });
+    try {
+      for (let i = 0; i < 6; i++) await h.publish({ i });
+      await waitFor(() => waiting.length === 1, "one run started");
+      await consumer.refreshLag();
+      assert.equal((await h.consumerInfo()).num_ack_pending, 1, "one message pulled");
+      adopted = [];
+      resumed.resolve();
+      await waitFor(() => waiting.length === 3, "three runs once the resumed ones ended");
+      for (let released = 0; released < 6; released++) {
+        await waitFor(() => waiting.length > 0, "a run waiting");
+        waiting.shift()!.resolve(undefined);
+      }
+      await waitFor(() => count(ACKED) === 6, "six acks");
+      assert.equal(maxRunning, 3);
+    } finally {
+      await consumer.drain();
+      await h.close();
+    }
+  },
+);
+
+natsTest(
   "`startQueueConsumer()` paces run starts by the rate limit (fake clock)",
   async (url) => {
     const clock = new FakeClock(Date.now());

@@ -41,6 +41,18 @@ export interface WebhookPublisher {
   ): Promise<{ stream: string; seq: number; duplicate: boolean }>;
 }
 
+/** The `hook` label of requests to a name no hook has (one series, whatever the name). */
+export const UNKNOWN_HOOK_LABEL = "(unknown)";
+
+/** `error.code` of each status the gateway answers (the HTTP API's codes, SPEC §7). */
+const ERROR_CODES: Record<number, string> = {
+  401: "unauthorized",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "payload_too_large",
+  503: "unavailable",
+};
+
 /** Request headers copied onto the published message. */
 const FORWARDED = ["content-type", "x-github-event", "x-github-delivery", "x-github-hook-id"];
 
@@ -50,6 +62,9 @@ const FORWARDED = ["content-type", "x-github-event", "x-github-delivery", "x-git
  *
  * Statuses: 202 `{ hook, subject, stream, seq, duplicate }`; 401 bad or missing signature
  * (nothing published); 404 unknown hook; 405 not POST; 413 body too large; 503 publish failed.
+ * Errors have the HTTP API's shape `{ error: { code, message } }`. Requests to unknown names
+ * are counted under one `hook` label, {@link UNKNOWN_HOOK_LABEL}, so random names cannot grow
+ * the metrics.
  *
  * @throws {TypeError} when a hook's secret is missing or not text
  * @example
@@ -73,31 +88,40 @@ export function createWebhookHandler(
   }
   return async (request) => {
     const path = new URL(request.url).pathname;
-    const name = decodeURIComponent(path.startsWith(prefix) ? path.slice(prefix.length) : "");
-    const respond = (status: number, body: Record<string, unknown>, headers = {}) => {
-      config.metrics?.add("pipedreamer_webhook_requests_total", { hook: name, status });
-      return Response.json(body, { status, headers });
-    };
+    const name = decodeName(path.startsWith(prefix) ? path.slice(prefix.length) : "");
     const spec = specs.get(name);
+    const label = spec ? name : UNKNOWN_HOOK_LABEL;
+    const respond = (status: number, body: Record<string, unknown>, headers = {}) => {
+      config.metrics?.add("pipedreamer_webhook_requests_total", { hook: label, status });
+      const text = `${JSON.stringify(body, null, 2)}\n`;
+      return new Response(request.method === "HEAD" ? null : text, {
+        status,
+        headers: {
+          "content-type": "application/json; charset=utf-8",
+          "content-length": String(new TextEncoder().encode(text).length),
+          ...headers,
+        },
+      });
+    };
+    const fail = (status: number, message: string, headers = {}) =>
+      respond(status, { error: { code: ERROR_CODES[status] ?? "internal", message } }, headers);
     if (!spec) {
       const known = [...specs.keys()].map((k) => `"${k}"`).join(", ") || "none";
-      return respond(404, { error: `Cannot find webhook "${name}": configured hooks: ${known}` });
+      return fail(404, `Cannot find webhook "${name}": configured hooks: ${known}`);
     }
     if (request.method !== "POST") {
-      return respond(405, { error: `Cannot ${request.method} webhook "${name}": use POST` }, {
+      // HEAD answers what GET would, without the body.
+      const method = request.method === "HEAD" ? "GET" : request.method;
+      return fail(405, `Cannot ${method} webhook "${name}": use POST`, {
         Allow: "POST",
       });
     }
     const body = await readBody(request, maxBody);
     if (body === undefined) {
-      return respond(413, {
-        error: `Cannot accept webhook "${name}": the body exceeds ${maxBody} bytes`,
-      });
+      return fail(413, `Cannot accept webhook "${name}": the body exceeds ${maxBody} bytes`);
     }
     const problem = await verifyRequest(spec, request.headers, body);
-    if (problem) {
-      return respond(401, { error: `Cannot verify webhook "${name}": ${problem}` });
-    }
+    if (problem) return fail(401, `Cannot verify webhook "${name}": ${problem}`);
     const headers: Record<string, string> = { "Pipedreamer-Webhook": name };
     for (const key of FORWARDED) {
       const value = request.headers.get(key);
@@ -112,11 +136,12 @@ export function createWebhookHandler(
       });
       return respond(202, { hook: name, subject: spec.subject, ...ack });
     } catch (error) {
-      return respond(503, {
-        error: `Cannot publish webhook "${name}" to "${spec.subject}": ${
+      return fail(
+        503,
+        `Cannot publish webhook "${name}" to "${spec.subject}": ${
           (error as Error).message
         }; retry later`,
-      });
+      );
     }
   };
 }
@@ -175,6 +200,15 @@ function resolveSecret(hook: string, name: string, secrets: Record<string, unkno
     }; add it to .secrets.yaml (or .secrets/${name}, /app/secrets/${name} in the cluster) as ` +
       `text or as a map with "secret"`,
   );
+}
+
+/** The hook name of a path segment; a malformed escape is kept as is (an unknown hook). */
+function decodeName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** The body, or undefined when it is larger than `max` bytes. */

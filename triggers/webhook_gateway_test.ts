@@ -6,6 +6,7 @@ import { TriggerMetrics } from "./_metrics.ts";
 import {
   createJetStreamPublisher,
   createWebhookHandler,
+  UNKNOWN_HOOK_LABEL,
   type WebhookGatewayConfig,
   type WebhookPublisher,
 } from "./webhook_gateway.ts";
@@ -188,7 +189,11 @@ for (
       assert.equal(publisher.published[0]!.headers["Pipedreamer-Webhook"], hook);
     } else {
       assert.equal(publisher.published.length, 0, "nothing is published");
-      assert.match(body.error, new RegExp(`^Cannot verify webhook "${hook}": .*${reason}`));
+      assert.equal(body.error.code, "unauthorized");
+      assert.match(
+        body.error.message,
+        new RegExp(`^Cannot verify webhook "${hook}": .*${reason}`),
+      );
       assert.doesNotMatch(JSON.stringify(body), /gh-secret|partner-key|ci-token/);
     }
   });
@@ -236,10 +241,46 @@ for (
     );
     const response = await handler(request);
     assert.equal(response.status, status);
-    assert.match((await response.json()).error, pattern);
+    const { error } = await response.json();
+    assert.deepEqual(Object.keys(error), ["code", "message"]);
+    assert.equal(
+      error.code,
+      { 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large" }[status],
+    );
+    assert.match(error.message, pattern);
     assert.equal(publisher.published.length, 0);
   });
 }
+
+Deno.test("`createWebhookHandler()` counts unknown hook names under one label, whatever the names", async () => {
+  const metrics = new TriggerMetrics();
+  const handler = createWebhookHandler({ hooks: HOOKS, secrets: SECRETS, metrics }, recorder());
+  const names: string[] = Array.from({ length: 500 }, () => crypto.randomUUID());
+  names.push("%E0%A4%A", "..", "a/b", "");
+  for (const name of names) {
+    const response = await handler(
+      new Request(`http://e/hooks/${name}`, { method: "POST", body: "{}" }),
+    );
+    assert.equal(response.status, 404, name);
+    await response.body?.cancel();
+  }
+  const rendered = metrics.render();
+  const series = rendered.split("\n").filter((l) => l.startsWith("pipedreamer_webhook_requests"));
+  assert.deepEqual(series, [
+    `pipedreamer_webhook_requests_total{hook="${UNKNOWN_HOOK_LABEL}",status="404"} ${names.length}`,
+  ]);
+});
+
+Deno.test("`createWebhookHandler()` answers HEAD with the length of the body GET would get", async () => {
+  const handler = createWebhookHandler({ hooks: HOOKS, secrets: SECRETS }, recorder());
+  const head = await handler(new Request("http://e/hooks/github", { method: "HEAD" }));
+  const get = await handler(new Request("http://e/hooks/github"));
+  const text = await get.text();
+  assert.equal(head.status, 405);
+  assert.equal(await head.text(), "");
+  assert.equal(head.headers.get("content-length"), String(new TextEncoder().encode(text).length));
+  assert.equal(head.headers.get("allow"), "POST");
+});
 
 Deno.test("`createWebhookHandler()` answers 413 to a streamed body without Content-Length that grows too big", async () => {
   const publisher = recorder();
@@ -337,7 +378,9 @@ natsTest(
       }, createJetStreamPublisher(nc));
       const refused = await unstored(post("ci", { Authorization: "Bearer ci-token" }));
       assert.equal(refused.status, 503);
-      assert.match((await refused.json()).error, /no JetStream stream stores this subject/);
+      const { error } = await refused.json();
+      assert.equal(error.code, "unavailable");
+      assert.match(error.message, /no JetStream stream stores this subject/);
     } finally {
       await nc.close();
     }

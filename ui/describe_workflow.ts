@@ -25,7 +25,11 @@ export interface NodeInfo {
   file?: string;
   /** argv of a subprocess node (kind "command"). */
   command?: string[];
-  capabilities: { net: string[]; run: string[]; k8s: boolean };
+  capabilities: { net: string[]; run: string[]; k8s: boolean; secrets?: string[] };
+  /** Heap limit of a module node's sandbox, in MiB. */
+  memoryMiB?: number;
+  /** `run`: a fresh sandbox per attempt. */
+  isolation?: "run";
   timeoutMs: number;
   retries: number;
   allowFailure: boolean;
@@ -65,6 +69,7 @@ function nodeInfo(workflow: CompiledWorkflow, node: CompiledNode, onError: boole
       net: [...node.capabilities.net],
       run: [...node.capabilities.run],
       k8s: node.capabilities.k8s !== undefined,
+      secrets: [...(node.capabilities.secrets ?? [])],
     },
     timeoutMs: node.timeoutMs,
     retries: node.retries,
@@ -76,6 +81,8 @@ function nodeInfo(workflow: CompiledWorkflow, node: CompiledNode, onError: boole
   if (node.path !== undefined) info.file = relative(workflow.dir, node.path);
   if (node.command !== undefined) info.command = [...node.command];
   if (node.cacheMs !== undefined) info.cacheMs = node.cacheMs;
+  if (node.kind === "module") info.memoryMiB = node.memoryMiB ?? 256;
+  if (node.isolation !== undefined) info.isolation = node.isolation;
   if (onError) info.onError = true;
   return info;
 }

@@ -10,7 +10,8 @@ Deno.test("`describeWorkflow()` lists nodes in order with capabilities, limits a
     id: "fetch",
     kind: "module",
     file: "nodes/fetch.ts",
-    capabilities: { net: ["api.github.com"], run: [], k8s: false },
+    capabilities: { net: ["api.github.com"], run: [], k8s: false, secrets: [] },
+    memoryMiB: 256,
     timeoutMs: 10_000,
     retries: 2,
     allowFailure: false,
@@ -23,6 +24,7 @@ Deno.test("`describeWorkflow()` lists nodes in order with capabilities, limits a
   assert.equal(b!.kind, "command");
   assert.equal(b!.allowFailure, true);
   assert.deepEqual(b!.capabilities.run, ["python3"]);
+  assert.equal(b!.memoryMiB, undefined);
   assert.deepEqual(join!.parents, ["a", "b"]);
   assert.equal(notify!.onError, true);
 });

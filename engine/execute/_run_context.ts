@@ -128,6 +128,15 @@ export class RunContext {
     return this.redact ? this.redact(text) : text;
   }
 
+  /**
+   * A copy of `value` with every string redacted, as the record stores and shows it (inputs,
+   * outputs, results); `value` itself when there is no redaction. Children still get the
+   * original.
+   */
+  redactValue(value: unknown): unknown {
+    return this.redact ? redactDeep(value, this.redact, 0) : value;
+  }
+
   /** The redacted, serialisable form of a node failure. */
   errorInfo(error: unknown): ErrorInfo {
     if (error instanceof NodeFailure) {
@@ -152,17 +161,17 @@ export class RunContext {
   }
 }
 
-/** A copy of `value` with every string redacted (keys are kept). */
+/** A copy of `value` with every string (keys included) redacted, to a depth of 32. */
 export function redactDeep(
   value: unknown,
   redact: (text: string) => string,
-  depth = 0,
+  depth: number,
 ): unknown {
   if (typeof value === "string") return redact(value);
   if (value === null || typeof value !== "object" || depth > 32) return value;
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, redact, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[redact(k)] = redactDeep(v, redact, depth + 1);
   return out;
 }
 

@@ -21,7 +21,7 @@ export async function runOnError(run: Run, signal: AbortSignal | undefined): Pro
     runId: ctx.runId,
     failedNode: failure.node,
     error: { message: failure.message },
-    input: nodes.record.input,
+    input: nodes.input,
   };
   const onAbort = () => {
     stop.cancelOnError();

@@ -15,6 +15,7 @@ import type { Slot } from "./_run_nodes.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
 import {
   type AttemptRecord,
+  MAX_INTERRUPTIONS,
   type NodeRecord,
   NodeStatus,
   type RecordedFetch,
@@ -146,10 +147,30 @@ async function lookUpCache(
   rec.startedAt = iso(started);
   rec.finishedAt = iso(finished);
   rec.durationMs = finished - started;
-  rec.output = slot.output = hit.output;
+  slot.output = hit.output;
+  rec.output = ctx.redactValue(hit.output);
   if (hit.routes) rec.routes = slot.routes = hit.routes;
   run.hooks.emitNode(slot);
   return "hit";
+}
+
+/**
+ * A failure when `output` cannot be stored as JSON (a BigInt, a cycle, a throwing toJSON): the
+ * run record could not be written, so the attempt fails instead of leaving the run stuck.
+ */
+function checkStorable(slot: Slot, output: unknown): NodeFailure | undefined {
+  if (output === null || typeof output !== "object" && typeof output !== "bigint") return;
+  try {
+    JSON.stringify(output);
+    return undefined;
+  } catch (error) {
+    const detail = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ");
+    return new NodeFailure(
+      `Cannot store the output of node "${slot.id}": it is not JSON data (${detail}); return ` +
+        "plain JSON data",
+      { nonRetryable: true },
+    );
+  }
 }
 
 function isNonRetryable(error: unknown): boolean {
@@ -177,6 +198,16 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
     hooks.emitNode(slot);
     return;
   }
+  if ((rec.interruptions ?? 0) >= MAX_INTERRUPTIONS) return failInterrupted(run, slot);
+  const preparing = prepare(run, slot);
+  if (preparing) {
+    await preparing;
+    if (stop?.aborted) {
+      rec.status = NodeStatus.Skipped;
+      hooks.emitNode(slot);
+      return;
+    }
+  }
   const started = ctx.clock.now();
   rec.status = NodeStatus.Running;
   rec.attempts = 1;
@@ -187,15 +218,18 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
     // recordFetch: the real ctx.fetch exchanges of the attempt that succeeds are kept (redacted).
     const fetches = node.recordFetch && !ctx.fetchMock ? [] as RecordedFetch[] : undefined;
     const outcome = await attempt(run, slot, n, fetches);
-    const failure = outcome.ok ? checkRoutes(ctx, slot, outcome.result.routes) : outcome.error;
+    const failure = outcome.ok
+      ? checkRoutes(ctx, slot, outcome.result.routes) ?? checkStorable(slot, outcome.result.output)
+      : outcome.error;
     if (outcome.ok && failure === undefined) {
       const { output, routes } = outcome.result;
       rec.status = NodeStatus.Succeeded;
-      rec.output = slot.output = output;
+      slot.output = output;
+      rec.output = ctx.redactValue(output);
       if (routes) rec.routes = slot.routes = routes;
       if (rec.error) delete rec.error;
       if (fetches) {
-        rec.fetches = ctx.redact ? redactDeep(fetches, ctx.redact) as RecordedFetch[] : fetches;
+        rec.fetches = ctx.redact ? redactDeep(fetches, ctx.redact, 0) as RecordedFetch[] : fetches;
       }
       endAttempt(ctx, rec, "succeeded");
       if (key !== undefined) await storeInCache(ctx, cache!, slot, key);
@@ -263,6 +297,49 @@ function endAttempt(ctx: RunContext, rec: NodeRecord, status: AttemptRecord["sta
   rec.history = [...history.slice(0, -1), done];
 }
 
+/** Starts the node's sandbox ahead of its first attempt (see `NodeRunner.prepare`). */
+function prepare(run: Run, slot: Slot): Promise<void> | undefined {
+  const { ctx } = run;
+  if (!ctx.runner.prepare) return undefined;
+  let k8s;
+  try {
+    k8s = ctx.k8sAccess(slot.node);
+  } catch {
+    return undefined;
+  }
+  return ctx.runner.prepare({ workflow: ctx.workflow, node: slot.node, tmpDir: ctx.tmpDir, k8s });
+}
+
+/**
+ * Fails a node during which the engine stopped {@link MAX_INTERRUPTIONS} times (a node that
+ * crashes the engine would otherwise be resumed forever), without running it again.
+ */
+function failInterrupted(run: Run, slot: Slot): void {
+  const { rec } = slot;
+  const now = iso(run.ctx.clock.now());
+  rec.status = NodeStatus.Failed;
+  rec.error = run.ctx.errorInfo(
+    new NodeFailure(
+      `Cannot complete node "${slot.id}": the engine stopped ${rec.interruptions} times while ` +
+        `node "${slot.id}" was running; the run is not resumed again`,
+      { nonRetryable: true },
+    ),
+  );
+  if (slot.node.allowFailure) slot.output = { error: { message: rec.error.message } };
+  rec.startedAt ??= now;
+  rec.finishedAt = now;
+  rec.durationMs = 0;
+  run.hooks.emitNode(slot);
+}
+
+function containsSecret(ctx: RunContext, output: unknown): boolean {
+  try {
+    return JSON.stringify(ctx.redactValue(output)) !== JSON.stringify(output);
+  } catch {
+    return true;
+  }
+}
+
 async function storeInCache(
   ctx: RunContext,
   cache: NodeCache,
@@ -272,6 +349,8 @@ async function storeInCache(
   const value = slot.routes
     ? { output: slot.output, routes: slot.routes }
     : { output: slot.output };
+  // The cache is stored: an output that holds a secret is not cached (it would be kept in clear).
+  if (ctx.redact && slot.rec.output !== slot.output && containsSecret(ctx, slot.output)) return;
   try {
     await cache.set(key, value, slot.node.cacheMs!);
   } catch (error) {

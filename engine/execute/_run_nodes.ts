@@ -44,8 +44,12 @@ export class RunNodes {
   /** Undefined for nodes outside the run (not an ancestor of the target). */
   readonly slots: readonly (Slot | undefined)[];
 
+  /** The run input as root nodes receive it (the record holds its redacted copy). */
+  input: unknown;
+
   constructor(readonly record: RunRecord, plan: DagPlan) {
     this.slots = new Array(plan.ids.length);
+    this.input = record.input;
   }
 
   /** Creates the slots and records of the nodes to run (all, or the target and its ancestors). */
@@ -74,6 +78,8 @@ export class RunNodes {
             (previous.status === NodeStatus.Failed && node.allowFailure));
       const rec: NodeRecord = reuse ? { ...previous } : { status: NodeStatus.Pending, attempts: 0 };
       if (reuse && retry) rec.reusedFrom = previous.reusedFrom ?? retry.of.runId;
+      // Crash recovery's count of engine stops during this node goes on with its new record.
+      if (!reuse && previous?.interruptions) rec.interruptions = previous.interruptions;
       const slot = new Slot(i, id, node, rec, plan.parents[i]!.length);
       if (reuse) {
         slot.resumed = true;

@@ -58,7 +58,7 @@ export class Scheduler {
   private inputOf(slot: Slot): unknown {
     const { ctx, nodes } = this.run;
     const parents = ctx.plan.parents[slot.index]!;
-    if (parents.length === 0) return nodes.record.input;
+    if (parents.length === 0) return nodes.input;
     if (parents.length === 1) return nodes.slots[parents[0]!]!.output;
     const input: Record<string, unknown> = {};
     for (const i of parents) {
@@ -77,7 +77,7 @@ export class Scheduler {
     const { stack, run } = this;
     if (isRoot) {
       if (!first.resumed) {
-        first.input = run.nodes.record.input;
+        first.input = run.nodes.input;
         this.ready.push(first);
         return;
       }

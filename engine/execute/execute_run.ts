@@ -211,12 +211,14 @@ export async function executeRun(
   if (retryFrom !== undefined) record.retryFrom = retryFrom;
   if (options.config && Object.keys(options.config).length > 0) {
     record.config = options.redact
-      ? redactDeep(options.config, options.redact) as Record<string, unknown>
+      ? redactDeep(options.config, options.redact, 0) as Record<string, unknown>
       : options.config;
   }
   const redact = options.redact;
   const logHook = hooks?.onLog;
   const nodes = new RunNodes(record, plan);
+  // The record stores and shows secrets redacted; the nodes get the original data.
+  if (redact) record.input = redactDeep(input, redact, 0);
   const stop = new RunStop(nodes, workflow.settings.failFast);
   const chain = new HookChain(
     hooks,
@@ -292,7 +294,7 @@ export async function executeRun(
       record.status = RunStatus.Cancelled;
     } else {
       record.status = RunStatus.Succeeded;
-      record.result = nodes.result(target === undefined ? plan.sinks : [target]);
+      record.result = ctx.redactValue(nodes.result(target === undefined ? plan.sinks : [target]));
     }
     if (chain.pipelined) {
       // The final transition is called behind the pending ones instead of after they settled,

@@ -21,6 +21,11 @@ export interface ContextOptions {
   attempt: number;
   config: Record<string, unknown>;
   secrets: Record<string, unknown>;
+  /**
+   * Services that have secrets the node was not granted: `ctx.fetch` to one of them fails
+   * naming the capability to add instead of calling it without credentials.
+   */
+  withheld?: readonly string[];
   tmpDir: string;
   signal: AbortSignal;
   /** `services:` of workflow.yaml. */
@@ -155,6 +160,12 @@ export function createContext(options: ContextOptions): NodeContext {
 
   async function fetchService(service: string, path: string, init: RequestInit = {}) {
     const url = serviceUrl(services, service, path);
+    if (options.withheld?.includes(service) && !Object.hasOwn(options.secrets, service)) {
+      throw new TypeError(
+        `Cannot fetch from service "${service}": node "${node}" may not use its secrets; add ` +
+          `capabilities: { secrets: [${service}] } to the node in workflow.yaml`,
+      );
+    }
     const headers = new Headers(init.headers);
     if (options.traceparent && !headers.has("traceparent")) {
       headers.set("traceparent", options.traceparent);

@@ -159,6 +159,12 @@ export function describeDenial(
         message: `${prefix} writes${what} outside its temp dir; write under ctx.tmpDir instead`,
       };
     case Permission.Read:
+      if (isSecretFile(denial.resource, dirs.workflowDir)) {
+        return {
+          message: `${prefix} reads the project's secrets file${what}, which no node may ` +
+            "read; use ctx.secrets (granted with capabilities: { secrets: [<service>] })",
+        };
+      }
       return {
         message: `${prefix} reads${what} outside the workflow directory "${dirs.workflowDir}"; ` +
           "nodes may read only files in the workflow directory and ctx.tmpDir",
@@ -168,6 +174,15 @@ export function describeDenial(
     case Permission.Ffi:
       return { message: `${prefix} loads the native library${what}, which nodes may not do` };
   }
+}
+
+/** Whether `path` is the workflow's `.secrets.yaml` or lies in its `.secrets/` directory. */
+function isSecretFile(path: string | undefined, workflowDir: string): boolean {
+  if (path === undefined) return false;
+  const root = workflowDir.replace(/\/+$/, "");
+  return [".secrets.yaml", ".secrets.yml", ".secrets"].some((name) =>
+    path === `${root}/${name}` || path.startsWith(`${root}/.secrets/`)
+  );
 }
 
 /** The failure of a command node whose program is not in `capabilities.run`. */

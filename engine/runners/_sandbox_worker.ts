@@ -17,6 +17,7 @@ import type { SandboxDirs } from "./_permissions.ts";
 import { abortFailure, ignoredSignal, nodeFailure, startTimer } from "./_attempt_failure.ts";
 import { answerFetch, answerK8s } from "./_host_answers.ts";
 import { moduleUrl } from "./_load_node.ts";
+import { scopeSecrets } from "./_secret_scope.ts";
 import { Outbox } from "./_outbox.ts";
 import type {
   CallMessage,
@@ -124,6 +125,7 @@ export class SandboxWorker {
     if (loaded !== undefined && loaded !== node.codeHash) this.staleVersions++;
     this.#versions.set(path, node.codeHash);
     const id = ++this.#seq;
+    const scoped = scopeSecrets(node, call.secrets, call.workflow.services);
     return new Promise<NodeCallResult>((resolve, reject) => {
       const onAbort = () => this.#abort(id, signal.reason);
       const pending: Pending = {
@@ -144,7 +146,8 @@ export class SandboxWorker {
         attempt: call.attempt,
         input: call.input,
         config: call.config,
-        secrets: call.secrets,
+        secrets: scoped.secrets,
+        withheld: scoped.withheld,
         services: call.workflow.services,
         children: call.workflow.children[node.id] ?? [],
         tmpDir: call.tmpDir,

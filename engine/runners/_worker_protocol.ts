@@ -30,7 +30,10 @@ export interface CallMessage {
   attempt: number;
   input: unknown;
   config: Record<string, unknown>;
+  /** Only the services the node may use (engine/runners/_secret_scope.ts). */
   secrets: Record<string, unknown>;
+  /** Services that have secrets the node was not granted (names only). */
+  withheld?: string[];
   services: Record<string, string>;
   children: string[];
   tmpDir: string;
@@ -88,8 +91,22 @@ export interface WorkerInit {
 /** What one `postMessage` carries: one message, or several in order (engine/runners/_outbox.ts). */
 export type Posted<T> = T | BatchMessage<T>;
 
+/** Imports a node module ahead of its first call (answered with `loaded`, even on failure). */
+export interface LoadMessage {
+  t: "load";
+  id: number;
+  url: string;
+  file: string;
+  node: string;
+}
+
 /** Host → worker. */
-export type ToWorker = CallMessage | AbortMessage | FetchedMessage | K8sAnswerMessage;
+export type ToWorker =
+  | CallMessage
+  | AbortMessage
+  | FetchedMessage
+  | K8sAnswerMessage
+  | LoadMessage;
 
 /** An error crossing the worker boundary. */
 export interface RemoteError {
@@ -114,5 +131,7 @@ export type FromWorker =
   | { t: "k8s"; id: number; req: number; request: K8sHostRequest }
   /** A real `ctx.fetch` exchange of a call with `recordFetch`. */
   | { t: "fetched-real"; id: number; exchange: RecordedFetch }
+  /** Answer to a {@link LoadMessage}. */
+  | { t: "loaded"; id: number }
   /** An uncaught error or unhandled rejection: the worker must be replaced. */
   | { t: "crash"; error: RemoteError };

@@ -1,11 +1,13 @@
 /**
- * The default node runner: module nodes in sandboxed workers, command nodes as subprocesses.
+ * The default node runner: module nodes in sandbox processes (or workers), command nodes as
+ * subprocesses.
  *
  * @module
  */
 
 import { createSubprocessRunner } from "./subprocess_runner.ts";
 import { createWorkerRunner } from "./worker_runner.ts";
+import { canStartSandboxProcesses, createProcessRunner } from "./process_runner.ts";
 import type { Clock, NodeCall, NodeCallResult, NodeRunner } from "../runner_protocol.ts";
 
 /** Options of {@link createRunner}. */
@@ -25,8 +27,15 @@ export interface RunnerOptions {
    * @default a new temp dir, made on first use and removed by `close()`
    */
   tmpBase?: string;
-  /** Warm sandbox workers kept at most. @default 16 */
+  /** Warm sandbox workers (or processes) kept at most. @default 16 workers, 32 processes */
   maxWorkers?: number;
+  /**
+   * `process` (default): module nodes in sandbox processes, contained (SPEC §4);
+   * `worker`: in Deno workers of the engine's process (faster to start, not contained: a node
+   * can exhaust the engine's memory). Engines not run from source (a `deno compile`d binary)
+   * always use workers.
+   */
+  sandbox?: "process" | "worker";
 }
 
 /**
@@ -47,12 +56,20 @@ export interface RunnerOptions {
  * ```
  */
 export function createRunner(options: RunnerOptions = {}): NodeRunner {
-  const modules = createWorkerRunner({
-    graceMs: options.workerGraceMs,
-    clock: options.clock,
-    tmpBase: options.tmpBase,
-    maxWorkers: options.maxWorkers,
-  });
+  const processes = (options.sandbox ?? "process") === "process" && canStartSandboxProcesses();
+  const modules = processes
+    ? createProcessRunner({
+      graceMs: options.workerGraceMs,
+      clock: options.clock,
+      tmpBase: options.tmpBase,
+      maxProcesses: options.maxWorkers,
+    })
+    : createWorkerRunner({
+      graceMs: options.workerGraceMs,
+      clock: options.clock,
+      tmpBase: options.tmpBase,
+      maxWorkers: options.maxWorkers,
+    });
   const commands = createSubprocessRunner({
     killGraceMs: options.killGraceMs,
     clock: options.clock,
@@ -70,6 +87,7 @@ export function createRunner(options: RunnerOptions = {}): NodeRunner {
           );
       }
     },
+    prepare: (call) => call.node.kind === "module" ? modules.prepare?.(call) : undefined,
     makeTmpDir: (runId) => modules.makeTmpDir(runId),
     releaseTmpDir: (dir) => modules.releaseTmpDir(dir),
     async close(): Promise<void> {

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { scopeSecrets } from "./_secret_scope.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
 import {
   abortFailure,
@@ -63,12 +64,14 @@ export function createInProcessRunner(options: InProcessRunnerOptions = {}): Nod
     const { node } = call;
     const path = node.path ?? "";
     const run = await loader.load(moduleUrl(path, node.codeHash), path, node.id);
+    const scoped = scopeSecrets(node, call.secrets, call.workflow.services);
     const { ctx, routes } = createContext({
       runId: call.runId,
       node: node.id,
       attempt: call.attempt,
       config: call.config,
-      secrets: call.secrets,
+      secrets: scoped.secrets,
+      withheld: scoped.withheld,
       tmpDir: call.tmpDir,
       signal,
       services: call.workflow.services,

@@ -5,8 +5,13 @@
  * The program (argv[0]) must be listed in `capabilities.run`; a relative path resolves from
  * the workflow directory, which is also the working directory. The environment is cleared
  * except `PATH`, with `HOME` and `TMPDIR` set to the run's temp dir; no secret is ever put in
- * it (pass them through stdin). Beyond that a subprocess is not sandboxed by Deno: its file
- * and network access are the engine's (in the cluster, the pod's).
+ * it (pass them through stdin).
+ *
+ * The program runs in bubblewrap (engine/runners/_command_sandbox.ts): read-only system
+ * libraries and workflow directory, its temp dir as the only writable place, no network unless
+ * `capabilities.net` is declared, user nobody, its own namespaces. Where bubblewrap cannot run,
+ * command nodes fail saying so, unless the runner was made with `sandbox: "none"` (the CLI's
+ * `--unsandboxed-commands`): then the program has the engine's file and network access.
  *
  * On timeout or cancellation the process gets SIGTERM, then SIGKILL after the grace period.
  * Only the direct child is signalled; its pipes are closed once it exits, so a grandchild that
@@ -18,6 +23,12 @@
 import { FailureKind, NodeFailure } from "../errors.ts";
 import { abortFailure, ignoredSignal, startTimer } from "./_attempt_failure.ts";
 import { describeMissingRun, isRunAllowed } from "./_permissions.ts";
+import {
+  bwrapArgs,
+  type CommandSandbox,
+  commandSandboxProblem,
+  defaultCommandSandbox,
+} from "./_command_sandbox.ts";
 import type { LogLevel, LogLine } from "../run_record.ts";
 import type { Clock, NodeCall, NodeCallResult, NodeRunner } from "../runner_protocol.ts";
 
@@ -27,6 +38,24 @@ export interface SubprocessRunnerOptions {
   killGraceMs?: number;
   /** Time source of the kill grace period. @default the system timers */
   clock?: Clock;
+  /** The OS sandbox of the programs. @default defaultCommandSandbox() ("bwrap") */
+  sandbox?: CommandSandbox;
+  /** The bubblewrap executable. @default "bwrap" */
+  bwrap?: string;
+}
+
+/** The absolute path of `program` on `path`, or undefined. */
+function which(program: string, path: string): string | undefined {
+  for (const dir of path.split(":")) {
+    if (dir === "") continue;
+    const candidate = `${dir.replace(/\/+$/, "")}/${program}`;
+    try {
+      if (Deno.statSync(candidate).isFile) return candidate;
+    } catch {
+      // Not there.
+    }
+  }
+  return undefined;
 }
 
 const LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
@@ -102,6 +131,8 @@ function failure(call: NodeCall, detail: string, options: { nonRetryable?: boole
  */
 export function createSubprocessRunner(options: SubprocessRunnerOptions = {}): NodeRunner {
   const killGraceMs = options.killGraceMs ?? 2000;
+  const sandbox = options.sandbox ?? defaultCommandSandbox();
+  const bwrap = options.bwrap ?? "bwrap";
   const children = new Set<Deno.ChildProcess>();
   let path: string | undefined;
   let closed = false;
@@ -134,17 +165,68 @@ export function createSubprocessRunner(options: SubprocessRunnerOptions = {}): N
       ? `${workflow.dir.replace(/\/+$/, "")}/${program}`
       : program;
     path ??= Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+    let contained = sandbox !== "none";
+    if (contained) {
+      const problem = await commandSandboxProblem(bwrap);
+      if (problem !== undefined && sandbox === "fallback") {
+        contained = false;
+        call.onLog({
+          ts: new Date().toISOString(),
+          level: "warn",
+          msg: `Running without an OS sandbox (${problem}): the engine was started with ` +
+            "--unsandboxed-commands",
+          runId: call.runId,
+          node: node.id,
+          attempt: call.attempt,
+        });
+      } else if (problem !== undefined) {
+        throw failure(
+          call,
+          `command nodes run only in an OS sandbox, and none is available here (${problem}); ` +
+            "install bubblewrap where the engine runs, or start the engine with " +
+            "--unsandboxed-commands to run command nodes without one",
+          { nonRetryable: true },
+        );
+      }
+    }
+    const resolved = executable.includes("/") ? executable : which(executable, path);
+    const missing = resolved === undefined ||
+      (executable.includes("/") && !(await Deno.stat(executable).then(() => true, () => false)));
+    if (contained && missing) {
+      throw failure(call, `program "${program}" was not found (PATH or the workflow directory)`, {
+        nonRetryable: true,
+      });
+    }
+    // bwrap binds the temp dir: it must exist (the executor makes it; a bare call may not).
+    if (contained) await Deno.mkdir(call.tmpDir, { recursive: true });
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(executable, {
-        args,
-        cwd: workflow.dir,
-        clearEnv: true,
-        env: { PATH: path, HOME: call.tmpDir, TMPDIR: call.tmpDir },
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
+      child = contained
+        ? new Deno.Command(bwrap, {
+          args: bwrapArgs({
+            program: resolved!,
+            args,
+            workflowDir: workflow.dir,
+            tmpDir: call.tmpDir,
+            net: node.capabilities.net.length > 0,
+            path,
+          }),
+          cwd: workflow.dir,
+          clearEnv: true,
+          env: {},
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn()
+        : new Deno.Command(executable, {
+          args,
+          cwd: workflow.dir,
+          clearEnv: true,
+          env: { PATH: path, HOME: call.tmpDir, TMPDIR: call.tmpDir },
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
     } catch (error) {
       const detail = error instanceof Deno.errors.NotFound
         ? `program "${program}" was not found (PATH or the workflow directory)`

@@ -11,6 +11,7 @@ import { type Checker, MAX_TIMER_MS } from "./_checker.ts";
 import { toPlain } from "./_located.ts";
 import { checkNodeId } from "./_names.ts";
 import { checkNetHost } from "./_net.ts";
+import { compileIsolation, compileLimits, DEFAULT_MEMORY_MIB } from "./_compile_limits.ts";
 import {
   commandCodeHash,
   hasDefaultExport,
@@ -29,6 +30,8 @@ const NODE_KEYS = [
   "allowFailure",
   "cache",
   "recordFetch",
+  "limits",
+  "isolation",
 ] as const;
 
 const DEPENDENCY_HINT = "Declare dependencies under edges:, e.g. - { from: <parent>, to: <node> }";
@@ -47,7 +50,7 @@ const NODE_MISPLACED: Record<string, string> = {
   env: "Nodes get no environment; use config: or secrets",
 };
 
-const CAPABILITY_KEYS = ["net", "run", "k8s"] as const;
+const CAPABILITY_KEYS = ["net", "run", "k8s", "secrets"] as const;
 const FS_HINT = "Nodes read the workflow directory and write only ctx.tmpDir; no grant is needed";
 const CAPABILITY_MISPLACED: Record<string, string> = {
   env: "Nodes get no environment; use config: or secrets",
@@ -99,6 +102,7 @@ function compileNode(
     retries: settings.retries,
     allowFailure: false,
     codeHash: "",
+    memoryMiB: settings.memoryMiB ?? DEFAULT_MEMORY_MIB,
   };
   const map = checker.map(entry.value, `node "${id}"`, `Write ${id}: { path: ./nodes/${id}.ts }`);
   if (!map) return node;
@@ -138,6 +142,11 @@ function compileNode(
     const cacheMs = checker.duration(cache, { min: 1 });
     if (cacheMs !== undefined) node.cacheMs = cacheMs;
   }
+  const limits = keys.get("limits");
+  const memoryMiB = limits && compileLimits(checker, limits);
+  if (memoryMiB !== undefined) node.memoryMiB = memoryMiB;
+  const isolation = keys.get("isolation");
+  if (isolation && compileIsolation(checker, isolation) === "run") node.isolation = "run";
   return node;
 }
 
@@ -268,5 +277,9 @@ function compileCapabilities(checker: Checker, entry: LocatedEntry): Capabilitie
   }
   const k8s = keys.get("k8s");
   if (k8s) capabilities.k8s = toPlain(k8s.value);
+  const secrets = keys.get("secrets");
+  const services = secrets &&
+    checker.stringList(secrets, { allowString: true, example: "[github]" });
+  if (services) capabilities.secrets = [...new Set(services.map((s) => s.value))];
   return capabilities;
 }

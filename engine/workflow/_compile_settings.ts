@@ -13,6 +13,7 @@ import type {
 import type { LocatedEntry } from "./located_types.ts";
 import { type Checker, MAX_TIMER_MS } from "./_checker.ts";
 import { entryOf } from "./_located.ts";
+import { compileConfigLimits } from "./_compile_limits.ts";
 import { checkKeyInSchema, compileConcurrencyKey } from "./_compile_concurrency_key.ts";
 
 /** Engine defaults, overridden by the keys of the same name in `config:`. */
@@ -42,6 +43,8 @@ export function compileSettings(checker: Checker, entry: LocatedEntry | undefine
   if (!entry) return settings;
   const map = checker.map(entry.value, "config", "Write config: { timeout: 30s }");
   if (!map) return settings;
+  const memoryMiB = compileConfigLimits(checker, entry);
+  if (memoryMiB !== undefined) settings.memoryMiB = memoryMiB;
   const get = (key: string) => entryOf(map, key);
   const timer = { min: 1, max: MAX_TIMER_MS };
   let e: LocatedEntry | undefined;

@@ -39,6 +39,7 @@ Deno.test("`compileWorkflow()` applies every default", () => {
     retries: 1,
     allowFailure: false,
     codeHash: workflow.nodes.a!.codeHash,
+    memoryMiB: 256,
   });
   assert.match(workflow.nodes.a!.codeHash, /^[0-9a-f]{64}$/);
   assert.match(workflow.codeHash, /^[0-9a-f]{64}$/);
@@ -93,6 +94,33 @@ Deno.test("`compileWorkflow()` lets config and nodes override the defaults", () 
   });
   assert.deepEqual(workflow.retention, { maxRuns: 1000, maxAgeMs: 30 * 86_400_000 });
   assert.deepEqual(workflow.deployment, { serviceAccount: "reader" });
+});
+
+Deno.test("`compileWorkflow()` reads limits.memory, isolation and capabilities.secrets", () => {
+  const workflow = compileText(
+    `${HEAD}nodes:\n  a:\n    path: ./nodes/a.ts\n    limits: { memory: 1Gi }\n` +
+      "    isolation: run\n    capabilities: { secrets: [github, slack] }\n" +
+      "  b: { path: ./nodes/b.ts }\nconfig: { limits: { memory: 512Mi } }\n",
+  );
+  const { a, b } = workflow.nodes;
+  assert.equal(a!.memoryMiB, 1024);
+  assert.equal(a!.isolation, "run");
+  assert.deepEqual(a!.capabilities.secrets, ["github", "slack"]);
+  assert.equal(b!.memoryMiB, 512);
+  assert.equal(b!.isolation, undefined);
+  assert.equal(workflow.settings.memoryMiB, 512);
+});
+
+Deno.test("`compileWorkflow()` rejects a bad memory limit or isolation with its position", () => {
+  const issues = issuesOf(
+    `${HEAD}nodes:\n  a:\n    path: ./nodes/a.ts\n    limits: { memory: lots }\n` +
+      "    isolation: process\n  b:\n    path: ./nodes/b.ts\n    limits: { memory: 8Mi }\n",
+  );
+  assert.deepEqual(issues.map((i) => [i.line, i.message]), [
+    [6, 'Expected a memory size for "memory"'],
+    [7, 'Unknown isolation "process"'],
+    [10, '"memory" must be 32Mi to 64Gi, got 8Mi'],
+  ]);
 });
 
 Deno.test("`compileWorkflow()` normalises the version from its source text", () => {

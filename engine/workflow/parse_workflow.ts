@@ -7,6 +7,7 @@
 
 import { WorkflowSyntaxError } from "../errors.ts";
 import { parseFastYaml } from "./_fast_yaml.ts";
+import { checkNesting } from "./_nesting.ts";
 import { yamlToLocated } from "./_yaml_located.ts";
 import type { LocatedNode } from "./located_types.ts";
 
@@ -49,6 +50,9 @@ export interface ParsedWorkflow {
  * ```
  */
 export function parseWorkflow(text: string, file: string): ParsedWorkflow {
+  // Before anything recursive sees the text: too deep a document would overflow the stack.
+  const deep = checkNesting(text);
+  if (deep) throw new WorkflowSyntaxError([{ file, ...deep }]);
   const fast = text.length >= FAST_PATH_MIN_LENGTH ? parseFastYaml(text) : undefined;
   if (fast !== undefined) return { file, text, root: fast };
   const result = yamlToLocated(text);

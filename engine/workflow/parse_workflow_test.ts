@@ -102,3 +102,57 @@ Deno.test("`parseWorkflow()` names the file it was given in syntax issues", () =
       error.message.startsWith("custom/flow.yaml:2:1: Invalid YAML"),
   );
 });
+
+/** A workflow whose `config:` nests `depth` levels in the given style. */
+function nested(depth: number, style: "block" | "flow" | "dash"): string {
+  const head = 'name: deep\nversion: "1.0.0"\nnodes:\n  a: { path: ./a.ts }\n';
+  if (style === "flow") return `${head}config:\n  x: ${"[".repeat(depth)}1${"]".repeat(depth)}\n`;
+  if (style === "dash") return `${head}config:\n  x:\n    ${"- ".repeat(depth)}1\n`;
+  const lines = Array.from({ length: depth }, (_, i) => `${"  ".repeat(i + 1)}k${i}:`);
+  return `${head}config:\n${lines.join("\n")} 1\n`;
+}
+
+for (const style of ["block", "flow", "dash"] as const) {
+  Deno.test(`\`parseWorkflow()\` refuses ${style} nesting past 200 levels with a located issue`, () => {
+    for (const depth of [1_000, 20_000]) {
+      assert.throws(
+        () => parseWorkflow(nested(depth, style), "workflow.yaml"),
+        (error: unknown) => {
+          if (!(error instanceof WorkflowSyntaxError)) throw error;
+          const [issue] = error.issues;
+          assert.equal(error.issues.length, 1);
+          assert.equal(issue!.file, "workflow.yaml");
+          assert.match(
+            issue!.message,
+            /^Invalid YAML: the document nests deeper than 200 levels here$/,
+          );
+          // The line where the 201st level opens.
+          const expected = style === "block" ? 5 + 200 : style === "flow" ? 6 : 7;
+          assert.equal(issue!.line, expected);
+          return true;
+        },
+      );
+    }
+    // 150 levels parse (inputSchema and config may nest, just not absurdly).
+    const root = parseWorkflow(nested(150, style), "workflow.yaml").root;
+    assert.equal(root?.kind, "map");
+  });
+}
+
+Deno.test("`parseWorkflow()` does not count brackets in quotes, comments and block scalars", () => {
+  const deep = "[".repeat(300);
+  const text = [
+    "name: demo",
+    `a: "${deep}"`,
+    `b: '${deep}'`,
+    `c: 1 # ${deep}`,
+    "d: |",
+    `  ${deep}`,
+    "e: >-",
+    `    ${deep}`,
+    "f: ok",
+    "",
+  ].join("\n");
+  const root = parseWorkflow(text, "workflow.yaml").root;
+  assert.equal(root?.kind === "map" && root.entries.length, 7);
+});

@@ -35,7 +35,16 @@ export function describeCapabilities(node: NodeInfo): string {
   if (node.capabilities.net.length > 0) parts.push(`net: ${node.capabilities.net.join(", ")}`);
   if (node.capabilities.run.length > 0) parts.push(`run: ${node.capabilities.run.join(", ")}`);
   if (node.capabilities.k8s) parts.push("k8s");
+  const secrets = node.capabilities.secrets ?? [];
+  if (secrets.length > 0) parts.push(`secrets: ${secrets.join(", ")}`);
   return parts.length > 0 ? parts.join("; ") : "none";
+}
+
+/** A module node's sandbox limits: heap limit and isolation; "—" for a command node. */
+export function describeSandbox(node: NodeInfo): string {
+  if (node.memoryMiB === undefined) return "—";
+  const memory = node.memoryMiB % 1024 === 0 ? `${node.memoryMiB / 1024}Gi` : `${node.memoryMiB}Mi`;
+  return node.isolation === "run" ? `${memory}, fresh per run` : memory;
 }
 
 /** Name, version, description, code hash, triggers and concurrency. */
@@ -69,7 +78,7 @@ export function renderWorkflowSummary(info: WorkflowInfo): SafeHtml {
   `;
 }
 
-/** Every node with kind, capabilities, timeout, retries, failure policy, cache and code hash. */
+/** Every node with kind, capabilities, memory limit, timeout, retries, failure policy, cache and code hash. */
 export function renderNodesTable(info: WorkflowInfo, selected?: string): SafeHtml {
   const rows = info.nodes.map((node) =>
     html`
@@ -83,6 +92,7 @@ export function renderNodesTable(info: WorkflowInfo, selected?: string): SafeHtm
           ? html`subprocess <code>${(node.command ?? []).join(" ")}</code>`
           : html`module <code>${node.file ?? ""}</code>`}</td>
         <td>${describeCapabilities(node)}</td>
+        <td>${describeSandbox(node)}</td>
         <td>${formatDuration(node.timeoutMs)}</td>
         <td>${node.retries}</td>
         <td>${node.allowFailure ? "allowed" : "fails the run"}</td>
@@ -100,6 +110,7 @@ export function renderNodesTable(info: WorkflowInfo, selected?: string): SafeHtm
             <th scope="col">Node</th>
             <th scope="col">Kind</th>
             <th scope="col">Capabilities</th>
+            <th scope="col">Memory</th>
             <th scope="col">Timeout</th>
             <th scope="col">Retries</th>
             <th scope="col">Failure</th>

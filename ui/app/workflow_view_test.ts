@@ -4,6 +4,7 @@ import { DIAMOND, SINGLE } from "../testdata/_workflows.ts";
 import { rowsWith, textOf } from "./testdata/_markup.ts";
 import {
   describeCapabilities,
+  describeSandbox,
   describeTrigger,
   renderInputSchema,
   renderNodesTable,
@@ -46,12 +47,15 @@ Deno.test("`renderNodesTable()` lists capabilities and limits per node", () => {
   assert.equal(rows.length, 5);
   assert.match(
     textOf(rows[0]!),
-    /^fetch module nodes\/fetch\.ts net: api\.github\.com 10\.0 s 2 fails the run — [0-9a-f]{12}$/,
+    /^fetch module nodes\/fetch\.ts net: api\.github\.com 256Mi 10\.0 s 2 fails the run — [0-9a-f]{12}$/,
   );
-  assert.match(textOf(rows[1]!), /^a module nodes\/a\.ts none 30\.0 s 1 fails the run 10 min 00 s/);
+  assert.match(
+    textOf(rows[1]!),
+    /^a module nodes\/a\.ts none 256Mi 30\.0 s 1 fails the run 10 min 00 s/,
+  );
   assert.match(
     textOf(rows[2]!),
-    /^b subprocess python3 \.\/nodes\/b\.py run: python3 30\.0 s 1 allowed —/,
+    /^b subprocess python3 \.\/nodes\/b\.py run: python3 — 30\.0 s 1 allowed —/,
   );
   assert.match(textOf(rows[4]!), /^notify \(onError\)/);
   assert.match(rows[2]!, /class="selected"/);
@@ -59,6 +63,10 @@ Deno.test("`renderNodesTable()` lists capabilities and limits per node", () => {
   assert.equal(
     describeCapabilities({ ...INFO.nodes[0]!, capabilities: { net: [], run: [], k8s: true } }),
     "k8s",
+  );
+  assert.equal(
+    describeSandbox({ ...INFO.nodes[0]!, memoryMiB: 1024, isolation: "run" }),
+    "1Gi, fresh per run",
   );
 });
 

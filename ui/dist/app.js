@@ -2058,7 +2058,14 @@ function describeCapabilities(node) {
   if (node.capabilities.net.length > 0) parts.push(`net: ${node.capabilities.net.join(", ")}`);
   if (node.capabilities.run.length > 0) parts.push(`run: ${node.capabilities.run.join(", ")}`);
   if (node.capabilities.k8s) parts.push("k8s");
+  const secrets = node.capabilities.secrets ?? [];
+  if (secrets.length > 0) parts.push(`secrets: ${secrets.join(", ")}`);
   return parts.length > 0 ? parts.join("; ") : "none";
+}
+function describeSandbox(node) {
+  if (node.memoryMiB === void 0) return "\u2014";
+  const memory = node.memoryMiB % 1024 === 0 ? `${node.memoryMiB / 1024}Gi` : `${node.memoryMiB}Mi`;
+  return node.isolation === "run" ? `${memory}, fresh per run` : memory;
 }
 function renderWorkflowSummary(info2) {
   const concurrency = info2.concurrency ? `${info2.concurrency.maxRuns} at once, ${info2.concurrency.queueLimit} queued (${info2.concurrency.strategy})` : "default";
@@ -2091,6 +2098,7 @@ function renderNodesTable(info2, selected) {
         <th scope="row"><code>${node.id}</code>${node.onError ? " (onError)" : ""}</th>
         <td>${node.kind === "command" ? html`subprocess <code>${(node.command ?? []).join(" ")}</code>` : html`module <code>${node.file ?? ""}</code>`}</td>
         <td>${describeCapabilities(node)}</td>
+        <td>${describeSandbox(node)}</td>
         <td>${formatDuration(node.timeoutMs)}</td>
         <td>${node.retries}</td>
         <td>${node.allowFailure ? "allowed" : "fails the run"}</td>
@@ -2107,6 +2115,7 @@ function renderNodesTable(info2, selected) {
             <th scope="col">Node</th>
             <th scope="col">Kind</th>
             <th scope="col">Capabilities</th>
+            <th scope="col">Memory</th>
             <th scope="col">Timeout</th>
             <th scope="col">Retries</th>
             <th scope="col">Failure</th>

@@ -23,10 +23,15 @@ export function moduleNode(
     codeHash?: string;
     timeoutMs?: number;
     path?: string;
+    /** `capabilities.secrets`. */
+    secrets?: string[];
+    memoryMiB?: number;
+    isolation?: "run";
   } = {},
 ): CompiledNode {
   const caps = capabilities({ net: options.net });
   if (options.k8s !== undefined) caps.k8s = options.k8s;
+  if (options.secrets !== undefined) caps.secrets = options.secrets;
   return {
     id,
     kind: "module",
@@ -36,6 +41,8 @@ export function moduleNode(
     retries: 0,
     allowFailure: false,
     codeHash: options.codeHash ?? `${file}-v1`,
+    ...(options.memoryMiB !== undefined ? { memoryMiB: options.memoryMiB } : {}),
+    ...(options.isolation !== undefined ? { isolation: options.isolation } : {}),
   };
 }
 

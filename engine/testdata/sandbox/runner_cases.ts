@@ -41,12 +41,12 @@ export function runnerCases(name: string, create: RunnerFactory): void {
   const never = () => new AbortController().signal;
   const workflow = workflowOf(
     [
-      moduleNode("echo", "echo"),
+      moduleNode("echo", "echo", { secrets: ["github"] }),
       moduleNode("b", "counter"),
       moduleNode("c", "counter"),
       moduleNode("fail", "fail"),
       moduleNode("not-function", "not_function"),
-      moduleNode("fetch", "fetch_service"),
+      moduleNode("fetch", "fetch_service", { secrets: ["github"] }),
       moduleNode("wait", "wait_abort"),
       moduleNode("hang", "hang"),
     ],

@@ -1,0 +1,347 @@
+/**
+ * The contained runner of module nodes (SPEC §4): each node runs in a sandbox process, a
+ * `deno run` child started with exactly the node's Deno permissions (see
+ * engine/runners/_permissions.ts) and a V8 heap limit (`limits.memory`), talking to the engine
+ * over its pipes (engine/runners/_sandbox_process.ts).
+ *
+ * Realms: one process per realm key — the node's module file, its permissions, heap limit,
+ * `capabilities.k8s` rules and granted secrets. Nodes running different code never share a
+ * realm; nodes declared with the same file and the same grants share its warm module
+ * instance, as do the runs of one node (a warm call costs a message round trip, not a process
+ * or isolate start). `isolation: run` gives each attempt a fresh process of its own, stopped
+ * when the attempt ends.
+ *
+ * Containment holds by construction, not by patching APIs: a node cannot signal the engine (no
+ * `run` permission; its own session), exhausting its heap, blocking its thread, crashing its
+ * runtime or breaking the protocol ends only its own process, which is replaced on the next
+ * call. Calls that were in flight in a process stopped because of another call run again,
+ * uncharged (see {@link SandboxProcess}).
+ *
+ * Secrets: a node's `ctx.secrets` holds only what it may use (engine/runners/_secret_scope.ts);
+ * the workflow's `.secrets.yaml` / `.secrets/` are denied to every sandbox even though the
+ * workflow directory is readable.
+ *
+ * Writes: per-run temp dirs made by `makeTmpDir()` live under one runner-owned base directory,
+ * which sandboxes may write (a node can write into the temp dirs of other runs of nodes in the
+ * same realm, never outside the base). A `tmpDir` made elsewhere gets processes of its own.
+ *
+ * Imports and requirements: the process runs the engine's own source with the engine's
+ * deno.json (import map), so the engine must run from source with a deno executable
+ * (`Deno.execPath()`); `npm:` packages load from the Deno cache without any permission,
+ * `https:` imports need the host in `capabilities.net`.
+ *
+ * @module
+ */
+
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { FailureKind, NodeFailure } from "../errors.ts";
+import { type SandboxDirs, workerPermissions } from "./_permissions.ts";
+import { abortFailure } from "./_attempt_failure.ts";
+import { SandboxProcess } from "./_sandbox_process.ts";
+import { TmpDirs } from "./_tmp_dirs.ts";
+import type { CompiledNode } from "../workflow_model.ts";
+import type { Clock, NodeCall, NodeCallResult, NodeRunner } from "../runner_protocol.ts";
+
+/** Options of {@link createProcessRunner}. */
+export interface ProcessRunnerOptions {
+  /**
+   * How long a node may ignore `ctx.signal` after a timeout or cancellation before it is
+   * failed and its sandbox process stopped.
+   * @default 500
+   */
+  graceMs?: number;
+  /** Time source of the grace period. @default the system timers */
+  clock?: Clock;
+  /**
+   * Base directory of the per-run temp dirs of `makeTmpDir()`; created when missing.
+   * @default a new temp dir, made on first use and removed by `close()`
+   */
+  tmpBase?: string;
+  /** Warm processes kept; beyond it the least recently used idle one is stopped. @default 32 */
+  maxProcesses?: number;
+  /** Heap limit of a node without `memoryMiB`, in MiB. @default 256 */
+  memoryMiB?: number;
+  /**
+   * Changed node files a process re-imports before it is replaced.
+   * @default 64
+   */
+  maxModuleVersions?: number;
+  /** The deno executable. @default Deno.execPath() */
+  deno?: string;
+  /**
+   * How long an idle sandbox process polls for its next call, in microseconds (see
+   * engine/runners/_sandbox_process_main.ts). 0 lets it sleep at once.
+   * @default 100
+   */
+  idleSpinUs?: number;
+}
+
+/** A {@link NodeRunner} that also makes per-run temp dirs its sandboxes can write. */
+export interface ProcessRunner extends NodeRunner {
+  makeTmpDir(runId: string): Promise<string>;
+  releaseTmpDir(dir: string): Promise<void>;
+}
+
+const ENTRY = new URL("./_sandbox_process_main.ts", import.meta.url);
+const CONFIG = new URL("../../deno.json", import.meta.url);
+/** Files of a workflow directory no sandbox may read (SPEC §2, §4). */
+const SECRET_FILES = [".secrets.yaml", ".secrets.yml", ".secrets"];
+/** Variables a sandbox process gets (for Deno's cache only: nodes have no env access). */
+const PASSED_ENV = ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "DENO_CERT", "SSL_CERT_FILE"];
+
+/** A node's sandbox: its process arguments and realm key. */
+interface Sandbox {
+  dirs: SandboxDirs;
+  node: CompiledNode;
+  key: string;
+  memoryMiB: number;
+  k8s: boolean;
+}
+
+function isInside(path: string, dir: string): boolean {
+  const base = dir.endsWith("/") ? dir : `${dir}/`;
+  return path === dir || path.startsWith(base);
+}
+
+/** A path for a comma-separated permission list. */
+function listed(path: string): string {
+  if (path.includes(",")) {
+    throw new RangeError(
+      `the path "${path}" contains a comma, which Deno permission lists cannot hold`,
+    );
+  }
+  return path;
+}
+
+/**
+ * Whether the engine can start sandbox processes: it runs from source files (the sandbox entry
+ * and deno.json exist) with a `deno` executable it may run. A `deno compile`d engine, or the
+ * bundled engine of a built image (no source tree, no `--allow-run` for deno), cannot.
+ */
+export function canStartSandboxProcesses(): boolean {
+  if (ENTRY.protocol !== "file:" || Deno.build.standalone) return false;
+  const exe = Deno.execPath();
+  if (!/^deno(\.exe)?$/.test(exe.split("/").pop() ?? "")) return false;
+  try {
+    if (Deno.permissions.querySync({ name: "run", command: exe }).state !== "granted") return false;
+    return Deno.statSync(fromFileUrl(ENTRY)).isFile && Deno.statSync(fromFileUrl(CONFIG)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `deno run` arguments of a sandbox process for `node`: exactly the node's permissions
+ * (engine/runners/_permissions.ts), the workflow's secret files denied, the heap limit.
+ */
+export function sandboxArgs(
+  node: CompiledNode,
+  dirs: SandboxDirs,
+  memoryMiB: number,
+  channel: { read: string[]; write: string[]; net: string[] } = { read: [], write: [], net: [] },
+): string[] {
+  const permissions = workerPermissions(node.capabilities, dirs);
+  const read = [...permissions.read as string[], ...channel.read].map(listed).join(",");
+  const write = [...permissions.write as string[], ...channel.write].map(listed).join(",");
+  const root = dirs.workflowDir.replace(/\/+$/, "");
+  const secrets = SECRET_FILES.map((name) => listed(`${root}/${name}`)).join(",");
+  const args = [
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--no-lock",
+    `--config=${fromFileUrl(CONFIG)}`,
+    `--v8-flags=--max-old-space-size=${memoryMiB}`,
+    `--allow-read=${read}`,
+    `--deny-read=${secrets}`,
+    `--allow-write=${write}`,
+    `--deny-write=${secrets}`,
+  ];
+  if (permissions.net === true) args.push("--allow-net", "--allow-import");
+  else {
+    const hosts = Array.isArray(permissions.net) ? permissions.net : [];
+    const net = [...hosts, ...channel.net.map(listed)];
+    if (net.length > 0) args.push(`--allow-net=${net.join(",")}`);
+    if (hosts.length > 0) args.push(`--allow-import=${hosts.join(",")}`);
+  }
+  args.push(fromFileUrl(ENTRY));
+  return args;
+}
+
+/**
+ * Creates the contained runner of module nodes.
+ *
+ * @throws {TypeError} From `run()`, for a node that is not a module node.
+ * @example
+ * ```ts
+ * import { createProcessRunner } from "./process_runner.ts";
+ * const runner = createProcessRunner();
+ * try {
+ *   // const { output } = await runner.run(call, AbortSignal.timeout(call.node.timeoutMs));
+ * } finally {
+ *   await runner.close();
+ * }
+ * ```
+ */
+export function createProcessRunner(options: ProcessRunnerOptions = {}): ProcessRunner {
+  const graceMs = options.graceMs ?? 500;
+  const maxProcesses = options.maxProcesses ?? 32;
+  const maxModuleVersions = options.maxModuleVersions ?? 64;
+  const defaultMemory = options.memoryMiB ?? 256;
+  const deno = options.deno ?? Deno.execPath();
+  const pool = new Map<string, SandboxProcess>();
+  const sandboxes = new WeakMap<CompiledNode, Sandbox>();
+  const live = new Set<SandboxProcess>();
+  const tmpDirs = new TmpDirs(options.tmpBase);
+  const env: Record<string, string> = {
+    NO_COLOR: "1",
+    DENO_NO_PACKAGE_JSON: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+  };
+  for (const name of PASSED_ENV) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  let uses = 0;
+  let closed = false;
+
+  function evictIdle(): void {
+    if (pool.size < maxProcesses) return;
+    let oldest: SandboxProcess | undefined;
+    for (const sandbox of pool.values()) {
+      if (!sandbox.busy && (!oldest || sandbox.lastUsed < oldest.lastUsed)) oldest = sandbox;
+    }
+    oldest?.stop();
+  }
+
+  /** The sandbox of a node, computed once per node object, workflow dir, write dir and k8s. */
+  function sandboxOf(call: NodeCall, writeDir: string): Sandbox {
+    const k8s = call.k8s !== undefined;
+    const cached = sandboxes.get(call.node);
+    if (
+      cached && cached.dirs.workflowDir === call.workflow.dir &&
+      cached.dirs.writeDir === writeDir && cached.k8s === k8s
+    ) return cached;
+    const { node } = call;
+    const dirs: SandboxDirs = { workflowDir: call.workflow.dir, writeDir };
+    const memoryMiB = node.memoryMiB ?? defaultMemory;
+    const args = sandboxArgs(node, dirs, memoryMiB);
+    // Code sharing a process can speak for each other's calls: only the same code with the
+    // same grants shares one.
+    const key = JSON.stringify([
+      node.path,
+      args,
+      k8s ? node.capabilities.k8s : null,
+      node.capabilities.secrets ?? [],
+    ]);
+    const sandbox = { dirs, node, key, memoryMiB, k8s };
+    sandboxes.set(node, sandbox);
+    return sandbox;
+  }
+
+  function start(sandbox: Sandbox, solo: boolean): SandboxProcess {
+    const process = new SandboxProcess({
+      key: sandbox.key,
+      deno,
+      args: (channel) => sandboxArgs(sandbox.node, sandbox.dirs, sandbox.memoryMiB, channel),
+      idleSpinUs: solo ? 0 : options.idleSpinUs ?? 100,
+      env,
+      dirs: sandbox.dirs,
+      memoryMiB: sandbox.memoryMiB,
+      graceMs,
+      clock: options.clock,
+      solo,
+      rerun: (call, signal, { solo }) => dispatch(call, signal, solo),
+      onRetire: (retired) => {
+        if (pool.get(retired.key) === retired) pool.delete(retired.key);
+      },
+      onExit: (stopped) => live.delete(stopped),
+    });
+    live.add(process);
+    return process;
+  }
+
+  function processFor(call: NodeCall, solo: boolean): SandboxProcess {
+    const base = tmpDirs.base;
+    const writeDir = base !== undefined && isInside(call.tmpDir, base) ? base : call.tmpDir;
+    const sandbox = sandboxOf(call, writeDir);
+    if (solo) return start(sandbox, true);
+    let process = pool.get(sandbox.key);
+    if (process && process.staleVersions >= maxModuleVersions) {
+      process.retire();
+      process = undefined;
+    }
+    if (!process) {
+      evictIdle();
+      process = start(sandbox, false);
+      pool.set(sandbox.key, process);
+    }
+    process.lastUsed = ++uses;
+    return process;
+  }
+
+  function dispatch(call: NodeCall, signal: AbortSignal, solo: boolean): Promise<NodeCallResult> {
+    const { node } = call;
+    if (closed) {
+      return Promise.reject(
+        new NodeFailure(`Cannot run node "${node.id}": the node runner is closed`, {
+          kind: FailureKind.Cancelled,
+        }),
+      );
+    }
+    if (signal.aborted) return Promise.reject(abortFailure(call, signal.reason));
+    let process: SandboxProcess;
+    try {
+      process = processFor(call, solo || node.isolation === "run");
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      return Promise.reject(
+        new NodeFailure(
+          `Cannot start the sandbox of node "${node.id}": ${detail}; fix its capabilities ` +
+            "in workflow.yaml",
+          { nonRetryable: true, cause: error },
+        ),
+      );
+    }
+    return process.run(call, signal);
+  }
+
+  return {
+    run(call: NodeCall, signal: AbortSignal): Promise<NodeCallResult> {
+      const { node } = call;
+      if (node.kind !== "module" || node.path === undefined) {
+        return Promise.reject(
+          new TypeError(`Cannot run node "${node.id}": the process runner runs module nodes only`),
+        );
+      }
+      return dispatch(call, signal, false);
+    },
+
+    prepare(call) {
+      if (closed || call.node.kind !== "module" || call.node.isolation === "run") return undefined;
+      try {
+        const process = processFor(call as NodeCall, false);
+        return process.preload(call);
+      } catch {
+        return undefined;
+      }
+    },
+
+    makeTmpDir: (runId) => tmpDirs.make(runId),
+    releaseTmpDir: (dir) => tmpDirs.release(dir, closed),
+
+    async close(): Promise<void> {
+      closed = true;
+      for (const process of [...live]) {
+        process.stop((call) =>
+          new NodeFailure(`Cannot run node "${call.node.id}": the node runner was closed`, {
+            kind: FailureKind.Cancelled,
+          })
+        );
+      }
+      live.clear();
+      pool.clear();
+      await tmpDirs.close();
+    },
+  };
+}
