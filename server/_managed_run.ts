@@ -122,7 +122,6 @@ export async function executeManaged(
   active.onLeaseLost ??= (error) => active.controller.abort(error);
   try {
     if (job.resume) await noteResume(deps, active, job.resume);
-    active.leaseFreshAt ??= deps.clock.now();
     else if (job.retry?.warning) {
       await appendLog(deps, active, {
         ts: iso(deps.clock.now()),
@@ -131,6 +130,7 @@ export async function executeManaged(
         runId,
       });
     }
+    active.leaseFreshAt ??= deps.clock.now();
     const traced = deps.tracer?.trace(runId, job.record.traceparent, active.workflow);
     const hooks = persistHooks(deps, active);
     const record = await executeRun(active.workflow, {
