@@ -29,7 +29,11 @@ function crashed(runId: string, interruptions?: number): RunRecord {
 
 Deno.test("recovery counts each engine stop in the running node's record before resuming", async () => {
   const gates = gated(["b"]);
-  const h = await harness({ spec: SPEC, fns: gates.fns, manager: { owner: "replica-1" } });
+  const h = await harness({
+    spec: SPEC,
+    fns: gates.fns,
+    manager: { owner: "replica-1", exclusiveStore: true },
+  });
   try {
     await h.store.createRun(crashed("r1", 1), { owner: "replica-1", leaseMs: 30_000 });
     assert.deepEqual(await h.manager.recover(), { resumed: 1, requeued: 0 });
@@ -48,7 +52,7 @@ Deno.test("recovery counts each engine stop in the running node's record before 
 });
 
 Deno.test("the third engine stop during a node fails the run, naming the node and the stops", async () => {
-  const h = await harness({ spec: SPEC, manager: { owner: "replica-1" } });
+  const h = await harness({ spec: SPEC, manager: { owner: "replica-1", exclusiveStore: true } });
   try {
     await h.store.createRun(crashed("r1", 2), { owner: "replica-1", leaseMs: 30_000 });
     assert.deepEqual(await h.manager.recover(), { resumed: 1, requeued: 0 });
