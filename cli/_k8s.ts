@@ -7,7 +7,14 @@
 
 import type { Command } from "commander";
 import type { KubeClient } from "../k8s/mod.ts";
-import { type CliContext, ExitCode, globalOptions, printError, usageError } from "./_output.ts";
+import {
+  type CliContext,
+  ExitCode,
+  type GlobalOptions,
+  globalOptions,
+  printError,
+  usageError,
+} from "./_output.ts";
 
 /**
  * The clients of every context a command operates on. k8s/ (with @kubernetes/client-node, a
@@ -71,4 +78,17 @@ export async function forEachContext<T>(
   }
   if (failed) cli.exitCode = ExitCode.Failed;
   return results;
+}
+
+/**
+ * The namespace a cluster command works in: `-n` when given, else the kubeconfig context's
+ * namespace (as kubectl does), else "default".
+ */
+export function namespaceFor(
+  command: Command,
+  client: KubeClient,
+  globals: GlobalOptions = globalOptions(command),
+): string {
+  const given = command.getOptionValueSourceWithGlobals("namespace") !== "default";
+  return given ? globals.namespace : client.defaultNamespace;
 }

@@ -15,6 +15,7 @@ import {
   DEFAULT_BASE_IMAGE,
   writeDockerfile,
 } from "../builder/mod.ts";
+import { writeBuildRecord } from "./_build_record.ts";
 import {
   type CliContext,
   ExitCode,
@@ -151,6 +152,14 @@ export function registerBuild(program: Command, cli: CliContext): void {
         insecureRegistry: flags.insecureRegistry === true,
         dockerConfig: flags.dockerConfig,
       });
+      if (result.pushed) {
+        // deploy pins this exact image by digest (see _build_record.ts).
+        await writeBuildRecord(workflow.dir, {
+          image: result.image,
+          digest: result.digest,
+          version: workflow.version,
+        });
+      }
       if (globals.output === "json") {
         printJson(cli, { ...result, dockerfile });
       } else {

@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "commander";
-import { forEachContext, kubeClients } from "./_k8s.ts";
+import { forEachContext, kubeClients, namespaceFor } from "./_k8s.ts";
 import { type CliContext, ExitCode, globalOptions, printJson, printLine } from "./_output.ts";
 
 /** Registers `cluster` and its `check` subcommand. */
@@ -30,8 +30,8 @@ export function registerCluster(program: Command, cli: CliContext): void {
         const clients = await kubeClients(command, { allContexts: flags.allContexts });
         const reports = await forEachContext(cli, clients, async (client) => ({
           context: client.context,
-          namespace: globals.namespace,
-          checks: await checkCluster(client, globals.namespace, {
+          namespace: namespaceFor(command, client),
+          checks: await checkCluster(client, namespaceFor(command, client), {
             fix: flags.fix,
             runtimeClass: flags.runtimeClass,
           }),

@@ -9,7 +9,8 @@
 import { type Command, Option } from "commander";
 import { stringify } from "yaml";
 import type { BundleMode, DEFAULT_RUNTIME_CLASS, KubeObject } from "../k8s/mod.ts";
-import { forEachContext, kubeClients } from "./_k8s.ts";
+import { pinByDigest, readBuildRecord } from "./_build_record.ts";
+import { forEachContext, kubeClients, namespaceFor } from "./_k8s.ts";
 import { readTimeout } from "./_time.ts";
 import {
   type CliContext,
@@ -35,6 +36,9 @@ interface DeployFlags {
   runtimeClass: string;
   createNamespace?: boolean;
   dryRun?: boolean;
+  includeSecrets?: boolean;
+  out?: string;
+  apiServer?: string[];
   runtimeConfig?: string;
   tokenFile?: string;
   timeout: string;
@@ -67,10 +71,23 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       "--dry-run",
       "print the manifests (YAML; a JSON List with -o json) and touch no cluster",
     )
+    .option(
+      "--include-secrets",
+      "with --dry-run or --out: also print the Secrets (<name>-secrets; <name>-token with --token-file)",
+    )
+    .option(
+      "--out <dir>",
+      "write one YAML file per object plus kustomization.yaml (GitOps) and touch no cluster",
+    )
+    .option(
+      "--api-server <ip:port>",
+      "API server endpoint for capabilities.k8s egress (repeatable; default: read from the cluster)",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option("--runtime-config <file>", "YAML put in <name>-config: overrides config: at runtime")
     .option(
       "--token-file <file>",
-      "engine API token to deploy (default: keep the cluster's, else new)",
+      "pin the engine API token (default: keep the cluster's, else create one once)",
     )
     .option("--timeout <duration>", "how long to wait for the rollout", "5m")
     .option("--no-wait", "return once applied, without waiting for the rollout")
@@ -93,18 +110,44 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       if (globals.output === "yaml" && !flags.dryRun) {
         usageError(command, '"-o yaml" prints manifests: use it with "--dry-run"');
       }
+      if (flags.includeSecrets && !flags.dryRun && flags.out === undefined) {
+        usageError(command, '"--include-secrets" only applies to "--dry-run" and "--out"');
+      }
       const timeoutMs = readTimeout(command, flags.timeout);
-      const { bundleSource, deployWorkflow, existingToken, planDeploy } = await import(
-        "../k8s/mod.ts"
-      );
+      const {
+        bundleSource,
+        defaultImage,
+        deployWorkflow,
+        parseApiServerEndpoint,
+        planDeploy,
+        readApiServerEndpoints,
+        writeManifestDir,
+      } = await import("../k8s/mod.ts");
+      let endpoints;
+      try {
+        endpoints = flags.apiServer?.map(parseApiServerEndpoint);
+      } catch (error) {
+        usageError(command, (error as Error).message);
+      }
       const workflow = await loadWorkflowOrReport(cli, dir);
       if (!workflow) return;
+      const needsEndpoints = [
+        ...Object.values(workflow.nodes),
+        ...(workflow.onError ? [workflow.onError] : []),
+      ].some((n) => n.capabilities.k8s !== undefined && n.capabilities.k8s !== false);
       const pinnedToken = flags.tokenFile
         ? (await Deno.readTextFile(flags.tokenFile)).trim()
         : undefined;
+      // The image build -r --push pushed for this version, pinned by its digest.
+      const image = flags.image ??
+        (globals.registry ? defaultImage(workflow, globals.registry) : undefined);
+      const pinned = image
+        ? pinByDigest(image, workflow.version, await readBuildRecord(workflow.dir))
+        : undefined;
+      if (pinned !== image) printError(cli, `Pinning ${image} by digest: ${pinned}`);
       const planOptions = {
-        namespace: globals.namespace,
-        image: flags.image,
+        token: pinnedToken,
+        image: pinned,
         registry: globals.registry,
         clusterRegistry: flags.clusterRegistry,
         runtimeClass: flags.runtimeClass,
@@ -113,12 +156,38 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         workflow,
         files: await bundleSource(flags.bundle)(workflow),
       };
-      if (flags.dryRun) {
-        const plan = await planDeploy(dir, { ...planOptions, token: pinnedToken });
-        if (globals.output === "json") {
-          printJson(cli, { apiVersion: "v1", kind: "List", items: plan.objects });
+      if (flags.dryRun || flags.out !== undefined) {
+        const namespace = await offlineNamespace(command);
+        const plan = await planDeploy(dir, {
+          ...planOptions,
+          namespace,
+          apiServerEndpoints: endpoints,
+        });
+        // GitOps output holds no secret value unless asked: those Secrets are made out of band.
+        const objects = plan.objects.filter((o) => flags.includeSecrets || o.kind !== "Secret");
+        const left = plan.objects.filter((o) => !objects.includes(o)).map((o) => o.metadata.name);
+        if (left.length > 0) {
+          printError(
+            cli,
+            `# not printed: Secret ${
+              left.join(", ")
+            } (values): pass --include-secrets, or create it in the cluster`,
+          );
+        }
+        if (pinnedToken === undefined) {
+          printError(
+            cli,
+            `# not in the manifests: Secret ${workflow.name}-token (the API token; deploy creates it once): ` +
+              "create it in the cluster when a GitOps tool applies these, or pin it with --token-file",
+          );
+        }
+        if (flags.out !== undefined) {
+          const files = await writeManifestDir(flags.out, objects);
+          printLine(cli, `✓ wrote ${files.length} files to ${flags.out} (kustomization.yaml)`);
+        } else if (globals.output === "json") {
+          printJson(cli, { apiVersion: "v1", kind: "List", items: objects });
         } else {
-          cli.io.stdout(toYaml(plan.objects));
+          cli.io.stdout(toYaml(objects));
         }
         cli.exitCode = ExitCode.Ok;
         return;
@@ -127,10 +196,12 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       const results = await forEachContext(cli, clients, async (client) => {
         const say = (message: string) =>
           printError(cli, clients.length > 1 ? `[${client.context}] ${message}` : message);
-        const token = pinnedToken ?? await existingToken(client, workflow.name, globals.namespace);
-        const plan = await planDeploy(dir, { ...planOptions, token });
+        const namespace = namespaceFor(command, client);
+        const apiServerEndpoints = endpoints ??
+          (needsEndpoints ? await readApiServerEndpoints(client) : undefined);
+        const plan = await planDeploy(dir, { ...planOptions, namespace, apiServerEndpoints });
         say(
-          `Deploying ${workflow.name} ${workflow.version} to namespace "${globals.namespace}" (context "${client.context}"), image ${plan.image}`,
+          `Deploying ${workflow.name} ${workflow.version} to namespace "${namespace}" (context "${client.context}"), image ${plan.image}`,
         );
         const result = await deployWorkflow(client, plan, {
           createNamespace: flags.createNamespace,
@@ -153,6 +224,22 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         printJson(cli, clients.length > 1 || flags.allContexts ? results : results[0]);
       }
     });
+}
+
+/**
+ * The namespace of a run that talks to no cluster: `-n`, else the current kubeconfig context's
+ * namespace when there is a kubeconfig, else "default".
+ */
+async function offlineNamespace(command: Command): Promise<string> {
+  const globals = globalOptions(command, { yaml: true });
+  const { loadKubeClient } = await import("../k8s/mod.ts");
+  try {
+    return namespaceFor(command, loadKubeClient({ context: globals.context[0] }), globals);
+  } catch (error) {
+    // No kubeconfig (or no such context): a dry run needs none.
+    if (error instanceof TypeError) return globals.namespace;
+    throw error;
+  }
 }
 
 /** Manifests as a multi-document YAML stream. */

@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "commander";
-import { forEachContext, kubeClients } from "./_k8s.ts";
+import { forEachContext, kubeClients, namespaceFor } from "./_k8s.ts";
 import { table } from "./_table.ts";
 import { formatAge } from "./_time.ts";
 import { type CliContext, globalOptions, printJson, printLine } from "./_output.ts";
@@ -22,9 +22,11 @@ export function registerList(program: Command, cli: CliContext): void {
       const globals = globalOptions(command);
       const { listWorkflows } = await import("../k8s/mod.ts");
       const clients = await kubeClients(command, { allContexts: flags.allContexts });
-      const namespace = flags.allNamespaces ? undefined : globals.namespace;
+      const nsOf = (client: (typeof clients)[number]) =>
+        flags.allNamespaces ? undefined : namespaceFor(command, client);
+      const namespace = clients.length > 0 ? nsOf(clients[0]!) : undefined;
       const rows = (await forEachContext(cli, clients, (client) =>
-        listWorkflows(client, namespace))).flat();
+        listWorkflows(client, nsOf(client)))).flat();
       if (globals.output === "json") {
         printJson(cli, rows);
         return;
@@ -53,6 +55,8 @@ export function registerList(program: Command, cli: CliContext): void {
         `${w.replicas.ready}/${w.replicas.desired}`,
         formatAge(w.createdAt),
       ]);
-      for (const line of table(header, body)) printLine(cli, line);
+      for (const line of table(header, body)) {
+        printLine(cli, line);
+      }
     });
 }

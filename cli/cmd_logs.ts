@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "commander";
-import { kubeClient } from "./_k8s.ts";
+import { kubeClient, namespaceFor } from "./_k8s.ts";
 import { type CliContext, globalOptions, printError, printLine, usageError } from "./_output.ts";
 
 /** Registers `logs`. */
@@ -28,7 +28,8 @@ export function registerLogs(program: Command, cli: CliContext): void {
       if (flags.follow) Deno.addSignalListener("SIGINT", onSigint);
       try {
         const { streamLogs } = await import("../k8s/mod.ts");
-        await streamLogs(await kubeClient(command), name, globals.namespace, {
+        const client = await kubeClient(command);
+        await streamLogs(client, name, namespaceFor(command, client), {
           follow: flags.follow,
           tailLines,
           signal: controller.signal,

@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "commander";
-import { kubeClient } from "./_k8s.ts";
+import { kubeClient, namespaceFor } from "./_k8s.ts";
 import { readTimeout } from "./_time.ts";
 import { type CliContext, globalOptions, printError, printJson, printLine } from "./_output.ts";
 
@@ -28,10 +28,11 @@ export function registerRollback(program: Command, cli: CliContext): void {
         const globals = globalOptions(command);
         const timeoutMs = readTimeout(command, flags.timeout);
         const { rollbackWorkflow } = await import("../k8s/mod.ts");
+        const client = await kubeClient(command);
         const result = await rollbackWorkflow(
-          await kubeClient(command),
+          client,
           name,
-          globals.namespace,
+          namespaceFor(command, client),
           flags.version,
           {
             wait: flags.wait,

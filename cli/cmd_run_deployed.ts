@@ -8,7 +8,7 @@
 
 import type { Command } from "commander";
 import type { RunResult } from "../k8s/mod.ts";
-import { kubeClient } from "./_k8s.ts";
+import { kubeClient, namespaceFor } from "./_k8s.ts";
 import { readJsonInput } from "./_input.ts";
 import { readTimeout } from "./_time.ts";
 import {
@@ -25,6 +25,7 @@ interface RunFlags {
   input: string;
   timeout: string;
   async?: boolean;
+  idempotencyKey?: string;
   url?: string;
   tokenFile?: string;
 }
@@ -42,11 +43,20 @@ export function registerRunDeployed(program: Command, cli: CliContext): void {
     .option("--async", "start the run and print its id without waiting")
     .option("--url <url>", "call the engine at this URL instead (inside the cluster)")
     .option("--token-file <file>", "engine API token for --url")
+    .option(
+      "--idempotency-key <key>",
+      "a repeated request with the same key attaches to the same run (cron Job retries)",
+    )
     .action(async (name: string, flags: RunFlags, command: Command) => {
       const globals = globalOptions(command);
       const input = await readJsonInput(command, flags.input);
       const timeoutMs = flags.timeout === "0" ? 0 : readTimeout(command, flags.timeout);
-      const options = { input, timeoutMs, async: flags.async };
+      const options = {
+        input,
+        timeoutMs,
+        async: flags.async,
+        idempotencyKey: flags.idempotencyKey,
+      };
       const { runAtUrl, runDeployed } = await import("../k8s/mod.ts");
       let result: RunResult;
       if (flags.url) {
@@ -54,7 +64,8 @@ export function registerRunDeployed(program: Command, cli: CliContext): void {
         const token = (await Deno.readTextFile(flags.tokenFile)).trim();
         result = await runAtUrl(name, flags.url, token, options);
       } else {
-        result = await runDeployed(await kubeClient(command), name, globals.namespace, options);
+        const client = await kubeClient(command);
+        result = await runDeployed(client, name, namespaceFor(command, client), options);
       }
       if ("runId" in result) {
         if (globals.output === "json") printJson(cli, result);

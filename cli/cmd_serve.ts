@@ -19,6 +19,7 @@ interface ServeOptions {
   host: string;
   data: string;
   store?: string;
+  storeFile?: string;
   durability: string;
   tokenFile?: string;
   auth: boolean;
@@ -71,6 +72,18 @@ async function readToken(tokenFile: string | undefined): Promise<string | undefi
   return await read(DEFAULT_TOKEN_FILE, false);
 }
 
+/** A required one-line secret file (its content never appears in an error). */
+async function readSecretFile(file: string, what: string): Promise<string> {
+  let text: string;
+  try {
+    text = (await Deno.readTextFile(file)).trim();
+  } catch (error) {
+    throw new CliFailure(`Cannot read ${what} "${file}": ${(error as Error).message}`);
+  }
+  if (text === "") throw new CliFailure(`Cannot use ${what} "${file}": it is empty`);
+  return text;
+}
+
 /** Registers `serve`. */
 export function registerServe(program: Command, cli: CliContext): void {
   program
@@ -83,6 +96,7 @@ export function registerServe(program: Command, cli: CliContext): void {
     .option("--host <address>", "interface to listen on", "0.0.0.0")
     .option("--data <dir>", "directory of the SQLite run store and code snapshots", ".pipedreamer")
     .option("--store <url>", "run store: sqlite:<path> or postgres://user:pass@host/db")
+    .option("--store-file <file>", "read the --store URL from a file (a mounted Secret)")
     .addOption(
       new Option(
         "--durability <mode>",
@@ -123,6 +137,12 @@ export function registerServe(program: Command, cli: CliContext): void {
       const cron = cronMode(command, opts.cron, CronMode);
       const nodeK8s = nodeK8sAccess(command);
       const k8s = (node: CompiledNode) => nodeK8s(node);
+      if (opts.store !== undefined && opts.storeFile !== undefined) {
+        usageError(command, "Cannot combine --store with --store-file: pick one");
+      }
+      const storeUrl = opts.storeFile !== undefined
+        ? await readSecretFile(opts.storeFile, "store URL file")
+        : opts.store;
       const noAuth = opts.auth === false;
       const token = noAuth ? undefined : await readToken(opts.tokenFile);
       if (!noAuth && token === undefined) {
@@ -136,7 +156,7 @@ export function registerServe(program: Command, cli: CliContext): void {
         port,
         host: opts.host,
         dataDir: opts.data,
-        storeUrl: opts.store,
+        storeUrl,
         durability: opts.durability as "full" | "relaxed",
         token,
         noAuth,

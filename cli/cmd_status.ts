@@ -7,7 +7,7 @@
 
 import type { Command } from "commander";
 import type { WorkflowStatus } from "../k8s/mod.ts";
-import { forEachContext, kubeClients } from "./_k8s.ts";
+import { forEachContext, kubeClients, namespaceFor } from "./_k8s.ts";
 import { table } from "./_table.ts";
 import { formatAge } from "./_time.ts";
 import { type CliContext, ExitCode, globalOptions, printJson, printLine } from "./_output.ts";
@@ -32,7 +32,8 @@ export function registerStatus(program: Command, cli: CliContext): void {
         const results = await forEachContext(
           cli,
           clients,
-          (client) => workflowStatus(client, name, globals.namespace, { detail: flags.detail }),
+          (client) =>
+            workflowStatus(client, name, namespaceFor(command, client), { detail: flags.detail }),
         );
         if (globals.output === "json") {
           printJson(cli, clients.length > 1 || flags.allContexts ? results : results[0]);

@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "commander";
-import { kubeClient } from "./_k8s.ts";
+import { kubeClient, namespaceFor } from "./_k8s.ts";
 import {
   type CliContext,
   CliFailure,
@@ -28,16 +28,17 @@ export function registerUndeploy(program: Command, cli: CliContext): void {
       const globals = globalOptions(command);
       const { undeployWorkflow } = await import("../k8s/mod.ts");
       const client = await kubeClient(command);
+      const namespace = namespaceFor(command, client);
       if (!flags.yes) {
         if (!Deno.stdin.isTerminal()) {
           usageError(command, `Cannot undeploy "${name}" without confirmation: pass --yes`);
         }
         const answer = prompt(
-          `Delete "${name}" and everything deployed for it from namespace "${globals.namespace}" (context "${client.context}")? [y/N]`,
+          `Delete "${name}" and everything deployed for it from namespace "${namespace}" (context "${client.context}")? [y/N]`,
         );
         if (!/^y(es)?$/i.test(answer?.trim() ?? "")) throw new CliFailure("Undeploy cancelled");
       }
-      const result = await undeployWorkflow(client, name, globals.namespace);
+      const result = await undeployWorkflow(client, name, namespace);
       if (globals.output === "json") {
         printJson(cli, result);
         return;
@@ -45,7 +46,7 @@ export function registerUndeploy(program: Command, cli: CliContext): void {
       for (const d of result.deleted) printError(cli, `  deleted ${d}`);
       printLine(
         cli,
-        `✓ ${name} undeployed from ${globals.namespace} (${result.deleted.length} objects deleted)`,
+        `✓ ${name} undeployed from ${namespace} (${result.deleted.length} objects deleted)`,
       );
     });
 }

@@ -7,7 +7,7 @@
  */
 
 import type { Command } from "commander";
-import { kubeClient } from "./_k8s.ts";
+import { kubeClient, namespaceFor } from "./_k8s.ts";
 import { table } from "./_table.ts";
 import { formatAge } from "./_time.ts";
 import { type CliContext, globalOptions, printJson, printLine, usageError } from "./_output.ts";
@@ -31,13 +31,13 @@ export function registerVersions(program: Command, cli: CliContext): void {
           usageError(command, `Cannot diff: --diff takes two versions, got ${flags.diff.length}`);
         }
         const [a, b] = flags.diff as [string, string];
-        const files = await diffVersions(client, name, globals.namespace, a, b);
+        const files = await diffVersions(client, name, namespaceFor(command, client), a, b);
         if (globals.output === "json") printJson(cli, { name, from: a, to: b, files });
         else if (files.length === 0) printLine(cli, `No code changes between ${a} and ${b}`);
         else for (const f of files) printLine(cli, f.diff);
         return;
       }
-      const versions = await listVersions(client, name, globals.namespace);
+      const versions = await listVersions(client, name, namespaceFor(command, client));
       if (globals.output === "json") {
         printJson(cli, versions);
         return;

@@ -162,7 +162,7 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   }
   const program = buildProgram(cli);
   try {
-    await program.parseAsync(args, { from: "user" });
+    await program.parseAsync(commandVersionArgs(program, args), { from: "user" });
     return cli.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return commanderExitCode(error);
@@ -176,6 +176,25 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
     }
     return ExitCode.Failed;
   }
+}
+
+/**
+ * `rollback <name> --version 1.0.0`: the program's own `--version` (a flag) would take
+ * `--version` and leave `1.0.0` as an operand, so for a command that declares `--version <v>`
+ * the pair is joined into `--version=1.0.0`, which only the command knows.
+ */
+function commandVersionArgs(program: Command, args: string[]): string[] {
+  const command = program.commands.find((c) =>
+    c.name() === args.find((a) => program.commands.some((x) => x.name() === a))
+  );
+  if (!command?.options.some((o) => o.long === "--version" && o.required)) return args;
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--version" && i + 1 < args.length && !args[i + 1]!.startsWith("-")) {
+      out.push(`--version=${args[++i]}`);
+    } else out.push(args[i]!);
+  }
+  return out;
 }
 
 /** Help and version requests exit 0; every other commander error is a usage error. */

@@ -10,6 +10,7 @@
 import { encodeBase64 } from "./_base64.ts";
 import {
   ANNOTATION_CODE_HASH,
+  ANNOTATION_CODE_SOURCE,
   ANNOTATION_FILES,
   ANNOTATION_IMAGE,
   ANNOTATION_VERSION,
@@ -22,7 +23,27 @@ import type { WorkflowFile } from "./workflow_files.ts";
 export const RUNTIME_CONFIG_KEY = "config.yaml";
 
 /** ConfigMaps hold at most 1 MiB; keep headroom for metadata. */
-const MAX_CODE_BYTES = 900 * 1024;
+export const MAX_CODE_BYTES = 900 * 1024;
+
+/** Bytes of the code as the ConfigMap would hold it. */
+export function codeBytes(files: WorkflowFile[]): number {
+  return files.reduce(
+    (n, f) =>
+      n +
+      (typeof f.content === "string"
+        ? new TextEncoder().encode(f.content).length
+        : f.content.length),
+    0,
+  );
+}
+
+/**
+ * Code over {@link MAX_CODE_BYTES} does not fit a ConfigMap: `build` bakes it into the image at
+ * /app/workflow, and the engine runs it from there.
+ */
+export function codeInImage(files: WorkflowFile[]): boolean {
+  return codeBytes(files) > MAX_CODE_BYTES;
+}
 
 /** One bundle file as stored in the code ConfigMap: its key and its path under /app/workflow. */
 export interface CodeEntry {
@@ -62,9 +83,8 @@ export function codeEntries(files: WorkflowFile[]): CodeEntry[] {
 }
 
 /**
- * The immutable code ConfigMap of this version.
- *
- * @throws {RangeError} when the bundle exceeds what a ConfigMap holds.
+ * The immutable code ConfigMap of this version. Code over 900 KiB is not in it (it is baked
+ * into the image); the ConfigMap then only records the version, image and code hash.
  */
 export function codeConfigMap(ctx: ManifestContext, files: WorkflowFile[]): KubeObject {
   const entries = codeEntries(files);
@@ -81,14 +101,7 @@ export function codeConfigMap(ctx: ManifestContext, files: WorkflowFile[]): Kube
       size += file.content.length;
     }
   });
-  if (size > MAX_CODE_BYTES) {
-    throw new RangeError(
-      `Cannot deploy "${ctx.workflow.name}": its code is ${Math.ceil(size / 1024)} KiB, ` +
-        `more than a ConfigMap holds (${
-          MAX_CODE_BYTES / 1024
-        } KiB); move large data out of the workflow directory`,
-    );
-  }
+  const inImage = size > MAX_CODE_BYTES;
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -100,12 +113,14 @@ export function codeConfigMap(ctx: ManifestContext, files: WorkflowFile[]): Kube
         [ANNOTATION_VERSION]: ctx.workflow.version,
         [ANNOTATION_CODE_HASH]: ctx.workflow.codeHash,
         [ANNOTATION_IMAGE]: ctx.image,
-        [ANNOTATION_FILES]: JSON.stringify(entries),
+        // Code in the image: this ConfigMap only records the version (versions, rollback).
+        [ANNOTATION_FILES]: JSON.stringify(inImage ? [] : entries),
+        ...(inImage ? { [ANNOTATION_CODE_SOURCE]: "image" } : {}),
       },
     },
     immutable: true,
-    ...(Object.keys(data).length > 0 ? { data } : {}),
-    ...(Object.keys(binaryData).length > 0 ? { binaryData } : {}),
+    ...(!inImage && Object.keys(data).length > 0 ? { data } : {}),
+    ...(!inImage && Object.keys(binaryData).length > 0 ? { binaryData } : {}),
   };
 }
 

@@ -1,8 +1,10 @@
 /**
  * One CronJob per cron trigger. Its Job runs the same image as `pipedreamer run <name> --url
- * http://<service>:<port> --async`, which starts a run on the workflow's Service with the API
- * token from the mounted `<name>-token` Secret. The engine itself does not fire cron triggers in
- * the cluster (`serve --cron external`), so replicas never double-fire.
+ * http://<service>:<port>`, which starts a run on the workflow's Service with the API token from
+ * the mounted `<name>-token` Secret and waits for it: a failed run fails the Job. The Job's name
+ * is the run's idempotency key, so a retried Job pod attaches to the same run instead of
+ * starting another. The engine itself does not fire cron triggers in the cluster
+ * (`serve --cron external`), so replicas never double-fire.
  *
  * @module
  */
@@ -12,6 +14,9 @@ import { Component } from "./_labels.ts";
 import { type KubeObject, type ManifestContext, Paths } from "./_manifest_context.ts";
 import { containerSecurityContext, hardenedPodSpec } from "./_pod_security.ts";
 import { TOKEN_KEY } from "./_secrets.ts";
+
+/** How long a cron Job waits for its run (the Job's deadline is a minute more). */
+export const CRON_RUN_TIMEOUT_SECONDS = 3600;
 
 /** The CronJobs of every cron trigger, in declaration order. */
 export function cronJobs(ctx: ManifestContext): KubeObject[] {
@@ -27,7 +32,19 @@ function cronJob(
 ): KubeObject {
   const labels = ctx.labels(Component.Cron);
   const url = `http://${ctx.names.service}.${ctx.namespace}.svc:${ctx.config.port}`;
-  const args = ["run", ctx.workflow.name, "--url", url, "--token-file", Paths.tokenFile, "--async"];
+  const args = [
+    "run",
+    ctx.workflow.name,
+    "--url",
+    url,
+    "--token-file",
+    Paths.tokenFile,
+    "--timeout",
+    `${CRON_RUN_TIMEOUT_SECONDS}s`,
+    // The kubelet expands $(JOB_NAME) from the container's env.
+    "--idempotency-key",
+    "$(JOB_NAME)",
+  ];
   if (trigger.input !== undefined) args.push("--input", JSON.stringify(trigger.input));
   return {
     apiVersion: "batch/v1",
@@ -44,7 +61,7 @@ function cronJob(
         metadata: { labels },
         spec: {
           backoffLimit: 2,
-          activeDeadlineSeconds: 300,
+          activeDeadlineSeconds: CRON_RUN_TIMEOUT_SECONDS + 60,
           template: {
             metadata: { labels },
             spec: {
@@ -55,7 +72,15 @@ function cronJob(
                 image: ctx.image,
                 imagePullPolicy: ctx.pullPolicy,
                 args,
-                env: [{ name: "HOME", value: Paths.tmp }],
+                env: [
+                  { name: "HOME", value: Paths.tmp },
+                  {
+                    name: "JOB_NAME",
+                    valueFrom: {
+                      fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" },
+                    },
+                  },
+                ],
                 resources: {
                   requests: { cpu: "10m", memory: "32Mi" },
                   limits: { memory: "128Mi" },

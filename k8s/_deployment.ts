@@ -13,7 +13,12 @@ import {
   engineSelector,
   HTTP_PORT_NAME,
 } from "./_labels.ts";
-import { type KubeObject, type ManifestContext, Paths } from "./_manifest_context.ts";
+import {
+  type KubeObject,
+  type ManifestContext,
+  Paths,
+  PRE_STOP_SECONDS,
+} from "./_manifest_context.ts";
 import { containerSecurityContext, hardenedPodSpec } from "./_pod_security.ts";
 import { TOKEN_KEY } from "./_secrets.ts";
 import type { CodeEntry } from "./_config_maps.ts";
@@ -24,13 +29,18 @@ export const ENGINE_CONTAINER = "engine";
 export const CODE_VOLUME = "workflow";
 
 /** The engine Deployment. */
-export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeObject {
+export function engineDeployment(
+  ctx: ManifestContext,
+  code: CodeEntry[],
+  codeInImage = false,
+): KubeObject {
   const labels = ctx.labels(Component.Engine);
   const secretSources = [
     ...(ctx.hasLocalSecrets ? [ctx.names.secrets] : []),
     ...ctx.config.secrets,
   ];
-  const volumes: Record<string, unknown>[] = [
+  // Code baked into the image (over 900 KiB) is the image's own /app/workflow: no volume.
+  const volumes: Record<string, unknown>[] = codeInImage ? [] : [
     {
       name: CODE_VOLUME,
       configMap: {
@@ -39,6 +49,8 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
         defaultMode: 0o444,
       },
     },
+  ];
+  volumes.push(
     { name: "config", configMap: { name: ctx.names.config, optional: true, defaultMode: 0o444 } },
     {
       name: "token",
@@ -49,12 +61,29 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
       },
     },
     { name: "tmp", emptyDir: { sizeLimit: ctx.config.tmpSizeLimit } },
-  ];
+  );
+  const store = ctx.config.store;
+  // SQLite lives on the workflow's PersistentVolumeClaim; PostgreSQL's URL comes from a Secret.
+  volumes.push(
+    store
+      ? {
+        name: "store",
+        secret: {
+          secretName: store.secret,
+          items: [{ key: store.key, path: "url" }],
+          defaultMode: 0o440,
+        },
+      }
+      : { name: "data", persistentVolumeClaim: { claimName: ctx.names.data } },
+  );
   const mounts: Record<string, unknown>[] = [
-    { name: CODE_VOLUME, mountPath: Paths.workflow, readOnly: true },
+    ...(codeInImage ? [] : [{ name: CODE_VOLUME, mountPath: Paths.workflow, readOnly: true }]),
     { name: "config", mountPath: Paths.config, readOnly: true },
     { name: "token", mountPath: Paths.token, readOnly: true },
     { name: "tmp", mountPath: Paths.tmp },
+    store
+      ? { name: "store", mountPath: Paths.storeUrl, readOnly: true }
+      : { name: "data", mountPath: Paths.store },
   ];
   if (secretSources.length > 0) {
     volumes.push({
@@ -66,8 +95,8 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
     });
     mounts.push({ name: "secrets", mountPath: Paths.secrets, readOnly: true });
   }
-  const probe = (extra: Record<string, unknown>) => ({
-    httpGet: { path: "/health", port: HTTP_PORT_NAME },
+  const probe = (path: string, extra: Record<string, unknown>) => ({
+    httpGet: { path, port: HTTP_PORT_NAME },
     timeoutSeconds: 2,
     ...extra,
   });
@@ -84,15 +113,21 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
       },
     },
     spec: {
-      replicas: ctx.config.replicas,
+      // With an autoscaler the HPA owns replicas: the manifests (and a GitOps sync) carry none.
+      ...(ctx.config.autoscale ? {} : { replicas: ctx.config.replicas }),
       revisionHistoryLimit: 10,
       selector: { matchLabels: engineSelector(ctx.workflow.name) },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      // One SQLite file on a ReadWriteOnce volume: the old pod must be gone before the new one
+      // opens it. With PostgreSQL, replicas share the store and roll one by one.
+      strategy: store
+        ? { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }
+        : { type: "Recreate" },
       template: {
         metadata: { labels, annotations: { [ANNOTATION_CODE_HASH]: ctx.workflow.codeHash } },
         spec: {
           ...hardenedPodSpec(ctx, { serviceAccount: ctx.serviceAccount }),
-          terminationGracePeriodSeconds: 30,
+          // preStop, then serve's drain grace, then margin for the store to close.
+          terminationGracePeriodSeconds: PRE_STOP_SECONDS + ctx.config.graceSeconds + 10,
           containers: [{
             name: ENGINE_CONTAINER,
             image: ctx.image,
@@ -107,8 +142,11 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
               String(ctx.config.port),
               "--token-file",
               Paths.tokenFile,
-              "--data",
-              Paths.data,
+              ...(store
+                ? ["--data", Paths.data, "--store-file", `${Paths.storeUrl}/url`]
+                : ["--data", Paths.store]),
+              "--grace",
+              `${ctx.config.graceSeconds}s`,
               // Cron triggers run as CronJobs here: serve must not also fire them in-process.
               "--cron",
               "external",
@@ -118,12 +156,16 @@ export function engineDeployment(ctx: ManifestContext, code: CodeEntry[]): KubeO
               { name: "DENO_DIR", value: `${Paths.tmp}/deno` },
             ],
             ports: [{ name: HTTP_PORT_NAME, containerPort: ctx.config.port, protocol: "TCP" }],
-            readinessProbe: probe({ periodSeconds: 5, failureThreshold: 3 }),
-            livenessProbe: probe({
+            // Readiness fails while draining (the pod leaves the Service); liveness does not
+            // (a draining pod is finishing runs, not stuck).
+            readinessProbe: probe("/ready", { periodSeconds: 5, failureThreshold: 2 }),
+            livenessProbe: probe("/live", {
               initialDelaySeconds: 10,
               periodSeconds: 10,
               failureThreshold: 3,
             }),
+            // The endpoints controller and kube-proxy need a moment to stop routing here.
+            lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },
             resources: ctx.config.resources,
             securityContext: containerSecurityContext(),
             volumeMounts: mounts,

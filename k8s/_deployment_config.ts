@@ -15,12 +15,17 @@
  *   partOf: billing
  *   port: 8080
  *   tmpSizeLimit: 256Mi
+ *   store: { secret: pipedreamer-db, key: url }   # PostgreSQL; default SQLite on a PVC
+ *   storage: { size: 1Gi, storageClass: fast }    # the SQLite PVC
+ *   grace: 30s                                    # drain grace on SIGTERM
+ *   autoscale: { min: 2, max: 10, cpu: 70 }       # HPA (needs store)
+ *   egressExcept: [10.0.0.0/8]                    # CIDRs wide egress never reaches
  * ```
  *
  * @module
  */
 
-import { WorkflowSyntaxError } from "../engine/mod.ts";
+import { parseDuration, WorkflowSyntaxError } from "../engine/mod.ts";
 
 /** One RBAC policy rule, as in `rbac.authorization.k8s.io/v1`. */
 export interface PolicyRule {
@@ -52,7 +57,26 @@ export interface DeploymentConfig {
   partOf: string;
   port: number;
   tmpSizeLimit: string;
+  /** PostgreSQL store URL in an existing Secret; undefined: SQLite on a PersistentVolumeClaim. */
+  store?: { secret: string; key: string };
+  /** The SQLite PersistentVolumeClaim (unused with `store`). */
+  storage: { size: string; storageClass?: string };
+  /** How long running runs may finish on SIGTERM (serve --grace), in seconds. */
+  graceSeconds: number;
+  /** HorizontalPodAutoscaler bounds; undefined: no autoscaler. */
+  autoscale?: { min: number; max: number; cpu: number };
+  /** CIDRs that wide (hostname) egress never reaches: metadata and cluster ranges. */
+  egressExcept: string[];
 }
+
+/** Cloud metadata plus the usual pod and service CIDRs (kubeadm, k3s, GKE, EKS defaults). */
+export const DEFAULT_EGRESS_EXCEPT = [
+  "169.254.169.254/32",
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "100.64.0.0/10",
+];
 
 /** Defaults of `deployment.resources`: small, with a memory limit and no CPU throttling. */
 export const DEFAULT_RESOURCES: Resources = {
@@ -71,6 +95,11 @@ const KEYS = [
   "partOf",
   "port",
   "tmpSizeLimit",
+  "store",
+  "storage",
+  "grace",
+  "autoscale",
+  "egressExcept",
 ];
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$/;
@@ -149,6 +178,37 @@ export function parseDeploymentConfig(raw: unknown, file: string): DeploymentCon
 
   const resources = parseResources(d.resources, fail);
   const rbac = parseRbac(d.rbac, fail);
+  const store = parseStore(d.store, fail);
+  const storage = parseStorage(d.storage, fail);
+  const grace = d.grace ?? "30s";
+  let graceCheck: number | undefined;
+  try {
+    graceCheck = typeof grace === "string" ? parseDuration(grace) : undefined;
+  } catch {
+    graceCheck = undefined;
+  }
+  if (graceCheck === undefined) {
+    fail(`deployment.grace: ${JSON.stringify(grace)} is not a duration`, "e.g. 30s or 2m");
+  }
+  const autoscale = parseAutoscale(d.autoscale, fail);
+  const egressExcept = d.egressExcept ?? DEFAULT_EGRESS_EXCEPT;
+  if (
+    !Array.isArray(egressExcept) ||
+    egressExcept.some((c) => typeof c !== "string" || !CIDR.test(c))
+  ) {
+    fail(
+      "deployment.egressExcept: must be a list of CIDRs",
+      "e.g. [169.254.169.254/32, 10.0.0.0/8]",
+    );
+  }
+  const most = autoscale ? autoscale.max : replicas as number;
+  if (store === undefined && Number.isInteger(most) && most > 1) {
+    fail(
+      `deployment.${autoscale ? "autoscale.max" : "replicas"}: ${most} replicas need ` +
+        "deployment.store (PostgreSQL): the default SQLite store lives on one ReadWriteOnce volume, one replica",
+      "add store: { secret: <Secret with the postgres:// URL>, key: url }, or use replicas: 1",
+    );
+  }
   if (issues.length > 0) throw syntaxError(file, issues);
   return {
     replicas: replicas as number,
@@ -161,7 +221,83 @@ export function parseDeploymentConfig(raw: unknown, file: string): DeploymentCon
     partOf: partOf as string,
     port: port as number,
     tmpSizeLimit: tmpSizeLimit as string,
+    store,
+    storage,
+    graceSeconds: Math.ceil((graceCheck as number) / 1000),
+    autoscale,
+    egressExcept: egressExcept as string[],
   };
+}
+
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
+
+function isMap(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === "object" && raw !== null && !Array.isArray(raw);
+}
+
+function parseStore(raw: unknown, fail: Fail): DeploymentConfig["store"] {
+  if (raw === undefined) return undefined;
+  const hint = "e.g. store: { secret: pipedreamer-db, key: url }";
+  if (!isMap(raw)) {
+    fail("deployment.store: must be a map { secret, key }", hint);
+    return undefined;
+  }
+  for (const k of Object.keys(raw)) {
+    if (k !== "secret" && k !== "key") fail(`deployment.store: unknown key "${k}"`, hint);
+  }
+  const key = raw.key ?? "url";
+  if (typeof raw.secret !== "string" || !DNS_SUBDOMAIN.test(raw.secret)) {
+    fail(`deployment.store.secret: ${JSON.stringify(raw.secret)} is not a Secret name`, hint);
+  }
+  if (typeof key !== "string" || !/^[-._a-zA-Z0-9]+$/.test(key)) {
+    fail(`deployment.store.key: ${JSON.stringify(key)} is not a Secret key`, hint);
+  }
+  return { secret: raw.secret as string, key: key as string };
+}
+
+function parseStorage(raw: unknown, fail: Fail): DeploymentConfig["storage"] {
+  const out: DeploymentConfig["storage"] = { size: "1Gi" };
+  if (raw === undefined) return out;
+  if (!isMap(raw)) {
+    fail("deployment.storage: must be a map { size, storageClass }", "e.g. { size: 5Gi }");
+    return out;
+  }
+  for (const [k, v] of Object.entries(raw)) {
+    if (k === "size") {
+      if (typeof v !== "string" || !QUANTITY.test(v)) {
+        fail(`deployment.storage.size: ${JSON.stringify(v)} is not a quantity`, "e.g. 5Gi");
+      } else out.size = v;
+    } else if (k === "storageClass") {
+      if (typeof v !== "string" || !DNS_SUBDOMAIN.test(v)) {
+        fail(`deployment.storage.storageClass: ${JSON.stringify(v)} is not a StorageClass name`);
+      } else out.storageClass = v;
+    } else fail(`deployment.storage: unknown key "${k}"`, "known keys: size, storageClass");
+  }
+  return out;
+}
+
+function parseAutoscale(raw: unknown, fail: Fail): DeploymentConfig["autoscale"] {
+  if (raw === undefined) return undefined;
+  const hint = "e.g. autoscale: { min: 2, max: 10, cpu: 70 }";
+  if (!isMap(raw)) {
+    fail("deployment.autoscale: must be a map { min, max, cpu }", hint);
+    return undefined;
+  }
+  for (const k of Object.keys(raw)) {
+    if (!["min", "max", "cpu"].includes(k)) fail(`deployment.autoscale: unknown key "${k}"`, hint);
+  }
+  const min = raw.min ?? 1;
+  const max = raw.max;
+  const cpu = raw.cpu ?? 80;
+  const int = (v: unknown, lo: number) => Number.isInteger(v) && (v as number) >= lo;
+  if (!int(min, 1)) fail(`deployment.autoscale.min: must be an integer ≥ 1`, hint);
+  if (!int(max, 1) || (int(min, 1) && (max as number) < (min as number))) {
+    fail(`deployment.autoscale.max: must be an integer ≥ min`, hint);
+  }
+  if (!int(cpu, 1) || (cpu as number) > 100) {
+    fail(`deployment.autoscale.cpu: target CPU utilization in percent (1-100)`, hint);
+  }
+  return { min: min as number, max: max as number, cpu: cpu as number };
 }
 
 type Fail = (message: string, hint?: string) => void;

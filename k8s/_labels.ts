@@ -16,6 +16,9 @@ export const Component = {
   Rbac: "rbac",
   Network: "network",
   Namespace: "namespace",
+  Data: "data",
+  Availability: "availability",
+  Autoscale: "autoscale",
 } as const;
 /** One of {@link Component}. */
 export type Component = typeof Component[keyof typeof Component];
@@ -34,6 +37,8 @@ export const ANNOTATION_CODE_HASH = "pipedreamer.dev/code-hash";
 export const ANNOTATION_IMAGE = "pipedreamer.dev/image";
 export const ANNOTATION_FILES = "pipedreamer.dev/files";
 export const ANNOTATION_VERSION = "pipedreamer.dev/version";
+/** On a code ConfigMap: `image` when the code is baked into the image (over 900 KiB). */
+export const ANNOTATION_CODE_SOURCE = "pipedreamer.dev/code-source";
 
 /** Service port name used by the API server's service proxy (`<name>:http`). */
 export const HTTP_PORT_NAME = "http";
@@ -53,6 +58,9 @@ export function objectNames(name: string, namespace: string) {
     secrets: `${name}-secrets`,
     token: `${name}-token`,
     config: `${name}-config`,
+    data: `${name}-data`,
+    disruptionBudget: name,
+    autoscaler: name,
     code: (version: string) => `${name}-code-${versionSlug(version)}`,
     serviceAccount: name,
     role: name,

@@ -37,6 +37,8 @@ export interface ManifestContext {
   serviceAccount?: string;
   /** Local secrets are deployed as `<name>-secrets`. */
   hasLocalSecrets: boolean;
+  /** The API server's endpoints (the `kubernetes` Service's), for `capabilities.k8s` egress. */
+  apiServerEndpoints?: { ip: string; port: number }[];
   names: ReturnType<typeof objectNames>;
   labels(component: Component, clusterScoped?: boolean): Record<string, string>;
 }
@@ -65,8 +67,16 @@ export const Paths = {
   token: "/app/token",
   tokenFile: "/app/token/token",
   tmp: "/tmp",
+  /** Code snapshots (and the run store without a volume): scratch. */
   data: "/tmp/pipedreamer",
+  /** The SQLite run store's PersistentVolumeClaim. */
+  store: "/var/lib/pipedreamer",
+  /** The PostgreSQL URL from `deployment.store`'s Secret. */
+  storeUrl: "/app/store",
 } as const;
+
+/** Seconds between the preStop hook and SIGTERM: endpoints stop routing to the pod first. */
+export const PRE_STOP_SECONDS = 5;
 
 /** Fixed non-root user and group of every container. */
 export const RUN_AS = 65532;

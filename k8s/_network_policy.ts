@@ -1,12 +1,15 @@
 /**
- * NetworkPolicies: the engine pods may reach DNS and what the nodes' `capabilities.net`
- * declare; the cron Job pods may reach DNS and the engine only.
+ * NetworkPolicies: the engine pods may reach the cluster DNS and what the nodes'
+ * `capabilities.net` declare; the cron Job pods may reach the cluster DNS and the engine only.
  *
  * NetworkPolicy matches IP blocks and ports, never hostnames, so this is best effort: an IP or
  * CIDR becomes an exact ipBlock; a hostname opens its port (443 and 80 unless `host:port`) to
- * any address, and the engine's sandbox keeps enforcing the hostname itself. In-cluster names
- * (`*.svc`, `*.cluster.local`, single labels) open the port to pods of any namespace. A node
- * with `capabilities.k8s` opens 443 and 6443 for the API server; queue triggers open NATS (4222).
+ * any address except `deployment.egressExcept` (cloud metadata, the pod and service CIDRs),
+ * and the engine's sandbox keeps enforcing the hostname itself. In-cluster names (`*.svc`,
+ * `*.cluster.local`, single labels) open the port to pods of any namespace. DNS goes only to
+ * the cluster DNS pods (`k8s-app: kube-dns` in kube-system). A node with `capabilities.k8s`
+ * may reach the API server's endpoints only (the `kubernetes` Service's, looked up by deploy);
+ * queue triggers open NATS (4222).
  *
  * @module
  */
@@ -16,10 +19,24 @@ import type { KubeObject, ManifestContext } from "./_manifest_context.ts";
 
 type Rule = Record<string, unknown>;
 
+/** The cluster DNS (CoreDNS / kube-dns keep this label in kubeadm, k3s, GKE, EKS and AKS). */
 const DNS_RULE: Rule = {
+  to: [{
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+    podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+  }],
   ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
 };
-const ANYWHERE = [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }];
+
+/** Every address but `except` (split by IP family). */
+function anywhereExcept(except: string[]): Rule[] {
+  const v4 = except.filter((c) => !c.includes(":"));
+  const v6 = except.filter((c) => c.includes(":"));
+  return [
+    { ipBlock: { cidr: "0.0.0.0/0", ...(v4.length > 0 ? { except: v4 } : {}) } },
+    { ipBlock: { cidr: "::/0", ...(v6.length > 0 ? { except: v6 } : {}) } },
+  ];
+}
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** The engine's and the cron Jobs' NetworkPolicies (none when `deployment.networkPolicy: false`). */
@@ -85,11 +102,28 @@ function engineEgress(ctx: ManifestContext): Rule[] {
     }
   }
   if (nodes.some((n) => n.capabilities.k8s !== undefined && n.capabilities.k8s !== false)) {
-    publicPorts.add(443);
-    publicPorts.add(6443);
+    const endpoints = ctx.apiServerEndpoints;
+    if (!endpoints || endpoints.length === 0) {
+      throw new TypeError(
+        `Cannot generate the NetworkPolicy of "${ctx.workflow.name}": a node declares capabilities.k8s, ` +
+          "so the API server's endpoints are needed; pass --api-server <ip:port> (see `kubectl get endpoints kubernetes -n default`) " +
+          "or set deployment.networkPolicy: false",
+      );
+    }
+    const byIp = new Map<string, Set<number>>();
+    for (const e of endpoints) byIp.set(e.ip, (byIp.get(e.ip) ?? new Set()).add(e.port));
+    for (const [ip, ports] of [...byIp].sort(([a], [b]) => a.localeCompare(b))) {
+      rules.push({
+        to: [{ ipBlock: { cidr: toCidr(ip)! } }],
+        ports: [...ports].sort(byNumber).map(tcp),
+      });
+    }
   }
   if (publicPorts.size > 0) {
-    rules.push({ to: ANYWHERE, ports: [...publicPorts].sort(byNumber).map(tcp) });
+    rules.push({
+      to: anywhereExcept(ctx.config.egressExcept),
+      ports: [...publicPorts].sort(byNumber).map(tcp),
+    });
   }
   if (ctx.workflow.triggers.some((t) => t.type === "queue")) clusterPorts.add(4222);
   if (clusterPorts.size > 0) {

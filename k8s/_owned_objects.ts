@@ -12,6 +12,8 @@ import type { KubeClient } from "./kube_client.ts";
 
 /** Kinds Pipedreamer creates in the workflow's namespace (Jobs come from its CronJobs). */
 const NAMESPACED_KINDS = [
+  "HorizontalPodAutoscaler",
+  "PodDisruptionBudget",
   "Deployment",
   "CronJob",
   "Job",
@@ -22,6 +24,7 @@ const NAMESPACED_KINDS = [
   "RoleBinding",
   "Role",
   "ServiceAccount",
+  "PersistentVolumeClaim",
 ];
 /** Cluster-scoped kinds, labelled with the workflow's namespace. */
 const CLUSTER_KINDS = ["ClusterRoleBinding", "ClusterRole"];

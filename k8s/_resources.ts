@@ -57,6 +57,31 @@ export const RESOURCES: readonly ResourceInfo[] = [
     plural: "runtimeclasses",
     namespaced: false,
   },
+  { apiVersion: "v1", kind: "Endpoints", plural: "endpoints", namespaced: true },
+  {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    plural: "persistentvolumeclaims",
+    namespaced: true,
+  },
+  {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    plural: "storageclasses",
+    namespaced: false,
+  },
+  {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    plural: "poddisruptionbudgets",
+    namespaced: true,
+  },
+  {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    plural: "horizontalpodautoscalers",
+    namespaced: true,
+  },
   {
     apiVersion: "authorization.k8s.io/v1",
     kind: "SelfSubjectAccessReview",

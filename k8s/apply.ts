@@ -67,7 +67,9 @@ interface DeploymentStatus {
 }
 
 interface Pod extends KubeObject {
+  spec?: { volumes?: { persistentVolumeClaim?: { claimName: string } }[] };
   status?: {
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
     containerStatuses?: {
       name: string;
       image?: string;
@@ -163,6 +165,12 @@ async function failOnPodProblems(
     labelSelector: selectorString(engineSelector(name)),
   });
   for (const pod of pods) {
+    const unschedulable = pod.status?.conditions?.find((c) =>
+      c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable"
+    );
+    if (unschedulable && /persistentvolumeclaim/i.test(unschedulable.message ?? "")) {
+      await failOnUnboundClaim(client, namespace, name, pod);
+    }
     for (const c of pod.status?.containerStatuses ?? []) {
       const waiting = c.state?.waiting;
       if (!waiting?.reason) continue;
@@ -184,6 +192,45 @@ async function failOnPodProblems(
             `see \`pipedreamer logs ${name}\``,
         );
       }
+    }
+  }
+}
+
+/**
+ * A claim without a StorageClass in a cluster without a default one never binds: say so at once
+ * (a claim that is only slow to provision is waited for).
+ */
+async function failOnUnboundClaim(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  pod: Pod,
+): Promise<void> {
+  for (const volume of pod.spec?.volumes ?? []) {
+    const claimName = volume.persistentVolumeClaim?.claimName;
+    if (!claimName) continue;
+    const claim = await client.get<
+      KubeObject & { spec?: { storageClassName?: string }; status?: { phase?: string } }
+    >(resourcePath("v1", "PersistentVolumeClaim", namespace, claimName));
+    if (!claim || claim.status?.phase === "Bound" || claim.spec?.storageClassName) continue;
+    let classes: KubeObject[];
+    try {
+      classes = await client.list<KubeObject>(resourcePath("storage.k8s.io/v1", "StorageClass"));
+    } catch {
+      continue; // Not allowed to look: keep waiting.
+    }
+    const hasDefault = classes.some((c) =>
+      c.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true"
+    );
+    if (!hasDefault) {
+      throw new Error(
+        `Cannot roll out "${name}": PersistentVolumeClaim "${claimName}" (the run store) stays Pending: ` +
+          "the cluster has no default StorageClass; set deployment.storage.storageClass " +
+          `(${
+            classes.map((c) => c.metadata.name).join(", ") || "none exists"
+          }), mark one as default, ` +
+          "or use PostgreSQL (deployment.store)",
+      );
     }
   }
 }

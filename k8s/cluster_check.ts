@@ -51,7 +51,9 @@ const PERMISSIONS: Permission[] = [
       why: "deploy",
     }))
   ),
-  ...["services", "configmaps", "secrets", "serviceaccounts"].flatMap((r) =>
+  ...["services", "configmaps", "secrets", "serviceaccounts", "persistentvolumeclaims"].flatMap((
+    r,
+  ) =>
     ["get", "list", "patch", "delete"].map((verb) => ({
       verb,
       group: "",
@@ -90,6 +92,29 @@ const PERMISSIONS: Permission[] = [
       why: "deploy (cluster-wide rbac)",
     }))
   ),
+  ...["poddisruptionbudgets"].flatMap((r) =>
+    ["patch", "list", "delete"].map((verb) => ({
+      verb,
+      group: "policy",
+      resource: r,
+      why: "deploy",
+    }))
+  ),
+  ...["horizontalpodautoscalers"].flatMap((r) =>
+    ["patch", "list", "delete"].map((verb) => ({
+      verb,
+      group: "autoscaling",
+      resource: r,
+      why: "deploy (deployment.autoscale)",
+    }))
+  ),
+  {
+    verb: "list",
+    group: "storage.k8s.io",
+    resource: "storageclasses",
+    cluster: true,
+    why: "cluster check",
+  },
   { verb: "list", group: "", resource: "pods", why: "status, logs" },
   { verb: "get", group: "", resource: "pods", subresource: "log", why: "logs" },
   { verb: "list", group: "", resource: "events", why: "status" },
@@ -131,6 +156,7 @@ export async function checkCluster(
   results.push(await checkNamespace(client, namespace, options.fix ?? false));
   const runtimeClass = options.runtimeClass ?? DEFAULT_RUNTIME_CLASS;
   if (runtimeClass !== "") results.push(await checkRuntimeClass(client, runtimeClass));
+  results.push(await checkStorageClass(client));
   results.push(await checkPermissions(client, namespace));
   return results;
 }
@@ -202,6 +228,45 @@ async function checkRuntimeClass(client: KubeClient, name: string): Promise<Chec
     hint:
       `install gVisor (runsc) on the nodes and create RuntimeClass "${name}" with handler runsc, ` +
       'or deploy with --runtime-class "" to run without it (not created by --fix: it needs runsc on every node)',
+  };
+}
+
+/** The annotation of the default StorageClass. */
+const DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class";
+
+/** The default SQLite store is a PersistentVolumeClaim without a class: it needs a default one. */
+async function checkStorageClass(client: KubeClient): Promise<CheckResult> {
+  let classes: { metadata: { name: string; annotations?: Record<string, string> } }[];
+  try {
+    classes = await client.list(resourcePath("storage.k8s.io/v1", "StorageClass"));
+  } catch (error) {
+    if (!(error instanceof KubeApiError) || error.status !== 403) throw error;
+    return {
+      name: "storageclass",
+      ok: false,
+      detail: error.message,
+      hint: "ask a cluster admin whether a default StorageClass exists",
+    };
+  }
+  const defaults = classes.filter((c) => c.metadata.annotations?.[DEFAULT_CLASS] === "true");
+  if (defaults.length > 0) {
+    return {
+      name: "storageclass",
+      ok: true,
+      detail: `default StorageClass "${
+        defaults[0]!.metadata.name
+      }" (for the SQLite run store's volume)`,
+    };
+  }
+  const names = classes.map((c) => `"${c.metadata.name}"`).join(", ");
+  return {
+    name: "storageclass",
+    ok: false,
+    detail: `no default StorageClass${
+      names ? ` (there are ${names})` : ""
+    }: the run store's PersistentVolumeClaim would stay Pending`,
+    hint: "set deployment.storage.storageClass to one of them, mark one as the default " +
+      `(annotation ${DEFAULT_CLASS}: "true"), or use PostgreSQL (deployment.store)`,
   };
 }
 

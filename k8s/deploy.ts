@@ -5,20 +5,25 @@
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type CompiledWorkflow, loadSecrets, loadWorkflow } from "../engine/mod.ts";
-import { decodeBase64 } from "./_base64.ts";
+import { decodeBase64, encodeBase64 } from "./_base64.ts";
 import { ANNOTATION_CODE_HASH, Component, LABEL_COMPONENT, objectNames } from "./_labels.ts";
 import { deleteObjects, listOwnedObjects, objectKey } from "./_owned_objects.ts";
 import { resourcePath } from "./_resources.ts";
 import { newToken, TOKEN_KEY } from "./_secrets.ts";
 import { applyManifests, type RolloutOptions, waitForRollout } from "./apply.ts";
 import { generateManifests, type KubeObject } from "./generate_manifests.ts";
-import { FIELD_MANAGER, type KubeClient } from "./kube_client.ts";
+import { FIELD_MANAGER, KubeApiError, type KubeClient } from "./kube_client.ts";
 import { type BundleMode, bundleSource, type WorkflowFile } from "./workflow_files.ts";
 
 /** Field manager of the runtime config data, so deploys without `--runtime-config` keep it. */
 export const CONFIG_FIELD_MANAGER = "pipedreamer-config";
+/**
+ * Field manager of the Deployment's `spec.replicas`, applied without force: once an autoscaler
+ * or a manual scale (`kubectl scale`) owns the field, the apply conflicts and deploy leaves it.
+ */
+export const REPLICAS_FIELD_MANAGER = "pipedreamer-replicas";
 
 /** Options of {@link planDeploy}. */
 export interface PlanDeployOptions {
@@ -35,7 +40,10 @@ export interface PlanDeployOptions {
   createNamespace?: boolean;
   /** Path of a YAML file for `<name>-config` (runtime config). @default undefined */
   runtimeConfigFile?: string;
-  /** The API token; default a new random one (deploy reuses the cluster's). */
+  /**
+   * A pinned API token (`--token-file`): `<name>-token` is then part of the manifests. Without
+   * it, deploy creates the token Secret once, when absent, and never rotates it.
+   */
   token?: string;
   /** Where the code comes from. @default "bundle" */
   bundle?: BundleMode;
@@ -43,6 +51,8 @@ export interface PlanDeployOptions {
   workflow?: CompiledWorkflow;
   /** Files already bundled for it (skips bundling again). @default undefined */
   files?: WorkflowFile[];
+  /** The API server's endpoints, for `capabilities.k8s` egress. @default undefined */
+  apiServerEndpoints?: { ip: string; port: number }[];
 }
 
 /** A workflow and the manifests that deploy it. */
@@ -63,9 +73,12 @@ export interface DeployPlan {
  * ```
  */
 export async function planDeploy(dir: string, options: PlanDeployOptions): Promise<DeployPlan> {
-  const workflow = options.workflow ?? await loadWorkflow(dir);
-  const image = options.image ?? defaultImage(workflow, options.registry);
-  const files = options.files ?? await bundleSource(options.bundle ?? "bundle")(workflow);
+  const source = options.workflow ?? await loadWorkflow(dir);
+  const image = options.image ?? defaultImage(source, options.registry);
+  const files = options.files ?? await bundleSource(options.bundle ?? "bundle")(source);
+  // The engine hashes the code it loads (the bundle), so the manifests carry that hash: the
+  // one /health and every run record of the deployed engine report.
+  const workflow = { ...source, codeHash: await deployedCodeHash(files) };
   // Only the project's own secrets: never a mount of the machine deploy runs on.
   const secrets = await loadSecrets(workflow.dir, {
     mountDir: join(workflow.dir, ".secrets", ".none"),
@@ -80,11 +93,32 @@ export async function planDeploy(dir: string, options: PlanDeployOptions): Promi
     runtimeClass: options.runtimeClass,
     files,
     secrets,
-    token: options.token ?? newToken(),
+    token: options.token,
     runtimeConfig,
     createNamespace: options.createNamespace,
+    apiServerEndpoints: options.apiServerEndpoints,
   });
   return { workflow, objects, image: engineImage(objects) ?? image };
+}
+
+/**
+ * The code hash the engine computes for these files: they are loaded as `serve` loads
+ * /app/workflow.
+ */
+export async function deployedCodeHash(files: WorkflowFile[]): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "pd-deployed-code-" });
+  try {
+    for (const file of files) {
+      const path = join(dir, file.path);
+      await Deno.mkdir(dirname(path), { recursive: true });
+      if (typeof file.content === "string") await Deno.writeTextFile(path, file.content);
+      else await Deno.writeFile(path, file.content);
+      if (file.mode !== undefined) await Deno.chmod(path, file.mode | 0o200);
+    }
+    return (await loadWorkflow(dir)).codeHash;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 /** The engine container's image in a list of manifests (after `--cluster-registry`). */
@@ -172,18 +206,45 @@ export async function deployWorkflow(
     );
   }
   await checkSharedSecrets(client, workflow.name, namespace, deployment);
+  await checkStoreSecret(client, workflow.name, namespace, deployment);
   await checkCodeVersion(client, workflow, objects);
-  const applied = await applyManifests(client, objects, {
-    fieldManagerFor: (o) =>
-      o.kind === "ConfigMap" && o.metadata.labels?.[LABEL_COMPONENT] === Component.Config &&
-        "data" in o
-        ? CONFIG_FIELD_MANAGER
-        : FIELD_MANAGER,
-    onApplied: (o) => progress(`applied ${o.kind.toLowerCase()}/${o.metadata.name}`),
-  });
+  const deploymentPath = resourcePath(
+    "apps/v1",
+    "Deployment",
+    namespace,
+    deployment.metadata.name,
+  );
+  const firstApply = !(await client.get(deploymentPath));
+  const replicas = (deployment.spec as { replicas?: number }).replicas;
+  const apply = (list: KubeObject[]) =>
+    applyManifests(
+      client,
+      list.map((o) => o === deployment && !firstApply ? withoutReplicas(o) : o),
+      {
+        fieldManagerFor: (o) =>
+          o.kind === "ConfigMap" && o.metadata.labels?.[LABEL_COMPONENT] === Component.Config &&
+            "data" in o
+            ? CONFIG_FIELD_MANAGER
+            : FIELD_MANAGER,
+        onApplied: (o) => progress(`applied ${o.kind.toLowerCase()}/${o.metadata.name}`),
+      },
+    );
+  // The namespace first (--create-namespace), then the token the pods mount, then the rest.
+  const applied = await apply(objects.filter((o) => o.kind === "Namespace"));
+  if (await createTokenIfAbsent(client, workflow, namespace, objects)) {
+    progress(`created secret/${objectNames(workflow.name, namespace).token}`);
+  }
+  applied.push(...await apply(objects.filter((o) => o.kind !== "Namespace")));
+  if (replicas !== undefined) {
+    const note = await applyReplicas(client, deployment, replicas);
+    if (note) progress(note);
+  }
   const keep = new Set(objects.map(objectKey));
+  // Never pruned: old code (rollback), the run store's volume (history), the token (not
+  // rotated), Jobs (their CronJob's).
+  const kept: string[] = [Component.Code, Component.Data, Component.Token];
   const stale = (await listOwnedObjects(client, workflow.name, namespace)).filter((o) =>
-    !keep.has(objectKey(o)) && o.metadata.labels?.[LABEL_COMPONENT] !== Component.Code &&
+    !keep.has(objectKey(o)) && !kept.includes(o.metadata.labels?.[LABEL_COMPONENT] ?? "") &&
     o.kind !== "Job"
   );
   const pruned = await deleteObjects(client, stale);
@@ -235,6 +296,40 @@ async function checkSharedSecrets(
   }
 }
 
+/** `deployment.store` names a Secret with the PostgreSQL URL: it must exist, with that key. */
+async function checkStoreSecret(
+  client: KubeClient,
+  name: string,
+  namespace: string,
+  deployment: KubeObject,
+) {
+  const spec = deployment.spec as {
+    template: {
+      spec: {
+        volumes: { name: string; secret?: { secretName: string; items: { key: string }[] } }[];
+      };
+    };
+  };
+  const store = spec.template.spec.volumes.find((v) => v.name === "store")?.secret;
+  if (!store) return;
+  const key = store.items[0]!.key;
+  const secret = await client.get<KubeObject & { data?: Record<string, string> }>(
+    resourcePath("v1", "Secret", namespace, store.secretName),
+  );
+  if (!secret) {
+    throw new Error(
+      `Cannot deploy "${name}": deployment.store names Secret "${store.secretName}" that does not exist in namespace "${namespace}"; ` +
+        `create it with the postgres:// URL under key "${key}"`,
+    );
+  }
+  if (secret.data?.[key] === undefined) {
+    throw new Error(
+      `Cannot deploy "${name}": Secret "${store.secretName}" has no key "${key}" (deployment.store.key); ` +
+        `its keys: ${Object.keys(secret.data ?? {}).join(", ") || "none"}`,
+    );
+  }
+}
+
 /** An immutable code ConfigMap cannot change: a new code must come with a new version. */
 async function checkCodeVersion(
   client: KubeClient,
@@ -253,5 +348,90 @@ async function checkCodeVersion(
       `Cannot deploy "${workflow.name}": version ${workflow.version} is already deployed with different code; ` +
         "bump version in workflow.yaml (deployed versions are immutable, so rollback stays exact)",
     );
+  }
+}
+
+/** The Deployment without `spec.replicas`: after the first apply, `pipedreamer` never owns it. */
+function withoutReplicas(deployment: KubeObject): KubeObject {
+  const copy = structuredClone(deployment);
+  delete (copy.spec as { replicas?: number }).replicas;
+  return copy;
+}
+
+/**
+ * Applies `spec.replicas` under its own field manager, without force. On the first deploy it
+ * co-owns the field with `pipedreamer` (so dropping it from the main apply later keeps the
+ * value). Once a HorizontalPodAutoscaler or `kubectl scale` changed the field, they own it
+ * and the apply conflicts: deploy leaves it and says so.
+ *
+ * @returns a progress note, or undefined when replicas were applied.
+ */
+async function applyReplicas(
+  client: KubeClient,
+  deployment: KubeObject,
+  replicas: number,
+): Promise<string | undefined> {
+  const { apiVersion, kind, metadata } = deployment;
+  try {
+    await client.apply(
+      {
+        apiVersion,
+        kind,
+        metadata: { name: metadata.name, namespace: metadata.namespace },
+        spec: { replicas },
+      },
+      { fieldManager: REPLICAS_FIELD_MANAGER, force: false },
+    );
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof KubeApiError) || error.status !== 409) throw error;
+    const live = await client.get<KubeObject & { spec?: { replicas?: number } }>(
+      resourcePath(apiVersion, kind, metadata.namespace, metadata.name),
+    );
+    const owner = (live?.metadata.managedFields as {
+      manager?: string;
+      fieldsV1?: { "f:spec"?: Record<string, unknown> };
+    }[] | undefined)
+      ?.find((m) => m.fieldsV1?.["f:spec"]?.["f:replicas"] !== undefined)?.manager;
+    return `replicas left at ${live?.spec?.replicas ?? "?"}: owned by ${
+      owner ? `"${owner}"` : "another field manager"
+    } (an autoscaler or a manual scale)`;
+  }
+}
+
+/**
+ * Creates `<name>-token` with a new random token when the plan does not pin one and the
+ * Secret does not exist yet; an existing token is never rotated by deploy.
+ *
+ * @returns true when it was created.
+ */
+async function createTokenIfAbsent(
+  client: KubeClient,
+  workflow: CompiledWorkflow,
+  namespace: string,
+  objects: KubeObject[],
+): Promise<boolean> {
+  const name = objectNames(workflow.name, namespace).token;
+  if (objects.some((o) => o.kind === "Secret" && o.metadata.name === name)) return false;
+  const path = resourcePath("v1", "Secret", namespace, name);
+  if (await client.get(path)) return false;
+  const code = objects.find((o) => o.metadata.labels?.[LABEL_COMPONENT] === Component.Code);
+  const labels = { ...(code?.metadata.labels ?? {}), [LABEL_COMPONENT]: Component.Token };
+  try {
+    await client.json("POST", resourcePath("v1", "Secret", namespace), {
+      body: {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name, namespace, labels },
+        type: "Opaque",
+        data: { [TOKEN_KEY]: encodeBase64(newToken()) },
+      },
+      query: { fieldManager: FIELD_MANAGER },
+    });
+    return true;
+  } catch (error) {
+    // Created meanwhile by a concurrent deploy: keep that one.
+    if (error instanceof KubeApiError && error.status === 409) return false;
+    throw error;
   }
 }

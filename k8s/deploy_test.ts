@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { FakeClock } from "../testing/mod.ts";
 import { type FakeKube, startFakeKube } from "../tests/fake_kube/mod.ts";
 import { type DeployOptions, deployWorkflow, planDeploy } from "./deploy.ts";
+import { readApiServerEndpoints } from "./api_server_endpoints.ts";
 import { type KubeClient, loadKubeClient } from "./kube_client.ts";
 import { undeployWorkflow } from "./undeploy.ts";
 
@@ -28,6 +29,8 @@ async function deploy(client: KubeClient, dir: string, options: DeployOptions = 
     image: "ghcr.io/acme/full:2",
     bundle: "source",
     token: "t",
+    // What deploy reads from the cluster (the fake's Endpoints "kubernetes").
+    apiServerEndpoints: await readApiServerEndpoints(client),
   });
   const clock = new FakeClock();
   let settled = false;
@@ -62,6 +65,16 @@ Deno.test("deployWorkflow() requires the shared Secrets deployment.secrets names
       metadata: { name: "shared-slack", namespace: "apps" },
       data: {},
     });
+    await assert.rejects(
+      deploy(client, FULL),
+      /deployment\.store names Secret "full-featured-db" that does not exist in namespace "apps"; create it with the postgres:\/\/ URL under key "url"/,
+    );
+    kube.seed({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "full-featured-db", namespace: "apps" },
+      data: { url: btoa("postgres://u:p@db/pd") },
+    });
     const result = await deploy(client, FULL);
     assert.equal(result.version, "2.3.0+build.7");
     assert.ok(
@@ -83,6 +96,12 @@ Deno.test("deployWorkflow() refuses changed code under an already deployed versi
       metadata: { name: "shared-slack", namespace: "apps" },
       data: {},
     });
+    kube.seed({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "full-featured-db", namespace: "apps" },
+      data: { url: btoa("postgres://u:p@db/pd") },
+    });
     const dir = join(tmp, "wf");
     await copy(FULL, dir);
     await deploy(client, dir);
@@ -101,6 +120,12 @@ Deno.test("deployWorkflow() prunes what the new version dropped and keeps old co
       kind: "Secret",
       metadata: { name: "shared-slack", namespace: "apps" },
       data: {},
+    });
+    kube.seed({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "full-featured-db", namespace: "apps" },
+      data: { url: btoa("postgres://u:p@db/pd") },
     });
     const dir = join(tmp, "wf");
     await copy(FULL, dir);

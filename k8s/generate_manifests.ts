@@ -6,7 +6,8 @@
  */
 
 import type { CompiledWorkflow } from "../engine/mod.ts";
-import { codeConfigMap, codeEntries, runtimeConfigMap } from "./_config_maps.ts";
+import { autoscaler, disruptionBudget, storeClaim } from "./_availability.ts";
+import { codeConfigMap, codeEntries, codeInImage, runtimeConfigMap } from "./_config_maps.ts";
 import { cronJobs } from "./_cronjob.ts";
 import { engineDeployment } from "./_deployment.ts";
 import { parseDeploymentConfig } from "./_deployment_config.ts";
@@ -38,12 +39,17 @@ export interface GenerateManifestsOptions {
   files: WorkflowFile[];
   /** Local secrets keyed by service (.secrets.yaml or .secrets/). @default {} */
   secrets?: Record<string, unknown>;
-  /** The engine API token stored in `<name>-token`. */
-  token: string;
+  /** A pinned engine API token: `<name>-token` is generated only with it. @default undefined */
+  token?: string;
   /** Text of the runtime config (`config.yaml` in `<name>-config`). @default undefined */
   runtimeConfig?: string;
   /** Include the Namespace object. @default false */
   createNamespace?: boolean;
+  /**
+   * The API server's endpoints: the only egress a node with `capabilities.k8s` gets. Required
+   * when such a node exists and the NetworkPolicy is on. @default undefined
+   */
+  apiServerEndpoints?: { ip: string; port: number }[];
 }
 
 /**
@@ -76,6 +82,7 @@ export function generateManifests(
     runtimeClass: runtimeClass === "" ? undefined : runtimeClass,
     serviceAccount: serviceAccountFor(workflow, config),
     hasLocalSecrets: Object.values(secrets).some((v) => v !== undefined && v !== null),
+    apiServerEndpoints: options.apiServerEndpoints,
   });
   const objects: KubeObject[] = [];
   if (options.createNamespace) {
@@ -88,11 +95,16 @@ export function generateManifests(
   objects.push(...rbacObjects(ctx));
   const secret = secretsSecret(ctx, secrets);
   if (secret) objects.push(secret);
-  objects.push(tokenSecret(ctx, options.token));
+  if (options.token !== undefined) objects.push(tokenSecret(ctx, options.token));
   objects.push(codeConfigMap(ctx, options.files));
   objects.push(runtimeConfigMap(ctx, options.runtimeConfig));
   objects.push(engineService(ctx));
-  objects.push(engineDeployment(ctx, codeEntries(options.files)));
+  objects.push(...storeClaim(ctx));
+  objects.push(
+    engineDeployment(ctx, codeEntries(options.files), codeInImage(options.files)),
+  );
+  objects.push(...disruptionBudget(ctx));
+  objects.push(...autoscaler(ctx));
   objects.push(...cronJobs(ctx));
   objects.push(...networkPolicies(ctx));
   return objects;

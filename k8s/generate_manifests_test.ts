@@ -8,7 +8,16 @@ import {
   Role,
   RoleBinding,
 } from "kubernetes-models/rbac.authorization.k8s.io/v1";
-import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
+import {
+  ConfigMap,
+  Namespace,
+  PersistentVolumeClaim,
+  Secret,
+  Service,
+  ServiceAccount,
+} from "kubernetes-models/v1";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { type CompiledWorkflow, loadWorkflow, WorkflowSyntaxError } from "../engine/mod.ts";
 import { unknownFields } from "../tests/fake_kube/mod.ts";
 import { decodeBase64 } from "./_base64.ts";
@@ -32,6 +41,9 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Secret,
   Service,
   ServiceAccount,
+  PersistentVolumeClaim,
+  PodDisruptionBudget,
+  HorizontalPodAutoscaler,
 };
 
 const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url).pathname;
@@ -47,6 +59,7 @@ async function manifests(
     image: "ghcr.io/acme/engine:1.0.0",
     files,
     token: "t0ken",
+    apiServerEndpoints: [{ ip: "172.18.0.2", port: 6443 }, { ip: "172.18.0.3", port: 6443 }],
     ...options,
   });
   return { workflow, objects };
@@ -152,14 +165,16 @@ Deno.test("generateManifests() runs `pipedreamer serve` on the versioned code Co
     "--token-file",
     "/app/token/token",
     "--data",
-    "/tmp/pipedreamer",
+    "/var/lib/pipedreamer",
+    "--grace",
+    "30s",
     "--cron",
     "external",
   ]);
   // Cron belongs to the CronJobs (a flag, not an environment variable).
   assert.deepEqual(c.env.map((e: Any) => e.name), ["HOME", "DENO_DIR"]);
-  assert.equal(c.readinessProbe.httpGet.path, "/health");
-  assert.equal(c.livenessProbe.httpGet.path, "/health");
+  assert.equal(c.readinessProbe.httpGet.path, "/ready");
+  assert.equal(c.livenessProbe.httpGet.path, "/live");
   assert.deepEqual(c.resources, {
     requests: { cpu: "100m", memory: "128Mi" },
     limits: { memory: "512Mi" },
@@ -185,6 +200,7 @@ Deno.test("generateManifests() runs `pipedreamer serve` on the versioned code Co
     "/app/config": true,
     "/app/token": true,
     "/tmp": false,
+    "/var/lib/pipedreamer": false,
   });
   // No secrets → no Secret and no mount: deploy never requires a Secret the workflow does not use.
   assert.equal(find(objects, "Secret", "minimal-secrets"), undefined);
@@ -193,6 +209,7 @@ Deno.test("generateManifests() runs `pipedreamer serve` on the versioned code Co
     "ConfigMap",
     "ConfigMap",
     "Service",
+    "PersistentVolumeClaim",
     "Deployment",
     "NetworkPolicy",
   ]);
@@ -250,31 +267,64 @@ Deno.test("generateManifests() builds secrets, RBAC, cron jobs and network polic
     "http://full-featured.apps.svc:8080",
     "--token-file",
     "/app/token/token",
-    "--async",
+    "--timeout",
+    "3600s",
+    "--idempotency-key",
+    "$(JOB_NAME)",
     "--input",
     '{"report":"daily"}',
   ]);
 
+  // A cron Job waits for its run (a failed run fails the Job) under an idempotency key.
+  const env = crons[0]!.spec.jobTemplate.spec.template.spec.containers[0].env;
+  assert.deepEqual(env[1], {
+    name: "JOB_NAME",
+    valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
+  });
+
+  const dns = {
+    to: [{
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+    }],
+    ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+  };
   const egress = find(objects, "NetworkPolicy", "full-featured")!.spec.egress;
   assert.deepEqual(egress, [
-    { ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+    dns,
     {
       to: [{ ipBlock: { cidr: "10.1.2.3/32" } }],
       ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 80 }],
     },
     { to: [{ ipBlock: { cidr: "2001:db8::1/128" } }], ports: [{ protocol: "TCP", port: 8443 }] },
+    // capabilities.k8s: the API server's endpoints only.
+    { to: [{ ipBlock: { cidr: "172.18.0.2/32" } }], ports: [{ protocol: "TCP", port: 6443 }] },
+    { to: [{ ipBlock: { cidr: "172.18.0.3/32" } }], ports: [{ protocol: "TCP", port: 6443 }] },
+    // Hostnames: anywhere but cloud metadata and the private (pod, service, node) ranges.
     {
-      to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }],
-      ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }, {
-        protocol: "TCP",
-        port: 6443,
-      }],
+      to: [
+        {
+          ipBlock: {
+            cidr: "0.0.0.0/0",
+            except: [
+              "169.254.169.254/32",
+              "10.0.0.0/8",
+              "172.16.0.0/12",
+              "192.168.0.0/16",
+              "100.64.0.0/10",
+            ],
+          },
+        },
+        { ipBlock: { cidr: "::/0" } },
+      ],
+      ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }],
     },
     {
       to: [{ namespaceSelector: {} }],
       ports: [{ protocol: "TCP", port: 4222 }, { protocol: "TCP", port: 9090 }],
     },
   ]);
+  assert.deepEqual(find(objects, "NetworkPolicy", "full-featured-cron")!.spec.egress[0], dns);
   assert.deepEqual(find(objects, "NetworkPolicy", "full-featured-cron")!.spec.egress[1].to, [
     { podSelector: { matchLabels: find(objects, "Deployment")!.spec.selector.matchLabels } },
   ]);

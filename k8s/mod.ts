@@ -72,6 +72,12 @@ export {
 } from "./run_deployed.ts";
 export { type LogsOptions, streamLogs } from "./logs.ts";
 export { type UndeployResult, undeployWorkflow } from "./undeploy.ts";
+export { manifestFileName, writeManifestDir } from "./manifest_dir.ts";
+export {
+  type ApiServerEndpoint,
+  parseApiServerEndpoint,
+  readApiServerEndpoints,
+} from "./api_server_endpoints.ts";
 export { diffVersions, type FileDiff, listVersions, type VersionInfo } from "./versions.ts";
 export { type RollbackOptions, type RollbackResult, rollbackWorkflow } from "./rollback.ts";
 export { checkCluster, type CheckResult, type ClusterCheckOptions } from "./cluster_check.ts";

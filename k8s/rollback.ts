@@ -11,12 +11,13 @@ import { pullPolicy } from "./_image.ts";
 import { CODE_VOLUME, ENGINE_CONTAINER } from "./_deployment.ts";
 import {
   ANNOTATION_CODE_HASH,
+  ANNOTATION_CODE_SOURCE,
   ANNOTATION_IMAGE,
   ANNOTATION_VERSION,
   LABEL_VERSION,
   versionSlug,
 } from "./_labels.ts";
-import type { KubeObject } from "./_manifest_context.ts";
+import { type KubeObject, Paths } from "./_manifest_context.ts";
 import { resourcePath } from "./_resources.ts";
 import { type RolloutOptions, waitForRollout } from "./apply.ts";
 import type { KubeClient } from "./kube_client.ts";
@@ -81,6 +82,15 @@ export async function rollbackWorkflow(
     path: e.path,
     ...(e.mode ? { mode: e.mode } : {}),
   }));
+  // Code baked into the image: no code volume, the image's /app/workflow. Otherwise the
+  // version's ConfigMap, mounted there (added back when the current version had none).
+  const inImage = cm.metadata.annotations?.[ANNOTATION_CODE_SOURCE] === "image";
+  const mount = inImage
+    ? { mountPath: Paths.workflow, $patch: "delete" }
+    : { name: CODE_VOLUME, mountPath: Paths.workflow, readOnly: true };
+  const volume = inImage
+    ? { name: CODE_VOLUME, $patch: "delete" }
+    : { name: CODE_VOLUME, configMap: { name: cm.metadata.name, items, defaultMode: 0o444 } };
   const patch = {
     metadata: {
       labels,
@@ -90,8 +100,13 @@ export async function rollbackWorkflow(
       template: {
         metadata: { labels, annotations: { [ANNOTATION_CODE_HASH]: codeHash } },
         spec: {
-          containers: [{ name: ENGINE_CONTAINER, image, imagePullPolicy: pullPolicy(image) }],
-          volumes: [{ name: CODE_VOLUME, configMap: { name: cm.metadata.name, items } }],
+          containers: [{
+            name: ENGINE_CONTAINER,
+            image,
+            imagePullPolicy: pullPolicy(image),
+            volumeMounts: [mount],
+          }],
+          volumes: [volume],
         },
       },
     },

@@ -27,6 +27,15 @@ export interface RunDeployedOptions {
   async?: boolean;
   /** Cancels the request. @default undefined */
   signal?: AbortSignal;
+  /**
+   * `Idempotency-Key`: a repeated request with the same key attaches to the same run instead
+   * of starting another (a cron Job retried after a lost connection). @default undefined
+   */
+  idempotencyKey?: string;
+}
+
+function keyHeader(options: RunDeployedOptions): Record<string, string> {
+  return options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {};
 }
 
 /** What a run request returns: the run record, or `{ runId }` when async. */
@@ -60,7 +69,7 @@ export async function runDeployed(
   }:${HTTP_PORT_NAME}/proxy/${options.async ? "runs" : "run"}`;
   const res = await client.request("POST", path, {
     body: JSON.stringify(options.input ?? null),
-    headers: { [TOKEN_HEADER]: token },
+    headers: { [TOKEN_HEADER]: token, ...keyHeader(options) },
     timeoutMs: options.timeoutMs ?? 300_000,
     signal: options.signal,
   });
@@ -93,6 +102,7 @@ export async function runAtUrl(
         "content-type": "application/json",
         authorization: `Bearer ${token}`,
         [TOKEN_HEADER]: token,
+        ...keyHeader(options),
       },
       signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
     });

@@ -39,18 +39,10 @@ export type BundleMode = typeof BundleMode[keyof typeof BundleMode];
  * execute bit).
  *
  * @throws {Error} "Cannot bundle …" when `deno bundle` fails for a node.
- * @throws {RangeError} when the bundle does not fit a ConfigMap.
  */
 export const bundledWorkflowFiles: BundleSource = async (workflow) => {
+  // Over 900 KiB the bundle is baked into the image by build; deploy then runs it from there.
   const bundle = await bundleWorkflow(workflow);
-  if (!bundle.fitsConfigMap) {
-    throw new RangeError(
-      `Cannot deploy "${workflow.name}": its bundle is ${
-        Math.ceil(bundle.bytes / 1024)
-      } KiB, too large for a ConfigMap; ` +
-        "move large data files out of the workflow directory",
-    );
-  }
   return Object.entries(bundle.files).map(([path, bytes]) => ({
     path,
     content: decodeText(bytes) ?? bytes,

@@ -90,6 +90,23 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
           },
         },
       },
+      "/ready": {
+        get: {
+          summary: "Readiness: fails while draining (Kubernetes readinessProbe)",
+          security: [],
+          responses: {
+            "200": json(ref("Probe"), "Accepting runs"),
+            "503": json(ref("Probe"), "Draining"),
+          },
+        },
+      },
+      "/live": {
+        get: {
+          summary: "Liveness: 200 while serving, draining included (Kubernetes livenessProbe)",
+          security: [],
+          responses: { "200": json(ref("Probe"), "Alive") },
+        },
+      },
       "/run": {
         get: {
           summary: "Run once and wait for the record",

@@ -183,4 +183,13 @@ export const SCHEMAS: Json = {
       draining: { type: "boolean" },
     },
   },
+  Probe: {
+    type: "object",
+    required: ["status", "version", "codeHash"],
+    properties: {
+      status: { enum: ["ok", "draining"] },
+      version: { type: "string" },
+      codeHash: { type: "string" },
+    },
+  },
 };

@@ -11,6 +11,7 @@ import { ErrorCode, errorResponse, HttpError } from "./_http_error.ts";
 import type { Route, RouteContext } from "./_route.ts";
 import type { RunApi } from "./_run_api.ts";
 import { health, healthBody, metrics, openApi } from "./_routes_meta.ts";
+import { live, ProbePath, probeWhileDraining, ready } from "./_routes_probes.ts";
 import { cancelRun, getLogs, getRun, listRuns, runSync, submitRun } from "./_routes_runs.ts";
 import { jsonResponse } from "./_http_error.ts";
 import { retryRun } from "./_routes_retry.ts";
@@ -21,6 +22,8 @@ export type { RunApi } from "./_run_api.ts";
 /** Every route of the API. */
 export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/health", auth: false, handle: health },
+  { method: "GET", path: ProbePath.Ready, auth: false, handle: ready },
+  { method: "GET", path: ProbePath.Live, auth: false, handle: live },
   { method: "GET", path: "/run", auth: true, handle: runSync },
   { method: "POST", path: "/run", auth: true, handle: runSync },
   { method: "GET", path: "/runs", auth: true, handle: listRuns },
@@ -144,6 +147,8 @@ export function createHandler(
       if (match.route?.path === "/health") {
         return jsonResponse(healthBody(manager, true), 503, { "retry-after": retryAfter });
       }
+      const probe = probeWhileDraining(manager, match.route?.path, retryAfter);
+      if (probe) return probe;
       throw new HttpError(
         ErrorCode.Draining,
         "Cannot accept requests: the server is shutting down",

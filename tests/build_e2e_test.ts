@@ -182,6 +182,9 @@ Deno.test({
     assert.equal(inspected.Labels["io.pipedreamer.workflow.version"], "1.2.3");
     assert.equal(inspected.Labels["org.opencontainers.image.version"], "1.2.3");
     assert.equal(entrypoint[0], "/app/bin/deno");
+    // deploy pins what was pushed by its digest.
+    const record = JSON.parse(await Deno.readTextFile(join(PROBE, ".pipedreamer/build.json")));
+    assert.deepEqual(record, { image: build.image, digest: build.digest, version: "1.2.3" });
 
     const again = await cli([
       "build",

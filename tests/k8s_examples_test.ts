@@ -94,7 +94,25 @@ Deno.test("examples/cluster-health deploys with a ClusterRole made of its nodes'
     image: "ghcr.io/acme/cluster-health:1.0.0",
     files: await collectWorkflowFiles(workflow),
     token: "t",
+    apiServerEndpoints: [{ ip: "172.18.0.2", port: 6443 }],
   });
+  // Its egress to the API server goes to the API server's endpoints only.
+  const policy = objects.find((o) => o.kind === "NetworkPolicy") as unknown as {
+    spec: { egress: unknown[] };
+  };
+  assert.deepEqual(policy.spec.egress.slice(1), [
+    { to: [{ ipBlock: { cidr: "172.18.0.2/32" } }], ports: [{ protocol: "TCP", port: 6443 }] },
+  ]);
+  assert.throws(
+    () =>
+      generateManifests(workflow, {
+        namespace: "ops",
+        image: "ghcr.io/acme/cluster-health:1.0.0",
+        files: [],
+        token: "t",
+      }),
+    /a node declares capabilities\.k8s, so the API server's endpoints are needed; pass --api-server <ip:port>/,
+  );
   const role = objects.find((o) => o.kind === "ClusterRole") as unknown as { rules: unknown[] };
   assert.deepEqual(role.rules, [
     { apiGroups: [""], resources: ["nodes"], verbs: ["list"] },

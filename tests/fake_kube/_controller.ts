@@ -19,6 +19,10 @@ const DEPLOYMENT = res("Deployment");
 const REPLICA_SET = res("ReplicaSet");
 const POD = res("Pod");
 const EVENT = res("Event");
+const PVC = res("PersistentVolumeClaim");
+const STORAGE_CLASS = res("StorageClass");
+/** The annotation that marks the default StorageClass. */
+export const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
 
 /** Why an image cannot be pulled. */
 export const PullFailure = {
@@ -49,6 +53,28 @@ export class Controllers {
 
   constructor(store: Store) {
     this.#store = store;
+    // The volume binder (with dynamic provisioning): a claim with a StorageClass, named or the
+    // default one, binds at once; without any it stays Pending.
+    store.onChange((event) => {
+      if (event.resource !== PVC || event.type === "DELETED") return;
+      const claim = event.object;
+      if (get(claim, "status", "phase") === "Bound") return;
+      const named = get(claim, "spec", "storageClassName") as string | undefined;
+      const classes = store.list(STORAGE_CLASS, undefined);
+      const cls = named !== undefined
+        ? classes.find((c) => c.metadata.name === named)
+        : classes.find((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === "true");
+      const ns = claim.metadata.namespace!;
+      if (!cls) {
+        store.setStatus(PVC, ns, claim.metadata.name, { phase: "Pending" });
+        return;
+      }
+      store.setStatus(PVC, ns, claim.metadata.name, {
+        phase: "Bound",
+        accessModes: get(claim, "spec", "accessModes"),
+        capacity: { storage: get(claim, "spec", "resources", "requests", "storage") },
+      });
+    });
   }
 
   /** Makes pulls of matching images fail from now on. */
@@ -73,7 +99,14 @@ export class Controllers {
     );
     const current = pods.filter((p) => p.metadata.labels?.["pod-template-hash"] === hash);
     const old = pods.filter((p) => p.metadata.labels?.["pod-template-hash"] !== hash);
-    if (get(dep, "status", "observedGeneration") !== generation || current.length !== desired) {
+    const changed = get(dep, "status", "observedGeneration") !== generation ||
+      current.length !== desired;
+    if (changed && old.length > 0 && get(dep, "spec", "strategy", "type") === "Recreate") {
+      // Recreate: every old pod goes before a new one is created.
+      for (const rs of this.#replicaSets(dep).filter((r) => r.metadata.name !== rsName)) {
+        this.#store.delete(REPLICA_SET, namespace, rs.metadata.name);
+      }
+    } else if (changed) {
       const rs = this.#ensureReplicaSet(dep, rsName, hash, desired);
       for (let i = current.length; i < desired; i++) this.#createPod(dep, rs, hash);
       for (const extra of current.slice(desired)) {
@@ -148,6 +181,25 @@ export class Controllers {
 
   #startPod(pod: Obj): void {
     const ns = pod.metadata.namespace!;
+    const unbound = ((get(pod, "spec", "volumes") ?? []) as {
+      persistentVolumeClaim?: { claimName: string };
+    }[])
+      .map((v) => v.persistentVolumeClaim?.claimName)
+      .filter((claim): claim is string => claim !== undefined)
+      .filter((claim) => get(this.#store.get(PVC, ns, claim), "status", "phase") !== "Bound");
+    if (unbound.length > 0) {
+      const missing = unbound.some((claim) => !this.#store.get(PVC, ns, claim));
+      const message = missing
+        ? `0/1 nodes are available: persistentvolumeclaim "${unbound[0]}" not found.`
+        : "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. " +
+          "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
+      this.#event(pod, "Warning", "FailedScheduling", message, "default-scheduler");
+      this.#store.setStatus(POD, ns, pod.metadata.name, {
+        phase: "Pending",
+        conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message }],
+      });
+      return;
+    }
     const containers = (get(pod, "spec", "containers") ?? []) as { name: string; image: string }[];
     const failing = containers.map((c) => ({
       c,

@@ -110,23 +110,41 @@ export function valueAt(value: Json, path: FieldPath): Json {
   return cur;
 }
 
-/** Removes the field at `path`, then maps, lists and list items left empty by the removal. */
-export function removeAt(value: Json, path: FieldPath): void {
-  if (path.length === 0) return;
-  const parentPath = path.slice(0, -1);
-  const parent = valueAt(value, parentPath);
-  const seg = path[path.length - 1]!;
-  if (seg.startsWith("f:") && isObj(parent)) {
-    delete parent[seg.slice(2)];
-  } else if (seg.startsWith("k:") && Array.isArray(parent)) {
-    const [k, v] = Object.entries(JSON.parse(seg.slice(2)) as Obj)[0]!;
-    const i = parent.findIndex((item) => isObj(item) && item[k] === v);
-    if (i >= 0) parent.splice(i, 1);
+/**
+ * Removes every field at `paths`, then the maps, lists and list items left empty. All paths are
+ * resolved before anything is deleted, so removing a keyed item's key field (`mountPath`) does
+ * not hide its other fields from the removal: a list item a manager stopped applying goes whole.
+ */
+export function removeAll(value: Json, paths: FieldPath[]): void {
+  // Each path as the chain of containers it passes through (resolved before any deletion).
+  const resolved = paths.map((path) => {
+    const chain: Json[] = [value];
+    let cur: Json = value;
+    for (const seg of path) {
+      cur = valueAt(cur, [seg]);
+      if (cur === undefined) return undefined;
+      chain.push(cur);
+    }
+    return { path, chain };
+  }).filter((r): r is { path: FieldPath; chain: Json[] } => r !== undefined && r.path.length > 0);
+  const detach = (parent: Json, seg: string, child: Json) => {
+    if (Array.isArray(parent)) {
+      const i = parent.indexOf(child);
+      if (i >= 0) parent.splice(i, 1);
+    } else if (isObj(parent) && seg.startsWith("f:")) {
+      delete parent[seg.slice(2)];
+    }
+  };
+  for (const { path, chain } of resolved) {
+    detach(chain[chain.length - 2], path[path.length - 1]!, chain[chain.length - 1]);
   }
-  const after = valueAt(value, parentPath);
-  const empty = (isObj(after) && Object.keys(after).length === 0) ||
-    (Array.isArray(after) && after.length === 0);
-  if (empty && parentPath.length > 0) removeAt(value, parentPath);
+  const empty = (v: Json) =>
+    (isObj(v) && Object.keys(v).length === 0) || (Array.isArray(v) && v.length === 0);
+  for (const { path, chain } of resolved) {
+    for (let i = chain.length - 2; i > 0; i--) {
+      if (empty(chain[i])) detach(chain[i - 1], path[i - 1]!, chain[i]);
+    }
+  }
 }
 
 /** Encodes field paths as a FieldsV1 document (`{"f:spec":{"f:replicas":{}}}`). */

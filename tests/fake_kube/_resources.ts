@@ -47,6 +47,7 @@ export const FAKE_RESOURCES: FakeResource[] = [
   r("", "v1", "ServiceAccount", "serviceaccounts", true),
   r("", "v1", "Pod", "pods", true, { status: true }),
   r("", "v1", "Event", "events", true),
+  r("", "v1", "Endpoints", "endpoints", true),
   r("apps", "v1", "Deployment", "deployments", true, { status: true }),
   r("apps", "v1", "ReplicaSet", "replicasets", true, { status: true }),
   r("batch", "v1", "CronJob", "cronjobs", true, { status: true, nameRule: "cronjob" }),
@@ -59,6 +60,12 @@ export const FAKE_RESOURCES: FakeResource[] = [
     nameRule: "path",
   }),
   r("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", false),
+  r("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, { status: true }),
+  r("storage.k8s.io", "v1", "StorageClass", "storageclasses", false),
+  r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, { status: true }),
+  r("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, {
+    status: true,
+  }),
   r("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false, {
     virtual: true,
   }),
@@ -113,8 +120,12 @@ export function apiGroups(): Record<string, unknown> {
     apiVersion: "v1",
     groups: groups.map((name) => ({
       name,
-      versions: [{ groupVersion: `${name}/v1`, version: "v1" }],
-      preferredVersion: { groupVersion: `${name}/v1`, version: "v1" },
+      versions: [{ groupVersion: `${name}/${versionOf(name)}`, version: versionOf(name) }],
+      preferredVersion: { groupVersion: `${name}/${versionOf(name)}`, version: versionOf(name) },
     })),
   };
+}
+
+function versionOf(group: string): string {
+  return FAKE_RESOURCES.find((x) => x.group === group)!.version;
 }

@@ -14,7 +14,7 @@ import {
   mergePatch,
   overlaps,
   pathKey,
-  removeAt,
+  removeAll,
   strategicMerge,
   toFieldsV1,
   valueAt,
@@ -229,13 +229,13 @@ export class Store {
     const previous = owners.get(manager)?.paths ?? [];
     const newKeys = new Set(newPaths.map(pathKey));
     let next = live as Record<string, unknown>;
-    for (const p of previous) {
-      if (newKeys.has(pathKey(p))) continue;
-      const sharedElsewhere = [...owners].some(([m, e]) =>
-        m !== manager && e.paths.some((x) => overlaps(x, p))
-      );
-      if (!sharedElsewhere) removeAt(next, p);
-    }
+    removeAll(
+      next,
+      previous.filter((p) =>
+        !newKeys.has(pathKey(p)) &&
+        ![...owners].some(([m, e]) => m !== manager && e.paths.some((x) => overlaps(x, p)))
+      ),
+    );
     next = applyMerge(next, config) as Record<string, unknown>;
     const result = this.#carry(res, existing, next as Obj);
     this.validate(res, result, existing);

@@ -34,6 +34,7 @@ interface Volume {
   secret?: { secretName: string; optional?: boolean; items?: KeyToPath[] };
   projected?: { sources: { secret?: { name: string; items?: KeyToPath[] } }[] };
   emptyDir?: unknown;
+  persistentVolumeClaim?: { claimName: string };
 }
 interface KeyToPath {
   key: string;
@@ -42,6 +43,7 @@ interface KeyToPath {
 }
 interface Container {
   args?: string[];
+  lifecycle?: unknown;
   volumeMounts?: { name: string; mountPath: string }[];
 }
 
@@ -54,7 +56,9 @@ export class DeployedEngine {
   readonly #kube: FakeKube;
   readonly #namespace: string;
   readonly #name: string;
-  #running: { key: string; process: ServeProcess; dir: string } | undefined;
+  #running: { key: string; process: ServeProcess; dir: string; graceSeconds: number } | undefined;
+  /** Persistent volumes by claim: they outlive pods, as a PVC's volume does. */
+  readonly #claims = new Map<string, string>();
   #chain: Promise<unknown> = Promise.resolve();
 
   constructor(kube: FakeKube, namespace: string, name: string, calls: EngineCall[] = []) {
@@ -90,9 +94,18 @@ export class DeployedEngine {
     return new Response(res.body, { status: res.status, headers: res.headers });
   };
 
-  /** Stops the engine process (SIGTERM: it drains) and removes its files. */
+  /** Stops the engine process (SIGTERM: it drains) and removes its files and volumes. */
   close(): Promise<void> {
-    return this.#serial(() => this.#stop());
+    return this.#serial(async () => {
+      await this.#stop();
+      for (const dir of this.#claims.values()) await Deno.remove(dir, { recursive: true });
+      this.#claims.clear();
+    });
+  }
+
+  /** The engine's stderr so far (what `kubectl logs` would show), or "" when none runs. */
+  stderr(): string {
+    return this.#running?.process.stderr() ?? "";
   }
 
   #serial<T>(body: () => Promise<T>): Promise<T> {
@@ -108,7 +121,28 @@ export class DeployedEngine {
     const pod = (deployment.spec as { template: { spec: Record<string, unknown> } }).template.spec;
     const container = (pod.containers as Container[])[0]!;
     const volumes = (pod.volumes ?? []) as Volume[];
-    const key = JSON.stringify([container, volumes.map((v) => [v, this.#versionOf(v)])]);
+    // The process is the container of one running pod: a deleted pod's process stops, and the
+    // replacement pod (once the controller made it) starts a new one.
+    const selector = (deployment.spec as { selector: { matchLabels: Record<string, string> } })
+      .selector.matchLabels;
+    const running = this.#kube.list(
+      "v1",
+      "Pod",
+      this.#namespace,
+      Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(","),
+    ).find((p) =>
+      ((p.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ??
+        []).some((c) => c.type === "Ready" && c.status === "True")
+    );
+    if (!running) {
+      await this.#stop();
+      throw new Error(`no ready pod of Deployment "${this.#name}"`);
+    }
+    const key = JSON.stringify([
+      running.metadata.name,
+      container,
+      volumes.map((v) => [v, this.#versionOf(v)]),
+    ]);
     if (this.#running?.key === key) return this.#running.process;
     await this.#stop();
     const dir = await Deno.makeTempDir({ prefix: `pd-pod-${this.#name}-` });
@@ -122,7 +156,8 @@ export class DeployedEngine {
         mounts.set(mount.mountPath, local);
       }
       const process = await startServe(argsFor(container.args ?? [], mounts));
-      this.#running = { key, process, dir };
+      const graceSeconds = Number(pod.terminationGracePeriodSeconds ?? 30);
+      this.#running = { key, process, dir, graceSeconds };
       return process;
     } catch (error) {
       await Deno.remove(dir, { recursive: true });
@@ -134,7 +169,19 @@ export class DeployedEngine {
     const running = this.#running;
     this.#running = undefined;
     if (!running) return;
-    await running.process.stop("SIGTERM");
+    // Like the kubelet: SIGTERM, then SIGKILL once the pod's grace period is over.
+    const kill = setTimeout(() => {
+      try {
+        running.process.child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+    }, running.graceSeconds * 1000);
+    try {
+      await running.process.stop("SIGTERM");
+    } finally {
+      clearTimeout(kill);
+    }
     await Deno.remove(running.dir, { recursive: true });
   }
 
@@ -143,12 +190,36 @@ export class DeployedEngine {
     const version = (kind: string, name: string) =>
       this.#kube.get("v1", kind, this.#namespace, name)?.metadata.resourceVersion ?? null;
     if (volume.configMap) return version("ConfigMap", volume.configMap.name);
+    if (volume.persistentVolumeClaim) {
+      return this.#kube.get(
+        "v1",
+        "PersistentVolumeClaim",
+        this.#namespace,
+        volume.persistentVolumeClaim.claimName,
+      )?.metadata.uid ?? null;
+    }
     if (volume.secret) return version("Secret", volume.secret.secretName);
     return volume.projected?.sources.map((s) => s.secret ? version("Secret", s.secret.name) : null);
   }
 
   /** Writes a volume's files as the kubelet would mount them. */
   async #write(volume: Volume, dir: string): Promise<void> {
+    if (volume.persistentVolumeClaim) {
+      // The claim's volume, the same directory for every pod of it (symlinked into the pod).
+      const claim = volume.persistentVolumeClaim.claimName;
+      const live = this.#kube.get("v1", "PersistentVolumeClaim", this.#namespace, claim);
+      if ((live?.status as { phase?: string } | undefined)?.phase !== "Bound") {
+        throw new Error(`PersistentVolumeClaim "${claim}" is not bound`);
+      }
+      const id = `${claim}/${live!.metadata.uid}`;
+      let path = this.#claims.get(id);
+      if (!path) {
+        path = await Deno.makeTempDir({ prefix: `pd-pv-${claim}-` });
+        this.#claims.set(id, path);
+      }
+      await Deno.symlink(path, dir);
+      return;
+    }
     await Deno.mkdir(dir, { recursive: true });
     const files = (kind: "ConfigMap" | "Secret", name: string, optional?: boolean) => {
       const object = this.#kube.get("v1", kind, this.#namespace, name) as

@@ -70,6 +70,64 @@ Deno.test("fake server-side apply removes fields a manager stopped applying and 
   });
 });
 
+Deno.test("fake server-side apply removes a keyed list item a manager stopped applying, whole", async () => {
+  await withFake(async (_kube, client) => {
+    const withMounts = (mounts: Record<string, unknown>[]) => {
+      const d = deployment("app:1");
+      (d.spec.template.spec.containers[0] as Record<string, unknown>).volumeMounts = mounts;
+      return d as unknown as Parameters<KubeClient["apply"]>[0];
+    };
+    const a = { name: "a", mountPath: "/a", readOnly: true };
+    const b = { name: "b", mountPath: "/b", readOnly: true };
+    await client.apply(withMounts([a, b]), { fieldManager: "one" });
+    const after = await client.apply(withMounts([b]), { fieldManager: "one" }) as unknown as {
+      spec: { template: { spec: { containers: { volumeMounts: unknown[] }[] } } };
+    };
+    // Not a leftover `{ readOnly: true }`: the item goes with its key.
+    assert.deepEqual(after.spec.template.spec.containers[0]!.volumeMounts, [b]);
+  });
+});
+
+Deno.test("fake server-side apply leaves spec.replicas to the manager that changed it", async () => {
+  await withFake(async (_kube, client) => {
+    await client.apply(deployment("app:1", 2) as never, { fieldManager: "deployer" });
+    await client.apply(
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "d", namespace: "default" },
+        spec: { replicas: 2 },
+      } as never,
+      { fieldManager: "deployer-replicas", force: false },
+    );
+    await client.json("PATCH", `${DEP}/d`, {
+      body: { spec: { replicas: 5 } },
+      contentType: "application/merge-patch+json",
+      query: { fieldManager: "kubectl" },
+    });
+    const noReplicas = deployment("app:2");
+    delete (noReplicas.spec as { replicas?: number }).replicas;
+    const after = await client.apply(noReplicas as never, {
+      fieldManager: "deployer",
+    }) as unknown as {
+      spec: { replicas: number };
+    };
+    assert.equal(after.spec.replicas, 5, "an apply that omits replicas must not reset them");
+    const [status] = await statusOf(
+      client.apply(
+        {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: "d", namespace: "default" },
+          spec: { replicas: 2 },
+        } as never,
+        { fieldManager: "deployer-replicas", force: false },
+      ),
+    );
+    assert.equal(status, 409);
+  });
+});
+
 Deno.test("fake server-side apply conflicts with another manager's field unless forced", async () => {
   await withFake(async (_kube, client) => {
     await client.apply(configMap({ a: "1" }), { fieldManager: "one" });

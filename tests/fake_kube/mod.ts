@@ -8,7 +8,7 @@
  */
 
 import { stringify } from "yaml";
-import { Controllers, PullFailure } from "./_controller.ts";
+import { Controllers, DEFAULT_CLASS_ANNOTATION, PullFailure } from "./_controller.ts";
 import { handle } from "./_handler.ts";
 import type { DenyRule, HandlerState, RecordedRequest, ServiceBackend } from "./_state.ts";
 import { LogStore } from "./_logs.ts";
@@ -33,6 +33,8 @@ export interface FakeKubeOptions {
   runtimeClasses?: string[];
   /** Nodes that exist at start (name → Ready). @default { "fake-node-1": true } */
   nodes?: Record<string, boolean>;
+  /** StorageClasses that exist at start (name → is the default). @default { standard: true } */
+  storageClasses?: Record<string, boolean>;
 }
 
 /** A running fake API server. */
@@ -207,6 +209,29 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     seed("node.k8s.io/v1", "RuntimeClass", { name: rc }, {
       handler: rc === "gvisor" ? "runsc" : rc,
     });
+  }
+  // The API server's own Service endpoints (what `kubectl get endpoints kubernetes` shows).
+  store.create(resourceByKind("v1", "Endpoints")!, "default", {
+    apiVersion: "v1",
+    kind: "Endpoints",
+    metadata: { name: "kubernetes", namespace: "default" },
+    subsets: [{
+      addresses: [{ ip: "192.168.49.2" }],
+      ports: [{ name: "https", port: 8443, protocol: "TCP" }],
+    }],
+  } as Obj, "kube-apiserver");
+  for (const [name, isDefault] of Object.entries(options.storageClasses ?? { standard: true })) {
+    store.create(resourceByKind("storage.k8s.io/v1", "StorageClass")!, undefined, {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: {
+        name,
+        ...(isDefault ? { annotations: { [DEFAULT_CLASS_ANNOTATION]: "true" } } : {}),
+      },
+      provisioner: "fake.csi.k8s.io",
+      reclaimPolicy: "Delete",
+      volumeBindingMode: "Immediate",
+    } as Obj, "admin");
   }
   for (const [name, ready] of Object.entries(options.nodes ?? { "fake-node-1": true })) {
     const node = seed("v1", "Node", { name, labels: { "kubernetes.io/hostname": name } });
