@@ -49,6 +49,18 @@ export interface ErrorInfo {
   capability?: string;
 }
 
+/** One attempt of a node (SPEC §11 `nodes.<id>.history`). */
+export interface AttemptRecord {
+  /** 1-based attempt number. */
+  attempt: number;
+  /** "running" while the attempt is in flight, then how it ended. */
+  status: "running" | "succeeded" | "failed" | "cancelled";
+  startedAt: string;
+  finishedAt?: string;
+  /** Why the attempt failed or was cancelled (redacted). */
+  error?: { message: string; name?: string };
+}
+
 /** The state of one node within a run record. */
 export interface NodeRecord {
   status: NodeStatus;
@@ -64,11 +76,28 @@ export interface NodeRecord {
   routes?: string[];
   /** Last `ctx.progress()` report. */
   progress?: { value: number; message?: string };
+  /** Every attempt made, oldest first (absent for cache hits and nodes that never started). */
+  history?: AttemptRecord[];
+  /** The run whose output this node reused instead of running (`POST /runs/:id/retry`). */
+  reusedFrom?: string;
+  /** `ctx.fetch` responses of the succeeded attempt, for a node with `recordFetch: true` (redacted). */
+  fetches?: RecordedFetch[];
   /**
    * Times the engine stopped (crashed, was killed) while this node was running; counted by
    * crash recovery. At {@link MAX_INTERRUPTIONS} the node fails instead of running again.
    */
   interruptions?: number;
+}
+
+/** One `ctx.fetch` exchange recorded for `pipedreamer test --from-run` (no request headers). */
+export interface RecordedFetch {
+  service: string;
+  method: string;
+  /** Path and query as the node passed them. */
+  path: string;
+  status: number;
+  /** Parsed JSON, or the text when the body is not JSON. */
+  body?: unknown;
 }
 
 /** Engine stops during one node after which a resumed run fails instead (SPEC §4). */
@@ -91,6 +120,14 @@ export interface RunRecord {
   trigger?: string;
   /** The workflow code version the run executes. */
   codeHash?: string;
+  /** The run this one retries (`POST /runs/:id/retry`). */
+  retryOf?: string;
+  /** The node a retry started from (`{ "from": node }`): it and its descendants ran again. */
+  retryFrom?: string;
+  /** The overlay on the workflow's `config:` that the run used (e.g. serve's /app/config). */
+  config?: Record<string, unknown>;
+  /** The W3C `traceparent` the run was started with: its trace's parent span. */
+  traceparent?: string;
 }
 
 /** Log levels of `ctx.log`. */

@@ -132,6 +132,7 @@ export class ManagerCore {
       owner,
       leaseMs,
       k8s: options.k8s,
+      tracer: options.tracer,
     };
   }
 

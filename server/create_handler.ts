@@ -14,6 +14,7 @@ import { health, healthBody, metrics, openApi } from "./_routes_meta.ts";
 import { live, ProbePath, probeWhileDraining, ready } from "./_routes_probes.ts";
 import { cancelRun, getLogs, getRun, listRuns, runSync, submitRun } from "./_routes_runs.ts";
 import { jsonResponse } from "./_http_error.ts";
+import { retryRun } from "./_routes_retry.ts";
 import { DrainingError, QueueFullError } from "./errors.ts";
 
 export type { RunApi } from "./_run_api.ts";
@@ -30,6 +31,7 @@ export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/runs/:id", auth: true, handle: getRun },
   { method: "GET", path: "/runs/:id/logs", auth: true, handle: getLogs },
   { method: "POST", path: "/runs/:id/cancel", auth: true, handle: cancelRun },
+  { method: "POST", path: "/runs/:id/retry", auth: true, handle: retryRun },
   { method: "GET", path: "/metrics", auth: true, handle: metrics },
   { method: "GET", path: "/openapi.json", auth: true, handle: openApi },
 ];

@@ -28,6 +28,8 @@ import type {
 } from "./_run_manager_options.ts";
 import { ScheduleAction, UNLIMITED_CONCURRENCY } from "./_run_queue.ts";
 import { pause } from "./_timers.ts";
+import type { MetricsFormat } from "./_metrics.ts";
+import { type FindVersion, planRetry, type RetryOptions, type RetryStarted } from "./_retry.ts";
 
 export type { RunEvent, RunListener } from "./_run_hub.ts";
 
@@ -67,9 +69,11 @@ export type {
  */
 export class RunManager {
   readonly #core: ManagerCore;
+  readonly #findVersion: FindVersion | undefined;
 
   private constructor(options: RunManagerOptions) {
     this.#core = new ManagerCore(options, () => beatLeases(this.#core));
+    this.#findVersion = options.findVersion;
   }
 
   /**
@@ -127,7 +131,8 @@ export class RunManager {
     options: SubmitOptions = {},
   ): Promise<{ runId: string; created: boolean }> {
     this.#core.checkAccepting();
-    const workflow = this.#core.workflow;
+    const retry = options.retry;
+    const workflow = retry?.workflow ?? this.#core.workflow;
     validateInput(workflow, input);
     return await this.#core.exclusive(async () => {
       this.#core.checkAccepting();
@@ -146,6 +151,19 @@ export class RunManager {
         trigger: options.trigger ?? "manual",
         codeHash: workflow.codeHash,
       };
+      if (options.traceparent !== undefined) record.traceparent = options.traceparent;
+      if (retry) {
+        record.retryOf = retry.of.runId;
+        if (retry.from !== undefined) record.retryFrom = retry.from;
+      }
+      const overlay = this.#core.deps.config;
+      if (overlay && Object.keys(overlay).length > 0) {
+        const redact = this.#core.deps.redact;
+        record.config = JSON.parse(
+          JSON.stringify(overlay),
+          (_key, value) => typeof value === "string" ? redact(value) : value,
+        );
+      }
       if (start) {
         record.startedAt = iso(now);
         // Hold the slot while the store writes: a start-delay timer may pump meanwhile.
@@ -169,6 +187,7 @@ export class RunManager {
       const { runId } = record;
       this.#core.own(runId, created.lease);
       const job: Job = { workflow, record: created.record, lease: created.lease };
+      if (retry) job.retry = retry;
       if (start) {
         this.#core.launch(job, false);
       } else {
@@ -191,6 +210,32 @@ export class RunManager {
       }
       return { runId, created: true };
     });
+  }
+
+  /**
+   * Starts a retry of a finished run (SPEC §11): a new run with `retryOf`, the same input and
+   * the same code version when it is still available (else the current one, with `warning`
+   * saying so, also logged in the new run). Nodes that succeeded in the original are not run
+   * again (their outputs are reused), except `from` and its descendants.
+   *
+   * @throws {RetryError} for an unknown run, a run that has not ended, a succeeded run without
+   *   `from`, or an unknown `from` node
+   * @throws what `submit()` throws
+   */
+  async retry(runId: string, options: RetryOptions = {}): Promise<RetryStarted> {
+    const plan = await planRetry(
+      this.#core.store,
+      this.#core.workflow,
+      this.versionsInUse(),
+      this.#findVersion,
+      runId,
+      options,
+    );
+    const { runId: id } = await this.submit(plan.of.input, { trigger: "retry", retry: plan });
+    const answer: RetryStarted = { runId: id, retryOf: plan.of.runId };
+    if (plan.workflow.codeHash !== undefined) answer.codeHash = plan.workflow.codeHash;
+    if (plan.warning !== undefined) answer.warning = plan.warning;
+    return answer;
   }
 
   /**
@@ -377,8 +422,8 @@ export class RunManager {
   }
 
   /** Prometheus text exposition (content type `text/plain; version=0.0.4`). */
-  metrics(): string {
-    return this.#core.metrics.render();
+  metrics(format: MetricsFormat = "prometheus"): Promise<string> {
+    return this.#core.metrics.render(format);
   }
 
   /**

@@ -240,6 +240,8 @@ export class SandboxProcess {
       if (scoped.withheld.length > 0) message.withheld = scoped.withheld;
       // Only the namespace crosses: the transport (and any credential) stays here.
       if (call.k8s) message.k8s = { namespace: call.k8s.namespace };
+      if (call.traceparent) message.traceparent = call.traceparent;
+      if (call.onFetch) message.recordFetch = true;
       this.#outbox.send(message);
       if (this.#options.solo) this.retire();
     });
@@ -480,6 +482,8 @@ export class SandboxProcess {
         return answerFetch(pending.call, msg, (answer) => this.#outbox.send(answer));
       case "k8s":
         return answerK8s(pending.call, msg, (answer) => this.#outbox.send(answer));
+      case "fetched-real":
+        return pending.call.onFetch?.(msg.exchange);
     }
   }
 }

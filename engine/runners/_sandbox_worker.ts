@@ -155,6 +155,8 @@ export class SandboxWorker {
       };
       // Only the namespace crosses: the transport (and any credential) stays here.
       if (call.k8s) message.k8s = { namespace: call.k8s.namespace };
+      if (call.traceparent) message.traceparent = call.traceparent;
+      if (call.onFetch) message.recordFetch = true;
       this.#outbox.send(message);
     });
   }
@@ -281,6 +283,8 @@ export class SandboxWorker {
         return answerFetch(pending.call, msg, (answer) => this.#post(answer));
       case "k8s":
         return answerK8s(pending.call, msg, (answer) => this.#post(answer));
+      case "fetched-real":
+        return pending.call.onFetch?.(msg.exchange);
     }
   }
 }

@@ -9,7 +9,7 @@
 
 import type { Denial } from "./_permissions.ts";
 import type { BatchMessage } from "./_outbox.ts";
-import type { LogLine } from "../run_record.ts";
+import type { LogLine, RecordedFetch } from "../run_record.ts";
 import type {
   FetchRequestInfo,
   FetchResponseInfo,
@@ -41,6 +41,10 @@ export interface CallMessage {
   mock: boolean;
   /** Set when the node has `ctx.k8s`: its namespace (calls go to the host). */
   k8s?: { namespace: string };
+  /** `ctx.fetch`'s `traceparent` header (NodeCall.traceparent). */
+  traceparent?: string;
+  /** Report each real `ctx.fetch` exchange (NodeCall.onFetch). */
+  recordFetch?: boolean;
 }
 
 /** Aborts `ctx.signal` of a call; the reason is rebuilt as a DOMException. */
@@ -125,6 +129,8 @@ export type FromWorker =
   | { t: "progress"; id: number; value: number; message?: string }
   | { t: "fetch"; id: number; req: number; request: FetchRequestInfo }
   | { t: "k8s"; id: number; req: number; request: K8sHostRequest }
+  /** A real `ctx.fetch` exchange of a call with `recordFetch`. */
+  | { t: "fetched-real"; id: number; exchange: RecordedFetch }
   /** Answer to a {@link LoadMessage}. */
   | { t: "loaded"; id: number }
   /** An uncaught error or unhandled rejection: the worker must be replaced. */
