@@ -53,6 +53,14 @@ Deno.test("`workerScripts()` finds the node worker the engine loads by URL", asy
       source: join(ROOT, "engine/runners/_node_worker.ts"),
       imagePath: "app/engine/_node_worker.ts",
     },
+    {
+      source: join(ROOT, "engine/runners/_sandbox_process_main.ts"),
+      imagePath: "app/engine/_sandbox_process_main.ts",
+    },
+    {
+      source: join(ROOT, "engine/runners/node_api.ts"),
+      imagePath: "app/runners/node_api.ts",
+    },
   ]);
 });
 
@@ -63,6 +71,8 @@ Deno.test("`prepareRuntime()` bundles the engine beside this host's deno with ex
     ["app/bin/deno", 0o755],
     ["app/engine/main.js", undefined],
     ["app/engine/_node_worker.ts", undefined],
+    ["app/engine/_sandbox_process_main.ts", undefined],
+    ["app/runners/node_api.ts", undefined],
   ]);
   const flags = runtime.entrypoint;
   assert.equal(flags[0], "/app/bin/deno");
@@ -158,6 +168,8 @@ Deno.test("`prepareRuntime()` needs a runtime binary of the target platform", as
         "app/bin/deno",
         "app/engine/main.js",
         "app/engine/_node_worker.ts",
+        "app/engine/_sandbox_process_main.ts",
+        "app/runners/node_api.ts",
       ]);
     });
   } finally {

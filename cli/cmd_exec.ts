@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import {
   createRedactor,
   createRunner,
+  type ExecuteHooks,
   executeRun,
   InputValidationError,
   loadSecrets,
@@ -87,9 +88,35 @@ export function registerExec(program: Command, cli: CliContext): void {
       // ctx.k8s for nodes with capabilities.k8s: the kubeconfig (--context) or the in-cluster
       // service account, within each node's rules, in -n (or the pod's own) namespace.
       const k8s = nodeK8sAccess(command);
+      // Traces: only when an OTLP endpoint is configured (the SDK is loaded then only); the env
+      // TRACEPARENT (as CI systems set it) becomes the run's parent.
+      const tracing = await import("../tracing/mod.ts");
+      const tracer = tracing.tracingConfigured()
+        ? await tracing.loadRunTracer({ redact })
+        : undefined;
+      const runId = crypto.randomUUID();
+      const traced = tracer?.trace(
+        runId,
+        Deno.env.get("TRACEPARENT")?.trim().toLowerCase(),
+        workflow,
+      );
+      const hooks: ExecuteHooks = {
+        onNodeUpdate: (_runId, nodeId, node) => {
+          const line = progress(nodeId, node);
+          if (line === undefined) return;
+          if (!json) return printError(cli, line);
+          printError(
+            cli,
+            JSON.stringify({ level: "info", msg: line, node: nodeId, status: node.status }),
+          );
+        },
+        // -o json keeps stderr machine-readable too: one JSON log line each.
+        onLog: (line) => printError(cli, json ? JSON.stringify(line) : formatLogLine(line)),
+      };
       let record: RunRecord;
       try {
         record = await executeRun(workflow, {
+          runId,
           input,
           runner,
           secrets,
@@ -98,19 +125,8 @@ export function registerExec(program: Command, cli: CliContext): void {
           target: opts.target,
           trigger: "manual",
           k8s: (node) => k8s(node),
-          hooks: {
-            onNodeUpdate: (_runId, nodeId, node) => {
-              const line = progress(nodeId, node);
-              if (line === undefined) return;
-              if (!json) return printError(cli, line);
-              printError(
-                cli,
-                JSON.stringify({ level: "info", msg: line, node: nodeId, status: node.status }),
-              );
-            },
-            // -o json keeps stderr machine-readable too: one JSON log line each.
-            onLog: (line) => printError(cli, json ? JSON.stringify(line) : formatLogLine(line)),
-          },
+          hooks: traced ? traced.hooks(hooks) : hooks,
+          traceparent: traced?.traceparent,
         });
       } catch (error) {
         if (error instanceof InputValidationError) throw new CliFailure(error.message);
@@ -118,6 +134,9 @@ export function registerExec(program: Command, cli: CliContext): void {
       } finally {
         Deno.removeSignalListener("SIGINT", onSigint);
         await runner.close();
+        await tracer?.shutdown().catch((error) =>
+          printError(cli, `warning: Cannot export the trace: ${redact(String(error))}`)
+        );
       }
 
       if (json) printJson(cli, record);

@@ -1,11 +1,12 @@
 /**
- * `pipedreamer runs list|show|logs|cancel`: run history and control, from the local store or a
+ * `pipedreamer runs list|show|logs|replay|retry|cancel`: run history and control, from the local store or a
  * server (`--url`, `--token` or env PIPEDREAMER_TOKEN).
  *
  * @module
  */
 
 import type { Command } from "commander";
+import { join } from "node:path";
 import { type RunRecord, RunStatus } from "../engine/mod.ts";
 import type { RunSummary } from "../store/mod.ts";
 import {
@@ -13,6 +14,7 @@ import {
   ExitCode,
   formatElapsed,
   globalOptions,
+  loadWorkflowOrReport,
   printError,
   printJson,
   printLine,
@@ -21,6 +23,8 @@ import {
 import { intFlag } from "./_flags.ts";
 import { formatLogLine } from "./_progress.ts";
 import { httpSource, openLocalSource, type RunsSource } from "./_runs_source.ts";
+import { readRun, replayFromRun, type RunSourceFlags, withRunSource } from "./_from_run.ts";
+import { retryLocal, retryRemote } from "./_runs_retry.ts";
 
 interface SourceOptions {
   url?: string;
@@ -67,6 +71,11 @@ function when(iso: string | undefined): string {
   return iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "-";
 }
 
+/** `2025-01-01 10:03:00.123Z`: a log line's timestamp, to the millisecond. */
+function logTime(iso: string | undefined): string {
+  return iso ? iso.replace("T", " ") : "-";
+}
+
 function took(ms: number | undefined): string {
   return ms === undefined ? "-" : formatElapsed(ms);
 }
@@ -100,6 +109,11 @@ function showLines(record: RunRecord): string[] {
     `finished  ${when(record.finishedAt)}`,
     `duration  ${took(record.durationMs)}`,
   ];
+  if (record.retryOf) {
+    lines.push(
+      `retry of  ${record.retryOf}${record.retryFrom ? ` (from node "${record.retryFrom}")` : ""}`,
+    );
+  }
   if (record.error) lines.push(`error     node "${record.error.node}": ${record.error.message}`);
   const nodes = Object.entries(record.nodes);
   if (nodes.length > 0) {
@@ -109,15 +123,43 @@ function showLines(record: RunRecord): string[] {
         ["NODE", "STATUS", "ATTEMPTS", "DURATION"],
         ...nodes.map(([id, node]) => [
           id,
-          node.cached ? `${node.status} (cached)` : node.status,
+          node.cached
+            ? `${node.status} (cached)`
+            : node.reusedFrom
+            ? `${node.status} (reused from ${node.reusedFrom})`
+            : node.status,
           String(node.attempts),
           took(node.durationMs),
         ]),
       ]),
     );
+    lines.push(...historyLines(record));
   }
   if (record.result !== undefined) {
     lines.push("", "result", JSON.stringify(record.result, null, 2));
+  }
+  return lines;
+}
+
+/**
+ * The attempt history of each node that was retried or failed: one line per attempt with its
+ * status, start, duration and error.
+ */
+function historyLines(record: RunRecord): string[] {
+  const lines: string[] = [];
+  for (const [id, node] of Object.entries(record.nodes)) {
+    const history = node.history ?? [];
+    if (node.reusedFrom || !history.some((h) => h.status !== "succeeded")) continue;
+    lines.push("", `attempts of ${id}`);
+    for (const h of history) {
+      const ms = h.finishedAt ? Date.parse(h.finishedAt) - Date.parse(h.startedAt) : undefined;
+      const error = h.error ? `  ${h.error.message}` : "";
+      lines.push(
+        `  #${h.attempt}  ${h.status.padEnd(9)}  ${logTime(h.startedAt)}  ${
+          took(ms).padStart(7)
+        }${error}`,
+      );
+    }
   }
   return lines;
 }
@@ -177,7 +219,10 @@ export function registerRuns(program: Command, cli: CliContext): void {
     .action(async (id: string, opts: SourceOptions & { follow?: boolean }, command: Command) => {
       const json = globalOptions(command).output === "json";
       const print = (line: Parameters<typeof formatLogLine>[0]) =>
-        printLine(cli, json ? JSON.stringify(line) : formatLogLine(line).trimStart());
+        printLine(
+          cli,
+          json ? JSON.stringify(line) : `${logTime(line.ts)} ${formatLogLine(line).trimStart()}`,
+        );
       await using(command, opts, async (source) => {
         if (opts.follow) {
           const record = await source.follow(id, print);
@@ -218,6 +263,94 @@ export function registerRuns(program: Command, cli: CliContext): void {
           else printLine(cli, `run ${record.runId} ${record.status}: event "${event}" delivered`);
         });
         cli.exitCode = ExitCode.Ok;
+      },
+    );
+
+  withRunSource(
+    runs.command("replay")
+      .description(
+        "run a node locally on its recorded input and print the difference from the recorded output",
+      )
+      .argument("<id>", "run id")
+      .requiredOption("--node <node>", "the node to replay")
+      .option("--dir <dir>", "the local workflow directory", "."),
+    "<dir>/.pipedreamer",
+  )
+    .action(
+      async (
+        id: string,
+        opts: RunSourceFlags & { node: string; dir: string },
+        command: Command,
+      ) => {
+        const globals = globalOptions(command);
+        const workflow = await loadWorkflowOrReport(cli, opts.dir);
+        if (!workflow) return;
+        const record = await readRun(command, opts, id, join(opts.dir, ".pipedreamer"));
+        const result = await replayFromRun(
+          workflow,
+          record,
+          opts.node,
+          globals.verbose ? (line) => printError(cli, formatLogLine(line)) : undefined,
+        );
+        if (globals.output === "json") {
+          printJson(cli, result);
+        } else {
+          printLine(cli, `replayed node "${result.node}" of run ${result.runId} locally`);
+          if (result.same) {
+            printLine(cli, "same result as recorded");
+          } else {
+            printLine(cli, "result differs from the recorded one:");
+            for (const line of result.diff.split("\n")) printLine(cli, line);
+          }
+        }
+        cli.exitCode = result.same ? ExitCode.Ok : ExitCode.Failed;
+      },
+    );
+
+  withRunSource(
+    runs.command("retry")
+      .description(
+        "start a new run that reuses the succeeded nodes of a finished one and runs the rest",
+      )
+      .argument("<id>", "run id")
+      .option("--from <node>", "also run this node and its descendants again")
+      .option(
+        "--dir <dir>",
+        "without --url: the workflow directory whose code runs the retry here",
+        ".",
+      ),
+    "<dir>/.pipedreamer",
+  )
+    .action(
+      async (
+        id: string,
+        opts: RunSourceFlags & { from?: string; dir: string },
+        command: Command,
+      ) => {
+        const json = globalOptions(command).output === "json";
+        if (opts.url !== undefined) {
+          if (!URL.canParse(opts.url) || !/^https?:$/.test(new URL(opts.url).protocol)) {
+            usageError(command, `Cannot use --url "${opts.url}": expected http(s)://host:port`);
+          }
+          const token = opts.token ?? Deno.env.get("PIPEDREAMER_TOKEN");
+          const started = await retryRemote(opts.url, token, id, opts.from);
+          if (json) printJson(cli, started);
+          else {
+            if (started.warning) printError(cli, `warning: ${started.warning}`);
+            printLine(cli, `run ${started.runId} retries ${started.retryOf}`);
+          }
+          cli.exitCode = ExitCode.Ok;
+          return;
+        }
+        const data = opts.data ?? join(opts.dir, ".pipedreamer");
+        const { started, record } = await retryLocal(opts.dir, opts.store, data, id, opts.from);
+        if (json) printJson(cli, record);
+        else {
+          if (started.warning) printError(cli, `warning: ${started.warning}`);
+          printLine(cli, `run ${started.runId} retries ${started.retryOf}`);
+          for (const line of showLines(record)) printLine(cli, line);
+        }
+        cli.exitCode = record.status === "succeeded" ? ExitCode.Ok : ExitCode.Failed;
       },
     );
 

@@ -6,6 +6,7 @@
 
 import { nodesCompile } from "./_compile_check.ts";
 import type { Command } from "commander";
+import { join } from "node:path";
 import { type FixtureResult, runFixtures } from "../engine/mod.ts";
 import { nodeK8sAccess } from "./_node_k8s.ts";
 import {
@@ -22,23 +23,69 @@ import {
 } from "./_output.ts";
 import { formatLogLine } from "./_progress.ts";
 import { resolveWorkflowTarget } from "./_workflow_target.ts";
+import { readRun, type RunSourceFlags, withRunSource, writeFixturesFromRun } from "./_from_run.ts";
 
-interface TestOptions {
+interface TestOptions extends RunSourceFlags {
   pipeline?: boolean;
   live?: boolean;
+  fromRun?: string;
+  node?: string;
+  force?: boolean;
 }
 
 /** Registers `test`. */
 export function registerTest(program: Command, cli: CliContext): void {
-  program
+  const test = program
     .command("test")
     .description("run node fixtures (tests/fixtures) then pipeline fixtures (tests/pipeline)")
     .argument("[target]", "workflow directory, or <dir>/<node> for one node's fixtures", ".")
     .option("--pipeline", "run only the pipeline fixtures")
     .option("--live", "use the real network and cluster instead of the fixtures' mocks")
+    .option(
+      "--from-run <id>",
+      "write fixtures from a stored run (input, config overlay, output as expected; no secrets)",
+    )
+    .option("--node <node>", "with --from-run: only this node's fixture")
+    .option("--force", "with --from-run: replace fixture files that exist");
+  withRunSource(test, "<dir>/.pipedreamer")
     .action(async (arg: string, opts: TestOptions, command: Command) => {
       const globals = globalOptions(command);
       const target = await resolveWorkflowTarget(arg);
+      if (opts.fromRun === undefined) {
+        const stray = ["node", "force", "url", "token", "data", "store"].find((k) =>
+          opts[k as keyof TestOptions] !== undefined
+        );
+        if (stray) usageError(command, `Cannot use --${stray} without --from-run`);
+      } else {
+        if (opts.pipeline || opts.live) {
+          usageError(command, "Cannot combine --from-run with --pipeline or --live");
+        }
+        const workflow = await loadWorkflowOrReport(cli, target.dir);
+        if (!workflow) return;
+        const record = await readRun(
+          command,
+          opts,
+          opts.fromRun,
+          join(target.dir, ".pipedreamer"),
+        );
+        const written = await writeFixturesFromRun(
+          workflow,
+          record,
+          opts.node ?? target.node,
+          opts.force === true,
+        );
+        if (globals.output === "json") {
+          printJson(cli, { runId: record.runId, fixtures: written });
+        } else {
+          for (const fixture of written) {
+            printLine(cli, `wrote ${fixture.file}`);
+            for (const note of fixture.notes) printError(cli, `note: ${note}`);
+          }
+          printLine(cli, `run them with: pipedreamer test ${target.dir}`);
+        }
+        cli.exitCode = ExitCode.Ok;
+        return;
+      }
       if (target.node !== undefined && opts.pipeline) {
         usageError(command, `Cannot combine a node ("${target.node}") with --pipeline`);
       }

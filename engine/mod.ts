@@ -55,3 +55,12 @@ export * from "./secrets.ts";
 
 // Test.
 export * from "./fixtures/run_fixtures.ts";
+export {
+  fixtureFromRun,
+  nodesThatRan,
+  recordedNodeInput,
+  replayNode,
+  type ReplayNodeOptions,
+  type ReplayResult,
+  type RunFixture,
+} from "./fixtures/from_run.ts";

@@ -53,6 +53,18 @@ export interface ErrorInfo {
   capability?: string;
 }
 
+/** One attempt of a node (SPEC §11 `nodes.<id>.history`). */
+export interface AttemptRecord {
+  /** 1-based attempt number. */
+  attempt: number;
+  /** "running" while the attempt is in flight, then how it ended. */
+  status: "running" | "succeeded" | "failed" | "cancelled";
+  startedAt: string;
+  finishedAt?: string;
+  /** Why the attempt failed or was cancelled (redacted). */
+  error?: { message: string; name?: string };
+}
+
 /** The state of one node within a run record. */
 export interface NodeRecord {
   status: NodeStatus;
@@ -74,6 +86,12 @@ export interface NodeRecord {
   childRunId?: string;
   /** What a waiting node waits for: an event, a due time (ISO), or both (SPEC §10). */
   waitingFor?: { event?: string; dueAt?: string };
+  /** Every attempt made, oldest first (absent for cache hits and nodes that never started). */
+  history?: AttemptRecord[];
+  /** The run whose output this node reused instead of running (`POST /runs/:id/retry`). */
+  reusedFrom?: string;
+  /** `ctx.fetch` responses of the succeeded attempt, for a node with `recordFetch: true` (redacted). */
+  fetches?: RecordedFetch[];
   /**
    * Times the engine stopped (crashed, was killed) while this node was running; counted by
    * crash recovery. At {@link MAX_INTERRUPTIONS} the node fails instead of running again.
@@ -87,6 +105,17 @@ export interface MapItemCounts {
   succeeded: number;
   failed: number;
   running: number;
+}
+
+/** One `ctx.fetch` exchange recorded for `pipedreamer test --from-run` (no request headers). */
+export interface RecordedFetch {
+  service: string;
+  method: string;
+  /** Path and query as the node passed them. */
+  path: string;
+  status: number;
+  /** Parsed JSON, or the text when the body is not JSON. */
+  body?: unknown;
 }
 
 /** Engine stops during one node after which a resumed run fails instead (SPEC §4). */
@@ -113,6 +142,14 @@ export interface RunRecord {
   parentRunId?: string;
   /** That node's id in the parent run. */
   parentNode?: string;
+  /** The run this one retries (`POST /runs/:id/retry`). */
+  retryOf?: string;
+  /** The node a retry started from (`{ "from": node }`): it and its descendants ran again. */
+  retryFrom?: string;
+  /** The overlay on the workflow's `config:` that the run used (e.g. serve's /app/config). */
+  config?: Record<string, unknown>;
+  /** The W3C `traceparent` the run was started with: its trace's parent span. */
+  traceparent?: string;
 }
 
 /** Log levels of `ctx.log`. */

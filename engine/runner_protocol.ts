@@ -7,7 +7,7 @@
  */
 
 import type { CompiledNode, CompiledWorkflow } from "./workflow_model.ts";
-import type { LogLine, RunRecord } from "./run_record.ts";
+import type { LogLine, RecordedFetch, RunRecord } from "./run_record.ts";
 /** A request made through `ctx.fetch`, as seen by a fetch mock. */
 export interface FetchRequestInfo {
   service: string;
@@ -91,6 +91,13 @@ export interface NodeCall {
   onProgress?: (value: number, message?: string) => void;
   /** When set, `ctx.fetch` is answered by it instead of the network. */
   fetchMock?: FetchMock;
+  /** W3C `traceparent` of this attempt's span: `ctx.fetch` sends it unless the node sets one. */
+  traceparent?: string;
+  /**
+   * Receives every `ctx.fetch` exchange over the real network (not mocked ones) before the node
+   * gets the response: set for a node with `recordFetch`.
+   */
+  onFetch?: (exchange: RecordedFetch) => void;
   /**
    * The node's `ctx.k8s`; set only for a node that declares `capabilities.k8s` (without it the
    * node has no `ctx.k8s`). Its transport stays on the host: only calls and answers cross.

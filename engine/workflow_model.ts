@@ -128,6 +128,11 @@ export interface CompiledNode {
   allowFailure: boolean;
   /** Output cache lifetime; undefined means no cache. */
   cacheMs?: number;
+  /**
+   * Record the node's `ctx.fetch` responses (redacted) in its run record, so that
+   * `test --from-run` writes them as fetch mocks. @default undefined (not recorded)
+   */
+  recordFetch?: true;
   /** sha256 (hex) of the node's source file (or command line for subprocess nodes). */
   codeHash: string;
   /** `map:`: run once per element of the parent's output field (SPEC §9). */

@@ -22,6 +22,8 @@ import {
   UnserializableValueError,
 } from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
+import type { RetryPlan } from "./_retry.ts";
+import type { RunTracer } from "../tracing/mod.ts";
 import {
   appendLog,
   type HookedRun,
@@ -37,6 +39,8 @@ export interface Job {
   record: RunRecord;
   /** The stored record of a run that was running when its process died. */
   resume?: RunRecord;
+  /** A retry of an earlier run (not set on resume: the stored record has the reused nodes). */
+  retry?: RetryPlan;
   /** The lease this manager holds on the run (its writes are fenced by it). */
   lease?: Lease;
 }
@@ -67,6 +71,8 @@ export interface RunDeps extends HookTargets {
   k8s: ExecuteOptions["k8s"];
   /** Child runs of `workflow:` nodes, as stored runs (server/_child_runs.ts). */
   runChild?: ExecuteOptions["runChild"];
+  /** Exports a trace per run, when configured. */
+  tracer?: RunTracer;
 }
 
 /** A new slot holder for `job`. */
@@ -118,13 +124,24 @@ export async function executeManaged(
   active.onLeaseLost ??= (error) => active.controller.abort(error);
   try {
     if (job.resume) await noteResume(deps, active, job.resume);
+    else if (job.retry?.warning) {
+      await appendLog(deps, active, {
+        ts: iso(deps.clock.now()),
+        level: "warn",
+        msg: `Retry: ${job.retry.warning}`,
+        runId,
+      });
+    }
     active.leaseFreshAt ??= deps.clock.now();
+    const traced = deps.tracer?.trace(runId, job.record.traceparent, active.workflow);
+    const hooks = persistHooks(deps, active);
     const record = await executeRun(active.workflow, {
       runner: leaseGatedRunner(deps, active),
       runId,
       input: job.record.input,
       trigger: job.record.trigger,
       resume: job.resume,
+      retry: job.retry && !job.resume ? { of: job.retry.of, from: job.retry.from } : undefined,
       secrets: deps.secrets,
       config: deps.config,
       redact: deps.redact,
@@ -132,7 +149,8 @@ export async function executeManaged(
       clock: deps.clock,
       cache: store.cache,
       k8s: deps.k8s,
-      hooks: persistHooks(deps, active),
+      hooks: traced ? traced.hooks(hooks) : hooks,
+      traceparent: traced?.traceparent,
       // A store that applies writes in call order lets a run's transitions share commits.
       pipelineHooks: store.ordersWrites === true,
       validateInput: false,

@@ -137,6 +137,7 @@ export class ManagerCore {
       owner,
       leaseMs,
       k8s: options.k8s,
+      tracer: options.tracer,
     };
     this.deps.runChild = (request) => runChildRun(this.deps, request);
   }

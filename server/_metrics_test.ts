@@ -1,80 +1,96 @@
 import assert from "node:assert/strict";
 import {
-  Counter,
-  escapeLabelValue,
-  formatValue,
-  Gauge,
-  Histogram,
-  MetricsRegistry,
+  appendExposition,
+  client,
+  metricsContentType,
+  metricsFormatOf,
+  MetricsRegistries,
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+  withExtraMetrics,
 } from "./_metrics.ts";
 
-Deno.test("`escapeLabelValue()` escapes backslash, double quote and line feed", () => {
-  const table: [string, string][] = [
-    ["plain", "plain"],
-    ['say "hi"', 'say \\"hi\\"'],
-    ["C:\\dir", "C:\\\\dir"],
-    ["two\nlines", "two\\nlines"],
-    ['\\"\n', '\\\\\\"\\n'],
-  ];
-  for (const [input, expected] of table) assert.equal(escapeLabelValue(input), expected, input);
-});
-
-Deno.test("`formatValue()` writes infinities and NaN the Prometheus way", () => {
-  assert.deepEqual([1, 0.25, Infinity, -Infinity, NaN].map(formatValue), [
-    "1",
-    "0.25",
-    "+Inf",
-    "-Inf",
-    "NaN",
-  ]);
-});
-
-Deno.test("`MetricsRegistry.render()` writes HELP, TYPE and samples with escaped labels", () => {
-  const registry = new MetricsRegistry();
-  const runs = registry.register(
-    new Counter("runs_total", "Runs.\nBy status \\ workflow.", ["workflow", "status"]),
-  );
-  registry.register(new Gauge("depth", "Queue depth.", [], () => [[{}, 3]]));
-  runs.inc({ workflow: 'a"b', status: "ok" });
-  runs.inc({ workflow: 'a"b', status: "ok" }, 2);
-  runs.inc({ workflow: "x\ny", status: "failed" });
-  assert.equal(runs.get({ workflow: 'a"b', status: "ok" }), 3);
-  assert.equal(
-    registry.render(),
+Deno.test("`metricsFormatOf()` picks OpenMetrics only when the Accept header names it", () => {
+  const table: [string | null, string][] = [
+    [null, "prometheus"],
+    ["*/*", "prometheus"],
+    ["text/plain;version=0.0.4", "prometheus"],
+    // What Prometheus 2.x/3.x scrapers send by default.
     [
-      "# HELP runs_total Runs.\\nBy status \\\\ workflow.",
-      "# TYPE runs_total counter",
-      'runs_total{workflow="a\\"b",status="ok"} 3',
-      'runs_total{workflow="x\\ny",status="failed"} 1',
-      "# HELP depth Queue depth.",
-      "# TYPE depth gauge",
-      "depth 3",
+      "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1",
+      "openmetrics",
+    ],
+  ];
+  for (const [accept, format] of table) assert.equal(metricsFormatOf(accept), format, accept ?? "");
+  assert.equal(metricsContentType("prometheus"), PROMETHEUS_CONTENT_TYPE);
+  assert.equal(metricsContentType("openmetrics"), OPENMETRICS_CONTENT_TYPE);
+  assert.match(PROMETHEUS_CONTENT_TYPE, /^text\/plain; version=0\.0\.4/);
+});
+
+Deno.test("`MetricsRegistries` renders both formats, with process metrics and escaped labels", async () => {
+  const registries = new MetricsRegistries();
+  const counter = new client.Counter({
+    name: "demo_total",
+    help: "A demo.",
+    labelNames: ["name"] as const,
+    registers: registries.both,
+  });
+  counter.inc({ name: 'say "hi"\n' }, 2);
+  const text = await registries.render("prometheus");
+  assert.match(text, /^# TYPE demo_total counter$/m);
+  assert.match(text, /^demo_total\{name="say \\"hi\\"\\n"\} 2$/m);
+  assert.match(text, /^process_cpu_seconds_total /m);
+  assert.match(text, /^process_resident_memory_bytes /m);
+  const open = await registries.render("openmetrics");
+  assert.match(open, /^# TYPE demo counter$/m);
+  assert.match(open, /^demo_total\{name="say \\"hi\\"\\n"\} 2$/m);
+  assert.ok(open.trimEnd().endsWith("# EOF"));
+  const quiet = await new MetricsRegistries({ processMetrics: false }).render();
+  assert.equal(quiet.includes("process_"), false);
+});
+
+Deno.test("`appendExposition()` appends text, and goes before # EOF in OpenMetrics", () => {
+  const fragment = [
+    "# HELP q_received_total Messages.",
+    "# TYPE q_received_total counter",
+    "q_received_total 3",
+    "# HELP q_lag Lag.",
+    "# TYPE q_lag gauge",
+    "q_lag 1",
+    "",
+  ].join("\n");
+  assert.equal(appendExposition("a 1\n", fragment, "prometheus"), "a 1\n" + fragment);
+  const open = appendExposition("# TYPE a gauge\na 1\n# EOF\n", fragment, "openmetrics");
+  assert.equal(
+    open,
+    [
+      "# TYPE a gauge",
+      "a 1",
+      "# HELP q_received Messages.",
+      "# TYPE q_received counter",
+      "q_received_total 3",
+      "# HELP q_lag Lag.",
+      "# TYPE q_lag gauge",
+      "q_lag 1",
+      "# EOF",
       "",
     ].join("\n"),
   );
+  assert.equal(appendExposition("x", "", "openmetrics"), "x");
 });
 
-Deno.test("`Histogram` counts cumulative buckets, +Inf, sum and count", () => {
-  const histogram = new Histogram("d_seconds", "Durations.", ["node"], [1, 0.1, 10]);
-  for (const v of [0.05, 0.1, 0.5, 20]) histogram.observe({ node: "a" }, v);
-  assert.deepEqual(histogram.samples(), [
-    'd_seconds_bucket{node="a",le="0.1"} 2',
-    'd_seconds_bucket{node="a",le="1"} 3',
-    'd_seconds_bucket{node="a",le="10"} 3',
-    'd_seconds_bucket{node="a",le="+Inf"} 4',
-    'd_seconds_sum{node="a"} 20.65',
-    'd_seconds_count{node="a"} 4',
-  ]);
-});
-
-Deno.test("metrics reject bad names, missing labels, negative increments and duplicates", () => {
-  assert.throws(() => new Counter("bad-name", "x"), TypeError);
-  assert.throws(() => new Counter("ok", "x", ["bad-label"]), TypeError);
-  assert.throws(() => new Histogram("h", "x", ["le"]), TypeError);
-  const counter = new Counter("c_total", "x", ["a"]);
-  assert.throws(() => counter.inc({}), TypeError);
-  assert.throws(() => counter.inc({ a: "1" }, -1), RangeError);
-  const registry = new MetricsRegistry();
-  registry.register(counter);
-  assert.throws(() => registry.register(new Counter("c_total", "y")), TypeError);
+Deno.test("`withExtraMetrics()` adds the extra series and keeps the other methods", async () => {
+  class Api {
+    #n = 7;
+    metrics(format = "prometheus") {
+      return Promise.resolve(format === "openmetrics" ? "own 1\n# EOF\n" : "own 1\n");
+    }
+    count() {
+      return this.#n;
+    }
+  }
+  const api = withExtraMetrics(new Api(), () => "extra 2\n");
+  assert.equal(await api.metrics(), "own 1\nextra 2\n");
+  assert.equal(await api.metrics("openmetrics"), "own 1\nextra 2\n# EOF\n");
+  assert.equal(api.count(), 7);
 });

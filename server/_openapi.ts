@@ -287,6 +287,48 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
           },
         },
       },
+      "/runs/{id}/retry": {
+        post: {
+          summary: "Retry a finished run: a new run that reuses the nodes that succeeded",
+          parameters: [RUN_ID],
+          requestBody: {
+            required: false,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  additionalProperties: false,
+                  properties: {
+                    from: {
+                      type: "string",
+                      description: "Also run this node and its descendants again",
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            "202": json({
+              type: "object",
+              required: ["runId", "retryOf"],
+              properties: {
+                runId: { type: "string" },
+                retryOf: { type: "string" },
+                codeHash: { type: "string" },
+                warning: {
+                  type: "string",
+                  description: "Set when the run's code version is gone and the current one runs",
+                },
+              },
+            }, "The retry started"),
+            "400": error("Malformed body or unknown from node"),
+            "404": notFound,
+            "409": error("The run has not ended, or it succeeded and no from node was given"),
+            ...common,
+          },
+        },
+      },
       "/metrics": {
         get: {
           summary: "Prometheus metrics",

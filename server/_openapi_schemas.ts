@@ -86,6 +86,31 @@ export const SCHEMAS: Json = {
         required: ["value"],
         properties: { value: { type: "number" }, message: { type: "string" } },
       },
+      history: {
+        type: "array",
+        description: "Every attempt, oldest first",
+        items: {
+          type: "object",
+          required: ["attempt", "status", "startedAt"],
+          properties: {
+            attempt: { type: "integer", minimum: 1 },
+            status: { enum: ["running", "succeeded", "failed", "cancelled"] },
+            startedAt: { type: "string", format: "date-time" },
+            finishedAt: { type: "string", format: "date-time" },
+            error: {
+              type: "object",
+              required: ["message"],
+              properties: { message: { type: "string" }, name: { type: "string" } },
+            },
+          },
+        },
+      },
+      reusedFrom: { type: "string", description: "The run whose output a retry reused" },
+      fetches: {
+        type: "array",
+        description: "ctx.fetch responses recorded for a node with recordFetch: true (redacted)",
+        items: { type: "object" },
+      },
       items: {
         type: "object",
         description: "Progress of a map node; element records at /runs/{id}/nodes/{node}/items",
@@ -153,10 +178,13 @@ export const SCHEMAS: Json = {
       startedAt: { type: "string", format: "date-time" },
       finishedAt: { type: "string", format: "date-time" },
       durationMs: { type: "number" },
-      trigger: { type: "string", description: "manual, cron, queue, webhook" },
+      trigger: { type: "string", description: "manual, cron, queue, webhook, retry" },
       codeHash: { type: "string" },
       parentRunId: { type: "string", description: "The run whose workflow: node started this one" },
       parentNode: { type: "string" },
+      retryOf: { type: "string", description: "The run this one retries" },
+      retryFrom: { type: "string", description: "The node the retry started from" },
+      config: { type: "object", description: "The config overlay the run used" },
     },
   },
   RunRecord: {

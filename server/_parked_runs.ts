@@ -9,6 +9,34 @@ import { iso, type RunRecord, RunStatus } from "../engine/mod.ts";
 import type { ManagerCore } from "./_manager_core.ts";
 import type { RunStore } from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
+import { deliverEvent, TIMER_POLL_MS, WaitTimers } from "./_durable_runs.ts";
+
+/**
+ * The stored timers of parked runs, polled once started; a run that a resolved wait queued
+ * again while it was still running here is woken too.
+ */
+export function parkedRunTimers(c: ManagerCore, pollMs = TIMER_POLL_MS): WaitTimers {
+  c.onRequeued = (runId) => void wakeRun(c, runId, "a wait resolved while it was running");
+  return new WaitTimers({
+    store: c.store,
+    clock: c.clock,
+    pollMs,
+    onFired: (wait) => wakeRun(c, wait.runId, `timer of node "${wait.nodeId}" fired`),
+    onError: c.onError,
+  });
+}
+
+/** `RunManager.signal()`: delivers the event, then wakes the run here (or another replica does). */
+export async function signalRun(
+  c: ManagerCore,
+  runId: string,
+  event: string,
+  payload: unknown,
+): Promise<RunRecord> {
+  const node = await deliverEvent(c.store, runId, event, payload);
+  await wakeRun(c, runId, `event "${event}" delivered to node "${node}"`);
+  return (await c.store.getRun(runId))!;
+}
 
 /**
  * Resumes a run that a resolved wait queued again: claims its lease and puts it on the wait
@@ -58,4 +86,10 @@ export async function cancelParkedNodes(
       error: { message: `Cannot complete node "${nodeId}": the run was cancelled` },
     });
   }
+}
+
+/** Once the execution of `runId` here settled: true when it ended parked (`waiting`). */
+export async function endedParked(c: ManagerCore, runId: string): Promise<boolean> {
+  await c.executions.get(runId);
+  return (await c.store.getRun(runId))?.status === RunStatus.Waiting;
 }

@@ -9,6 +9,7 @@ import { NodeStatus, type RunRecord, RunStatus } from "../engine/mod.ts";
 import type { ManagerCore } from "./_manager_core.ts";
 import type { Lease } from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
+import type { Job } from "./_managed_run.ts";
 
 /**
  * Claims and picks up every unfinished run of the current workflow not held here yet: only
@@ -43,11 +44,12 @@ export async function scanUnfinished(
       c.launch({ workflow, record, resume: record, lease }, false);
       resumed++;
     } else {
+      const job: Job = { workflow, record, lease };
       // A run queued again after a wait resolved resumes from its stored nodes.
-      const parked = Object.keys(record.nodes).length > 0;
-      const job = parked
-        ? { workflow, record, resume: record, lease }
-        : { workflow, record, lease };
+      if (Object.keys(record.nodes).length > 0) job.resume = record;
+      // A queued retry still reuses the outputs of the run it retries.
+      const of = record.retryOf === undefined ? undefined : await c.store.getRun(record.retryOf);
+      if (of) job.retry = { of, workflow, ...(record.retryFrom ? { from: record.retryFrom } : {}) };
       c.queue.push({ id: run.runId, readyAt: c.clock.now(), value: job });
       c.hub.publish(run.runId, { type: "run", record: summaryOf(record) });
       requeued++;

@@ -5,7 +5,7 @@
  */
 
 import { jsonResponse } from "./_http_error.ts";
-import { PROMETHEUS_CONTENT_TYPE } from "./_metrics.ts";
+import { metricsContentType, metricsFormatOf } from "./_metrics.ts";
 import { buildOpenApi } from "./_openapi.ts";
 import { queryOf } from "./_query.ts";
 import type { RunApi } from "./_run_api.ts";
@@ -28,14 +28,13 @@ export function health(ctx: RouteContext): Promise<Response> {
   return Promise.resolve(jsonResponse(healthBody(ctx.manager, false)));
 }
 
-/** GET /metrics: Prometheus text exposition format 0.0.4. */
-export function metrics(ctx: RouteContext): Promise<Response> {
+/** GET /metrics: Prometheus text format 0.0.4, or OpenMetrics when the Accept header asks. */
+export async function metrics(ctx: RouteContext): Promise<Response> {
   queryOf(ctx.url, []);
-  return Promise.resolve(
-    new Response(ctx.manager.metrics(), {
-      headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
-    }),
-  );
+  const format = metricsFormatOf(ctx.request.headers.get("accept"));
+  return new Response(await ctx.manager.metrics(format), {
+    headers: { "content-type": metricsContentType(format) },
+  });
 }
 
 /** GET /openapi.json */

@@ -15,6 +15,7 @@ import { ErrorCode, HttpError, jsonResponse } from "./_http_error.ts";
 import { intParam, queryOf } from "./_query.ts";
 import type { RouteContext } from "./_route.ts";
 import { runEventStream } from "./_sse.ts";
+import { isTraceparent } from "../tracing/mod.ts";
 
 const STATUSES: readonly string[] = Object.values(RunStatus);
 /** Printable ASCII without spaces, as in the IETF Idempotency-Key draft's examples. */
@@ -30,6 +31,12 @@ function idempotencyKey(request: Request): string | undefined {
     );
   }
   return key;
+}
+
+/** A well-formed incoming W3C `traceparent` header (a malformed one is ignored, as W3C says). */
+function traceparentOf(request: Request): string | undefined {
+  const value = request.headers.get("traceparent")?.trim().toLowerCase();
+  return value && isTraceparent(value) ? value : undefined;
 }
 
 /** The run input: the JSON body (POST) or `?input=` (GET); `{}` when none is given. */
@@ -71,7 +78,11 @@ export async function runSync(ctx: RouteContext): Promise<Response> {
   const input = await runInput(ctx);
   const key = idempotencyKey(ctx.request);
   const record = await starting(() =>
-    ctx.manager.runAndWait(input, { idempotencyKey: key, trigger: "manual" })
+    ctx.manager.runAndWait(input, {
+      idempotencyKey: key,
+      trigger: "manual",
+      traceparent: traceparentOf(ctx.request),
+    })
   );
   return jsonResponse(record, record.status === RunStatus.Succeeded ? 200 : 422, {
     location: `/runs/${encodeURIComponent(record.runId)}`,
@@ -84,7 +95,11 @@ export async function submitRun(ctx: RouteContext): Promise<Response> {
   const input = (await readJsonBody(ctx.request, ctx.maxBodyBytes)) ?? {};
   const key = idempotencyKey(ctx.request);
   const { runId, created } = await starting(() =>
-    ctx.manager.submit(input, { idempotencyKey: key, trigger: "manual" })
+    ctx.manager.submit(input, {
+      idempotencyKey: key,
+      trigger: "manual",
+      traceparent: traceparentOf(ctx.request),
+    })
   );
   return jsonResponse({ runId }, created ? 202 : 200, {
     location: `/runs/${encodeURIComponent(runId)}`,

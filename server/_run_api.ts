@@ -16,6 +16,7 @@ export type RunApi = Pick<
   | "submit"
   | "runAndWait"
   | "cancel"
+  | "retry"
   | "getRun"
   | "listRuns"
   | "getLogs"

@@ -6,6 +6,8 @@
 
 import type { Clock, CompiledWorkflow, ExecuteOptions, NodeRunner } from "../engine/mod.ts";
 import type { RunStore } from "../store/mod.ts";
+import type { FindVersion, RetryPlan } from "./_retry.ts";
+import type { RunTracer } from "../tracing/mod.ts";
 
 /** Options of `RunManager.create()`. */
 export interface RunManagerOptions {
@@ -47,14 +49,25 @@ export interface RunManagerOptions {
   k8s?: ExecuteOptions["k8s"];
   /** How often stored sleep and wait timers are polled (after `recover()`). @default 1000 */
   timerPollMs?: number;
+  /**
+   * Finds an earlier code version by its hash, for retries of runs of that version (the code
+   * snapshots of `dev`/`serve`). @default undefined (only versions loaded in this process)
+   */
+  findVersion?: FindVersion;
+  /** Exports a trace per run (a span per node attempt). @default undefined (no traces) */
+  tracer?: RunTracer;
 }
 
 /** Options of `RunManager.submit()`. */
 export interface SubmitOptions {
   /** Same key within 24 h returns the same run (it never runs twice). @default undefined */
   idempotencyKey?: string;
-  /** What started the run: "manual", "cron", "queue", "webhook". @default "manual" */
+  /** What started the run: "manual", "cron", "queue", "webhook", "retry". @default "manual" */
   trigger?: string;
+  /** A retry (see `RunManager.retry`): its run, `from` node and code version. */
+  retry?: RetryPlan;
+  /** An incoming W3C `traceparent`: the parent of the run's trace. @default undefined */
+  traceparent?: string;
 }
 
 /** Options of `RunManager.runAndWait()`. */

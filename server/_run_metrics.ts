@@ -1,12 +1,12 @@
 /**
- * The run manager's Prometheus metrics: runs by final status, runs in flight, queue depth,
- * node durations, attempts, failures and cache hits.
+ * The run manager's Prometheus metrics (prom-client): runs by final status, runs in flight,
+ * queue depth, node durations, attempts, failures and cache hits, plus the process metrics.
  *
  * @module
  */
 
 import type { CompiledWorkflow, NodeRecord, RunRecord } from "../engine/mod.ts";
-import { Counter, DURATION_BUCKETS, Gauge, Histogram, MetricsRegistry } from "./_metrics.ts";
+import { client, DURATION_BUCKETS, type MetricsFormat, MetricsRegistries } from "./_metrics.ts";
 
 const FINAL_RUN = ["succeeded", "failed", "cancelled"] as const;
 const FINAL_NODE = new Set(["succeeded", "failed", "cancelled"]);
@@ -20,73 +20,85 @@ export interface RunGauges {
 
 /** Counters and histograms fed by the run manager's hooks. */
 export class RunMetrics {
-  readonly #registry = new MetricsRegistry();
-  readonly #runs: Counter;
-  readonly #runDuration: Histogram;
-  readonly #nodeDuration: Histogram;
-  readonly #attempts: Counter;
-  readonly #failures: Counter;
-  readonly #cacheHits: Counter;
-  readonly #cacheMisses: Counter;
+  readonly #registries: MetricsRegistries;
+  readonly #runs: client.Counter<"workflow" | "status">;
+  readonly #runDuration: client.Histogram<"workflow" | "status">;
+  readonly #nodeDuration: client.Histogram<"workflow" | "node">;
+  readonly #attempts: client.Counter<"workflow" | "node">;
+  readonly #failures: client.Counter<"workflow" | "node">;
+  readonly #cacheHits: client.Counter<"workflow" | "node">;
+  readonly #cacheMisses: client.Counter<"workflow" | "node">;
 
-  constructor(gauges: () => RunGauges) {
-    const r = this.#registry;
-    this.#runs = r.register(
-      new Counter("pipedreamer_runs_total", "Runs finished, by final status.", [
-        "workflow",
-        "status",
-      ]),
-    );
-    r.register(
-      new Gauge("pipedreamer_runs_in_flight", "Runs executing now.", ["workflow"], () => {
+  constructor(gauges: () => RunGauges, options: { processMetrics?: boolean } = {}) {
+    const registries = this.#registries = new MetricsRegistries(options);
+    const registers = registries.both;
+    const nodeLabels = ["workflow", "node"] as const;
+    this.#runs = new client.Counter({
+      name: "pipedreamer_runs_total",
+      help: "Runs finished, by final status.",
+      labelNames: ["workflow", "status"] as const,
+      registers,
+    });
+    new client.Gauge({
+      name: "pipedreamer_runs_in_flight",
+      help: "Runs executing now.",
+      labelNames: ["workflow"] as const,
+      registers,
+      collect() {
         const g = gauges();
-        return [[{ workflow: g.workflow }, g.running]];
-      }),
-    );
-    r.register(
-      new Gauge("pipedreamer_queue_depth", "Runs waiting to start.", ["workflow"], () => {
+        this.reset();
+        this.set({ workflow: g.workflow }, g.running);
+      },
+    });
+    new client.Gauge({
+      name: "pipedreamer_queue_depth",
+      help: "Runs waiting to start.",
+      labelNames: ["workflow"] as const,
+      registers,
+      collect() {
         const g = gauges();
-        return [[{ workflow: g.workflow }, g.queued]];
-      }),
-    );
-    this.#runDuration = r.register(
-      new Histogram(
-        "pipedreamer_run_duration_seconds",
-        "Duration of finished runs in seconds.",
-        ["workflow", "status"],
-        DURATION_BUCKETS,
-      ),
-    );
-    this.#nodeDuration = r.register(
-      new Histogram(
-        "pipedreamer_node_duration_seconds",
-        "Duration of executed nodes (all attempts) in seconds; cache hits excluded.",
-        ["workflow", "node"],
-        DURATION_BUCKETS,
-      ),
-    );
-    this.#attempts = r.register(
-      new Counter("pipedreamer_node_attempts_total", "Node attempts made.", ["workflow", "node"]),
-    );
-    this.#failures = r.register(
-      new Counter("pipedreamer_node_failures_total", "Nodes that finally failed.", [
-        "workflow",
-        "node",
-      ]),
-    );
-    this.#cacheHits = r.register(
-      new Counter("pipedreamer_node_cache_hits_total", "Node outputs taken from the cache.", [
-        "workflow",
-        "node",
-      ]),
-    );
-    this.#cacheMisses = r.register(
-      new Counter(
-        "pipedreamer_node_cache_misses_total",
-        "Executions of nodes with cache: that found no cached output.",
-        ["workflow", "node"],
-      ),
-    );
+        this.reset();
+        this.set({ workflow: g.workflow }, g.queued);
+      },
+    });
+    this.#runDuration = new client.Histogram({
+      name: "pipedreamer_run_duration_seconds",
+      help: "Duration of finished runs in seconds.",
+      labelNames: ["workflow", "status"] as const,
+      buckets: [...DURATION_BUCKETS],
+      registers,
+    });
+    this.#nodeDuration = new client.Histogram({
+      name: "pipedreamer_node_duration_seconds",
+      help: "Duration of executed nodes (all attempts) in seconds; cache hits excluded.",
+      labelNames: nodeLabels,
+      buckets: [...DURATION_BUCKETS],
+      registers,
+    });
+    this.#attempts = new client.Counter({
+      name: "pipedreamer_node_attempts_total",
+      help: "Node attempts made.",
+      labelNames: nodeLabels,
+      registers,
+    });
+    this.#failures = new client.Counter({
+      name: "pipedreamer_node_failures_total",
+      help: "Nodes that finally failed.",
+      labelNames: nodeLabels,
+      registers,
+    });
+    this.#cacheHits = new client.Counter({
+      name: "pipedreamer_node_cache_hits_total",
+      help: "Node outputs taken from the cache.",
+      labelNames: nodeLabels,
+      registers,
+    });
+    this.#cacheMisses = new client.Counter({
+      name: "pipedreamer_node_cache_misses_total",
+      help: "Executions of nodes with cache: that found no cached output.",
+      labelNames: nodeLabels,
+      registers,
+    });
   }
 
   /** Creates the zero series of a workflow's run counters, so that they exist before any run. */
@@ -105,7 +117,7 @@ export class RunMetrics {
 
   /** Counts a node transition; only final ones (succeeded, failed, cancelled) count. */
   nodeUpdated(workflow: CompiledWorkflow, nodeId: string, node: NodeRecord): void {
-    if (!FINAL_NODE.has(node.status)) return;
+    if (!FINAL_NODE.has(node.status) || node.reusedFrom) return;
     const labels = { workflow: workflow.name, node: nodeId };
     if (node.cached) {
       this.#cacheHits.inc(labels);
@@ -122,8 +134,8 @@ export class RunMetrics {
     }
   }
 
-  /** Prometheus text exposition. */
-  render(): string {
-    return this.#registry.render();
+  /** The exposition: Prometheus text 0.0.4, or OpenMetrics. */
+  render(format: MetricsFormat = "prometheus"): Promise<string> {
+    return this.#registries.render(format);
   }
 }

@@ -15,6 +15,7 @@ import { live, ProbePath, probeWhileDraining, ready } from "./_routes_probes.ts"
 import { cancelRun, getLogs, getRun, listRuns, runSync, submitRun } from "./_routes_runs.ts";
 import { jsonResponse } from "./_http_error.ts";
 import { listItems, postEvent } from "./_routes_durable.ts";
+import { retryRun } from "./_routes_retry.ts";
 import { DrainingError, QueueFullError } from "./errors.ts";
 
 export type { RunApi } from "./_run_api.ts";
@@ -33,6 +34,7 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", path: "/runs/:id/cancel", auth: true, handle: cancelRun },
   { method: "POST", path: "/runs/:id/events/:event", auth: true, handle: postEvent },
   { method: "GET", path: "/runs/:id/nodes/:node/items", auth: true, handle: listItems },
+  { method: "POST", path: "/runs/:id/retry", auth: true, handle: retryRun },
   { method: "GET", path: "/metrics", auth: true, handle: metrics },
   { method: "GET", path: "/openapi.json", auth: true, handle: openApi },
 ];

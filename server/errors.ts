@@ -39,3 +39,15 @@ export class QueueFullError extends Error {
 export class DrainingError extends Error {
   override name = "DrainingError";
 }
+
+/** A run that cannot be retried (`POST /runs/:id/retry`): HTTP 404, 409 or 400 by `code`. */
+export class RetryError extends Error {
+  override name = "RetryError";
+
+  constructor(
+    readonly code: "not_found" | "conflict" | "bad_request",
+    message: string,
+  ) {
+    super(message);
+  }
+}

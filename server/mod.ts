@@ -15,9 +15,15 @@ export {
   type SubmitOptions,
 } from "./run_manager.ts";
 export { CronScheduler, type CronSchedulerOptions, cronStateKey } from "./cron_scheduler.ts";
-export { DrainingError, QueueFullError } from "./errors.ts";
+export { DrainingError, QueueFullError, RetryError } from "./errors.ts";
 export { deliverEvent, EventRejectedError } from "./_durable_runs.ts";
-export { PROMETHEUS_CONTENT_TYPE } from "./_metrics.ts";
+export type { FindVersion, RetryOptions, RetryStarted } from "./_retry.ts";
+export {
+  appendExposition,
+  type MetricsFormat,
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+} from "./_metrics.ts";
 
 // HTTP API.
 export { createHandler, type HandlerOptions, ROUTES, type RunApi } from "./create_handler.ts";
@@ -29,3 +35,4 @@ export {
   type StartServerOptions,
 } from "./start_server.ts";
 export { devReload, type DevReloader, type DevReloadOptions } from "./dev_reload.ts";
+export { findSnapshotVersion } from "./_code_versions.ts";

@@ -10,8 +10,6 @@ import {
   type CompiledWorkflow,
   isFinishedStatus,
   iso,
-  type ListMapItemsOptions,
-  type MapItemPage,
   type RunRecord,
   RunStatus,
   validateInput,
@@ -30,8 +28,10 @@ import type {
 } from "./_run_manager_options.ts";
 import { ScheduleAction, UNLIMITED_CONCURRENCY } from "./_run_queue.ts";
 import { pause } from "./_timers.ts";
-import { deliverEvent, TIMER_POLL_MS, WaitTimers } from "./_durable_runs.ts";
-import { cancelParkedNodes, wakeRun } from "./_parked_runs.ts";
+import { cancelParkedNodes, endedParked, parkedRunTimers, signalRun } from "./_parked_runs.ts";
+import type { WaitTimers } from "./_durable_runs.ts";
+import type { MetricsFormat } from "./_metrics.ts";
+import { type FindVersion, planRetry, type RetryOptions, type RetryStarted } from "./_retry.ts";
 
 export type { RunEvent, RunListener } from "./_run_hub.ts";
 
@@ -71,19 +71,13 @@ export type {
  */
 export class RunManager {
   readonly #core: ManagerCore;
+  readonly #findVersion: FindVersion | undefined;
   readonly #timers: WaitTimers;
 
   private constructor(options: RunManagerOptions) {
     this.#core = new ManagerCore(options, () => beatLeases(this.#core));
-    this.#core.onRequeued = (runId) =>
-      void wakeRun(this.#core, runId, "a wait resolved while it was running");
-    this.#timers = new WaitTimers({
-      store: this.#core.store,
-      clock: this.#core.clock,
-      pollMs: options.timerPollMs ?? TIMER_POLL_MS,
-      onFired: (wait) => wakeRun(this.#core, wait.runId, `timer of node "${wait.nodeId}" fired`),
-      onError: this.#core.onError,
-    });
+    this.#findVersion = options.findVersion;
+    this.#timers = parkedRunTimers(this.#core, options.timerPollMs);
   }
 
   /**
@@ -141,7 +135,8 @@ export class RunManager {
     options: SubmitOptions = {},
   ): Promise<{ runId: string; created: boolean }> {
     this.#core.checkAccepting();
-    const workflow = this.#core.workflow;
+    const retry = options.retry;
+    const workflow = retry?.workflow ?? this.#core.workflow;
     validateInput(workflow, input);
     return await this.#core.exclusive(async () => {
       this.#core.checkAccepting();
@@ -160,6 +155,19 @@ export class RunManager {
         trigger: options.trigger ?? "manual",
         codeHash: workflow.codeHash,
       };
+      if (options.traceparent !== undefined) record.traceparent = options.traceparent;
+      if (retry) {
+        record.retryOf = retry.of.runId;
+        if (retry.from !== undefined) record.retryFrom = retry.from;
+      }
+      const overlay = this.#core.deps.config;
+      if (overlay && Object.keys(overlay).length > 0) {
+        const redact = this.#core.deps.redact;
+        record.config = JSON.parse(
+          JSON.stringify(overlay),
+          (_key, value) => typeof value === "string" ? redact(value) : value,
+        );
+      }
       if (start) {
         record.startedAt = iso(now);
         // Hold the slot while the store writes: a start-delay timer may pump meanwhile.
@@ -183,6 +191,7 @@ export class RunManager {
       const { runId } = record;
       this.#core.own(runId, created.lease);
       const job: Job = { workflow, record: created.record, lease: created.lease };
+      if (retry) job.retry = retry;
       if (start) {
         this.#core.launch(job, false);
       } else {
@@ -205,6 +214,32 @@ export class RunManager {
       }
       return { runId, created: true };
     });
+  }
+
+  /**
+   * Starts a retry of a finished run (SPEC §11): a new run with `retryOf`, the same input and
+   * the same code version when it is still available (else the current one, with `warning`
+   * saying so, also logged in the new run). Nodes that succeeded in the original are not run
+   * again (their outputs are reused), except `from` and its descendants.
+   *
+   * @throws {RetryError} for an unknown run, a run that has not ended, a succeeded run without
+   *   `from`, or an unknown `from` node
+   * @throws what `submit()` throws
+   */
+  async retry(runId: string, options: RetryOptions = {}): Promise<RetryStarted> {
+    const plan = await planRetry(
+      this.#core.store,
+      this.#core.workflow,
+      this.versionsInUse(),
+      this.#findVersion,
+      runId,
+      options,
+    );
+    const { runId: id } = await this.submit(plan.of.input, { trigger: "retry", retry: plan });
+    const answer: RetryStarted = { runId: id, retryOf: plan.of.runId };
+    if (plan.workflow.codeHash !== undefined) answer.codeHash = plan.workflow.codeHash;
+    if (plan.warning !== undefined) answer.warning = plan.warning;
+    return answer;
   }
 
   /**
@@ -270,8 +305,7 @@ export class RunManager {
     if (active) {
       active.controller.abort(new DOMException("The run was cancelled", "AbortError"));
       // A run that was parking ends its execution `waiting`: it is cancelled as parked below.
-      await this.#core.executions.get(runId);
-      if ((await this.#core.store.getRun(runId))?.status !== RunStatus.Waiting) {
+      if (!(await endedParked(this.#core, runId))) {
         return await this.wait(runId).catch(() => this.#core.store.getRun(runId));
       }
     }
@@ -290,32 +324,16 @@ export class RunManager {
   }
 
   /**
-   * Sends an event to a run waiting for it (SPEC §10): the payload becomes the wait node's
-   * output and the run resumes (here, or on the replica that claims it first).
-   *
-   * @returns the record after the delivery
-   * @throws {EventRejectedError} for an unknown run or one not waiting for `event`
-   * @example
-   * ```ts
-   * import type { RunManager } from "./run_manager.ts";
-   * declare const manager: RunManager;
-   * await manager.signal("4f6c…", "approval", { approved: true, comment: "ok" });
-   * ```
+   * Sends an event to a waiting run (SPEC §10): its payload becomes the wait node's output and
+   * the run resumes. @throws {EventRejectedError} for an unknown run or one not waiting for it
    */
-  async signal(runId: string, event: string, payload: unknown): Promise<RunRecord> {
-    const node = await deliverEvent(this.#core.store, runId, event, payload);
-    await wakeRun(this.#core, runId, `event "${event}" delivered to node "${node}"`);
-    return (await this.#core.store.getRun(runId))!;
+  signal(runId: string, event: string, payload: unknown): Promise<RunRecord> {
+    return signalRun(this.#core, runId, event, payload);
   }
 
-  /**
-   * A map node's element records in index order, one page at a time (SPEC §9).
-   * @throws {TypeError} for a malformed cursor
-   * @throws {RangeError} for a limit outside 1..1000
-   */
-  listMapItems(runId: string, nodeId: string, options?: ListMapItemsOptions): Promise<MapItemPage> {
-    return this.#core.store.listMapItems(runId, nodeId, options);
-  }
+  /** A map node's element records in index order, one page at a time (SPEC §9). */
+  readonly listMapItems: ManagerCore["store"]["listMapItems"] = (...a) =>
+    this.#core.store.listMapItems(...a);
 
   /** The stored run record (kept current as the run executes), or undefined. */
   getRun(runId: string): Promise<RunRecord | undefined> {
@@ -425,8 +443,8 @@ export class RunManager {
   }
 
   /** Prometheus text exposition (content type `text/plain; version=0.0.4`). */
-  metrics(): string {
-    return this.#core.metrics.render();
+  metrics(format: MetricsFormat = "prometheus"): Promise<string> {
+    return this.#core.metrics.render(format);
   }
 
   /**

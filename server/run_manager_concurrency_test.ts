@@ -27,8 +27,11 @@ Deno.test("`RunManager` runs at most maxRuns at once; the others wait queued in 
     assert.equal(gates.started.length, 2);
     assert.deepEqual(h.manager.stats(), { queued: 1, running: 2 });
     assert.equal((await h.store.getRun(ids[2]!))?.status, "queued");
-    assert.match(h.manager.metrics(), /^pipedreamer_queue_depth\{workflow="test-flow"\} 1$/m);
-    assert.match(h.manager.metrics(), /^pipedreamer_runs_in_flight\{workflow="test-flow"\} 2$/m);
+    assert.match(await h.manager.metrics(), /^pipedreamer_queue_depth\{workflow="test-flow"\} 1$/m);
+    assert.match(
+      await h.manager.metrics(),
+      /^pipedreamer_runs_in_flight\{workflow="test-flow"\} 2$/m,
+    );
     gates.open(ids[0]!, "a");
     await waitFor(() => gates.started.length === 3, "the third run to start");
     // The first two start together: their nodes may begin in either order.
@@ -121,7 +124,7 @@ Deno.test("`RunManager` strategy replace cancels the newest waiting run, which n
     assert.equal((await h.manager.wait(latest)).status, "succeeded");
     assert.deepEqual(starts(gates.started), [running, latest]);
     assert.match(
-      h.manager.metrics(),
+      await h.manager.metrics(),
       /^pipedreamer_runs_total\{workflow="test-flow",status="cancelled"\} 1$/m,
     );
   } finally {

@@ -19,7 +19,7 @@ Deno.test("`RunManager.metrics()` exposes runs, queue, in-flight and node metric
     const failed = h.manager.runAndWait("fail").finally(() => done = true);
     while (!done) await h.clock.advance(100);
     assert.equal((await failed).status, "failed");
-    const text = h.manager.metrics();
+    const text = await h.manager.metrics();
     const expected = [
       "# HELP pipedreamer_runs_total Runs finished, by final status.",
       "# TYPE pipedreamer_runs_total counter",
@@ -31,7 +31,8 @@ Deno.test("`RunManager.metrics()` exposes runs, queue, in-flight and node metric
       "# TYPE pipedreamer_queue_depth gauge",
       'pipedreamer_queue_depth{workflow="test-flow"} 0',
       "# TYPE pipedreamer_node_duration_seconds histogram",
-      'pipedreamer_node_duration_seconds_bucket{workflow="test-flow",node="a",le="+Inf"} 2',
+      // prom-client puts "le" first.
+      'pipedreamer_node_duration_seconds_bucket{le="+Inf",workflow="test-flow",node="a"} 2',
       'pipedreamer_node_duration_seconds_count{workflow="test-flow",node="a"} 2',
       'pipedreamer_node_duration_seconds_count{workflow="test-flow",node="b"} 1',
       // "ok": 1 attempt; "fail": 2 attempts (one retry).
@@ -45,11 +46,11 @@ Deno.test("`RunManager.metrics()` exposes runs, queue, in-flight and node metric
     // Every sample line belongs to a metric announced by a TYPE line before it.
     const typed = new Set<string>();
     for (const line of text.split("\n").filter(Boolean)) {
-      const type = /^# TYPE (\S+) (counter|gauge|histogram)$/.exec(line);
+      const type = /^# TYPE (\S+) (counter|gauge|histogram|summary)$/.exec(line);
       if (type) typed.add(type[1]!);
       else if (!line.startsWith("# HELP ")) {
-        const name = line.match(/^[a-z_]+/)![0].replace(/_(bucket|sum|count)$/, "");
-        assert.ok(typed.has(name) || typed.has(line.match(/^[a-z_]+/)![0]), line);
+        const name = line.match(/^[a-z_0-9]+/)![0].replace(/_(bucket|sum|count)$/, "");
+        assert.ok(typed.has(name) || typed.has(line.match(/^[a-z_0-9]+/)![0]), line);
       }
     }
   } finally {

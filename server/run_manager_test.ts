@@ -272,11 +272,11 @@ Deno.test("`RunManager` passes the store's node cache to the executor", async ()
     assert.equal((await h.store.getRun(two.runId))?.nodes.a?.cached, true);
     assert.equal(h.runner.calls.length, 1);
     assert.match(
-      h.manager.metrics(),
+      await h.manager.metrics(),
       /^pipedreamer_node_cache_hits_total\{workflow="test-flow",node="a"\} 1$/m,
     );
     assert.match(
-      h.manager.metrics(),
+      await h.manager.metrics(),
       /^pipedreamer_node_cache_misses_total\{workflow="test-flow",node="a"\} 1$/m,
     );
   } finally {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import {
   type Clock,
   type CompiledWorkflow,
@@ -20,6 +20,9 @@ import { createDashboard } from "../ui/mod.ts";
 import type { NatsTriggers } from "../triggers/mod.ts";
 import { createAuthenticator } from "./_auth.ts";
 import { CodeSnapshots } from "./_code_snapshots.ts";
+import { withExtraMetrics } from "./_metrics.ts";
+import { findSnapshotVersion } from "./_code_versions.ts";
+import { loadRunTracer, tracingConfigured } from "../tracing/mod.ts";
 import { type ConnGuard, startConnGuard } from "./_conn_guard.ts";
 import { type ProcessLock, tryLockFile } from "./_process_lock.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
@@ -208,6 +211,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     lock?.release();
     throw error;
   }
+  // The OpenTelemetry SDK is loaded only when an OTLP endpoint is configured.
+  const tracer = tracingConfigured() ? await loadRunTracer({ redact }) : undefined;
   let manager: RunManager | undefined;
   let reloader: DevReloader | undefined;
   let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
@@ -230,6 +235,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       leaseMs: options.leaseMs ?? 8_000,
       exclusiveStore: lock !== undefined || sqlitePath === ":memory:",
       onError: reportError,
+      tracer,
+      findVersion: (codeHash) =>
+        findSnapshotVersion(snapshots.root, codeHash, relative(loaded.dir, loaded.file)),
     });
     const { resumed, requeued } = await manager.recover();
     if (resumed + requeued > 0) emit({ type: "recovered", resumed, requeued });
@@ -243,7 +251,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     // triggers/ (and the NATS client) is loaded only when NATS is in use.
     const natsLayer = triggers ? await import("../triggers/mod.ts") : undefined;
     const api = createHandler(
-      triggers && natsLayer ? natsLayer.appendMetrics(manager, triggers.metrics) : manager,
+      triggers ? withExtraMetrics(manager, triggers.metrics) : manager,
       {
         auth: token ? { token } : false,
         maxBodyBytes: options.maxBodyBytes,
@@ -317,6 +325,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         await running.drain(graceMs);
         await triggers?.close();
         await running.close();
+        await tracer?.shutdown().catch(reportError);
         streams.abort();
         // Idle and finished connections close at once; a client still sending a body nobody
         // reads (or a slow one) is not waited for longer than this.
@@ -351,6 +360,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (socketDir) await Deno.remove(socketDir, { recursive: true }).catch(() => {});
     await nats?.close();
     await manager?.close();
+    await tracer?.shutdown().catch(() => {});
     await store.close();
     lock?.release();
     if (error instanceof Deno.errors.AddrInUse) {

@@ -11,6 +11,8 @@ for (
     ["runs", "list"],
     ["runs", "show"],
     ["runs", "logs"],
+    ["runs", "replay"],
+    ["runs", "retry"],
     ["runs", "cancel"],
   ]
 ) {
@@ -126,7 +128,10 @@ Deno.test("`pipedreamer runs logs -f` follows a local run until it ends", async 
   await using seeded = await seededStore();
   const plain = await cli(["runs", "logs", "run-c", "--data", seeded.data]);
   assertExit(plain, 0);
-  assert.equal(plain.stdout, "[only] info  one\n[only] info  two\n");
+  assert.equal(
+    plain.stdout,
+    "2025-01-01 10:03:00.000Z [only] info  one\n2025-01-01 10:03:00.000Z [only] info  two\n",
+  );
 
   const child = cliCommand(["runs", "logs", "run-c", "-f", "--data", seeded.data, "-o", "json"])
     .spawn();
@@ -156,6 +161,11 @@ Deno.test("`pipedreamer runs logs -f` follows a local run until it ends", async 
   const status = await child.status;
   await child.stderr.cancel();
   assert.equal(status.code, 0);
+  // Text lines carry their timestamps, followed or not.
+  const followed = await cli(["runs", "logs", "run-c", "-f", "--data", seeded.data]);
+  assertExit(followed, 0);
+  assert.match(followed.stdout, /^2025-01-01 10:03:00\.000Z \[only\] info {2}three$/m);
+  assert.match(followed.stderr, /run succeeded/);
 });
 
 Deno.test("`pipedreamer runs cancel` cancels a local run once; a finished one exits 1", async () => {

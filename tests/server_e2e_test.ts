@@ -296,7 +296,10 @@ Deno.test("`pipedreamer serve` answers the HTTP API end to end", async (t) => {
     const runId = list.stdout.split("\n")[1]!.split(" ")[0]!;
     const logs = await cli(["runs", "logs", runId, "--data", project.data]);
     assertExit(logs, 0);
-    assert.match(logs.stdout, /^\[first\] info {2}calling back for first/m);
+    assert.match(
+      logs.stdout,
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z \[first\] info {2}calling back for first/m,
+    );
   });
 });
 

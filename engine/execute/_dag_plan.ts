@@ -81,3 +81,19 @@ export function ancestorMask(plan: DagPlan, target: number): Uint8Array {
   }
   return mask;
 }
+
+/** Marks node `from` and all its descendants with 1. */
+export function descendantMask(plan: DagPlan, from: number): Uint8Array {
+  const mask = new Uint8Array(plan.ids.length);
+  const stack = [from];
+  mask[from] = 1;
+  while (stack.length > 0) {
+    for (const c of plan.children[stack.pop()!]!) {
+      if (mask[c] === 0) {
+        mask[c] = 1;
+        stack.push(c);
+      }
+    }
+  }
+  return mask;
+}

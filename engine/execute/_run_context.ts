@@ -40,6 +40,8 @@ export interface RunContextInit {
   cache: NodeCache | undefined;
   redact: ((text: string) => string) | undefined;
   onLog: (line: LogLine) => void;
+  /** `ExecuteOptions.traceparent`. */
+  traceparent?: (node: string, attempt: number) => string | undefined;
 }
 
 type K8sEntry = { access?: K8sAccess; failed?: boolean; error?: unknown };
@@ -61,6 +63,8 @@ export class RunContext {
   readonly redact: ((text: string) => string) | undefined;
   /** The `onLog` passed in every NodeCall (redacts, then queues on the hook chain). */
   readonly onLog: (line: LogLine) => void;
+  /** `ExecuteOptions.traceparent`. */
+  readonly traceparent: ((node: string, attempt: number) => string | undefined) | undefined;
   /** `ExecuteOptions.k8s`. */
   private readonly k8s: ((node: CompiledNode) => K8sAccess | undefined) | undefined;
   /** Its answer per node id, asked once per run (a throw is kept and fails every attempt). */
@@ -77,6 +81,7 @@ export class RunContext {
     this.secrets = init.secrets;
     this.tmpDir = init.tmpDir;
     this.fetchMock = init.fetchMock;
+    this.traceparent = init.traceparent;
     this.k8s = init.k8s;
     this.cache = init.cache;
     this.redact = init.redact;

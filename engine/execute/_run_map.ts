@@ -61,7 +61,7 @@ async function runElement(
   item.startedAt = iso(started);
   for (let n = 1;; n++) {
     item.attempts = n;
-    const outcome = await attempt(run, element, n);
+    const outcome = await attempt(run, element, n, undefined);
     const failure = outcome.ok ? checkStorable(element, outcome.result.output) : outcome.error;
     if (outcome.ok && failure === undefined) {
       item.status = NodeStatus.Succeeded;

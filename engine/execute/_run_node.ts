@@ -10,11 +10,17 @@ import { cacheKey } from "./_cache_key.ts";
 import { startTimer } from "./_clock.ts";
 import { hasChild } from "./_dag_plan.ts";
 import type { Run } from "./_run.ts";
-import { iso, type RunContext } from "./_run_context.ts";
+import { iso, redactDeep, type RunContext } from "./_run_context.ts";
 import type { Slot } from "./_run_nodes.ts";
 import { runChildAttempt } from "./_run_child.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
-import { MAX_INTERRUPTIONS, NodeStatus } from "../run_record.ts";
+import {
+  type AttemptRecord,
+  MAX_INTERRUPTIONS,
+  type NodeRecord,
+  NodeStatus,
+  type RecordedFetch,
+} from "../run_record.ts";
 import type { NodeCache, NodeCall, NodeCallResult } from "../runner_protocol.ts";
 
 type Outcome =
@@ -22,7 +28,12 @@ type Outcome =
   | { ok: false; error: unknown; cancelled: boolean };
 
 /** Runs one attempt; settles at the timeout or on abort even when the runner never does. */
-export function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
+export function attempt(
+  run: Run,
+  slot: Slot,
+  n: number,
+  fetches: RecordedFetch[] | undefined,
+): Promise<Outcome> {
   const { ctx } = run;
   return new Promise((resolve) => {
     const controller = new AbortController();
@@ -74,10 +85,13 @@ export function attempt(run: Run, slot: Slot, n: number): Promise<Outcome> {
       ctx.runId,
       slot.item ? `${slot.id}[${slot.item.index}]` : slot.id,
     );
+    if (fetches) call.onFetch = (exchange) => void fetches.push(exchange);
     let pending: Promise<NodeCallResult>;
     try {
       const k8s = ctx.k8sAccess(node);
       if (k8s) call.k8s = k8s;
+      const traceparent = ctx.traceparent?.(slot.id, n);
+      if (traceparent) call.traceparent = traceparent;
       pending = node.kind === "workflow"
         ? runChildAttempt(run, slot, controller.signal, (id) => {
           slot.rec.childRunId = id;
@@ -209,9 +223,12 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
   rec.status = NodeStatus.Running;
   rec.attempts = 1;
   rec.startedAt = iso(started);
+  beginAttempt(rec, 1, started);
   hooks.emitNode(slot);
   for (let n = 1;; n++) {
-    const outcome = await attempt(run, slot, n);
+    // recordFetch: the real ctx.fetch exchanges of the attempt that succeeds are kept (redacted).
+    const fetches = node.recordFetch && !ctx.fetchMock ? [] as RecordedFetch[] : undefined;
+    const outcome = await attempt(run, slot, n, fetches);
     const failure = outcome.ok
       ? checkRoutes(ctx, slot, outcome.result.routes) ?? checkStorable(slot, outcome.result.output)
       : outcome.error;
@@ -222,19 +239,27 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
       rec.output = ctx.redactValue(output);
       if (routes) rec.routes = slot.routes = routes;
       if (rec.error) delete rec.error;
+      if (fetches) {
+        rec.fetches = ctx.redact ? redactDeep(fetches, ctx.redact, 0) as RecordedFetch[] : fetches;
+      }
+      endAttempt(ctx, rec, "succeeded");
       if (key !== undefined) await storeInCache(ctx, cache!, slot, key);
       break;
     }
     rec.error = ctx.errorInfo(failure);
     if (!outcome.ok && outcome.cancelled) {
       rec.status = NodeStatus.Cancelled;
+      endAttempt(ctx, rec, "cancelled");
       break;
     }
+    endAttempt(ctx, rec, "failed");
     if (n > node.retries || isNonRetryable(failure)) {
       rec.status = NodeStatus.Failed;
       if (node.allowFailure) slot.output = { error: { message: rec.error.message } };
       break;
     }
+    // The failed attempt shows in the history while the node waits for its retry.
+    hooks.emitNode(slot);
     try {
       await ctx.clock.sleep(
         backoffDelay(n, { ...ctx.workflow.settings, random: ctx.random }),
@@ -251,12 +276,36 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
       break;
     }
     rec.attempts = n + 1;
+    beginAttempt(rec, n + 1, ctx.clock.now());
     hooks.emitNode(slot);
   }
   const finished = ctx.clock.now();
   rec.finishedAt = iso(finished);
   rec.durationMs = finished - started;
   hooks.emitNode(slot);
+}
+
+/**
+ * Appends a running attempt to `rec.history`. The array and its entries are replaced, never
+ * mutated, so the shallow snapshots given to `onNodeUpdate` stay as they were.
+ */
+function beginAttempt(rec: NodeRecord, attempt: number, now: number): void {
+  const entry: AttemptRecord = { attempt, status: "running", startedAt: iso(now) };
+  rec.history = rec.history ? [...rec.history, entry] : [entry];
+}
+
+/** Ends the attempt in flight with `status` (and the node's error unless it succeeded). */
+function endAttempt(ctx: RunContext, rec: NodeRecord, status: AttemptRecord["status"]): void {
+  const history = rec.history;
+  const last = history?.at(-1);
+  if (!history || !last || last.status !== "running") return;
+  const done: AttemptRecord = { ...last, status, finishedAt: iso(ctx.clock.now()) };
+  if (status !== "succeeded" && rec.error) {
+    done.error = rec.error.name === undefined
+      ? { message: rec.error.message }
+      : { message: rec.error.message, name: rec.error.name };
+  }
+  rec.history = [...history.slice(0, -1), done];
 }
 
 /** Starts the node's sandbox ahead of its first attempt (see `NodeRunner.prepare`). */

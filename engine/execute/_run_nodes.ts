@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ancestorMask, type DagPlan } from "./_dag_plan.ts";
+import { ancestorMask, type DagPlan, descendantMask } from "./_dag_plan.ts";
 import type { NodeFailure } from "../errors.ts";
 import type { CompiledNode, CompiledWorkflow } from "../workflow_model.ts";
 import { type NodeRecord, NodeStatus, type RunRecord } from "../run_record.ts";
@@ -60,17 +60,26 @@ export class RunNodes {
     plan: DagPlan,
     target: number | undefined,
     resume: RunRecord | undefined,
+    retry?: { of: RunRecord; from?: string },
   ): void {
     const slots = this.slots as (Slot | undefined)[];
     const mask = target === undefined ? undefined : ancestorMask(plan, target);
+    // A retry reuses succeeded nodes only, never `from` or what depends on it.
+    const rerun = retry?.from === undefined
+      ? undefined
+      : descendantMask(plan, plan.index.get(retry.from)!);
     for (let i = 0; i < plan.ids.length; i++) {
       if (mask && mask[i] === 0) continue;
       const id = plan.ids[i]!;
       const node = workflow.nodes[id]!;
       const previous = resume?.nodes[id];
-      const reuse = previous !== undefined && (previous.status === NodeStatus.Succeeded ||
-        (previous.status === NodeStatus.Failed && node.allowFailure));
+      const reuse = previous !== undefined &&
+        (retry
+          ? previous.status === NodeStatus.Succeeded && rerun?.[i] !== 1
+          : previous.status === NodeStatus.Succeeded ||
+            (previous.status === NodeStatus.Failed && node.allowFailure));
       const rec: NodeRecord = reuse ? { ...previous } : { status: NodeStatus.Pending, attempts: 0 };
+      if (reuse && retry) rec.reusedFrom = previous.reusedFrom ?? retry.of.runId;
       // Crash recovery's count of engine stops during this node goes on with its new record.
       if (!reuse && previous?.interruptions) rec.interruptions = previous.interruptions;
       const slot = new Slot(i, id, node, rec, plan.parents[i]!.length);

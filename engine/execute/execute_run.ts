@@ -69,6 +69,13 @@ export interface ExecuteOptions {
   target?: string;
   /** An earlier record of this run (crash recovery): its finished nodes are reused. @default undefined */
   resume?: RunRecord;
+  /**
+   * Retry of an earlier run (`POST /runs/:id/retry`, SPEC §11): the new run gets `retryOf`,
+   * the earlier run's input unless `input` is given, and reuses the outputs of the nodes that
+   * succeeded in it (`reusedFrom` on their records), except `from` and its descendants; every
+   * other node runs. @default undefined
+   */
+  retry?: { of: RunRecord; from?: string };
   /** Node output cache for nodes with `cache:`. @default undefined */
   cache?: NodeCache;
   /** Recorded as `record.trigger`. @default undefined */
@@ -119,9 +126,36 @@ export interface ExecuteOptions {
   runChild?: ChildRunner;
   /** Recorded as `record.parentRunId` / `parentNode` (a child run). @default undefined */
   parent?: { runId: string; node: string };
+  /**
+   * Called as each attempt starts; its answer (a W3C `traceparent`, e.g. of the attempt's span)
+   * is sent by the node's `ctx.fetch`. @default undefined (no header)
+   */
+  traceparent?: (node: string, attempt: number) => string | undefined;
 }
 
 function ignoreLog(_line: LogLine): void {}
+
+/** @throws {TypeError} or {RangeError} when the retry cannot apply to `workflow` */
+function checkRetry(
+  workflow: CompiledWorkflow,
+  index: Map<string, number>,
+  retry: NonNullable<ExecuteOptions["retry"]>,
+  resume: RunRecord | undefined,
+): void {
+  if (resume) throw new TypeError("Cannot both resume and retry a run");
+  if (retry.of.workflow !== workflow.name) {
+    throw new TypeError(
+      `Cannot retry run "${retry.of.runId}": it belongs to workflow "${retry.of.workflow}", ` +
+        `not "${workflow.name}"`,
+    );
+  }
+  if (retry.from !== undefined && !index.has(retry.from)) {
+    throw new RangeError(
+      `Cannot retry run "${retry.of.runId}" from node "${retry.from}": no such node in ` +
+        `workflow "${workflow.name}"; nodes: ${workflow.order.join(", ")}`,
+    );
+  }
+}
 
 /**
  * Executes `workflow` once and resolves with its run record (SPEC §6); a failed or cancelled
@@ -185,7 +219,9 @@ export async function executeRun(
       );
     }
   }
-  const input = options.input !== undefined ? options.input : resume?.input;
+  const retry = options.retry;
+  if (retry) checkRetry(workflow, plan.index, retry, resume);
+  const input = options.input !== undefined ? options.input : (resume ?? retry?.of)?.input;
   if (!resume && options.validateInput !== false) validateInput(workflow, input);
 
   const clock = options.clock ?? systemClock;
@@ -210,6 +246,15 @@ export async function executeRun(
   if (options.parent) {
     record.parentRunId = options.parent.runId;
     record.parentNode = options.parent.node;
+  }
+  const retryOf = retry?.of.runId ?? resume?.retryOf;
+  const retryFrom = retry ? retry.from : resume?.retryFrom;
+  if (retryOf !== undefined) record.retryOf = retryOf;
+  if (retryFrom !== undefined) record.retryFrom = retryFrom;
+  if (options.config && Object.keys(options.config).length > 0) {
+    record.config = options.redact
+      ? redactDeep(options.config, options.redact, 0) as Record<string, unknown>
+      : options.config;
   }
   const redact = options.redact;
   const logHook = hooks?.onLog;
@@ -241,6 +286,7 @@ export async function executeRun(
     fetchMock: options.fetchMock,
     k8s: options.k8s,
     cache: options.cache,
+    traceparent: options.traceparent,
     redact,
     onLog: logHook
       ? (line) => {
@@ -277,13 +323,15 @@ export async function executeRun(
   const scheduler = new Scheduler(run, workflow.settings.maxParallel);
   const onAbort = () => stop.cancel(signal?.reason);
   try {
-    nodes.createSlots(workflow, plan, target, resume);
+    nodes.createSlots(workflow, plan, target, resume ?? retry?.of, retry);
     if (hooks?.onRunUpdate) {
       // Pipelined, the run's start shares its store commit with the first node transitions.
       const started = { ...record };
       if (chain.pipelined) chain.enqueue(() => hooks.onRunUpdate!(started));
       else await hooks.onRunUpdate(record);
     }
+    // A retry's reused nodes are new to this run's record: report them like any transition.
+    if (retry) { for (const slot of nodes.slots) if (slot?.resumed) chain.emitNode(slot); }
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
     await scheduler.start();

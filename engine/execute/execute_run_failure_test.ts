@@ -59,14 +59,30 @@ Deno.test("`executeRun()` retries with exponential backoff, jitter and a cap", a
         random: () => random,
         tmpDir: "/tmp",
         hooks: {
+          // An attempt starts when the history's last entry is a running one (a failed attempt
+          // waiting for its retry is reported too, with that attempt ended).
           onNodeUpdate: (_r, _id, node) =>
-            void (node.status === "running" && attempts.push(node.attempts)),
+            void (node.history?.at(-1)?.status === "running" && attempts.push(node.attempts)),
         },
       });
       await clock.advance(1_000);
       const record = await run;
       assert.equal(record.status, "succeeded");
       assert.deepEqual(backoffs(clock), want);
+      const history = record.nodes.a!.history!;
+      assert.deepEqual(history.map((h) => [h.attempt, h.status, h.error?.message]), [
+        [1, "failed", "fail 1"],
+        [2, "failed", "fail 2"],
+        [3, "failed", "fail 3"],
+        [4, "succeeded", undefined],
+      ]);
+      // Each attempt starts after the previous one ended plus its backoff.
+      for (let i = 1; i < history.length; i++) {
+        assert.equal(
+          Date.parse(history[i]!.startedAt) - Date.parse(history[i - 1]!.finishedAt!),
+          want[i - 1],
+        );
+      }
       assert.equal(record.nodes.a!.attempts, 4);
       assert.equal(record.nodes.a!.error, undefined);
       assert.deepEqual(attempts, [1, 2, 3, 4]);

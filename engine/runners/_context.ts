@@ -10,7 +10,7 @@
 
 import { createK8sApi, type K8sCall, untilAborted } from "./_k8s_api.ts";
 import type { Context, Logger } from "./node_api.ts";
-import type { LogLevel, LogLine } from "../run_record.ts";
+import type { LogLevel, LogLine, RecordedFetch } from "../run_record.ts";
 import type { FetchRequestInfo, FetchResponseInfo, StepStore } from "../runner_protocol.ts";
 
 /** Everything one attempt's context is made of. */
@@ -38,6 +38,10 @@ export interface ContextOptions {
   mock?: (request: FetchRequestInfo, signal: AbortSignal) => Promise<FetchResponseInfo>;
   /** The network. @default globalThis.fetch */
   fetch?: (request: Request) => Promise<Response>;
+  /** Receives each real `ctx.fetch` exchange before the node gets the response. @default none */
+  onFetch?: (exchange: RecordedFetch) => void;
+  /** Sent as the `traceparent` header of `ctx.fetch` unless the node sets one. @default none */
+  traceparent?: string;
   /** `ctx.k8s`: its namespace and how a call reaches the host. @default no ctx.k8s */
   k8s?: { namespace: string; call: K8sCall };
   /** `ctx.item` of a map element. @default undefined */
@@ -167,6 +171,9 @@ export function createContext(options: ContextOptions): NodeContext {
       );
     }
     const headers = new Headers(init.headers);
+    if (options.traceparent && !headers.has("traceparent")) {
+      headers.set("traceparent", options.traceparent);
+    }
     const secret = options.secrets[service];
     if (isRecord(secret)) {
       if (typeof secret.token === "string" && !headers.has("authorization")) {
@@ -178,7 +185,13 @@ export function createContext(options: ContextOptions): NodeContext {
     }
     const callSignal = init.signal ? AbortSignal.any([signal, init.signal]) : signal;
     const request = new Request(url, { ...init, headers, signal: callSignal });
-    if (!options.mock) return await (options.fetch ?? fetch)(request);
+    if (!options.mock) {
+      const response = await (options.fetch ?? fetch)(request);
+      if (options.onFetch) {
+        options.onFetch(await recordExchange(service, request.method, path, response));
+      }
+      return response;
+    }
     callSignal.throwIfAborted();
     const info: FetchRequestInfo = {
       service,
@@ -260,4 +273,36 @@ export function createContext(options: ContextOptions): NodeContext {
     ctx.k8s = createK8sApi((request) => untilAborted(() => call(request), signal), namespace);
   }
   return { ctx, routes: () => routes };
+}
+
+/** Largest response body kept by `recordFetch` (a larger one is recorded without its body). */
+const MAX_RECORDED_BODY = 1024 * 1024;
+
+/** One exchange as `recordFetch` keeps it: no headers, the body parsed as JSON when it is. */
+async function recordExchange(
+  service: string,
+  method: string,
+  path: string,
+  response: Response,
+): Promise<RecordedFetch> {
+  const exchange: RecordedFetch = {
+    service,
+    method: method.toUpperCase(),
+    path,
+    status: response.status,
+  };
+  const length = Number(response.headers.get("content-length") ?? "0");
+  if (length > MAX_RECORDED_BODY) return exchange;
+  try {
+    const text = await response.clone().text();
+    if (text.length > MAX_RECORDED_BODY || text === "") return exchange;
+    try {
+      exchange.body = JSON.parse(text);
+    } catch {
+      exchange.body = text;
+    }
+  } catch {
+    // An unreadable body (aborted): the status alone is recorded.
+  }
+  return exchange;
 }

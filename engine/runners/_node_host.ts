@@ -237,6 +237,10 @@ export function startNodeHost(transport: HostTransport): (data: Posted<ToWorker>
         onLog: (line) => postNow({ t: "log", id: msg.id, line }),
         onProgress: (value, message) => postNow({ t: "progress", id: msg.id, value, message }),
         mock: msg.mock ? (request, signal) => mockFetch(state, request, signal) : undefined,
+        traceparent: msg.traceparent,
+        onFetch: msg.recordFetch
+          ? (exchange) => postNow({ t: "fetched-real", id: msg.id, exchange })
+          : undefined,
         k8s: msg.k8s && {
           namespace: msg.k8s.namespace,
           call: (request) => callK8s(state, request),

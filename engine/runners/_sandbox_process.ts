@@ -242,6 +242,8 @@ export class SandboxProcess {
       if (call.k8s) message.k8s = { namespace: call.k8s.namespace };
       if (call.item) message.item = call.item;
       if (call.step) message.step = true;
+      if (call.traceparent) message.traceparent = call.traceparent;
+      if (call.onFetch) message.recordFetch = true;
       this.#outbox.send(message);
       if (this.#options.solo) this.retire();
     });
@@ -484,6 +486,8 @@ export class SandboxProcess {
         return answerK8s(pending.call, msg, (answer) => this.#outbox.send(answer));
       case "step":
         return answerStep(pending.call, msg, (answer) => this.#outbox.send(answer));
+      case "fetched-real":
+        return pending.call.onFetch?.(msg.exchange);
     }
   }
 }

@@ -157,6 +157,8 @@ export class SandboxWorker {
       if (call.k8s) message.k8s = { namespace: call.k8s.namespace };
       if (call.item) message.item = call.item;
       if (call.step) message.step = true;
+      if (call.traceparent) message.traceparent = call.traceparent;
+      if (call.onFetch) message.recordFetch = true;
       this.#outbox.send(message);
     });
   }
@@ -285,6 +287,8 @@ export class SandboxWorker {
         return answerK8s(pending.call, msg, (answer) => this.#post(answer));
       case "step":
         return answerStep(pending.call, msg, (answer) => this.#post(answer));
+      case "fetched-real":
+        return pending.call.onFetch?.(msg.exchange);
     }
   }
 }

@@ -9,7 +9,7 @@
 
 import type { Denial } from "./_permissions.ts";
 import type { BatchMessage } from "./_outbox.ts";
-import type { LogLine } from "../run_record.ts";
+import type { LogLine, RecordedFetch } from "../run_record.ts";
 import type {
   FetchRequestInfo,
   FetchResponseInfo,
@@ -41,6 +41,10 @@ export interface CallMessage {
   mock: boolean;
   /** Set when the node has `ctx.k8s`: its namespace (calls go to the host). */
   k8s?: { namespace: string };
+  /** `ctx.fetch`'s `traceparent` header (NodeCall.traceparent). */
+  traceparent?: string;
+  /** Report each real `ctx.fetch` exchange (NodeCall.onFetch). */
+  recordFetch?: boolean;
   /** `ctx.item` of a map element. */
   item?: { index: number; total: number };
   /** `ctx.step` results are kept by the host (asked with `{ t: "step" }`). */
@@ -143,6 +147,8 @@ export type FromWorker =
   | { t: "k8s"; id: number; req: number; request: K8sHostRequest }
   /** A `ctx.step` question: the stored result of `name` ("get"), or store `value` ("put"). */
   | { t: "step"; id: number; req: number; op: "get" | "put"; name: string; value?: unknown }
+  /** A real `ctx.fetch` exchange of a call with `recordFetch`. */
+  | { t: "fetched-real"; id: number; exchange: RecordedFetch }
   /** Answer to a {@link LoadMessage}. */
   | { t: "loaded"; id: number }
   /** An uncaught error or unhandled rejection: the worker must be replaced. */

@@ -79,6 +79,8 @@ export function createInProcessRunner(options: InProcessRunnerOptions = {}): Nod
       onLog: call.onLog,
       onProgress: call.onProgress,
       mock: call.fetchMock && ((request) => call.fetchMock!(request)),
+      traceparent: call.traceparent,
+      onFetch: call.onFetch,
       k8s: call.k8s && {
         namespace: call.k8s.namespace,
         call: (request) => askK8sHost(call.k8s!, request),

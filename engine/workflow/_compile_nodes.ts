@@ -34,6 +34,7 @@ const NODE_KEYS = [
   "workflow",
   "sleep",
   "wait",
+  "recordFetch",
   "limits",
   "isolation",
 ] as const;
@@ -148,6 +149,8 @@ function compileNode(
   if (retries) node.retries = checker.int(retries, { min: 0, max: 100, example: 2 }) ?? 0;
   const allowFailure = keys.get("allowFailure");
   if (allowFailure) node.allowFailure = checker.bool(allowFailure) ?? false;
+  const recordFetch = keys.get("recordFetch");
+  if (recordFetch && checker.bool(recordFetch) === true) node.recordFetch = true;
   const cache = keys.get("cache");
   if (cache) {
     const cacheMs = checker.duration(cache, { min: 1 });

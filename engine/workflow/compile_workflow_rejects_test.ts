@@ -485,6 +485,13 @@ const CASES: Case[] = [
     hint: "allowFailure: true",
   },
   {
+    name: "recordFetch as a string",
+    yaml: node("    path: ./nodes/a.ts\n    recordFetch: always\n"),
+    at: "always",
+    message: 'Expected true or false for "recordFetch", got "always"',
+    hint: "recordFetch: true",
+  },
+  {
     name: "config that is not a map",
     yaml: `${WF}config: [timeout]\n`,
     at: "[timeout]",

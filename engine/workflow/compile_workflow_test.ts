@@ -48,7 +48,8 @@ Deno.test("`compileWorkflow()` applies every default", () => {
 Deno.test("`compileWorkflow()` lets config and nodes override the defaults", () => {
   const workflow = compileText(
     `${HEAD}nodes:\n  a:\n    path: ./nodes/a.ts\n    timeout: 1m30s\n    retries: 0\n` +
-      "    allowFailure: true\n    cache: 10m\n  b: { path: ./nodes/b.ts }\nconfig:\n" +
+      "    allowFailure: true\n    cache: 10m\n    recordFetch: true\n" +
+      "  b: { path: ./nodes/b.ts, recordFetch: false }\nconfig:\n" +
       "  timeout: 5s\n  retries: 3\n  failFast: false\n  maxParallel: 2\n  backoff: 1s\n" +
       "  maxBackoff: 1m\n  channel: '#general'\n" +
       "concurrency: { maxRuns: 4, strategy: replace, startDelay: 500ms }\n" +
@@ -75,6 +76,7 @@ Deno.test("`compileWorkflow()` lets config and nodes override the defaults", () 
     false,
     undefined,
   ]);
+  assert.deepEqual([a!.recordFetch, b!.recordFetch], [true, undefined]);
   assert.deepEqual(workflow.config, {
     timeout: "5s",
     retries: 3,

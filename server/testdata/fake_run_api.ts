@@ -17,7 +17,8 @@ import {
 } from "../../engine/mod.ts";
 import type { GetLogsOptions, ListRunsOptions, RunPage, StoredLogLine } from "../../store/mod.ts";
 import type { RunAndWaitOptions, RunApi, RunEvent, SubmitOptions } from "../_run_api.ts";
-import { DrainingError, QueueFullError } from "../errors.ts";
+import { DrainingError, QueueFullError, RetryError } from "../errors.ts";
+import type { RetryOptions } from "../_retry.ts";
 import { EventRejectedError } from "../_durable_runs.ts";
 
 /** See the module docs. */
@@ -133,6 +134,19 @@ export class FakeRunApi implements RunApi {
     return Promise.resolve(structuredClone(this.runs.get(runId)));
   }
 
+  /** A retry: a new run with the same input and `retryOf` (no reuse: the fake runs nothing). */
+  async retry(runId: string, options: RetryOptions = {}) {
+    const of = this.runs.get(runId);
+    if (!of) throw new RetryError("not_found", `Cannot find run "${runId}"`);
+    if (!isFinishedStatus(of.status)) throw new RetryError("conflict", `run ${of.status}`);
+    if (options.from !== undefined && !this.workflow.order.includes(options.from)) {
+      throw new RetryError("bad_request", `no node "${options.from}"`);
+    }
+    const { runId: id } = await this.submit(of.input, { trigger: "retry" });
+    this.runs.get(id)!.retryOf = runId;
+    return { runId: id, retryOf: runId };
+  }
+
   getRun(runId: string): Promise<RunRecord | undefined> {
     if (this.failWith) return Promise.reject(this.failWith);
     const record = this.runs.get(runId);
@@ -187,14 +201,16 @@ export class FakeRunApi implements RunApi {
     return this.#listeners.get(runId)?.size ?? 0;
   }
 
-  metrics(): string {
+  metrics(): Promise<string> {
     const counts = new Map<string, number>();
     for (const run of this.runs.values()) counts.set(run.status, (counts.get(run.status) ?? 0) + 1);
-    return [
-      "# TYPE pipedreamer_runs_total counter",
-      ...[...counts].map(([status, n]) => `pipedreamer_runs_total{status="${status}"} ${n}`),
-      "",
-    ].join("\n");
+    return Promise.resolve(
+      [
+        "# TYPE pipedreamer_runs_total counter",
+        ...[...counts].map(([status, n]) => `pipedreamer_runs_total{status="${status}"} ${n}`),
+        "",
+      ].join("\n"),
+    );
   }
 
   /** Appends a log line (persisted, then published, like the manager). */

@@ -148,6 +148,15 @@ export class ApiClient {
     );
   }
 
+  /** POST /runs/:id/retry, with `{ from }` when given; resolves with the new run's id. */
+  retry(runId: string, from?: string): Promise<{ runId: string; warning?: string }> {
+    return this.#json(this.#api(`runs/${encodeURIComponent(runId)}/retry`), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: from === undefined ? "" : JSON.stringify({ from }),
+    });
+  }
+
   /** POST /runs/:id/cancel */
   cancel(runId: string): Promise<RunRecord> {
     return this.#json(this.#api(`runs/${encodeURIComponent(runId)}/cancel`), { method: "POST" });

@@ -129,6 +129,8 @@ export function mountRunPage(
         input: nodeInput(ctx.info.nodes, record, selected),
         logs: logs.filter((line) => line.node === selected),
         now: Date.now(),
+        rerunFrom: isFinished(record.status) &&
+          ctx.info.nodes.some((n) => n.id === selected && !n.onError),
       }),
     );
   };
@@ -260,7 +262,7 @@ export function mountRunPage(
   }, 1000);
   ctx.signal.addEventListener("abort", () => clearInterval(ticker));
 
-  header.addEventListener("click", async (event) => {
+  const onAction = async (event: Event) => {
     const button = (event.target as Element).closest<HTMLButtonElement>("button[data-action]");
     if (!button || !record) return;
     button.disabled = true;
@@ -288,6 +290,15 @@ export function mountRunPage(
         const { runId: next } = await ctx.client.submit(record.input);
         ctx.announce(`Run ${shortId(next)} started with the same input`);
         ctx.go({ page: "run", runId: next });
+      } else if (button.dataset.action === "retry" || button.dataset.action === "retry-from") {
+        // POST /runs/:id/retry: a new run that reuses the nodes that succeeded here.
+        const from = button.dataset.action === "retry-from" ? button.dataset.node : undefined;
+        const started = await ctx.client.retry(runId, from);
+        ctx.announce(
+          `Run ${shortId(started.runId)} retries this one${from ? ` from ${from}` : ""}` +
+            (started.warning ? `: ${started.warning}` : ""),
+        );
+        ctx.go({ page: "run", runId: started.runId });
       }
     } catch (error) {
       if (ctx.signal.aborted) return;
@@ -296,7 +307,9 @@ export function mountRunPage(
         : `Cannot do that: ${(error as Error).message}`;
       button.disabled = false;
     }
-  });
+  };
+  header.addEventListener("click", onAction);
+  detail.addEventListener("click", onAction);
 
   return {
     update(next) {

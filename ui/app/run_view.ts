@@ -6,7 +6,14 @@
 
 import type { NodeRecord, RunRecord } from "../../engine/mod.ts";
 import type { StoredLogLine } from "../../store/mod.ts";
-import { durationHtml, formatJson, isFinished, statusBadge, timeElement } from "./format.ts";
+import {
+  durationHtml,
+  formatDuration,
+  formatJson,
+  isFinished,
+  statusBadge,
+  timeElement,
+} from "./format.ts";
 import { html, type SafeHtml } from "./html.ts";
 import type { DerivedInput } from "./run_state.ts";
 import { waitingText } from "./graph_svg.ts";
@@ -51,9 +58,15 @@ export function renderRunHeader(
   options: { now: number; currentCodeHash?: string },
 ): SafeHtml {
   const finished = isFinished(record.status);
+  const retry = record.status === "failed" || record.status === "cancelled";
   const actions = finished
     ? html`
-      <button type="button" data-action="rerun"
+      ${retry
+        ? html`
+          <button type="button" data-action="retry" data-focus-key="action:retry"
+            title="A new run that reuses the outputs of the nodes that succeeded">Retry from failed node</button>
+        `
+        : ""}<button type="button" data-action="rerun" class="${retry ? "secondary" : ""}"
         data-focus-key="action:primary">Re-run with the same input</button>
     `
     : html`
@@ -70,7 +83,15 @@ export function renderRunHeader(
       <div>
         <dt>Trigger</dt>
         <dd>${record.trigger ?? "—"}</dd>
-      </div>
+      </div>${record.retryOf
+        ? html`
+          <div>
+            <dt>Retry of</dt>
+            <dd><a href="#/runs/${encodeURIComponent(record.retryOf)}"><code>${record.retryOf
+              .slice(0, 8)}</code></a>${record.retryFrom ? ` from ${record.retryFrom}` : ""}</dd>
+          </div>
+        `
+        : ""}
       <div>
         <dt>Version</dt>
         <dd>${record.version}</dd>
@@ -157,7 +178,7 @@ export function renderLogLine(line: StoredLogLine, showNode: boolean): SafeHtml 
     `
     : "";
   return html`
-    <li class="log-line level-${level}"
+    <li class="log-line level-${level}" data-node="${line.node ?? ""}" data-level="${level}"
       data-seq="${line.seq}"><time datetime="${line.ts}">${logTime(
         line.ts,
       )}</time> <span class="log-level">${level
@@ -169,7 +190,13 @@ export function renderLogLine(line: StoredLogLine, showNode: boolean): SafeHtml 
 export function renderNodeDetail(
   nodeId: string,
   record: NodeRecord | undefined,
-  options: { input: DerivedInput; logs: readonly StoredLogLine[]; now: number },
+  options: {
+    input: DerivedInput;
+    logs: readonly StoredLogLine[];
+    now: number;
+    /** Offer "Re-run from here" (the run has ended and the node is in the DAG). */
+    rerunFrom?: boolean;
+  },
 ): SafeHtml {
   const status = record?.status ?? "pending";
   const error = record?.error;
@@ -271,11 +298,63 @@ export function renderNodeDetail(
           : ""}
     `
     : "";
+  const rerun = options.rerunFrom
+    ? html`
+      <p class="actions"><button type="button" data-action="retry-from" data-node="${nodeId}"
+        title="A new run that reuses the nodes above this one and runs it and everything below it"
+        data-focus-key="action:retry-from">Re-run from here</button></p>
+    `
+    : "";
   const logs = options.logs.length > 0
     ? html`<ol class="log">${options.logs.map((line) => renderLogLine(line, false))}</ol>`
     : html`<p class="muted">No log lines.</p>`;
   return html`
-    <h2 id="node-title" tabindex="-1">Node <code>${nodeId}</code> ${statusBadge(status)}</h2><dl
-      class="facts">${facts}</dl><h3>Input</h3>${input}<h3>Output</h3>${output}${errorBlock}<h3>Log</h3>${logs}
+    <h2 id="node-title" tabindex="-1">Node <code>${nodeId}</code> ${statusBadge(
+      status,
+    )}</h2>${rerun}<dl
+      class="facts">${facts}</dl>${renderHistory(
+        record,
+      )}<h3>Input</h3>${input}<h3>Output</h3>${output}${errorBlock}<h3>Log</h3>${logs}
+  `;
+}
+
+/** The node's attempts: number, status, start, duration and error of each. */
+export function renderHistory(record: NodeRecord | undefined): SafeHtml | string {
+  if (record?.reusedFrom) {
+    return html`
+      <p
+        class="note">Output reused from run <a href="#/runs/${encodeURIComponent(
+          record.reusedFrom,
+        )}"><code>${record.reusedFrom.slice(0, 8)}</code></a>: not run again.</p>
+    `;
+  }
+  const history = record?.history ?? [];
+  if (history.length === 0) return "";
+  const rows = history.map((h) => {
+    const took = h.finishedAt ? Date.parse(h.finishedAt) - Date.parse(h.startedAt) : undefined;
+    return html`
+      <tr data-attempt="${h.attempt}">
+        <td>${h.attempt}</td>
+        <td>${statusBadge(h.status)}</td>
+        <td>${timeElement(h.startedAt)}</td>
+        <td>${took === undefined ? "—" : formatDuration(took)}</td>
+        <td class="attempt-error">${h.error?.message ?? ""}</td>
+      </tr>
+    `;
+  });
+  return html`
+    <h3>Attempts</h3>
+    <table class="attempts">
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Status</th>
+          <th scope="col">Started</th>
+          <th scope="col">Took</th>
+          <th scope="col">Error</th>
+        </tr>
+      </thead>
+      <tbody>${rows}</tbody>
+    </table>
   `;
 }

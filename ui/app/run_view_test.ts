@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import type { RunRecord } from "../../engine/mod.ts";
 import {
   logTime,
+  renderHistory,
   renderLogLine,
   renderNodeDetail,
   renderRunData,
   renderRunHeader,
 } from "./run_view.ts";
-import { attr, tagsWith, textOf } from "./testdata/_markup.ts";
+import { attr, rowsWith, tagsWith, textOf } from "./testdata/_markup.ts";
 
 const NOW = Date.parse("2025-03-01T12:00:10.000Z");
 const RECORD: RunRecord = {
@@ -41,11 +42,18 @@ Deno.test("`renderRunHeader()` offers Cancel while running and Re-run once finis
   assert.match(textOf(running), /Run r1 ◐ running Cancel run Trigger manual Version 1\.0\.0/);
   for (const status of ["succeeded", "failed", "cancelled"] as const) {
     const done = renderRunHeader({ ...RECORD, status, durationMs: 1500 }, { now: NOW }).value;
-    assert.deepEqual(tagsWith(done, "data-action").map((t) => / data-action="(\w+)"/.exec(t)![1]), [
-      "rerun",
-    ]);
+    assert.deepEqual(
+      tagsWith(done, "data-action").map((t) => / data-action="([\w-]+)"/.exec(t)![1]),
+      status === "succeeded" ? ["rerun"] : ["retry", "rerun"],
+    );
     assert.match(textOf(done), /Duration 1\.5 s/);
+    if (status !== "succeeded") assert.match(textOf(done), /Retry from failed node/);
   }
+  const retried = renderRunHeader(
+    { ...RECORD, status: "succeeded", retryOf: "abcdef12-3456", retryFrom: "fetch" },
+    { now: NOW },
+  ).value;
+  assert.match(textOf(retried), /Retry of abcdef12 from fetch/);
 });
 
 Deno.test("`renderRunHeader()` shows the failure and notes an older code version", () => {
@@ -120,4 +128,44 @@ Deno.test("`renderLogLine()` tags the node and attempt in the run's log", () => 
 Deno.test("`renderRunData()` shows the input, and the result once there is one", () => {
   assert.match(textOf(renderRunData(RECORD)), /^Run input \{ "repo": "x" \}$/);
   assert.match(textOf(renderRunData({ ...RECORD, result: 7 })), /Run result 7$/);
+});
+
+Deno.test("`renderNodeDetail()` lists every attempt with its error and offers Re-run from here", () => {
+  const node = {
+    status: "succeeded" as const,
+    attempts: 2,
+    output: 1,
+    history: [
+      {
+        attempt: 1,
+        status: "failed" as const,
+        startedAt: "2025-03-01T12:00:00.000Z",
+        finishedAt: "2025-03-01T12:00:00.250Z",
+        error: { message: "HTTP <503>" },
+      },
+      {
+        attempt: 2,
+        status: "succeeded" as const,
+        startedAt: "2025-03-01T12:00:00.450Z",
+        finishedAt: "2025-03-01T12:00:01.450Z",
+      },
+    ],
+  };
+  const input = { known: true, value: {} } as const;
+  const detail = renderNodeDetail("fetch", node, { input, logs: [], now: NOW, rerunFrom: true });
+  const rows = rowsWith(detail.value, "data-attempt").map(textOf);
+  assert.equal(rows.length, 2);
+  assert.match(rows[0]!, /^1 ✕ failed .* 250 ms HTTP <503>$/);
+  assert.match(rows[1]!, /^2 ✓ succeeded .* 1\.0 s$/);
+  assert.deepEqual(
+    tagsWith(detail.value, "data-action").map((t) => attr(t, "data-node")),
+    ["fetch"],
+  );
+  const running = renderNodeDetail("fetch", node, { input, logs: [], now: NOW });
+  assert.equal(tagsWith(running.value, "data-action").length, 0);
+  assert.match(
+    textOf(renderHistory({ ...node, reusedFrom: "r0-abcdef" })),
+    /reused from run r0-abcde/,
+  );
+  assert.equal(renderHistory({ status: "pending", attempts: 0 }), "");
 });

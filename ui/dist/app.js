@@ -160,6 +160,18 @@ var ApiClient = class {
       body: JSON.stringify(payload)
     });
   }
+  /** POST /runs/:id/retry, with `{ from }` when given; resolves with the new run's id. */
+  retry(runId, from) {
+    return this.#json(this.#api(`runs/${encodeURIComponent(runId)}/retry`), {
+      method: "POST",
+      headers: {
+        "content-type": "application/json"
+      },
+      body: from === void 0 ? "" : JSON.stringify({
+        from
+      })
+    });
+  }
   /** POST /runs/:id/cancel */
   cancel(runId) {
     return this.#json(this.#api(`runs/${encodeURIComponent(runId)}/cancel`), {
@@ -954,8 +966,12 @@ function renderWaiting(record) {
 }
 function renderRunHeader(record, options) {
   const finished = isFinished(record.status);
+  const retry = record.status === "failed" || record.status === "cancelled";
   const actions = finished ? html`
-      <button type="button" data-action="rerun"
+      ${retry ? html`
+          <button type="button" data-action="retry" data-focus-key="action:retry"
+            title="A new run that reuses the outputs of the nodes that succeeded">Retry from failed node</button>
+        ` : ""}<button type="button" data-action="rerun" class="${retry ? "secondary" : ""}"
         data-focus-key="action:primary">Re-run with the same input</button>
     ` : html`
       <button type="button" class="danger" data-action="cancel"
@@ -969,7 +985,12 @@ function renderRunHeader(record, options) {
       <div>
         <dt>Trigger</dt>
         <dd>${record.trigger ?? "\u2014"}</dd>
-      </div>
+      </div>${record.retryOf ? html`
+          <div>
+            <dt>Retry of</dt>
+            <dd><a href="#/runs/${encodeURIComponent(record.retryOf)}"><code>${record.retryOf.slice(0, 8)}</code></a>${record.retryFrom ? ` from ${record.retryFrom}` : ""}</dd>
+          </div>
+        ` : ""}
       <div>
         <dt>Version</dt>
         <dd>${record.version}</dd>
@@ -1030,7 +1051,7 @@ function renderLogLine(line, showNode) {
       <span class="log-fields">${JSON.stringify(line.fields)}</span>
     ` : "";
   return html`
-    <li class="log-line level-${level}"
+    <li class="log-line level-${level}" data-node="${line.node ?? ""}" data-level="${level}"
       data-seq="${line.seq}"><time datetime="${line.ts}">${logTime(line.ts)}</time> <span class="log-level">${level.toUpperCase()}</span> ${where}<span class="log-msg">${line.msg}</span>${fields}</li>
   `;
 }
@@ -1110,10 +1131,52 @@ function renderNodeDetail(nodeId, record, options) {
             </details>
           ` : ""}
     ` : "";
+  const rerun = options.rerunFrom ? html`
+      <p class="actions"><button type="button" data-action="retry-from" data-node="${nodeId}"
+        title="A new run that reuses the nodes above this one and runs it and everything below it"
+        data-focus-key="action:retry-from">Re-run from here</button></p>
+    ` : "";
   const logs = options.logs.length > 0 ? html`<ol class="log">${options.logs.map((line) => renderLogLine(line, false))}</ol>` : html`<p class="muted">No log lines.</p>`;
   return html`
-    <h2 id="node-title" tabindex="-1">Node <code>${nodeId}</code> ${statusBadge(status)}</h2><dl
-      class="facts">${facts}</dl><h3>Input</h3>${input}<h3>Output</h3>${output}${errorBlock}<h3>Log</h3>${logs}
+    <h2 id="node-title" tabindex="-1">Node <code>${nodeId}</code> ${statusBadge(status)}</h2>${rerun}<dl
+      class="facts">${facts}</dl>${renderHistory(record)}<h3>Input</h3>${input}<h3>Output</h3>${output}${errorBlock}<h3>Log</h3>${logs}
+  `;
+}
+function renderHistory(record) {
+  if (record?.reusedFrom) {
+    return html`
+      <p
+        class="note">Output reused from run <a href="#/runs/${encodeURIComponent(record.reusedFrom)}"><code>${record.reusedFrom.slice(0, 8)}</code></a>: not run again.</p>
+    `;
+  }
+  const history = record?.history ?? [];
+  if (history.length === 0) return "";
+  const rows = history.map((h) => {
+    const took = h.finishedAt ? Date.parse(h.finishedAt) - Date.parse(h.startedAt) : void 0;
+    return html`
+      <tr data-attempt="${h.attempt}">
+        <td>${h.attempt}</td>
+        <td>${statusBadge(h.status)}</td>
+        <td>${timeElement(h.startedAt)}</td>
+        <td>${took === void 0 ? "\u2014" : formatDuration(took)}</td>
+        <td class="attempt-error">${h.error?.message ?? ""}</td>
+      </tr>
+    `;
+  });
+  return html`
+    <h3>Attempts</h3>
+    <table class="attempts">
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Status</th>
+          <th scope="col">Started</th>
+          <th scope="col">Took</th>
+          <th scope="col">Error</th>
+        </tr>
+      </thead>
+      <tbody>${rows}</tbody>
+    </table>
   `;
 }
 
@@ -1479,7 +1542,8 @@ function mountRunPage(ctx, route) {
     setHtml(detail, renderNodeDetail(selected, record.nodes[selected], {
       input: nodeInput(ctx.info.nodes, record, selected),
       logs: logs.filter((line) => line.node === selected),
-      now: Date.now()
+      now: Date.now(),
+      rerunFrom: isFinished(record.status) && ctx.info.nodes.some((n) => n.id === selected && !n.onError)
     }));
   };
   const renderTimeline = () => {
@@ -1602,7 +1666,7 @@ function mountRunPage(ctx, route) {
     if (record && !isFinished(record.status)) renderTimeline();
   }, 1e3);
   ctx.signal.addEventListener("abort", () => clearInterval(ticker));
-  header.addEventListener("click", async (event) => {
+  const onAction = async (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button || !record) return;
     button.disabled = true;
@@ -1639,13 +1703,23 @@ function mountRunPage(ctx, route) {
           page: "run",
           runId: next
         });
+      } else if (button.dataset.action === "retry" || button.dataset.action === "retry-from") {
+        const from = button.dataset.action === "retry-from" ? button.dataset.node : void 0;
+        const started = await ctx.client.retry(runId, from);
+        ctx.announce(`Run ${shortId(started.runId)} retries this one${from ? ` from ${from}` : ""}` + (started.warning ? `: ${started.warning}` : ""));
+        ctx.go({
+          page: "run",
+          runId: started.runId
+        });
       }
     } catch (error) {
       if (ctx.signal.aborted) return;
       message.textContent = error instanceof ApiError ? error.message : `Cannot do that: ${error.message}`;
       button.disabled = false;
     }
-  });
+  };
+  header.addEventListener("click", onAction);
+  detail.addEventListener("click", onAction);
   return {
     update(next) {
       if (next.page !== "run" || next.runId !== runId) return false;
