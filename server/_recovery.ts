@@ -46,10 +46,15 @@ export async function scanUnfinished(
     } else {
       const job: Job = { workflow, record, lease };
       // A run queued again after a wait resolved resumes from its stored nodes.
-      if (Object.keys(record.nodes).length > 0) job.resume = record;
+      const parked = Object.values(record.nodes).some((n) => n.status === NodeStatus.Waiting);
       // A queued retry still reuses the outputs of the run it retries.
-      const of = record.retryOf === undefined ? undefined : await c.store.getRun(record.retryOf);
-      if (of) job.retry = { of, workflow, ...(record.retryFrom ? { from: record.retryFrom } : {}) };
+      const of = parked || record.retryOf === undefined
+        ? undefined
+        : await c.store.getRun(record.retryOf);
+      if (parked) job.resume = record;
+      else if (of) {
+        job.retry = { of, workflow, ...(record.retryFrom ? { from: record.retryFrom } : {}) };
+      }
       c.queue.push({ id: run.runId, readyAt: c.clock.now(), value: job });
       c.hub.publish(run.runId, { type: "run", record: summaryOf(record) });
       requeued++;

@@ -308,6 +308,7 @@ export async function executeRun(
       tmpDir: undefined,
       target: undefined,
       resume: undefined,
+      retry: undefined,
       trigger: "workflow",
       hooks: undefined,
       validateInput: true,
