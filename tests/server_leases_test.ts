@@ -104,6 +104,12 @@ Deno.test({
       await using b = await replica(project, url, "127.0.0.1", 0);
       const runId = await submit(a, project.token);
       await callback.waitForCall("middle", 1, runId);
+      // With pipelined hooks `middle` may start before `first`'s success is stored: pause A
+      // only once it is, so what the takeover re-runs is exactly the interrupted node.
+      await waitFor(
+        async () => (await store.getRun(runId))?.nodes.first?.status === "succeeded",
+        "first's success to be stored",
+      );
       a.child.kill("SIGSTOP");
       // B takes the run over once A's lease (2 s) lapses and runs the interrupted node again.
       await callback.waitForCall("middle", 2, runId);

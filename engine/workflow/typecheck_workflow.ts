@@ -194,6 +194,14 @@ export async function typecheckWorkflow(
         hint: "Fix the node's code; `pipedreamer validate --no-typecheck` skips this check",
       });
     }
+    // deno check reports in no fixed order: the workflow file's edges first, then each node
+    // file's issues by position, so the same code always gives the same report.
+    const workflowFile = options.parsed?.file ?? "workflow.yaml";
+    const rank = (issue: WorkflowIssue) => issue.file === workflowFile ? 0 : 1;
+    issues.sort((a, b) =>
+      rank(a) - rank(b) || a.file.localeCompare(b.file) || a.line - b.line ||
+      a.column - b.column
+    );
     if (issues.length === 0) {
       const first = text.split("\n").find((l) => l.trim() !== "") ?? `exit code ${output.code}`;
       issues.push({
