@@ -29,6 +29,8 @@ interface ServeOptions {
   configDir: string;
   cron?: string;
   natsUrl?: string;
+  queue: string;
+  canaryFile?: string;
 }
 
 /** `--cron`, else env PIPEDREAMER_CRON, else internal; anything else is a usage error. */
@@ -125,6 +127,18 @@ export function registerServe(program: Command, cli: CliContext): void {
       ),
     )
     .option("--nats-url <url>", "NATS for queue triggers and /hooks/ (default env NATS_URL)")
+    .addOption(
+      new Option(
+        "--queue <mode>",
+        "who consumes queue triggers and serves /hooks/: internal (this process) or external " +
+          "(a canary: its live engine consumes and forwards)",
+      ).choices(["internal", "external"]).default("internal"),
+    )
+    .option(
+      "--canary-file <file>",
+      "JSON { url, percent, version } of a canary engine, re-read on change: that share of new " +
+        "runs is forwarded to it (deploy --canary writes it)",
+    )
     .action(async (dir: string, opts: ServeOptions, command: Command) => {
       const port = intFlag(command, "--port", opts.port, 0, 65_535);
       const maxBodyBytes = intFlag(command, "--max-body", opts.maxBody, 1, 2 ** 40);
@@ -165,6 +179,8 @@ export function registerServe(program: Command, cli: CliContext): void {
         maxBodyBytes,
         configDir: opts.configDir,
         cron,
+        queue: opts.queue as CronMode,
+        canaryFile: opts.canaryFile,
         natsUrl: opts.natsUrl ?? Deno.env.get("NATS_URL"),
         // ctx.k8s for nodes with capabilities.k8s: the pod's service account in the cluster,
         // else the kubeconfig (--context); -n or the pod's namespace is ctx.k8s.namespace.

@@ -16,6 +16,7 @@ export const ErrorCode = {
   UnsupportedMediaType: "unsupported_media_type",
   QueueFull: "queue_full",
   Internal: "internal",
+  BadGateway: "bad_gateway",
   Draining: "draining",
 } as const;
 /** One of {@link ErrorCode}. */
@@ -33,6 +34,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   queue_full: 429,
   internal: 500,
+  bad_gateway: 502,
   draining: 503,
 };
 

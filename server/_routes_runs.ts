@@ -16,6 +16,7 @@ import { intParam, queryOf } from "./_query.ts";
 import type { RouteContext } from "./_route.ts";
 import { runEventStream } from "./_sse.ts";
 import { isTraceparent } from "../tracing/mod.ts";
+import { HEADER_TRIGGERS, TRIGGER_HEADER } from "./_canary_routes.ts";
 
 const STATUSES: readonly string[] = Object.values(RunStatus);
 /** Printable ASCII without spaces, as in the IETF Idempotency-Key draft's examples. */
@@ -37,6 +38,21 @@ function idempotencyKey(request: Request): string | undefined {
 function traceparentOf(request: Request): string | undefined {
   const value = request.headers.get("traceparent")?.trim().toLowerCase();
   return value && isTraceparent(value) ? value : undefined;
+}
+
+/** `X-Pipedreamer-Trigger` (cron Jobs, runs the live engine forwards to a canary), else manual. */
+function triggerOf(request: Request): string {
+  const trigger = request.headers.get(TRIGGER_HEADER);
+  if (trigger === null) return "manual";
+  if (!(HEADER_TRIGGERS as readonly string[]).includes(trigger)) {
+    throw new HttpError(
+      ErrorCode.BadRequest,
+      `Cannot use the X-Pipedreamer-Trigger header: expected one of ${
+        HEADER_TRIGGERS.join(", ")
+      }, got "${trigger.slice(0, 40)}"`,
+    );
+  }
+  return trigger;
 }
 
 /** The run input: the JSON body (POST) or `?input=` (GET); `{}` when none is given. */
@@ -80,7 +96,7 @@ export async function runSync(ctx: RouteContext): Promise<Response> {
   const record = await starting(() =>
     ctx.manager.runAndWait(input, {
       idempotencyKey: key,
-      trigger: "manual",
+      trigger: triggerOf(ctx.request),
       traceparent: traceparentOf(ctx.request),
     })
   );
@@ -97,7 +113,7 @@ export async function submitRun(ctx: RouteContext): Promise<Response> {
   const { runId, created } = await starting(() =>
     ctx.manager.submit(input, {
       idempotencyKey: key,
-      trigger: "manual",
+      trigger: triggerOf(ctx.request),
       traceparent: traceparentOf(ctx.request),
     })
   );

@@ -60,6 +60,11 @@ export interface HandlerOptions {
   retryAfterSeconds?: number;
   /** Interval of SSE keep-alive comments; 0 disables them. @default 15_000 */
   sseHeartbeatMs?: number;
+  /**
+   * Sees every authenticated request before the routes do and may answer it instead (the live
+   * engine's canary forwarding, server/_canary_routes.ts). @default undefined
+   */
+  forward?: (request: Request, url: URL) => Promise<Response | undefined>;
 }
 
 interface Match {
@@ -166,6 +171,10 @@ export function createHandler(
       if (page !== undefined) return page;
     }
     if (match.route?.auth !== false && authenticate) await authenticate(request);
+    const forwarded = match.route?.auth !== false
+      ? await options.forward?.(request, url)
+      : undefined;
+    if (forwarded) return forwarded;
     if (match.allowed.length === 0) {
       throw new HttpError(ErrorCode.NotFound, `Cannot find route ${url.pathname.slice(0, 200)}`, {
         details: { routes: ROUTES.map((r) => `${r.method} ${r.path}`) },

@@ -27,6 +27,9 @@ import { type ConnGuard, startConnGuard } from "./_conn_guard.ts";
 import { type ProcessLock, tryLockFile } from "./_process_lock.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
 import { createHandler, type HandlerOptions } from "./create_handler.ts";
+import { CanarySplit } from "./_canary.ts";
+import { type CanaryQueueRuns, canaryQueueRuns } from "./_canary_queue.ts";
+import { canaryForwarder } from "./_canary_routes.ts";
 import { devReload, type DevReloader } from "./dev_reload.ts";
 import { RunManager } from "./run_manager.ts";
 
@@ -94,6 +97,18 @@ export interface StartServerOptions {
    * @default "internal"
    */
   cron?: CronMode;
+  /**
+   * `external`: never consume queue triggers nor serve `/hooks/`, even with `natsUrl` (a canary:
+   * its live engine consumes and forwards the canary's share). @default "internal"
+   */
+  queue?: CronMode;
+  /**
+   * The live engine of a canary release: a JSON file `{ url, percent, version }` naming the
+   * canary (`{}` or no file: none), re-read when it changes; that share of new runs (HTTP and
+   * queue, never cron) is forwarded to the canary, and requests about runs this engine does not
+   * have are forwarded there too. @default undefined (no canary)
+   */
+  canaryFile?: string;
   /**
    * Gives `ctx.k8s` to nodes that declare `capabilities.k8s` (see `ExecuteOptions.k8s`).
    * @default undefined (no node has `ctx.k8s`)
@@ -246,7 +261,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       void snapshots.prune(pruning.versionsInUse().map((w) => w.dir)).catch(reportError);
     prune();
     if (cron === CronMode.Internal) manager.startTriggers();
-    nats = await startQueueTriggersOf(workflow, options.natsUrl, manager, secrets, reportError);
+    const split = options.canaryFile === undefined
+      ? undefined
+      : new CanarySplit(options.canaryFile, { token, onError: reportError });
+    nats = options.queue === CronMode.External ? undefined : await startQueueTriggersOf(
+      workflow,
+      options.natsUrl,
+      split ? canaryQueueRuns(manager, split, streams.signal) : manager,
+      secrets,
+      reportError,
+    );
     const triggers = nats;
     // triggers/ (and the NATS client) is loaded only when NATS is in use.
     const natsLayer = triggers ? await import("../triggers/mod.ts") : undefined;
@@ -259,6 +283,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         draining: () => draining,
         signal: streams.signal,
         onError: reportError,
+        forward: split && canaryForwarder(split, manager),
       },
     );
     // Webhooks carry their own verification, so they are routed before the API token.
@@ -401,7 +426,7 @@ function dashboardOf(
 async function startQueueTriggersOf(
   workflow: CompiledWorkflow,
   natsUrl: string | undefined,
-  manager: RunManager,
+  manager: CanaryQueueRuns,
   secrets: Record<string, unknown>,
   reportError: (error: unknown) => void,
 ): Promise<NatsTriggers | undefined> {
