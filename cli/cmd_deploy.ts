@@ -45,6 +45,20 @@ interface DeployFlags {
   wait: boolean;
   allContexts?: boolean;
   bundle: BundleMode;
+  canary?: string;
+}
+
+/** `--canary <percent>`: a whole percentage from 1 to 99 (`10` or `10%`). */
+function canaryPercent(command: Command, text: string): number {
+  const m = /^(\d{1,2})%?$/.exec(text.trim());
+  const percent = m ? Number(m[1]) : NaN;
+  if (!(percent >= 1 && percent <= 99)) {
+    usageError(
+      command,
+      `Cannot use --canary "${text}": expected a whole percentage from 1 to 99 (the share of new runs the canary gets)`,
+    );
+  }
+  return percent;
 }
 
 /** Registers `deploy`. */
@@ -92,6 +106,11 @@ export function registerDeploy(program: Command, cli: CliContext): void {
     .option("--timeout <duration>", "how long to wait for the rollout", "5m")
     .option("--no-wait", "return once applied, without waiting for the rollout")
     .option("--all-contexts", "deploy to every context of the kubeconfig")
+    .option(
+      "--canary <percent>",
+      "run this version beside the live one and send it that share of new runs (1-99); " +
+        "end with promote or rollback",
+    )
     .addOption(
       new Option(
         "--bundle <from>",
@@ -114,7 +133,12 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         usageError(command, '"--include-secrets" only applies to "--dry-run" and "--out"');
       }
       const timeoutMs = readTimeout(command, flags.timeout);
+      const percent = flags.canary === undefined ? undefined : canaryPercent(command, flags.canary);
       const {
+        addToManifestDir,
+        assertNoCanary,
+        canaryManifests,
+        deployCanary,
         bundleSource,
         defaultImage,
         deployWorkflow,
@@ -163,9 +187,10 @@ export function registerDeploy(program: Command, cli: CliContext): void {
           namespace,
           apiServerEndpoints: endpoints,
         });
+        const all = percent === undefined ? plan.objects : canaryManifests(plan.objects, percent);
         // GitOps output holds no secret value unless asked: those Secrets are made out of band.
-        const objects = plan.objects.filter((o) => flags.includeSecrets || o.kind !== "Secret");
-        const left = plan.objects.filter((o) => !objects.includes(o)).map((o) => o.metadata.name);
+        const objects = all.filter((o) => flags.includeSecrets || o.kind !== "Secret");
+        const left = all.filter((o) => !objects.includes(o)).map((o) => o.metadata.name);
         if (left.length > 0) {
           printError(
             cli,
@@ -174,7 +199,7 @@ export function registerDeploy(program: Command, cli: CliContext): void {
             } (values): pass --include-secrets, or create it in the cluster`,
           );
         }
-        if (pinnedToken === undefined) {
+        if (pinnedToken === undefined && percent === undefined) {
           printError(
             cli,
             `# not in the manifests: Secret ${workflow.name}-token (the API token; deploy creates it once): ` +
@@ -182,7 +207,9 @@ export function registerDeploy(program: Command, cli: CliContext): void {
           );
         }
         if (flags.out !== undefined) {
-          const files = await writeManifestDir(flags.out, objects);
+          const files = percent === undefined
+            ? await writeManifestDir(flags.out, objects)
+            : await addToManifestDir(flags.out, objects);
           printLine(cli, `✓ wrote ${files.length} files to ${flags.out} (kustomization.yaml)`);
         } else if (globals.output === "json") {
           printJson(cli, { apiVersion: "v1", kind: "List", items: objects });
@@ -200,6 +227,27 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         const apiServerEndpoints = endpoints ??
           (needsEndpoints ? await readApiServerEndpoints(client) : undefined);
         const plan = await planDeploy(dir, { ...planOptions, namespace, apiServerEndpoints });
+        if (percent !== undefined) {
+          say(
+            `Starting a canary of ${workflow.name} ${workflow.version} at ${percent}% in namespace "${namespace}" (context "${client.context}"), image ${plan.image}`,
+          );
+          const result = await deployCanary(client, plan, percent, {
+            wait: flags.wait,
+            onProgress: (m) => say(`  ${m}`),
+            rollout: { timeoutMs, onProgress: (m) => say(`  rollout: ${m}`) },
+          });
+          if (globals.output !== "json") {
+            printLine(
+              cli,
+              `✓ canary ${result.canary} gets ${result.percent}% of new runs of ${result.name} ` +
+                `(live ${result.live}) in ${result.namespace}${
+                  flags.wait ? "" : " once the live engine reads the switch"
+                }; end it with \`pipedreamer promote ${result.name}\` or \`pipedreamer rollback ${result.name}\``,
+            );
+          }
+          return result;
+        }
+        await assertNoCanary(client, workflow.name, namespace);
         say(
           `Deploying ${workflow.name} ${workflow.version} to namespace "${namespace}" (context "${client.context}"), image ${plan.image}`,
         );

@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "commander";
-import type { WorkflowStatus } from "../k8s/mod.ts";
+import type { CanaryStatus, EngineRunCounts, WorkflowStatus } from "../k8s/mod.ts";
 import { forEachContext, kubeClients, namespaceFor } from "./_k8s.ts";
 import { table } from "./_table.ts";
 import { formatAge } from "./_time.ts";
@@ -27,13 +27,17 @@ export function registerStatus(program: Command, cli: CliContext): void {
         command: Command,
       ) => {
         const globals = globalOptions(command);
-        const { workflowStatus } = await import("../k8s/mod.ts");
+        const { canaryStatus, workflowStatus } = await import("../k8s/mod.ts");
         const clients = await kubeClients(command, { allContexts: flags.allContexts });
         const results = await forEachContext(
           cli,
           clients,
-          (client) =>
-            workflowStatus(client, name, namespaceFor(command, client), { detail: flags.detail }),
+          async (client): Promise<WorkflowStatus & { canary?: CanaryStatus }> => {
+            const namespace = namespaceFor(command, client);
+            const status = await workflowStatus(client, name, namespace, { detail: flags.detail });
+            const canary = await canaryStatus(client, name, namespace);
+            return canary ? { ...status, canary } : status;
+          },
         );
         if (globals.output === "json") {
           printJson(cli, clients.length > 1 || flags.allContexts ? results : results[0]);
@@ -44,12 +48,48 @@ export function registerStatus(program: Command, cli: CliContext): void {
             ) printLine(cli, line);
           }
         }
-        if (results.some((s) => !s.ready)) cli.exitCode = ExitCode.Failed;
+        if (results.some((s) => !s.ready || s.canary?.ready === false)) {
+          cli.exitCode = ExitCode.Failed;
+        }
       },
     );
 }
 
-function formatStatus(s: WorkflowStatus, showContext: boolean): string[] {
+/** "12 runs, 1 failed (8.3%)" */
+function formatCounts(c: EngineRunCounts | { error: string } | undefined): string {
+  if (c === undefined) return "unknown";
+  if ("error" in c) return `unknown (${c.error})`;
+  const rate = c.failureRate === null ? "" : ` (${(c.failureRate * 100).toFixed(1)}%)`;
+  return `${c.total} finished, ${c.failed} failed${rate}`;
+}
+
+/** The canary block of `status`: both versions, their share and run counts. */
+function formatCanary(s: WorkflowStatus, c: CanaryStatus): string[] {
+  const lines = [
+    `  canary:    ${c.version} gets ${
+      c.percent ?? "?"
+    }% of new runs, ready ${c.replicas.ready}/${c.replicas.desired}${c.ready ? "" : "  NOT READY"}`,
+    `  canary image: ${c.image}`,
+  ];
+  if (c.routed) {
+    lines.push(
+      `  new runs since the canary started: live ${c.routed.live}, canary ${c.routed.canary}`,
+    );
+  }
+  lines.push(
+    ...table(["VERSION", "TRACK", "RUNS (since its engine started)"], [
+      [s.version, "live", formatCounts(c.runs?.live)],
+      [c.version, "canary", formatCounts(c.runs?.canary)],
+    ]).map((l) => `    ${l}`),
+  );
+  if (c.error) lines.push(`  note: ${c.error}`);
+  return lines;
+}
+
+function formatStatus(
+  s: WorkflowStatus & { canary?: CanaryStatus },
+  showContext: boolean,
+): string[] {
   const r = s.replicas;
   const lines = [
     `${s.name} ${s.version}${showContext ? ` (context ${s.context})` : ""}`,
@@ -60,6 +100,7 @@ function formatStatus(s: WorkflowStatus, showContext: boolean): string[] {
     }`,
     `  age:       ${formatAge(s.createdAt)}`,
   ];
+  if (s.canary) lines.push(...formatCanary(s, s.canary));
   if (s.pods && s.pods.length > 0) {
     lines.push("  pods:");
     lines.push(

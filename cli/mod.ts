@@ -36,6 +36,7 @@ import { registerList } from "./cmd_list.ts";
 import { registerUndeploy } from "./cmd_undeploy.ts";
 import { registerVersions } from "./cmd_versions.ts";
 import { registerRollback } from "./cmd_rollback.ts";
+import { registerPromote } from "./cmd_promote.ts";
 import { registerCluster } from "./cmd_cluster.ts";
 
 export type { CliIo } from "./_output.ts";
@@ -65,6 +66,7 @@ const COMMANDS: RegisterCommand[] = [
   registerUndeploy,
   registerVersions,
   registerRollback,
+  registerPromote,
   registerCluster,
 ];
 

@@ -27,6 +27,8 @@ import type { CodeEntry } from "./_config_maps.ts";
 export const ENGINE_CONTAINER = "engine";
 /** Name of the volume holding the code ConfigMap (rollback repoints it). */
 export const CODE_VOLUME = "workflow";
+/** Name of the volume holding the canary switch ConfigMap. */
+export const CANARY_VOLUME = "canary";
 
 /** The engine Deployment. */
 export function engineDeployment(
@@ -52,6 +54,11 @@ export function engineDeployment(
   ];
   volumes.push(
     { name: "config", configMap: { name: ctx.names.config, optional: true, defaultMode: 0o444 } },
+    // The canary switch: deploy --canary writes it, the engine re-reads it (no rollout).
+    {
+      name: CANARY_VOLUME,
+      configMap: { name: ctx.names.canary, optional: true, defaultMode: 0o444 },
+    },
     {
       name: "token",
       secret: {
@@ -79,6 +86,7 @@ export function engineDeployment(
   const mounts: Record<string, unknown>[] = [
     ...(codeInImage ? [] : [{ name: CODE_VOLUME, mountPath: Paths.workflow, readOnly: true }]),
     { name: "config", mountPath: Paths.config, readOnly: true },
+    { name: CANARY_VOLUME, mountPath: Paths.canary, readOnly: true },
     { name: "token", mountPath: Paths.token, readOnly: true },
     { name: "tmp", mountPath: Paths.tmp },
     store
@@ -150,6 +158,8 @@ export function engineDeployment(
               // Cron triggers run as CronJobs here: serve must not also fire them in-process.
               "--cron",
               "external",
+              "--canary-file",
+              Paths.canaryFile,
             ],
             env: [
               { name: "HOME", value: Paths.tmp },

@@ -19,6 +19,8 @@ export const Component = {
   Data: "data",
   Availability: "availability",
   Autoscale: "autoscale",
+  /** Every object of a canary release (k8s/_canary_manifests.ts), deleted when it ends. */
+  Canary: "canary",
 } as const;
 /** One of {@link Component}. */
 export type Component = typeof Component[keyof typeof Component];
@@ -66,6 +68,12 @@ export function objectNames(name: string, namespace: string) {
     role: name,
     clusterRole: `pipedreamer-${namespace}-${name}`,
     cronJob: (index: number, count: number) => cronJobName(name, index, count),
+    /** The canary's Deployment, Service, NetworkPolicy and the live engine's switch ConfigMap. */
+    canary: `${name}-canary`,
+    canaryData: `${name}-canary-data`,
+    canarySecrets: `${name}-canary-secrets`,
+    /** What `promote` applies: the canary version's manifests in live form. */
+    canaryRelease: `${name}-canary-release`,
   };
 }
 
@@ -98,6 +106,15 @@ export function engineSelector(name: string): Record<string, string> {
   return {
     [LABEL_INSTANCE]: name,
     [LABEL_COMPONENT]: Component.Engine,
+    [LABEL_MANAGED_BY]: MANAGER,
+  };
+}
+
+/** Pod selector of a canary release's engine: never selected by the live Service. */
+export function canarySelector(name: string): Record<string, string> {
+  return {
+    [LABEL_INSTANCE]: name,
+    [LABEL_COMPONENT]: Component.Canary,
     [LABEL_MANAGED_BY]: MANAGER,
   };
 }

@@ -73,6 +73,9 @@ export const Paths = {
   store: "/var/lib/pipedreamer",
   /** The PostgreSQL URL from `deployment.store`'s Secret. */
   storeUrl: "/app/store",
+  /** The live engine's canary switch (ConfigMap `<name>-canary`, optional). */
+  canary: "/app/canary",
+  canaryFile: "/app/canary/canary.json",
 } as const;
 
 /** Seconds between the preStop hook and SIGTERM: endpoints stop routing to the pod first. */

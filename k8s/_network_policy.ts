@@ -14,7 +14,7 @@
  * @module
  */
 
-import { Component, engineSelector, HTTP_PORT_NAME } from "./_labels.ts";
+import { canarySelector, Component, engineSelector, HTTP_PORT_NAME } from "./_labels.ts";
 import type { KubeObject, ManifestContext } from "./_manifest_context.ts";
 
 type Rule = Record<string, unknown>;
@@ -80,7 +80,11 @@ export function networkPolicies(ctx: ManifestContext): KubeObject[] {
 }
 
 function engineEgress(ctx: ManifestContext): Rule[] {
-  const rules: Rule[] = [DNS_RULE];
+  // During a canary release the live engine forwards the canary's share to the canary pods.
+  const rules: Rule[] = [DNS_RULE, {
+    to: [{ podSelector: { matchLabels: canarySelector(ctx.workflow.name) } }],
+    ports: [{ protocol: "TCP", port: HTTP_PORT_NAME }],
+  }];
   const nodes = [
     ...Object.values(ctx.workflow.nodes),
     ...(ctx.workflow.onError ? [ctx.workflow.onError] : []),

@@ -241,8 +241,8 @@ export async function deployWorkflow(
   }
   const keep = new Set(objects.map(objectKey));
   // Never pruned: old code (rollback), the run store's volume (history), the token (not
-  // rotated), Jobs (their CronJob's).
-  const kept: string[] = [Component.Code, Component.Data, Component.Token];
+  // rotated), Jobs (their CronJob's), a canary release (promote and rollback end it).
+  const kept: string[] = [Component.Code, Component.Data, Component.Token, Component.Canary];
   const stale = (await listOwnedObjects(client, workflow.name, namespace)).filter((o) =>
     !keep.has(objectKey(o)) && !kept.includes(o.metadata.labels?.[LABEL_COMPONENT] ?? "") &&
     o.kind !== "Job"
@@ -264,7 +264,7 @@ export async function deployWorkflow(
 }
 
 /** `deployment.secrets` name Secrets that must already exist: say which are missing up front. */
-async function checkSharedSecrets(
+export async function checkSharedSecrets(
   client: KubeClient,
   name: string,
   namespace: string,
@@ -297,7 +297,7 @@ async function checkSharedSecrets(
 }
 
 /** `deployment.store` names a Secret with the PostgreSQL URL: it must exist, with that key. */
-async function checkStoreSecret(
+export async function checkStoreSecret(
   client: KubeClient,
   name: string,
   namespace: string,
@@ -331,7 +331,7 @@ async function checkStoreSecret(
 }
 
 /** An immutable code ConfigMap cannot change: a new code must come with a new version. */
-async function checkCodeVersion(
+export async function checkCodeVersion(
   client: KubeClient,
   workflow: CompiledWorkflow,
   objects: KubeObject[],

@@ -170,6 +170,8 @@ Deno.test("generateManifests() runs `pipedreamer serve` on the versioned code Co
     "30s",
     "--cron",
     "external",
+    "--canary-file",
+    "/app/canary/canary.json",
   ]);
   // Cron belongs to the CronJobs (a flag, not an environment variable).
   assert.deepEqual(c.env.map((e: Any) => e.name), ["HOME", "DENO_DIR"]);
@@ -198,6 +200,7 @@ Deno.test("generateManifests() runs `pipedreamer serve` on the versioned code Co
   assert.deepEqual(mounts, {
     "/app/workflow": true,
     "/app/config": true,
+    "/app/canary": true,
     "/app/token": true,
     "/tmp": false,
     "/var/lib/pipedreamer": false,
@@ -292,6 +295,19 @@ Deno.test("generateManifests() builds secrets, RBAC, cron jobs and network polic
   const egress = find(objects, "NetworkPolicy", "full-featured")!.spec.egress;
   assert.deepEqual(egress, [
     dns,
+    // The live engine forwards a canary's share to the canary pods.
+    {
+      to: [{
+        podSelector: {
+          matchLabels: {
+            "app.kubernetes.io/instance": "full-featured",
+            "app.kubernetes.io/component": "canary",
+            "app.kubernetes.io/managed-by": "pipedreamer",
+          },
+        },
+      }],
+      ports: [{ protocol: "TCP", port: "http" }],
+    },
     {
       to: [{ ipBlock: { cidr: "10.1.2.3/32" } }],
       ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 80 }],

@@ -40,15 +40,47 @@ export async function writeManifestDir(dir: string, objects: KubeObject[]): Prom
   for (const [i, object] of objects.entries()) {
     await Deno.writeTextFile(join(dir, names[i]!), HEADER + toYaml(object));
   }
+  await writeKustomization(kustomization, names);
+  return [...names, "kustomization.yaml"];
+}
+
+/**
+ * Adds objects to a directory `--out` wrote (`deploy --canary --out`): their files are written
+ * and appended to its kustomization.yaml; everything it listed stays. A later plain
+ * `deploy --out` (the promotion) removes them again.
+ *
+ * @returns the file names written, kustomization.yaml last.
+ * @throws {Error} when `dir` holds no kustomization.yaml written by `deploy --out`.
+ */
+export async function addToManifestDir(dir: string, objects: KubeObject[]): Promise<string[]> {
+  const kustomization = join(dir, "kustomization.yaml");
+  const previous = await previousResources(kustomization);
+  if (previous.length === 0) {
+    throw new Error(
+      `Cannot add a canary to "${dir}": it holds no kustomization.yaml written by \`pipedreamer deploy --out\`; ` +
+        "write the live version there first (deploy --out without --canary)",
+    );
+  }
+  const names = objects.map(manifestFileName);
+  for (const [i, object] of objects.entries()) {
+    await Deno.writeTextFile(join(dir, names[i]!), HEADER + toYaml(object));
+  }
+  await writeKustomization(kustomization, [
+    ...previous,
+    ...names.filter((n) => !previous.includes(n)),
+  ]);
+  return [...names, "kustomization.yaml"];
+}
+
+async function writeKustomization(path: string, resources: string[]): Promise<void> {
   await Deno.writeTextFile(
-    kustomization,
+    path,
     HEADER + toYaml({
       apiVersion: "kustomize.config.k8s.io/v1beta1",
       kind: "Kustomization",
-      resources: names,
+      resources,
     }),
   );
-  return [...names, "kustomization.yaml"];
 }
 
 /** The resources an earlier kustomization.yaml written by `--out` listed. */

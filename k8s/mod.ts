@@ -80,6 +80,21 @@ export {
 } from "./api_server_endpoints.ts";
 export { diffVersions, type FileDiff, listVersions, type VersionInfo } from "./versions.ts";
 export { type RollbackOptions, type RollbackResult, rollbackWorkflow } from "./rollback.ts";
+export {
+  assertNoCanary,
+  type CanaryOptions,
+  type CanaryResult,
+  type CanaryStatus,
+  canaryStatus,
+  deployCanary,
+  type EndCanaryResult,
+  type EngineRunCounts,
+  promoteCanary,
+  rollbackCanary,
+  runningCanary,
+} from "./canary.ts";
+export { addToManifestDir } from "./manifest_dir.ts";
+export { canaryManifests } from "./_canary_manifests.ts";
 export { checkCluster, type CheckResult, type ClusterCheckOptions } from "./cluster_check.ts";
 export {
   createK8sApi,

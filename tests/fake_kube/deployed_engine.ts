@@ -36,6 +36,12 @@ interface Volume {
   emptyDir?: unknown;
   persistentVolumeClaim?: { claimName: string };
 }
+/** A volume refreshed in place, its local directory and the version written there. */
+interface Refreshed {
+  volume: Volume;
+  dir: string;
+  version: unknown;
+}
 interface KeyToPath {
   key: string;
   path: string;
@@ -47,6 +53,13 @@ interface Container {
   volumeMounts?: { name: string; mountPath: string }[];
 }
 
+/**
+ * ConfigMap volumes refreshed in place, as a kubelet refreshes every ConfigMap volume (new
+ * files swapped in atomically, no restart): the canary switch, which the engine re-reads. A
+ * change of any other volume starts a new process here (their readers read them at start).
+ */
+const REFRESHED_IN_PLACE = new Set(["canary"]);
+
 /** `serve` flags whose default is a mount path of the Deployment. */
 const MOUNT_FLAGS: Record<string, string> = { "/app/config": "--config-dir" };
 
@@ -56,7 +69,15 @@ export class DeployedEngine {
   readonly #kube: FakeKube;
   readonly #namespace: string;
   readonly #name: string;
-  #running: { key: string; process: ServeProcess; dir: string; graceSeconds: number } | undefined;
+  #running:
+    | {
+      key: string;
+      process: ServeProcess;
+      dir: string;
+      graceSeconds: number;
+      refreshed: Refreshed[];
+    }
+    | undefined;
   /** Persistent volumes by claim: they outlive pods, as a PVC's volume does. */
   readonly #claims = new Map<string, string>();
   #chain: Promise<unknown> = Promise.resolve();
@@ -82,7 +103,11 @@ export class DeployedEngine {
     });
     let engine: ServeProcess;
     try {
-      engine = await this.#serial(() => this.#ensure());
+      engine = await this.#serial(async () => {
+        const process = await this.#ensure();
+        await this.#refresh();
+        return process;
+      });
     } catch (error) {
       return Response.json({ error: String(error) }, { status: 503 });
     }
@@ -141,27 +166,61 @@ export class DeployedEngine {
     const key = JSON.stringify([
       running.metadata.name,
       container,
-      volumes.map((v) => [v, this.#versionOf(v)]),
+      volumes.map((v) => [v, REFRESHED_IN_PLACE.has(v.name) ? null : this.#versionOf(v)]),
     ]);
     if (this.#running?.key === key) return this.#running.process;
     await this.#stop();
     const dir = await Deno.makeTempDir({ prefix: `pd-pod-${this.#name}-` });
     try {
       const mounts = new Map<string, string>();
+      const refreshed: Refreshed[] = [];
       for (const [i, mount] of (container.volumeMounts ?? []).entries()) {
         const volume = volumes.find((v) => v.name === mount.name);
         if (!volume) throw new Error(`volume "${mount.name}" is not in the pod`);
         const local = join(dir, `volume-${i}`);
         await this.#write(volume, local);
         mounts.set(mount.mountPath, local);
+        if (REFRESHED_IN_PLACE.has(volume.name)) {
+          refreshed.push({ volume, dir: local, version: this.#versionOf(volume) });
+        }
       }
-      const process = await startServe(argsFor(container.args ?? [], mounts));
+      // The pod's cluster network: Service names resolve through the fake's proxy.
+      const proxy = this.#kube.networkProxy();
+      const process = await startServe(argsFor(container.args ?? [], mounts), {
+        env: {
+          HTTP_PROXY: proxy,
+          http_proxy: proxy,
+          NO_PROXY: "127.0.0.1,localhost",
+          no_proxy: "127.0.0.1,localhost",
+        },
+      });
       const graceSeconds = Number(pod.terminationGracePeriodSeconds ?? 30);
-      this.#running = { key, process, dir, graceSeconds };
+      this.#running = { key, process, dir, graceSeconds, refreshed };
       return process;
     } catch (error) {
       await Deno.remove(dir, { recursive: true });
       throw error;
+    }
+  }
+
+  /** Like the kubelet's sync: rewrites in-place volumes whose ConfigMap changed. */
+  async #refresh(): Promise<void> {
+    for (const r of this.#running?.refreshed ?? []) {
+      const version = this.#versionOf(r.volume);
+      if (JSON.stringify(version) === JSON.stringify(r.version)) continue;
+      const next = `${r.dir}.next`;
+      await Deno.remove(next, { recursive: true }).catch(() => {});
+      await this.#write(r.volume, next);
+      const fresh = new Set<string>();
+      for await (const entry of Deno.readDir(next)) {
+        fresh.add(entry.name);
+        await Deno.rename(join(next, entry.name), join(r.dir, entry.name));
+      }
+      for await (const entry of Deno.readDir(r.dir)) {
+        if (!fresh.has(entry.name)) await Deno.remove(join(r.dir, entry.name), { recursive: true });
+      }
+      await Deno.remove(next, { recursive: true });
+      r.version = version;
     }
   }
 

@@ -10,6 +10,7 @@
 import { stringify } from "yaml";
 import { Controllers, DEFAULT_CLASS_ANNOTATION, PullFailure } from "./_controller.ts";
 import { handle } from "./_handler.ts";
+import { routeInCluster } from "./_network.ts";
 import type { DenyRule, HandlerState, RecordedRequest, ServiceBackend } from "./_state.ts";
 import { LogStore } from "./_logs.ts";
 import { apiVersionOf, FAKE_RESOURCES, resourceByKind } from "./_resources.ts";
@@ -150,9 +151,25 @@ export class FakeKube {
     for (let i = 0; i < steps; i++) this.#state.controllers.step(namespace, name);
   }
 
+  #network: Deno.HttpServer<Deno.NetAddr> | undefined;
+
+  /**
+   * The URL of the cluster network's forward proxy (started on first use): engine processes
+   * get it as `HTTP_PROXY`, so `http://<service>.<namespace>.svc:<port>` reaches the Service's
+   * backend like cluster DNS and kube-proxy would (see _network.ts).
+   */
+  networkProxy(): string {
+    this.#network ??= Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      (req) => routeInCluster(this.#state, req),
+    );
+    return `http://127.0.0.1:${this.#network.addr.port}`;
+  }
+
   /** Stops the server and ends open log streams. */
   async close(): Promise<void> {
     this.#state.logs.closeAll();
+    await this.#network?.shutdown();
     await this.#server.shutdown();
   }
 
