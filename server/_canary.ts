@@ -156,6 +156,16 @@ export class CanarySplit {
     return track === Track.Canary ? target : undefined;
   }
 
+  /**
+   * A run decided for the canary that could not reach it (nothing was sent) runs live after
+   * all: counted, and remembered for its key, as live.
+   */
+  tookBack(idempotencyKey?: string): void {
+    this.#routed.canary--;
+    this.#routed.live++;
+    if (idempotencyKey !== undefined) this.#keys.set(idempotencyKey, Track.Live);
+  }
+
   /** New runs routed to each side since the current canary started (in this process). */
   routed(): { live: number; canary: number } {
     return { ...this.#routed };

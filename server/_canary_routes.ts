@@ -11,6 +11,7 @@
  */
 
 import type { CanarySplit, CanaryTarget } from "./_canary.ts";
+import { readBodyBytes } from "./_body.ts";
 import { ErrorCode, HttpError, jsonResponse } from "./_http_error.ts";
 import type { RunApi } from "./_run_api.ts";
 
@@ -42,11 +43,32 @@ export function runCountsOf(metricsText: string): RunCounts {
   return { finished, total, failed, failureRate: total === 0 ? null : failed / total };
 }
 
-/** Sends `request` to the canary and returns its answer unchanged. */
+/** A fetch error raised before anything was sent: no connection, no address (any cause). */
+function neverSent(error: unknown): boolean {
+  for (let e = error as { message?: string; code?: string; cause?: unknown } | undefined; e;) {
+    if (
+      /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(String(e.code)) ||
+      /\(Connect\)|connection refused|dns error/i.test(String(e.message))
+    ) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/** Thrown by {@link forwardToCanary} when the canary could not be connected to. */
+class CanaryUnreachable extends Error {}
+
+/**
+ * Sends `request` (or `body` in its place) to the canary and returns its answer unchanged.
+ *
+ * @throws {CanaryUnreachable} when no connection could be made (nothing was sent).
+ * @throws {HttpError} 502 when the exchange failed after that.
+ */
 export async function forwardToCanary(
   target: CanaryTarget,
   request: Request,
   url: URL,
+  body: BodyInit | null = request.body,
 ): Promise<Response> {
   const headers = new Headers(request.headers);
   headers.delete("host");
@@ -56,11 +78,15 @@ export async function forwardToCanary(
     res = await fetch(`${target.url}${url.pathname}${url.search}`, {
       method: request.method,
       headers,
-      body: request.body,
+      body,
       redirect: "manual",
       signal: request.signal,
     });
   } catch (error) {
+    const message = `Cannot reach the canary (version ${target.version} at ${target.url}): ${
+      (error as Error).message
+    }`;
+    if (neverSent(error)) throw new CanaryUnreachable(message, { cause: error });
     throw new HttpError(
       ErrorCode.BadGateway,
       `Cannot reach the canary (version ${target.version} at ${target.url}): ${
@@ -98,7 +124,8 @@ function runIdOf(path: string): string | undefined {
 export function canaryForwarder(
   split: CanarySplit,
   manager: RunApi,
-): (request: Request, url: URL) => Promise<Response | undefined> {
+  options: { maxBodyBytes: number; onError?: (error: unknown) => void },
+): (request: Request, url: URL) => Promise<Response | Request | undefined> {
   return async (request, url) => {
     const method = request.method === "HEAD" ? "GET" : request.method;
     const path = url.pathname;
@@ -109,14 +136,33 @@ export function canaryForwarder(
       if (trigger !== null && (trigger === "cron" || !HEADER_TRIGGERS.includes(trigger as never))) {
         return undefined;
       }
-      const target = await split.decide(request.headers.get("idempotency-key") ?? undefined);
-      return target ? await forwardToCanary(target, request, url) : undefined;
+      const key = request.headers.get("idempotency-key") ?? undefined;
+      const target = await split.decide(key);
+      if (!target) return undefined;
+      // Read first: a canary that cannot be connected to (not ready yet, gone) leaves the run
+      // to this engine, with the body it would have read.
+      const body = method === "POST"
+        ? (await readBodyBytes(request, options.maxBodyBytes)) as Uint8Array<ArrayBuffer>
+        : null;
+      try {
+        return await forwardToCanary(target, request, url, body);
+      } catch (error) {
+        if (!(error instanceof CanaryUnreachable)) throw error;
+        options.onError?.(error);
+        split.tookBack(key);
+        return new Request(request.url, { method: request.method, headers: request.headers, body });
+      }
     }
     const runId = runIdOf(path);
     if (runId === undefined) return undefined;
     const target = await split.target();
     if (!target || (await manager.getRun(runId)) !== undefined) return undefined;
-    return await forwardToCanary(target, request, url);
+    try {
+      return await forwardToCanary(target, request, url);
+    } catch (error) {
+      if (!(error instanceof CanaryUnreachable)) throw error;
+      throw new HttpError(ErrorCode.BadGateway, error.message, { cause: error });
+    }
   };
 }
 

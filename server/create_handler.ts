@@ -64,7 +64,7 @@ export interface HandlerOptions {
    * Sees every authenticated request before the routes do and may answer it instead (the live
    * engine's canary forwarding, server/_canary_routes.ts). @default undefined
    */
-  forward?: (request: Request, url: URL) => Promise<Response | undefined>;
+  forward?: (request: Request, url: URL) => Promise<Response | Request | undefined>;
 }
 
 interface Match {
@@ -174,7 +174,7 @@ export function createHandler(
     const forwarded = match.route?.auth !== false
       ? await options.forward?.(request, url)
       : undefined;
-    if (forwarded) return forwarded;
+    if (forwarded instanceof Response) return forwarded;
     if (match.allowed.length === 0) {
       throw new HttpError(ErrorCode.NotFound, `Cannot find route ${url.pathname.slice(0, 200)}`, {
         details: { routes: ROUTES.map((r) => `${r.method} ${r.path}`) },
@@ -191,7 +191,8 @@ export function createHandler(
       );
     }
     const ctx: RouteContext = {
-      request,
+      // The forwarding step may hand back the request with its body read (not forwarded).
+      request: forwarded ?? request,
       url,
       params: match.params,
       manager,

@@ -28,6 +28,7 @@ import { type ProcessLock, tryLockFile } from "./_process_lock.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
 import { createHandler, type HandlerOptions } from "./create_handler.ts";
 import { CanarySplit } from "./_canary.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "./_body.ts";
 import { type CanaryQueueRuns, canaryQueueRuns } from "./_canary_queue.ts";
 import { canaryForwarder } from "./_canary_routes.ts";
 import { devReload, type DevReloader } from "./dev_reload.ts";
@@ -283,7 +284,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         draining: () => draining,
         signal: streams.signal,
         onError: reportError,
-        forward: split && canaryForwarder(split, manager),
+        forward: split && canaryForwarder(split, manager, {
+          maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+          onError: reportError,
+        }),
       },
     );
     // Webhooks carry their own verification, so they are routed before the API token.

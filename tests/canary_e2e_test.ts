@@ -222,6 +222,28 @@ Deno.test({
       for (let i = 0; i < 10; i++) await post(`${live.url}/run`, { id: 4000 + i });
       assert.equal((await runsOf(canary)).length - before, 5);
 
+      // A canary that cannot be connected to (not ready, gone): nothing was sent, the run
+      // stays live; a run id it would hold answers 502.
+      const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const deadUrl = `http://127.0.0.1:${closed.addr.port}`;
+      closed.close();
+      await setCanary({ url: deadUrl, percent: 50, version: "1.1.0" });
+      for (let i = 0; i < 4; i++) {
+        const res = await post(`${live.url}/run`, { id: 4500 + i });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal(res.body.result.engine, "live");
+      }
+      await live.waitForStderr(
+        /Cannot reach the canary \(version 1\.1\.0 at http:\/\/127\.0\.0\.1:\d+\)/,
+      );
+      assert.deepEqual((await get(`${live.url}/canary`)).body.canary.routed, {
+        live: 4,
+        canary: 0,
+      });
+      const gone = await get(`${live.url}/runs/not-here`);
+      assert.equal(gone.status, 502);
+      assert.equal(gone.body.error.code, "bad_gateway");
+
       // A file that is not a canary is reported and means no canary.
       await setCanary({ url: canary.url, percent: 100, version: "1.1.0" });
       await post(`${live.url}/run`, { id: 5000 });

@@ -360,6 +360,45 @@ Deno.test("fake service proxy needs a ready endpoint, drops the caller's credent
   });
 });
 
+Deno.test("fake cluster network: <service>.<namespace>.svc reaches the Service's backend, pod to pod", async () => {
+  await withFake(async (kube, client) => {
+    // What an engine process gets as HTTP_PROXY (tests/fake_kube/deployed_engine.ts).
+    const http = Deno.createHttpClient({ proxy: { url: kube.networkProxy() } });
+    try {
+      const get = async (url: string) => {
+        const res = await fetch(url, { client: http, headers: { authorization: "Bearer t" } });
+        return { status: res.status, text: await res.text() };
+      };
+      assert.match((await get("http://d.default.svc/x")).text, /no Service "default\/d"/);
+      await client.apply({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "d", namespace: "default" },
+        spec: { selector: { app: "d" }, ports: [{ name: "http", port: 80 }] },
+      });
+      assert.match((await get("http://d.default.svc/x")).text, /no ready endpoint/);
+      await client.apply(deployment("app:1"));
+      kube.settle("default", "d");
+      const seen: string[] = [];
+      kube.setServiceBackend("default", "d", (req) => {
+        seen.push(`${new URL(req.url).pathname} ${req.headers.get("authorization")}`);
+        return new Response("hi");
+      });
+      assert.deepEqual(await get("http://d.default.svc.cluster.local/x?y=1"), {
+        status: 200,
+        text: "hi",
+      });
+      assert.deepEqual(seen, ["/x Bearer t"], "pod-to-pod traffic keeps its headers");
+      const wrongPort = await get("http://d.default.svc:8080/x");
+      assert.equal(wrongPort.status, 502);
+      assert.match(wrongPort.text, /has no port 8080/);
+      assert.match((await get("http://example.com/x")).text, /cannot resolve example\.com/);
+    } finally {
+      http.close();
+    }
+  });
+});
+
 Deno.test("fake SelfSubjectAccessReview and requests follow the configured denials", async () => {
   await withFake(async (kube, client) => {
     kube.deny({ verb: "create", resource: "services/proxy", namespace: "default" });
