@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { RunResult } from "../k8s/mod.ts";
 import { kubeClient, namespaceFor } from "./_k8s.ts";
 import { readJsonInput } from "./_input.ts";
@@ -28,6 +28,7 @@ interface RunFlags {
   idempotencyKey?: string;
   url?: string;
   tokenFile?: string;
+  trigger?: string;
 }
 
 /** Registers `run`. */
@@ -47,6 +48,12 @@ export function registerRunDeployed(program: Command, cli: CliContext): void {
       "--idempotency-key <key>",
       "a repeated request with the same key attaches to the same run (cron Job retries)",
     )
+    .addOption(
+      new Option(
+        "--trigger <trigger>",
+        "the trigger the run records (the CronJobs send cron: a canary never gets those runs)",
+      ).choices(["manual", "cron"]),
+    )
     .action(async (name: string, flags: RunFlags, command: Command) => {
       const globals = globalOptions(command);
       const input = await readJsonInput(command, flags.input);
@@ -56,6 +63,7 @@ export function registerRunDeployed(program: Command, cli: CliContext): void {
         timeoutMs,
         async: flags.async,
         idempotencyKey: flags.idempotencyKey,
+        trigger: flags.trigger,
       };
       const { runAtUrl, runDeployed } = await import("../k8s/mod.ts");
       let result: RunResult;

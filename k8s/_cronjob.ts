@@ -44,6 +44,9 @@ function cronJob(
     // The kubelet expands $(JOB_NAME) from the container's env.
     "--idempotency-key",
     "$(JOB_NAME)",
+    // Recorded as a cron run, and never sent to a canary: cron stays on the live version.
+    "--trigger",
+    "cron",
   ];
   if (trigger.input !== undefined) args.push("--input", JSON.stringify(trigger.input));
   return {

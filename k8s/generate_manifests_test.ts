@@ -274,6 +274,8 @@ Deno.test("generateManifests() builds secrets, RBAC, cron jobs and network polic
     "3600s",
     "--idempotency-key",
     "$(JOB_NAME)",
+    "--trigger",
+    "cron",
     "--input",
     '{"report":"daily"}',
   ]);

@@ -32,10 +32,18 @@ export interface RunDeployedOptions {
    * of starting another (a cron Job retried after a lost connection). @default undefined
    */
   idempotencyKey?: string;
+  /**
+   * `X-Pipedreamer-Trigger`: the trigger the run records; `cron` (the CronJobs) is never sent
+   * to a canary. @default undefined (manual)
+   */
+  trigger?: string;
 }
 
 function keyHeader(options: RunDeployedOptions): Record<string, string> {
-  return options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {};
+  return {
+    ...(options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {}),
+    ...(options.trigger ? { "x-pipedreamer-trigger": options.trigger } : {}),
+  };
 }
 
 /** What a run request returns: the run record, or `{ runId }` when async. */

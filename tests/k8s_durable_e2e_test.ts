@@ -308,9 +308,13 @@ Deno.test("cluster check requires a default StorageClass for the SQLite volume",
 });
 
 Deno.test("the cron Job's command waits for the run and fails when the run fails, under one idempotency key", async () => {
-  const seen: { path: string; key: string | null }[] = [];
+  const seen: { path: string; key: string | null; trigger: string | null }[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-    seen.push({ path: new URL(req.url).pathname, key: req.headers.get("idempotency-key") });
+    seen.push({
+      path: new URL(req.url).pathname,
+      key: req.headers.get("idempotency-key"),
+      trigger: req.headers.get("x-pipedreamer-trigger"),
+    });
     return Response.json({
       runId: "r-1",
       workflow: "hello-k8s",
@@ -336,10 +340,13 @@ Deno.test("the cron Job's command waits for the run and fails when the run fails
       "3600s",
       "--idempotency-key",
       "hello-k8s-cron-29412345",
+      "--trigger",
+      "cron",
     ]);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /Run r-1 failed: node "greet": asked to fail/);
-    assert.deepEqual(seen, [{ path: "/run", key: "hello-k8s-cron-29412345" }]);
+    // A cron run: recorded as such, and never sent to a canary by the live engine.
+    assert.deepEqual(seen, [{ path: "/run", key: "hello-k8s-cron-29412345", trigger: "cron" }]);
   } finally {
     await server.shutdown();
     await Deno.remove(tmp, { recursive: true });
