@@ -478,6 +478,7 @@ Deno.test("every cluster command has --help", async () => {
         "undeploy",
         "versions",
         "rollback",
+        "promote",
         "cluster check",
       ]
     ) {
