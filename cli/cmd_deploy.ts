@@ -227,15 +227,16 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         const apiServerEndpoints = endpoints ??
           (needsEndpoints ? await readApiServerEndpoints(client) : undefined);
         const plan = await planDeploy(dir, { ...planOptions, namespace, apiServerEndpoints });
+        const waiting = {
+          wait: flags.wait,
+          onProgress: (m: string) => say(`  ${m}`),
+          rollout: { timeoutMs, onProgress: (m: string) => say(`  rollout: ${m}`) },
+        };
         if (percent !== undefined) {
           say(
             `Starting a canary of ${workflow.name} ${workflow.version} at ${percent}% in namespace "${namespace}" (context "${client.context}"), image ${plan.image}`,
           );
-          const result = await deployCanary(client, plan, percent, {
-            wait: flags.wait,
-            onProgress: (m) => say(`  ${m}`),
-            rollout: { timeoutMs, onProgress: (m) => say(`  rollout: ${m}`) },
-          });
+          const result = await deployCanary(client, plan, percent, waiting);
           if (globals.output !== "json") {
             printLine(
               cli,
@@ -253,9 +254,7 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         );
         const result = await deployWorkflow(client, plan, {
           createNamespace: flags.createNamespace,
-          wait: flags.wait,
-          onProgress: (m) => say(`  ${m}`),
-          rollout: { timeoutMs, onProgress: (m) => say(`  rollout: ${m}`) },
+          ...waiting,
         });
         if (globals.output !== "json") {
           printLine(

@@ -72,23 +72,6 @@ export async function runningCanary(
   );
 }
 
-/** A plain deploy while a canary runs would leave two releases in flight: refuse it. */
-export async function assertNoCanary(
-  client: KubeClient,
-  name: string,
-  namespace: string,
-): Promise<void> {
-  const canary = await runningCanary(client, name, namespace);
-  if (canary) {
-    throw new Error(
-      `Cannot deploy "${name}": a canary of version ${
-        versionOf(canary)
-      } is running in namespace "${namespace}"; ` +
-        `end it first with \`pipedreamer promote ${name}\` or \`pipedreamer rollback ${name}\``,
-    );
-  }
-}
-
 export function versionOf(o: KubeObject): string {
   return o.metadata.annotations?.[ANNOTATION_VERSION] ?? "?";
 }

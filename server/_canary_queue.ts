@@ -9,19 +9,12 @@
  */
 
 import { InputValidationError, isFinishedStatus, type RunRecord } from "../engine/mod.ts";
+import type { QueueRuns } from "../triggers/mod.ts";
 import type { CanarySplit, CanaryTarget } from "./_canary.ts";
 import { TRIGGER_HEADER } from "./_canary_routes.ts";
 
 /** The run manager as queue triggers use it (triggers/'s `QueueRuns`). */
-export interface CanaryQueueRuns {
-  submit(
-    input: unknown,
-    options?: { idempotencyKey?: string; trigger?: string },
-  ): Promise<{ runId: string; created: boolean }>;
-  wait(runId: string): Promise<RunRecord>;
-  getRun(runId: string): Promise<RunRecord | undefined>;
-  adoptedRuns?(trigger: string): string[];
-}
+export type CanaryQueueRuns = QueueRuns;
 
 /** Polling interval bounds while waiting for a canary run. */
 const POLL_MS = [50, 100, 200, 500, 1_000] as const;

@@ -13,6 +13,7 @@ import { parse } from "yaml";
 import { type FakeKube, kubeconfigYaml, startFakeKube } from "./fake_kube/mod.ts";
 import { DeployedEngine } from "./fake_kube/deployed_engine.ts";
 import { CallbackServer, sseReader } from "./_serve.ts";
+import { copyDir, ok, pipedreamerWith as pipedreamer } from "./_k8s_cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DURABLE = join(ROOT, "tests/testdata/k8s/durable-k8s");
@@ -46,37 +47,6 @@ async function cluster(options: { contextNamespace?: string } = {}): Promise<Env
       await Deno.remove(tmp, { recursive: true });
     },
   };
-}
-
-async function pipedreamer(kubeconfig: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-all",
-      "--unstable-worker-options",
-      "--config",
-      join(ROOT, "deno.json"),
-      join(ROOT, "main.ts"),
-      ...args,
-    ],
-    env: { KUBECONFIG: kubeconfig, NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-async function copyDir(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const entry of Deno.readDir(from)) {
-    if (entry.isDirectory) await copyDir(join(from, entry.name), join(to, entry.name));
-    else await Deno.copyFile(join(from, entry.name), join(to, entry.name));
-  }
-}
-
-function ok(result: { code: number; stdout: string; stderr: string }, what: string): void {
-  assert.equal(result.code, 0, `${what} failed:\n${result.stdout}\n${result.stderr}`);
 }
 
 function tokenOf(kube: FakeKube, namespace: string, name: string): string {

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeKube, kubeconfigYaml, PullFailure, startFakeKube } from "./fake_kube/mod.ts";
 import { DeployedEngine, type EngineCall } from "./fake_kube/deployed_engine.ts";
+import { bumpVersion, copyDir, ok, pipedreamerWith as pipedreamer } from "./_k8s_cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const TESTDATA = join(ROOT, "tests/testdata/k8s/hello-k8s");
@@ -61,51 +62,6 @@ async function setup(fakes: FakeKube[] = []): Promise<Env> {
       await Deno.remove(tmp, { recursive: true });
     },
   };
-}
-
-async function pipedreamer(kubeconfig: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-all",
-      "--unstable-worker-options",
-      "--config",
-      join(ROOT, "deno.json"),
-      join(ROOT, "main.ts"),
-      ...args,
-    ],
-    env: { KUBECONFIG: kubeconfig, NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-async function copyDir(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const entry of Deno.readDir(from)) {
-    if (entry.isDirectory) await copyDir(join(from, entry.name), join(to, entry.name));
-    else await Deno.copyFile(join(from, entry.name), join(to, entry.name));
-  }
-}
-
-/** Makes version 1.1.0 with a changed greeting node. */
-async function bumpVersion(dir: string): Promise<void> {
-  const yaml = await Deno.readTextFile(join(dir, "workflow.yaml"));
-  await Deno.writeTextFile(
-    join(dir, "workflow.yaml"),
-    yaml.replace('version: "1.0.0"', 'version: "1.1.0"'),
-  );
-  const node = await Deno.readTextFile(join(dir, "nodes/greet.ts"));
-  await Deno.writeTextFile(
-    join(dir, "nodes/greet.ts"),
-    node.replace("${input?.name", "dear ${input?.name"),
-  );
-}
-
-function ok(result: { code: number; stdout: string; stderr: string }, what: string): void {
-  assert.equal(result.code, 0, `${what} failed:\n${result.stdout}\n${result.stderr}`);
 }
 
 Deno.test("deploy → status → run → logs → versions → deploy v2 → rollback → undeploy leaves nothing behind", async () => {
