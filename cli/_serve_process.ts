@@ -7,6 +7,7 @@
 
 import { WorkflowSyntaxError } from "../engine/mod.ts";
 import { type ServerEvent, startServer, type StartServerOptions } from "../server/mod.ts";
+import { commandSandboxNotice } from "./_command_sandbox_notice.ts";
 import {
   type CliContext,
   ExitCode,
@@ -70,6 +71,8 @@ export async function serveUntilSignal(
     throw error;
   }
   const running = server;
+  const notice = await commandSandboxNotice();
+  if (notice !== undefined) printError(cli, notice);
   // A failed shutdown rejects `finished` too, which reports it below.
   const onSignal = () => void running.shutdown().catch(() => {});
   for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);

@@ -25,10 +25,13 @@
  * which sandboxes may write (a node can write into the temp dirs of other runs of nodes in the
  * same realm, never outside the base). A `tmpDir` made elsewhere gets processes of its own.
  *
- * Imports and requirements: the process runs the engine's own source with the engine's
- * deno.json (import map), so the engine must run from source with a deno executable
- * (`Deno.execPath()`); `npm:` packages load from the Deno cache without any permission,
- * `https:` imports need the host in `capabilities.net`.
+ * Imports and requirements: the process runs the sandbox entry next to the engine's code with
+ * a deno executable (`Deno.execPath()`, which the engine must be allowed to run). From source,
+ * that is engine/runners/_sandbox_process_main.ts with the engine's deno.json (import map);
+ * `npm:` packages load from the Deno cache without any permission, `https:` imports need the
+ * host in `capabilities.net`. From the bundled engine of a built image (builder/_runtime.ts),
+ * it is the bundled entry at /app/engine/_sandbox_process_main.ts, started as the engine is:
+ * no config, cached modules only, no remote or npm imports (node files are bundled too).
  *
  * @module
  */
@@ -84,10 +87,29 @@ export interface ProcessRunner extends NodeRunner {
 
 const ENTRY = new URL("./_sandbox_process_main.ts", import.meta.url);
 const CONFIG = new URL("../../deno.json", import.meta.url);
+/**
+ * Whether this module runs from its source file; otherwise it is part of the bundled engine
+ * (builder/_runtime.ts), where the sandbox entry is bundled too and there is no deno.json.
+ */
+const FROM_SOURCE = import.meta.url.endsWith("/engine/runners/process_runner.ts");
+/** How the sandbox entry loads: with the engine's import map, or as the bundled engine does. */
+const LOADING = FROM_SOURCE
+  ? [`--config=${fromFileUrl(CONFIG)}`]
+  : ["--no-config", "--cached-only", "--no-remote", "--no-npm"];
 /** Files of a workflow directory no sandbox may read (SPEC §2, §4). */
 const SECRET_FILES = [".secrets.yaml", ".secrets.yml", ".secrets"];
-/** Variables a sandbox process gets (for Deno's cache only: nodes have no env access). */
-const PASSED_ENV = ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "DENO_CERT", "SSL_CERT_FILE"];
+/**
+ * Variables a sandbox process gets (for Deno's cache only: nodes have no env access). Read by
+ * literal name, so that the bundled engine of an image is granted exactly these (see
+ * `envNames` in builder/_runtime.ts).
+ */
+const PASSED_ENV: Record<string, () => string | undefined> = {
+  DENO_DIR: () => Deno.env.get("DENO_DIR"),
+  HOME: () => Deno.env.get("HOME"),
+  XDG_CACHE_HOME: () => Deno.env.get("XDG_CACHE_HOME"),
+  DENO_CERT: () => Deno.env.get("DENO_CERT"),
+  SSL_CERT_FILE: () => Deno.env.get("SSL_CERT_FILE"),
+};
 
 /** A node's sandbox: its process arguments and realm key. */
 interface Sandbox {
@@ -114,20 +136,37 @@ function listed(path: string): string {
 }
 
 /**
- * Whether the engine can start sandbox processes: it runs from source files (the sandbox entry
- * and deno.json exist) with a `deno` executable it may run. A `deno compile`d engine, or the
- * bundled engine of a built image (no source tree, no `--allow-run` for deno), cannot.
+ * Why the engine cannot start sandbox processes, or undefined when it can: it needs a `deno`
+ * executable it may run (`--allow-run` for it) and the sandbox entry script beside its code
+ * (from source: with deno.json; in a built image: the bundled entry). A `deno compile`d
+ * engine has neither.
  */
-export function canStartSandboxProcesses(): boolean {
-  if (ENTRY.protocol !== "file:" || Deno.build.standalone) return false;
-  const exe = Deno.execPath();
-  if (!/^deno(\.exe)?$/.test(exe.split("/").pop() ?? "")) return false;
-  try {
-    if (Deno.permissions.querySync({ name: "run", command: exe }).state !== "granted") return false;
-    return Deno.statSync(fromFileUrl(ENTRY)).isFile && Deno.statSync(fromFileUrl(CONFIG)).isFile;
-  } catch {
-    return false;
+export function sandboxProcessProblem(): string | undefined {
+  if (Deno.build.standalone) {
+    return "this engine is a deno compile'd binary, which cannot start deno run sandbox processes";
   }
+  if (ENTRY.protocol !== "file:") return `the sandbox entry ${ENTRY.href} is not a local file`;
+  const exe = Deno.execPath();
+  if (!/^deno(\.exe)?$/.test(exe.split("/").pop() ?? "")) {
+    return `the engine's executable "${exe}" is not deno`;
+  }
+  try {
+    if (Deno.permissions.querySync({ name: "run", command: exe }).state !== "granted") {
+      return `the engine may not run "${exe}" (start it with --allow-run=${exe})`;
+    }
+    const files = FROM_SOURCE ? [ENTRY, CONFIG] : [ENTRY];
+    for (const file of files) {
+      if (!Deno.statSync(fromFileUrl(file)).isFile) return `${fromFileUrl(file)} is not a file`;
+    }
+  } catch (error) {
+    return `the sandbox entry cannot be read: ${(error as Error).message}`;
+  }
+  return undefined;
+}
+
+/** Whether the engine can start sandbox processes (see {@link sandboxProcessProblem}). */
+export function canStartSandboxProcesses(): boolean {
+  return sandboxProcessProblem() === undefined;
 }
 
 /**
@@ -150,7 +189,7 @@ export function sandboxArgs(
     "--quiet",
     "--no-prompt",
     "--no-lock",
-    `--config=${fromFileUrl(CONFIG)}`,
+    ...LOADING,
     `--v8-flags=--max-old-space-size=${memoryMiB}`,
     `--allow-read=${read}`,
     `--deny-read=${secrets}`,
@@ -198,9 +237,13 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
     DENO_NO_PACKAGE_JSON: "1",
     DENO_NO_UPDATE_CHECK: "1",
   };
-  for (const name of PASSED_ENV) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
+  for (const [name, read] of Object.entries(PASSED_ENV)) {
+    try {
+      const value = read();
+      if (value !== undefined) env[name] = value;
+    } catch {
+      // Not granted to the engine (a built image grants only what its code reads): not passed.
+    }
   }
   let uses = 0;
   let closed = false;
