@@ -365,15 +365,20 @@ export const ContainerRuntime = {
 /** One of {@link ContainerRuntime}. */
 export type ContainerRuntime = typeof ContainerRuntime[keyof typeof ContainerRuntime];
 
-/** argv of `runtime run` for a bundle; `stateDir` keeps the runtime's state out of /run. */
+/**
+ * argv of `runtime run` for a bundle; `stateDir` keeps the runtime's state out of /run. runsc
+ * gets `--network=host` (the test servers are on loopback), or `--network=none` (gVisor's own
+ * netstack with loopback only) when `network` says so.
+ */
 export function runtimeArgs(
   runtime: ContainerRuntime,
   stateDir: string,
   bundle: string,
   id: string,
+  network: "host" | "none" = "host",
 ): string[] {
   return runtime === ContainerRuntime.Runsc
-    ? ["--root", stateDir, "--network=host", "run", "--bundle", bundle, id]
+    ? ["--root", stateDir, `--network=${network}`, "run", "--bundle", bundle, id]
     : ["--root", stateDir, "run", "--bundle", bundle, id];
 }
 
@@ -381,12 +386,13 @@ export function runtimeArgs(
 export async function runContainer(
   runtime: ContainerRuntime,
   bundle: string,
+  network: "host" | "none" = "host",
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const stateDir = await Deno.makeTempDir({ prefix: `pipedreamer-${runtime}-` });
   const id = `pd-${crypto.randomUUID().slice(0, 8)}`;
   try {
     const output = await new Deno.Command(findTool(runtime) ?? runtime, {
-      args: runtimeArgs(runtime, stateDir, bundle, id),
+      args: runtimeArgs(runtime, stateDir, bundle, id, network),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

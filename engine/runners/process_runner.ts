@@ -37,13 +37,11 @@
  */
 
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { FailureKind, NodeFailure } from "../errors.ts";
 import { type SandboxDirs, workerPermissions } from "./_permissions.ts";
-import { abortFailure } from "./_attempt_failure.ts";
+import { type ModuleRunner, SandboxPool } from "./_sandbox_pool.ts";
 import { SandboxProcess } from "./_sandbox_process.ts";
-import { TmpDirs } from "./_tmp_dirs.ts";
 import type { CompiledNode } from "../workflow_model.ts";
-import type { Clock, NodeCall, NodeCallResult, NodeRunner } from "../runner_protocol.ts";
+import type { Clock, NodeCall, NodeCallResult } from "../runner_protocol.ts";
 
 /** Options of {@link createProcessRunner}. */
 export interface ProcessRunnerOptions {
@@ -79,11 +77,8 @@ export interface ProcessRunnerOptions {
   idleSpinUs?: number;
 }
 
-/** A {@link NodeRunner} that also makes per-run temp dirs its sandboxes can write. */
-export interface ProcessRunner extends NodeRunner {
-  makeTmpDir(runId: string): Promise<string>;
-  releaseTmpDir(dir: string): Promise<void>;
-}
+/** The process runner: a {@link ModuleRunner} (it makes per-run temp dirs its sandboxes can write). */
+export type ProcessRunner = ModuleRunner;
 
 const ENTRY = new URL("./_sandbox_process_main.ts", import.meta.url);
 const CONFIG = new URL("../../deno.json", import.meta.url);
@@ -118,11 +113,6 @@ interface Sandbox {
   key: string;
   memoryMiB: number;
   k8s: boolean;
-}
-
-function isInside(path: string, dir: string): boolean {
-  const base = dir.endsWith("/") ? dir : `${dir}/`;
-  return path === dir || path.startsWith(base);
 }
 
 /** A path for a comma-separated permission list. */
@@ -224,14 +214,15 @@ export function sandboxArgs(
  */
 export function createProcessRunner(options: ProcessRunnerOptions = {}): ProcessRunner {
   const graceMs = options.graceMs ?? 500;
-  const maxProcesses = options.maxProcesses ?? 32;
-  const maxModuleVersions = options.maxModuleVersions ?? 64;
   const defaultMemory = options.memoryMiB ?? 256;
   const deno = options.deno ?? Deno.execPath();
-  const pool = new Map<string, SandboxProcess>();
+  const pool = new SandboxPool<SandboxProcess>({
+    max: options.maxProcesses ?? 32,
+    maxModuleVersions: options.maxModuleVersions ?? 64,
+    tmpBase: options.tmpBase,
+    name: "the process runner",
+  });
   const sandboxes = new WeakMap<CompiledNode, Sandbox>();
-  const live = new Set<SandboxProcess>();
-  const tmpDirs = new TmpDirs(options.tmpBase);
   const env: Record<string, string> = {
     NO_COLOR: "1",
     DENO_NO_PACKAGE_JSON: "1",
@@ -244,17 +235,6 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
     } catch {
       // Not granted to the engine (a built image grants only what its code reads): not passed.
     }
-  }
-  let uses = 0;
-  let closed = false;
-
-  function evictIdle(): void {
-    if (pool.size < maxProcesses) return;
-    let oldest: SandboxProcess | undefined;
-    for (const sandbox of pool.values()) {
-      if (!sandbox.busy && (!oldest || sandbox.lastUsed < oldest.lastUsed)) oldest = sandbox;
-    }
-    oldest?.stop();
   }
 
   /** The sandbox of a node, computed once per node object, workflow dir, write dir and k8s. */
@@ -283,7 +263,7 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
   }
 
   function start(sandbox: Sandbox, solo: boolean): SandboxProcess {
-    const process = new SandboxProcess({
+    return new SandboxProcess({
       key: sandbox.key,
       deno,
       args: (channel) => sandboxArgs(sandbox.node, sandbox.dirs, sandbox.memoryMiB, channel),
@@ -295,73 +275,28 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
       clock: options.clock,
       solo,
       rerun: (call, signal, { solo }) => dispatch(call, signal, solo),
-      onRetire: (retired) => {
-        if (pool.get(retired.key) === retired) pool.delete(retired.key);
-      },
-      onExit: (stopped) => live.delete(stopped),
+      onRetire: (retired) => pool.retired(retired),
+      onExit: (stopped) => pool.exited(stopped),
     });
-    live.add(process);
-    return process;
   }
 
   function processFor(call: NodeCall, solo: boolean): SandboxProcess {
-    const base = tmpDirs.base;
-    const writeDir = base !== undefined && isInside(call.tmpDir, base) ? base : call.tmpDir;
-    const sandbox = sandboxOf(call, writeDir);
-    if (solo) return start(sandbox, true);
-    let process = pool.get(sandbox.key);
-    if (process && process.staleVersions >= maxModuleVersions) {
-      process.retire();
-      process = undefined;
-    }
-    if (!process) {
-      evictIdle();
-      process = start(sandbox, false);
-      pool.set(sandbox.key, process);
-    }
-    process.lastUsed = ++uses;
-    return process;
+    const sandbox = sandboxOf(call, pool.writeDirOf(call));
+    if (solo) return pool.track(start(sandbox, true));
+    return pool.get(sandbox.key, () => start(sandbox, false));
   }
 
   function dispatch(call: NodeCall, signal: AbortSignal, solo: boolean): Promise<NodeCallResult> {
-    const { node } = call;
-    if (closed) {
-      return Promise.reject(
-        new NodeFailure(`Cannot run node "${node.id}": the node runner is closed`, {
-          kind: FailureKind.Cancelled,
-        }),
-      );
-    }
-    if (signal.aborted) return Promise.reject(abortFailure(call, signal.reason));
-    let process: SandboxProcess;
-    try {
-      process = processFor(call, solo || node.isolation === "run");
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      return Promise.reject(
-        new NodeFailure(
-          `Cannot start the sandbox of node "${node.id}": ${detail}; fix its capabilities ` +
-            "in workflow.yaml",
-          { nonRetryable: true, cause: error },
-        ),
-      );
-    }
-    return process.run(call, signal);
+    return pool.run(call, signal, () => processFor(call, solo || call.node.isolation === "run"));
   }
 
   return {
-    run(call: NodeCall, signal: AbortSignal): Promise<NodeCallResult> {
-      const { node } = call;
-      if (node.kind !== "module" || node.path === undefined) {
-        return Promise.reject(
-          new TypeError(`Cannot run node "${node.id}": the process runner runs module nodes only`),
-        );
-      }
-      return dispatch(call, signal, false);
-    },
+    run: (call, signal) => dispatch(call, signal, false),
 
     prepare(call) {
-      if (closed || call.node.kind !== "module" || call.node.isolation === "run") return undefined;
+      if (pool.closed || call.node.kind !== "module" || call.node.isolation === "run") {
+        return undefined;
+      }
       try {
         const process = processFor(call as NodeCall, false);
         return process.preload(call);
@@ -370,21 +305,6 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
       }
     },
 
-    makeTmpDir: (runId) => tmpDirs.make(runId),
-    releaseTmpDir: (dir) => tmpDirs.release(dir, closed),
-
-    async close(): Promise<void> {
-      closed = true;
-      for (const process of [...live]) {
-        process.stop((call) =>
-          new NodeFailure(`Cannot run node "${call.node.id}": the node runner was closed`, {
-            kind: FailureKind.Cancelled,
-          })
-        );
-      }
-      live.clear();
-      pool.clear();
-      await tmpDirs.close();
-    },
+    ...pool.runnerParts(),
   };
 }
