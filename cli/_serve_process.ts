@@ -71,12 +71,12 @@ export async function serveUntilSignal(
     throw error;
   }
   const running = server;
-  const notice = await commandSandboxNotice();
-  if (notice !== undefined) printError(cli, notice);
   // A failed shutdown rejects `finished` too, which reports it below.
   const onSignal = () => void running.shutdown().catch(() => {});
   for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);
   try {
+    const notice = await commandSandboxNotice();
+    if (notice !== undefined) printError(cli, notice);
     await running.finished;
   } finally {
     for (const signal of SIGNALS) Deno.removeSignalListener(signal, onSignal);

@@ -136,3 +136,48 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "the image's bubblewrap, started through its own loader, sandboxes a program where the host allows namespaces",
+  ignore: ignoreWithout(TOOLS, "image bubblewrap e2e"),
+  ...shared,
+  async fn() {
+    assertTools(TOOLS);
+    const { containerDir } = await imageFixture();
+    const rootfs = join(containerDir, "rootfs");
+    // The same argv the engine uses in the image, with the image's files taken from its rootfs.
+    const output = await new Deno.Command(join(rootfs, "app/lib/bwrap/ld.so"), {
+      args: [
+        "--library-path",
+        join(rootfs, "app/lib/bwrap"),
+        join(rootfs, "app/bin/bwrap"),
+        "--unshare-all",
+        "--uid",
+        "65534",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--proc",
+        "/proc",
+        "--",
+        "/usr/bin/id",
+        "-u",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, stderr);
+    assert.equal(new TextDecoder().decode(output.stdout).trim(), "65534");
+  },
+});

@@ -141,12 +141,21 @@ export const IMAGE_BWRAP = {
   loader: "/app/lib/bwrap/ld.so",
 } as const;
 
+/** Whether this engine is the one of a built image (its executable in /app/bin). */
+function inImage(): boolean {
+  try {
+    return Deno.execPath().startsWith("/app/bin/");
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The command that starts `bwrap`: the image's copy through its loader when `bwrap` is the
- * default name and the image has one, else `bwrap` itself.
+ * The command that starts `bwrap`: in a built image that has it, the image's copy through its
+ * loader (when `bwrap` is the default name), else `bwrap` itself.
  */
 export function bwrapCommand(bwrap: string): { program: string; prefix: string[] } {
-  if (bwrap === "bwrap" && lstat(IMAGE_BWRAP.loader)?.isFile) {
+  if (bwrap === "bwrap" && inImage() && lstat(IMAGE_BWRAP.loader)?.isFile) {
     return {
       program: IMAGE_BWRAP.loader,
       prefix: ["--library-path", IMAGE_BWRAP.libraryPath, IMAGE_BWRAP.binary],
