@@ -55,9 +55,10 @@ export interface RunnerOptions {
 }
 
 /**
- * Creates the default runner: module nodes run in Deno workers whose permissions derive from
- * their capabilities (SPEC §4), warm and shared across runs; command nodes run as subprocesses.
- * Call `close()` when done: workers keep the process alive.
+ * Creates the default runner: module nodes run in sandbox processes whose permissions derive
+ * from their capabilities (SPEC §4), warm and shared across runs (in Deno workers, with a
+ * warning on every attempt, where no sandbox process can start); command nodes run as
+ * subprocesses in bubblewrap. Call `close()` when done: sandboxes keep the process alive.
  *
  * @throws {TypeError} From `run()`, for a node of unknown kind.
  * @example
