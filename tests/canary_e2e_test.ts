@@ -60,6 +60,7 @@ Deno.test({
           `${dir}/${file}`,
         );
       }
+      await Deno.writeTextFile(`${dir}/.secrets.yaml`, "canary-hook: hook-token\n");
       await Deno.writeTextFile(`${root}/token`, TOKEN);
       const serve = async (name: string, extra: string[]) => {
         await Deno.mkdir(`${root}/config-${name}`);
@@ -202,17 +203,48 @@ Deno.test({
         "one run per message",
       );
 
+      // Webhooks publish to the same stream: 20 of them, exactly 2 on the canary.
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`${live.url}/hooks/push`, {
+          method: "POST",
+          body: JSON.stringify({ id: 100 + i }),
+          headers: { authorization: "Bearer hook-token", "content-type": "application/json" },
+        });
+        assert.ok(res.ok, `${res.status} ${await res.text()}`);
+      }
+      await waitFor(
+        async () => {
+          const info = await jsm.consumers.info("CANARY", "canary");
+          return info.num_ack_pending === 0 && info.num_pending === 0 &&
+            info.delivered.consumer_seq === 120;
+        },
+        "every webhook message acked",
+        { timeoutMs: 60_000, intervalMs: 50 },
+      );
+      const hookRuns = (await runsOf(canary)).filter((r) =>
+        r.trigger === "queue" && r.result!.id! >= 100 && r.result!.id! < 120
+      );
+      assert.equal(hookRuns.length, 2, "exactly 2 of 20 webhook runs on the canary");
+      // The canary (--queue external) serves no webhooks of its own.
+      const ownHook = await fetch(`${canary.url}/hooks/push`, {
+        method: "POST",
+        body: "{}",
+        headers: { authorization: "Bearer hook-token" },
+      });
+      assert.equal(ownHook.status, 401, "not a webhook route there: the API's token check");
+      await ownHook.body?.cancel();
+
       // Failure rates: 2 failing runs on the canary's share of the next 20.
       for (let i = 0; i < 20; i++) await post(`${live.url}/run`, { id: 3000 + i, fail: true });
       const status = await get(`${live.url}/canary`);
       assert.equal(status.status, 200);
       assert.deepEqual(status.body.canary.routed, {
-        live: 90 + 9 + 90 + 18,
-        canary: 10 + 1 + 10 + 2,
+        live: 90 + 9 + 90 + 18 + 18,
+        canary: 10 + 1 + 10 + 2 + 2,
       });
       assert.equal(status.body.canary.percent, 10);
       assert.equal(status.body.canary.version, "1.1.0");
-      assert.equal(status.body.runs.canary.total, 23);
+      assert.equal(status.body.runs.canary.total, 25);
       assert.equal(status.body.runs.canary.failed, 2);
       assert.equal(status.body.runs.live.failed, 18);
 
