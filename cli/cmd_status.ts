@@ -66,9 +66,9 @@ function formatCounts(c: EngineRunCounts | { error: string } | undefined): strin
 /** The canary block of `status`: both versions, their share and run counts. */
 function formatCanary(s: WorkflowStatus, c: CanaryStatus): string[] {
   const lines = [
-    `  canary:    ${c.version} gets ${
-      c.percent ?? "?"
-    }% of new runs, ready ${c.replicas.ready}/${c.replicas.desired}${c.ready ? "" : "  NOT READY"}`,
+    `  canary:    ${c.version} ${
+      c.percent === undefined ? "gets no runs (switch not set)" : `gets ${c.percent}% of new runs`
+    }, ready ${c.replicas.ready}/${c.replicas.desired}${c.ready ? "" : "  NOT READY"}`,
     `  canary image: ${c.image}`,
   ];
   if (c.routed) {

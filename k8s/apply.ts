@@ -111,7 +111,10 @@ export async function waitForRollout(
   for (;;) {
     options.signal?.throwIfAborted();
     const dep = await client.get<
-      KubeObject & { spec?: { replicas?: number }; status?: DeploymentStatus }
+      KubeObject & {
+        spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+        status?: DeploymentStatus;
+      }
     >(
       resourcePath("apps/v1", "Deployment", namespace, name),
     );
@@ -142,7 +145,9 @@ export async function waitForRollout(
           .trim(),
       );
     }
-    if (observed) await failOnPodProblems(client, namespace, name);
+    // The Deployment's own pods (a canary's are not selected by the workflow's engine selector).
+    const selector = dep.spec?.selector?.matchLabels ?? engineSelector(name);
+    if (observed) await failOnPodProblems(client, namespace, name, selector);
     if (clock.now() - start >= timeoutMs) {
       throw new Error(
         `Cannot roll out "${name}": not ready after ${
@@ -160,9 +165,10 @@ async function failOnPodProblems(
   client: KubeClient,
   namespace: string,
   name: string,
+  selector: Record<string, string>,
 ): Promise<void> {
   const pods = await client.list<Pod>(resourcePath("v1", "Pod", namespace), {
-    labelSelector: selectorString(engineSelector(name)),
+    labelSelector: selectorString(selector),
   });
   for (const pod of pods) {
     const unschedulable = pod.status?.conditions?.find((c) =>

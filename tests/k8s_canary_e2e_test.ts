@@ -292,6 +292,24 @@ Deno.test("rollback during a canary removes it and leaves the live version runni
     // The canary's code stays a deployed version (versions, a later deploy).
     const listed = JSON.parse((await env.cli("versions", NAME, "-o", "json")).stdout);
     assert.deepEqual(listed.map((v: { version: string }) => v.version), ["1.0.0", "1.1.0"]);
+
+    // A canary that never gets ready: deploy fails on its rollout and never flips the switch.
+    const broken = IMAGE2.replace("1.1.0", "1.1.0-broken");
+    env.kube.failImagePull(broken);
+    const failed = await env.cli("deploy", env.dir, "--image", broken, "--canary", "10");
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /does not exist in its registry/);
+    assert.equal(env.kube.get("v1", "ConfigMap", "default", `${NAME}-canary`), undefined);
+    for (let i = 0; i < 10; i++) assert.equal((await env.run({})).version, "1.0.0");
+    const notReady = await env.cli("status", NAME);
+    assert.equal(notReady.code, 1, "a canary that is not ready fails status");
+    assert.match(
+      notReady.stdout,
+      /canary: {4}1\.1\.0 gets no runs \(switch not set\), ready 0\/1 {2}NOT READY/,
+    );
+    // undeploy removes a canary with everything else.
+    ok(await env.cli("undeploy", NAME, "--yes"), "undeploy");
+    assert.deepEqual(env.kube.all(`app.kubernetes.io/instance=${NAME}`), []);
   } finally {
     await env.close();
   }
