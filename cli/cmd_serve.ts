@@ -27,6 +27,7 @@ interface ServeOptions {
   grace: string;
   lease: string;
   configDir: string;
+  secretsDir: string;
   cron?: string;
   natsUrl?: string;
 }
@@ -117,6 +118,11 @@ export function registerServe(program: Command, cli: CliContext): void {
       "8s",
     )
     .option("--config-dir <dir>", "runtime config overlay (k8s ConfigMap mount)", "/app/config")
+    .option(
+      "--secrets-dir <dir>",
+      "mounted secrets (k8s Secret mount; ignored when missing)",
+      "/app/secrets",
+    )
     .addOption(
       new Option(
         "--cron <mode>",
@@ -164,6 +170,7 @@ export function registerServe(program: Command, cli: CliContext): void {
         leaseMs,
         maxBodyBytes,
         configDir: opts.configDir,
+        secretsDir: opts.secretsDir,
         cron,
         natsUrl: opts.natsUrl ?? Deno.env.get("NATS_URL"),
         // ctx.k8s for nodes with capabilities.k8s: the pod's service account in the cluster,
