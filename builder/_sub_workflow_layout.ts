@@ -50,6 +50,13 @@ export async function placeWorkflows(top: CompiledWorkflow): Promise<PlacedWorkf
           `"${key}"; use letters, digits, "-", "_" and "." in directory names`,
       );
     }
+    const taken = [...keys].find(([, k]) => k === key);
+    if (taken) {
+      throw new RangeError(
+        `Cannot bundle sub-workflows "${taken[0]}" and "${child.dir}": both would go to ` +
+          `${SUB_WORKFLOWS_DIR}/${key}/; rename one of their directories`,
+      );
+    }
     keys.set(child.dir, key);
   }
   const placed: PlacedWorkflow[] = [];

@@ -123,3 +123,26 @@ Deno.test("`bundleWorkflow()` rejects a sub-workflow outside the project root at
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("`bundleWorkflow()` rejects two sub-workflows that would share a bundle directory", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await copyDir(join(TREE, "leaf"), join(root, "a/b"));
+    await copyDir(join(TREE, "leaf"), join(root, "a.b"));
+    await Deno.mkdir(join(root, "top"));
+    await Deno.writeTextFile(
+      join(root, "top/workflow.yaml"),
+      'name: top\nversion: "1.0.0"\nnodes:\n  one: { workflow: ../a/b }\n  two: { workflow: ../a.b }\n',
+    );
+    await assert.rejects(
+      bundleWorkflow(await loadWorkflow(join(root, "top"))),
+      new RegExp(
+        `^RangeError: Cannot bundle sub-workflows "${join(root, "a/b")}" and "${
+          join(root, "a.b")
+        }": both would go to _workflows/a\\.b/; rename one of their directories$`,
+      ),
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,11 +1,12 @@
 /**
  * Sub-workflows (SPEC §9) against a real `pipedreamer serve`, on SQLite and on PostgreSQL:
  * linked child runs, failure and cancellation propagation, map + workflow, a kill -9 in the
- * middle of a child run, and each child's own secrets.
+ * middle of a child run; and each child's own secrets in `serve` and `exec`.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { assertExit, cli, stdoutJson } from "./_cli.ts";
 import { CallbackServer, freePort, startServe } from "./_serve.ts";
 import { api, bothStores, type Json, project, until } from "./_durable_serve.ts";
 import { assertNoSecret, CHILD_SECRET, expectedResult, subWorkflowTree } from "./_sub_workflows.ts";
@@ -147,4 +148,28 @@ Deno.test("`pipedreamer serve`: a child run gets its own project's secrets, neve
     server.stderr(),
   ].join("\n");
   assertNoSecret(everything, "the API, the logs or the server's output");
+});
+
+Deno.test("`pipedreamer exec`: a child run gets its own project's secrets; without any it gets none, never its parent's", async () => {
+  await using tree = await subWorkflowTree();
+  const input = ["--input", '{"users":["ada","grace"]}', "-o", "json"];
+  const own = await cli(["exec", tree.parent, ...input]);
+  assertExit(own, 0);
+  assert.deepEqual(stdoutJson(own).result, expectedResult(["ada", "grace"]));
+  assertNoSecret(own.stdout + own.stderr, "exec's output");
+
+  // The parent has a "child" service too: a child without secrets of its own still gets none.
+  await Deno.remove(join(tree.root, "child/.secrets.yaml"));
+  const none = await cli(["exec", tree.parent, ...input]);
+  assertExit(none, 0);
+  const result = stdoutJson<Json>(none).result;
+  assert.deepEqual(result.users[0], {
+    user: "ada",
+    length: 3,
+    services: [],
+    childToken: "none",
+    upper: "ADA",
+  });
+  assert.deepEqual(result.services, ["parent"]);
+  assertNoSecret(none.stdout + none.stderr, "exec's output");
 });
