@@ -173,3 +173,15 @@ Deno.test("`pipedreamer exec`: a child run gets its own project's secrets; witho
   assert.deepEqual(result.services, ["parent"]);
   assertNoSecret(none.stdout + none.stderr, "exec's output");
 });
+
+Deno.test("`pipedreamer dev`: a child run gets its own project's secrets, never its parent's", async () => {
+  await using tree = await subWorkflowTree();
+  await using dev = await startServe(["dev", tree.parent, "--port", "0"], {
+    env: { PIPEDREAMER_TOKEN: "" },
+  });
+  const response = await fetch(`${dev.url}/run`, { method: "POST", body: '{"users":["ada"]}' });
+  const body = await response.json();
+  assert.equal(response.status, 200, JSON.stringify(body));
+  assert.deepEqual(body.result, expectedResult(["ada"]));
+  assertNoSecret(JSON.stringify(body) + dev.stderr(), "dev's answer or output");
+});
