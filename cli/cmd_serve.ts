@@ -27,6 +27,7 @@ interface ServeOptions {
   grace: string;
   lease: string;
   configDir: string;
+  secretsDir: string;
   cron?: string;
   natsUrl?: string;
   queue: string;
@@ -119,6 +120,11 @@ export function registerServe(program: Command, cli: CliContext): void {
       "8s",
     )
     .option("--config-dir <dir>", "runtime config overlay (k8s ConfigMap mount)", "/app/config")
+    .option(
+      "--secrets-dir <dir>",
+      "mounted secrets (k8s Secret mount; ignored when missing)",
+      "/app/secrets",
+    )
     .addOption(
       new Option(
         "--cron <mode>",
@@ -178,6 +184,7 @@ export function registerServe(program: Command, cli: CliContext): void {
         leaseMs,
         maxBodyBytes,
         configDir: opts.configDir,
+        secretsDir: opts.secretsDir,
         cron,
         queue: opts.queue as CronMode,
         canaryFile: opts.canaryFile,

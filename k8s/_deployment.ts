@@ -97,7 +97,11 @@ export function engineDeployment(
     volumes.push({
       name: "secrets",
       projected: {
-        sources: secretSources.map((name) => ({ secret: { name } })),
+        sources: secretSources.map((name) => ({
+          secret: name === ctx.names.secrets && ctx.localSecretItems
+            ? { name, items: ctx.localSecretItems }
+            : { name },
+        })),
         defaultMode: 0o440,
       },
     });

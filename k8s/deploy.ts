@@ -7,6 +7,7 @@
 
 import { dirname, join } from "node:path";
 import { type CompiledWorkflow, loadSecrets, loadWorkflow } from "../engine/mod.ts";
+import { placeWorkflows } from "../builder/mod.ts";
 import { decodeBase64, encodeBase64 } from "./_base64.ts";
 import { ANNOTATION_CODE_HASH, Component, LABEL_COMPONENT, objectNames } from "./_labels.ts";
 import { deleteObjects, listOwnedObjects, objectKey } from "./_owned_objects.ts";
@@ -83,6 +84,7 @@ export async function planDeploy(dir: string, options: PlanDeployOptions): Promi
   const secrets = await loadSecrets(workflow.dir, {
     mountDir: join(workflow.dir, ".secrets", ".none"),
   });
+  const subWorkflowSecrets = await bundledSubWorkflowSecrets(source);
   const runtimeConfig = options.runtimeConfigFile !== undefined
     ? await Deno.readTextFile(options.runtimeConfigFile)
     : undefined;
@@ -93,12 +95,30 @@ export async function planDeploy(dir: string, options: PlanDeployOptions): Promi
     runtimeClass: options.runtimeClass,
     files,
     secrets,
+    subWorkflowSecrets,
     token: options.token,
     runtimeConfig,
     createNamespace: options.createNamespace,
     apiServerEndpoints: options.apiServerEndpoints,
   });
   return { workflow, objects, image: engineImage(objects) ?? image };
+}
+
+/**
+ * Each sub-workflow's own local secrets (never a mount of this machine), by the directory the
+ * bundle puts it in (`_workflows/<key>`); sub-workflows without secrets are left out.
+ */
+async function bundledSubWorkflowSecrets(
+  workflow: CompiledWorkflow,
+): Promise<Record<string, Record<string, unknown>>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const placed of await placeWorkflows(workflow)) {
+    if (placed.prefix === "") continue;
+    const dir = placed.workflow.dir;
+    const secrets = await loadSecrets(dir, { mountDir: join(dir, ".secrets", ".none") });
+    if (Object.keys(secrets).length > 0) out[placed.prefix.slice(0, -1)] = secrets;
+  }
+  return out;
 }
 
 /**

@@ -16,7 +16,7 @@ import { LABEL_MANAGED_BY, MANAGER } from "./_labels.ts";
 import { type KubeObject, manifestContext } from "./_manifest_context.ts";
 import { networkPolicies } from "./_network_policy.ts";
 import { rbacObjects, serviceAccountFor } from "./_rbac.ts";
-import { secretsSecret, tokenSecret } from "./_secrets.ts";
+import { localSecretEntries, secretsSecret, tokenSecret } from "./_secrets.ts";
 import { engineService } from "./_service.ts";
 import type { WorkflowFile } from "./workflow_files.ts";
 
@@ -39,6 +39,12 @@ export interface GenerateManifestsOptions {
   files: WorkflowFile[];
   /** Local secrets keyed by service (.secrets.yaml or .secrets/). @default {} */
   secrets?: Record<string, unknown>;
+  /**
+   * Each sub-workflow's own local secrets, by its bundle directory (`_workflows/<key>`):
+   * mounted at /app/secrets/.workflows/<dir>/, where the engine loads them for that workflow's
+   * child runs. @default {}
+   */
+  subWorkflowSecrets?: Record<string, Record<string, unknown>>;
   /** A pinned engine API token: `<name>-token` is generated only with it. @default undefined */
   token?: string;
   /** Text of the runtime config (`config.yaml` in `<name>-config`). @default undefined */
@@ -72,7 +78,8 @@ export function generateManifests(
   const config = parseDeploymentConfig(workflow.deployment, "workflow.yaml");
   const image = rewriteRegistry(options.image, options.clusterRegistry);
   const runtimeClass = options.runtimeClass ?? DEFAULT_RUNTIME_CLASS;
-  const secrets = options.secrets ?? {};
+  const secrets = localSecretEntries(options.secrets ?? {}, options.subWorkflowSecrets);
+  const nested = secrets.some((entry) => entry.path !== entry.key);
   const ctx = manifestContext({
     workflow,
     config,
@@ -81,7 +88,8 @@ export function generateManifests(
     pullPolicy: pullPolicy(image),
     runtimeClass: runtimeClass === "" ? undefined : runtimeClass,
     serviceAccount: serviceAccountFor(workflow, config),
-    hasLocalSecrets: Object.values(secrets).some((v) => v !== undefined && v !== null),
+    hasLocalSecrets: secrets.length > 0,
+    ...(nested ? { localSecretItems: secrets.map(({ key, path }) => ({ key, path })) } : {}),
     apiServerEndpoints: options.apiServerEndpoints,
   });
   const objects: KubeObject[] = [];

@@ -47,7 +47,9 @@ export async function runChildRun(deps: RunDeps, request: ChildRunRequest): Prom
   if (request.signal.aborted) abort();
   request.signal.addEventListener("abort", abort, { once: true });
   try {
-    return await executeManaged(deps, active, { job, claim: false });
+    // The child's own secrets (of its own project), never its parent's.
+    const secrets = deps.subWorkflowSecrets[workflow.dir] ?? {};
+    return await executeManaged({ ...deps, secrets }, active, { job, claim: false });
   } finally {
     request.signal.removeEventListener("abort", abort);
   }
