@@ -118,6 +118,8 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         bundleSource,
         defaultImage,
         deployWorkflow,
+        kedaInstalled,
+        needsKedaLookup,
         parseApiServerEndpoint,
         planDeploy,
         readApiServerEndpoints,
@@ -174,6 +176,7 @@ export function registerDeploy(program: Command, cli: CliContext): void {
             } (values): pass --include-secrets, or create it in the cluster`,
           );
         }
+        if (plan.autoscaler) printError(cli, `# ${autoscalerNote(plan.autoscaler)}`);
         if (pinnedToken === undefined) {
           printError(
             cli,
@@ -199,7 +202,13 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         const namespace = namespaceFor(command, client);
         const apiServerEndpoints = endpoints ??
           (needsEndpoints ? await readApiServerEndpoints(client) : undefined);
-        const plan = await planDeploy(dir, { ...planOptions, namespace, apiServerEndpoints });
+        const plan = await planDeploy(dir, {
+          ...planOptions,
+          namespace,
+          apiServerEndpoints,
+          kedaInstalled: needsKedaLookup(workflow) ? await kedaInstalled(client) : undefined,
+        });
+        if (plan.autoscaler) say(autoscalerNote(plan.autoscaler));
         say(
           `Deploying ${workflow.name} ${workflow.version} to namespace "${namespace}" (context "${client.context}"), image ${plan.image}`,
         );
@@ -240,6 +249,13 @@ async function offlineNamespace(command: Command): Promise<string> {
     if (error instanceof TypeError) return globals.namespace;
     throw error;
   }
+}
+
+/** Which autoscaler `deployment.autoscale` became, and why. */
+function autoscalerNote(choice: { kind: string; reason: string }): string {
+  return `autoscaler: ${
+    choice.kind === "ScaledObject" ? "KEDA ScaledObject" : "CPU HorizontalPodAutoscaler"
+  } (${choice.reason})`;
 }
 
 /** Manifests as a multi-document YAML stream. */

@@ -5,15 +5,17 @@
  * @module
  */
 
-import type { CompiledWorkflow } from "../engine/mod.ts";
+import { type CompiledWorkflow, WorkflowSyntaxError } from "../engine/mod.ts";
 import { autoscaler, disruptionBudget, storeClaim } from "./_availability.ts";
 import { codeConfigMap, codeEntries, codeInImage, runtimeConfigMap } from "./_config_maps.ts";
 import { cronJobs } from "./_cronjob.ts";
 import { engineDeployment } from "./_deployment.ts";
 import { parseDeploymentConfig } from "./_deployment_config.ts";
 import { pullPolicy, rewriteRegistry } from "./_image.ts";
+import { chooseAutoscaler, kedaIssues, scaledObject } from "./_keda.ts";
 import { LABEL_MANAGED_BY, MANAGER } from "./_labels.ts";
 import { type KubeObject, manifestContext } from "./_manifest_context.ts";
+import { natsIssues } from "./_nats_config.ts";
 import { networkPolicies } from "./_network_policy.ts";
 import { rbacObjects, serviceAccountFor } from "./_rbac.ts";
 import { secretsSecret, tokenSecret } from "./_secrets.ts";
@@ -50,6 +52,11 @@ export interface GenerateManifestsOptions {
    * when such a node exists and the NetworkPolicy is on. @default undefined
    */
   apiServerEndpoints?: { ip: string; port: number }[];
+  /**
+   * Whether the cluster serves KEDA's ScaledObject (API discovery); undefined: not asked (a dry
+   * run). Decides `deployment.autoscale.keda: auto`. @default undefined
+   */
+  kedaInstalled?: boolean;
 }
 
 /**
@@ -70,6 +77,13 @@ export function generateManifests(
   options: GenerateManifestsOptions,
 ): KubeObject[] {
   const config = parseDeploymentConfig(workflow.deployment, "workflow.yaml");
+  const issues = [...natsIssues(workflow, config.nats), ...kedaIssues(workflow, config)];
+  if (issues.length > 0) {
+    throw new WorkflowSyntaxError(
+      issues.map((i) => ({ file: "workflow.yaml", line: 0, column: 0, ...i })),
+    );
+  }
+  const scaler = chooseAutoscaler(workflow, config, options.kedaInstalled);
   const image = rewriteRegistry(options.image, options.clusterRegistry);
   const runtimeClass = options.runtimeClass ?? DEFAULT_RUNTIME_CLASS;
   const secrets = options.secrets ?? {};
@@ -104,7 +118,8 @@ export function generateManifests(
     engineDeployment(ctx, codeEntries(options.files), codeInImage(options.files)),
   );
   objects.push(...disruptionBudget(ctx));
-  objects.push(...autoscaler(ctx));
+  // KEDA creates and owns its own HPA: never both.
+  objects.push(...(scaler?.kind === "ScaledObject" ? [scaledObject(ctx)] : autoscaler(ctx)));
   objects.push(...cronJobs(ctx));
   objects.push(...networkPolicies(ctx));
   return objects;

@@ -42,6 +42,7 @@ export {
   resourcePath,
 } from "./kube_client.ts";
 export { applyManifests, type ApplyOptions, type RolloutOptions, waitForRollout } from "./apply.ts";
+export { type AutoscalerChoice, kedaInstalled, needsKedaLookup } from "./_keda.ts";
 export {
   CONFIG_FIELD_MANAGER,
   defaultImage,
