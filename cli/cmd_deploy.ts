@@ -15,13 +15,16 @@ import { readTimeout } from "./_time.ts";
 import {
   type CliContext,
   ExitCode,
+  formatIssues,
   globalOptions,
   loadWorkflowOrReport,
   printError,
   printJson,
   printLine,
+  relocateIssues,
   usageError,
 } from "./_output.ts";
+import { WorkflowSyntaxError } from "../engine/mod.ts";
 
 /**
  * k8s's `BundleMode` and `DEFAULT_RUNTIME_CLASS`, repeated so that registering `deploy` does not
@@ -116,6 +119,7 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       const timeoutMs = readTimeout(command, flags.timeout);
       const {
         bundleSource,
+        checkDeploymentSection,
         defaultImage,
         deployWorkflow,
         kedaInstalled,
@@ -132,7 +136,11 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         usageError(command, (error as Error).message);
       }
       const workflow = await loadWorkflowOrReport(cli, dir);
-      if (!workflow) return;
+      if (
+        !workflow || !(await deploymentOrReport(cli, dir, () => checkDeploymentSection(workflow)))
+      ) {
+        return;
+      }
       const needsEndpoints = [
         ...Object.values(workflow.nodes),
         ...(workflow.onError ? [workflow.onError] : []),
@@ -248,6 +256,23 @@ async function offlineNamespace(command: Command): Promise<string> {
     // No kubeconfig (or no such context): a dry run needs none.
     if (error instanceof TypeError) return globals.namespace;
     throw error;
+  }
+}
+
+/** Runs the `deployment:` check; its issues go to stderr like `validate`'s (exit 1). */
+async function deploymentOrReport(
+  cli: CliContext,
+  dir: string,
+  check: () => Promise<void>,
+): Promise<boolean> {
+  try {
+    await check();
+    return true;
+  } catch (error) {
+    if (!(error instanceof WorkflowSyntaxError)) throw error;
+    printError(cli, formatIssues(relocateIssues(dir, error.issues)));
+    cli.exitCode = ExitCode.Failed;
+    return false;
   }
 }
 

@@ -5,12 +5,12 @@
  * @module
  */
 
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { type CompiledWorkflow, loadSecrets, loadWorkflow } from "../engine/mod.ts";
 import { decodeBase64, encodeBase64 } from "./_base64.ts";
 import { ANNOTATION_CODE_HASH, Component, LABEL_COMPONENT, objectNames } from "./_labels.ts";
 import { type AutoscalerChoice, planAutoscaler, retireOtherAutoscaler } from "./_keda.ts";
-import { locateIssues } from "./_locate_issues.ts";
+import { withLocatedIssues } from "./_validate_deployment.ts";
 import { deleteObjects, listOwnedObjects, objectKey } from "./_owned_objects.ts";
 import { resourcePath } from "./_resources.ts";
 import { newToken, TOKEN_KEY } from "./_secrets.ts";
@@ -92,9 +92,8 @@ export async function planDeploy(dir: string, options: PlanDeployOptions): Promi
   const runtimeConfig = options.runtimeConfigFile !== undefined
     ? await Deno.readTextFile(options.runtimeConfigFile)
     : undefined;
-  let objects: KubeObject[];
-  try {
-    objects = generateManifests(workflow, {
+  const objects = await withLocatedIssues(source, () =>
+    generateManifests(workflow, {
       namespace: options.namespace,
       image,
       clusterRegistry: options.clusterRegistry,
@@ -106,12 +105,7 @@ export async function planDeploy(dir: string, options: PlanDeployOptions): Promi
       createNamespace: options.createNamespace,
       apiServerEndpoints: options.apiServerEndpoints,
       kedaInstalled: options.kedaInstalled,
-    });
-  } catch (error) {
-    // deployment: issues point at workflow.yaml's lines, like every other workflow issue.
-    const text = await Deno.readTextFile(source.file).catch(() => undefined);
-    throw text === undefined ? error : locateIssues(error, text, relative(source.dir, source.file));
-  }
+    }));
   const autoscaler = planAutoscaler(workflow, options.kedaInstalled);
   return { workflow, objects, image: engineImage(objects) ?? image, autoscaler };
 }

@@ -5,21 +5,20 @@
  * @module
  */
 
-import { type CompiledWorkflow, WorkflowSyntaxError } from "../engine/mod.ts";
+import type { CompiledWorkflow } from "../engine/mod.ts";
 import { autoscaler, disruptionBudget, storeClaim } from "./_availability.ts";
 import { codeConfigMap, codeEntries, codeInImage, runtimeConfigMap } from "./_config_maps.ts";
 import { cronJobs } from "./_cronjob.ts";
 import { engineDeployment } from "./_deployment.ts";
-import { parseDeploymentConfig } from "./_deployment_config.ts";
 import { pullPolicy, rewriteRegistry } from "./_image.ts";
-import { chooseAutoscaler, kedaIssues, scaledObject } from "./_keda.ts";
+import { chooseAutoscaler, scaledObject } from "./_keda.ts";
 import { LABEL_MANAGED_BY, MANAGER } from "./_labels.ts";
 import { type KubeObject, manifestContext } from "./_manifest_context.ts";
-import { natsIssues } from "./_nats_config.ts";
 import { networkPolicies } from "./_network_policy.ts";
 import { rbacObjects, serviceAccountFor } from "./_rbac.ts";
 import { secretsSecret, tokenSecret } from "./_secrets.ts";
 import { engineService } from "./_service.ts";
+import { validatedDeploymentConfig } from "./_validate_deployment.ts";
 import type { WorkflowFile } from "./workflow_files.ts";
 
 export type { KubeObject } from "./_manifest_context.ts";
@@ -76,13 +75,7 @@ export function generateManifests(
   workflow: CompiledWorkflow,
   options: GenerateManifestsOptions,
 ): KubeObject[] {
-  const config = parseDeploymentConfig(workflow.deployment, "workflow.yaml");
-  const issues = [...natsIssues(workflow, config.nats), ...kedaIssues(workflow, config)];
-  if (issues.length > 0) {
-    throw new WorkflowSyntaxError(
-      issues.map((i) => ({ file: "workflow.yaml", line: 0, column: 0, ...i })),
-    );
-  }
+  const config = validatedDeploymentConfig(workflow);
   const scaler = chooseAutoscaler(workflow, config, options.kedaInstalled);
   const image = rewriteRegistry(options.image, options.clusterRegistry);
   const runtimeClass = options.runtimeClass ?? DEFAULT_RUNTIME_CLASS;

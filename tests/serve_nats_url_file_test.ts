@@ -6,13 +6,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats } from "../triggers/mod.ts";
-import { ignoreWithoutNats, startNatsServer, waitFor } from "../testing/mod.ts";
 import { assertExit, cli } from "./_cli.ts";
 import { startServe } from "./_serve.ts";
+import { NATS_TOKEN as TOKEN, queueTest, runFromQueue } from "./_queue_run.ts";
 
-const TOKEN = "nats-hunter2-token";
 const WORKFLOW = `name: nats-file
 version: "1.0.0"
 triggers:
@@ -35,11 +32,9 @@ async function project(): Promise<{ dir: string; root: string } & AsyncDisposabl
   return { dir, root, [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }) };
 }
 
-Deno.test({
-  name: "`serve --nats-url-file` consumes its queue trigger through the URL the file holds",
-  ignore: ignoreWithoutNats(),
-  async fn() {
-    await using nats = await startNatsServer({ token: TOKEN });
+queueTest(
+  "`serve --nats-url-file` consumes its queue trigger through the URL the file holds",
+  async (nats) => {
     await using p = await project();
     const file = join(p.root, "nats-url");
     await Deno.writeTextFile(file, `nats://${TOKEN}@127.0.0.1:${nats.port}\n`);
@@ -47,33 +42,17 @@ Deno.test({
       ...["serve", p.dir, "--no-auth", "--host", "127.0.0.1", "--port", "0"],
       ...["--data", join(p.root, "data"), "--nats-url-file", file],
     ]);
-    const nc = await connectNats(nats.url, { secret: TOKEN });
-    try {
-      const jsm = await jetstreamManager(nc);
-      // serve creates the stream and its consumer: wait for them, then publish.
-      await waitFor(
-        () => jsm.consumers.info("FILEJOBS", "nats-file").then(() => true, () => false),
-        "the consumer serve creates",
-        { timeoutMs: 30_000, intervalMs: 50 },
-      );
-      await jsm.jetstream().publish("jobs.file", JSON.stringify({ n: 21 }));
-    } finally {
-      await nc.close();
-    }
-    let runs: { runId: string; status: string; trigger: string }[] = [];
-    await waitFor(
-      async () => {
-        runs = (await (await fetch(`${server.url}/runs`)).json()).runs;
-        return runs.length === 1 && runs[0]!.status === "succeeded";
-      },
-      "the run of the message",
-      { timeoutMs: 30_000, intervalMs: 50 },
-    );
-    assert.equal(runs[0]!.trigger, "queue");
-    const record = await (await fetch(`${server.url}/runs/${runs[0]!.runId}`)).json();
+    const get = async (path: string) => await (await fetch(`${server.url}${path}`)).json();
+    const record = await runFromQueue({
+      natsUrl: nats.url,
+      stream: "FILEJOBS",
+      durable: "nats-file",
+      subject: "jobs.file",
+      payload: { n: 21 },
+    }, get);
     assert.deepEqual(record.result, { doubled: 42 });
   },
-});
+);
 
 Deno.test("`serve --nats-url-file` rejects an empty or missing file and --nats-url beside it, never echoing the URL", async () => {
   await using p = await project();

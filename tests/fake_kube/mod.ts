@@ -177,6 +177,11 @@ export class FakeKube {
     await this.#server.shutdown();
   }
 
+  /** {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   #res(apiVersion: string, kind: string) {
     const res = resourceByKind(apiVersion, kind, servedCustomResources(this.#state.store));
     if (!res) {
