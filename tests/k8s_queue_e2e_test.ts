@@ -124,8 +124,26 @@ Deno.test("autoscale is a KEDA ScaledObject where discovery finds KEDA, else the
   assert.deepEqual(present(), ["HorizontalPodAutoscaler"]);
   assert.ok(env.kube.requests.some((r) => r.path === "/apis/keda.sh/v1alpha1"));
 
+  const check = async () =>
+    Object.fromEntries(
+      JSON.parse((await env.cli("cluster", "check", "-o", "json")).stdout).checks.map((
+        c: { name: string; detail: string },
+      ) => [c.name, c.detail]),
+    );
+  assert.match(
+    (await check()).keda,
+    /KEDA is not installed: deployment\.autoscale generates the CPU/,
+  );
+
   // KEDA installed: the ScaledObject (stored, so valid against KEDA's CRD), the HPA gone first.
   env.kube.installCrd(await kedaScaledObjectCrd());
+  assert.match((await check()).keda, /KEDA is installed/);
+  env.kube.deny({ verb: "patch", resource: "scaledobjects", group: "keda.sh" });
+  assert.match(
+    (await check()).permissions,
+    /missing 1 of \d+: patch scaledobjects\.keda\.sh \(deploy \(deployment\.autoscale with KEDA\)\)/,
+  );
+  env.kube.allowAll();
   const before = env.kube.requests.length;
   const second = await deploy();
   ok(second, "deploy with KEDA");
