@@ -221,8 +221,17 @@ Deno.test("autoscale is a KEDA ScaledObject where discovery finds KEDA, else the
   assert.deepEqual(present(), ["HorizontalPodAutoscaler"]);
   assert.equal(env.kube.get(...HPA, "default", `keda-hpa-${NAME}`), undefined);
 
+  // KEDA again (1.2.0), then undeploy: the ScaledObject goes with everything else.
+  await Deno.writeTextFile(
+    file,
+    (await Deno.readTextFile(file)).replace("keda: false", "keda: auto")
+      .replace('version: "1.1.0"', 'version: "1.2.0"'),
+  );
+  ok(await deploy(), "deploy with KEDA again");
+  assert.deepEqual(present(), ["ScaledObject"]);
   ok(await env.cli("undeploy", NAME, "--yes"), "undeploy");
   assert.deepEqual(env.kube.all(INSTANCE).map((o) => `${o.kind}/${o.metadata.name}`), []);
+  assert.deepEqual(env.kube.list(...SO, "default"), []);
 });
 
 Deno.test("keda: true fails on a cluster without KEDA before applying anything; its dry run is byte-identical", async () => {
