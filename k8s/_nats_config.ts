@@ -66,7 +66,7 @@ export function parseNatsConfig(raw: unknown, fail: Fail): NatsConfig | undefine
     const servers = typeof map.url === "string" ? parseUrls(map.url) : undefined;
     if (servers === undefined) {
       fail(`deployment.nats.url: ${JSON.stringify(map.url)} is not a NATS URL`, HINT);
-    } else if (/\/\/[^/]*@/.test(map.url as string)) {
+    } else if ((map.url as string).includes("@")) {
       // Credentials in a URL would end up in the Deployment's args, readable by anyone who can
       // read the Deployment: they belong in a Secret.
       fail(

@@ -233,6 +233,12 @@ for (
       QUEUE,
     ],
     [
+      "credentials in a scheme-less deployment.nats.url",
+      '  nats: { url: "nats:hunter2@nats.messaging.svc" }\n',
+      /deployment\.nats\.url: holds credentials/,
+      QUEUE,
+    ],
+    [
       "both url and secret",
       "  nats: { url: nats://nats, secret: nats-conn }\n",
       /deployment\.nats: give either url \(no credentials\) or secret/,
