@@ -32,6 +32,7 @@ interface ServeOptions {
   natsUrl?: string;
   queue: string;
   canaryFile?: string;
+  natsUrlFile?: string;
 }
 
 /** `--cron`, else env PIPEDREAMER_CRON, else internal; anything else is a usage error. */
@@ -145,6 +146,7 @@ export function registerServe(program: Command, cli: CliContext): void {
       "JSON { url, percent, version } of a canary engine, re-read on change: that share of new " +
         "runs is forwarded to it (deploy --canary writes it)",
     )
+    .option("--nats-url-file <file>", "read the --nats-url URL from a file (a mounted Secret)")
     .action(async (dir: string, opts: ServeOptions, command: Command) => {
       const port = intFlag(command, "--port", opts.port, 0, 65_535);
       const maxBodyBytes = intFlag(command, "--max-body", opts.maxBody, 1, 2 ** 40);
@@ -163,6 +165,12 @@ export function registerServe(program: Command, cli: CliContext): void {
       const storeUrl = opts.storeFile !== undefined
         ? await readSecretFile(opts.storeFile, "store URL file")
         : opts.store;
+      if (opts.natsUrl !== undefined && opts.natsUrlFile !== undefined) {
+        usageError(command, "Cannot combine --nats-url with --nats-url-file: pick one");
+      }
+      const natsUrl = opts.natsUrlFile !== undefined
+        ? await readSecretFile(opts.natsUrlFile, "NATS URL file")
+        : opts.natsUrl ?? Deno.env.get("NATS_URL");
       const noAuth = opts.auth === false;
       const token = noAuth ? undefined : await readToken(opts.tokenFile);
       if (!noAuth && token === undefined) {
@@ -188,7 +196,7 @@ export function registerServe(program: Command, cli: CliContext): void {
         cron,
         queue: opts.queue as CronMode,
         canaryFile: opts.canaryFile,
-        natsUrl: opts.natsUrl ?? Deno.env.get("NATS_URL"),
+        natsUrl,
         // ctx.k8s for nodes with capabilities.k8s: the pod's service account in the cluster,
         // else the kubeconfig (--context); -n or the pod's namespace is ctx.k8s.namespace.
         k8s,

@@ -22,6 +22,7 @@ import {
 import { containerSecurityContext, hardenedPodSpec } from "./_pod_security.ts";
 import { TOKEN_KEY } from "./_secrets.ts";
 import type { CodeEntry } from "./_config_maps.ts";
+import { natsArgs, natsVolume } from "./_nats_config.ts";
 
 /** Name of the engine container. */
 export const ENGINE_CONTAINER = "engine";
@@ -93,6 +94,11 @@ export function engineDeployment(
       ? { name: "store", mountPath: Paths.storeUrl, readOnly: true }
       : { name: "data", mountPath: Paths.store },
   ];
+  const nats = natsVolume(ctx.config.nats);
+  if (nats) {
+    volumes.push(nats.volume);
+    mounts.push(nats.mount);
+  }
   if (secretSources.length > 0) {
     volumes.push({
       name: "secrets",
@@ -164,6 +170,8 @@ export function engineDeployment(
               "external",
               "--canary-file",
               Paths.canaryFile,
+              // Queue triggers and webhooks: the URL, or a file on the Secret holding it.
+              ...natsArgs(ctx.config.nats),
             ],
             env: [
               { name: "HOME", value: Paths.tmp },

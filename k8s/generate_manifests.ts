@@ -10,14 +10,15 @@ import { autoscaler, disruptionBudget, storeClaim } from "./_availability.ts";
 import { codeConfigMap, codeEntries, codeInImage, runtimeConfigMap } from "./_config_maps.ts";
 import { cronJobs } from "./_cronjob.ts";
 import { engineDeployment } from "./_deployment.ts";
-import { parseDeploymentConfig } from "./_deployment_config.ts";
 import { pullPolicy, rewriteRegistry } from "./_image.ts";
+import { chooseAutoscaler, scaledObject } from "./_keda.ts";
 import { LABEL_MANAGED_BY, MANAGER } from "./_labels.ts";
 import { type KubeObject, manifestContext } from "./_manifest_context.ts";
 import { networkPolicies } from "./_network_policy.ts";
 import { rbacObjects, serviceAccountFor } from "./_rbac.ts";
 import { localSecretEntries, secretsSecret, tokenSecret } from "./_secrets.ts";
 import { engineService } from "./_service.ts";
+import { validatedDeploymentConfig } from "./_validate_deployment.ts";
 import type { WorkflowFile } from "./workflow_files.ts";
 
 export type { KubeObject } from "./_manifest_context.ts";
@@ -56,6 +57,11 @@ export interface GenerateManifestsOptions {
    * when such a node exists and the NetworkPolicy is on. @default undefined
    */
   apiServerEndpoints?: { ip: string; port: number }[];
+  /**
+   * Whether the cluster serves KEDA's ScaledObject (API discovery); undefined: not asked (a dry
+   * run). Decides `deployment.autoscale.keda: auto`. @default undefined
+   */
+  kedaInstalled?: boolean;
 }
 
 /**
@@ -75,7 +81,8 @@ export function generateManifests(
   workflow: CompiledWorkflow,
   options: GenerateManifestsOptions,
 ): KubeObject[] {
-  const config = parseDeploymentConfig(workflow.deployment, "workflow.yaml");
+  const config = validatedDeploymentConfig(workflow);
+  const scaler = chooseAutoscaler(workflow, config, options.kedaInstalled);
   const image = rewriteRegistry(options.image, options.clusterRegistry);
   const runtimeClass = options.runtimeClass ?? DEFAULT_RUNTIME_CLASS;
   const secrets = localSecretEntries(options.secrets ?? {}, options.subWorkflowSecrets);
@@ -112,7 +119,8 @@ export function generateManifests(
     engineDeployment(ctx, codeEntries(options.files), codeInImage(options.files)),
   );
   objects.push(...disruptionBudget(ctx));
-  objects.push(...autoscaler(ctx));
+  // KEDA creates and owns its own HPA: never both.
+  objects.push(...(scaler?.kind === "ScaledObject" ? [scaledObject(ctx)] : autoscaler(ctx)));
   objects.push(...cronJobs(ctx));
   objects.push(...networkPolicies(ctx));
   return objects;

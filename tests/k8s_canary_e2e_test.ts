@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeKube, startFakeKube } from "./fake_kube/mod.ts";
 import { DeployedEngine } from "./fake_kube/deployed_engine.ts";
-import { bumpVersion as bumpCode, copyDir, ok, pipedreamerWith } from "./_k8s_cli.ts";
+import { copyDir, ok, pipedreamerCli } from "./fake_kube/cluster_env.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const TESTDATA = join(ROOT, "tests/testdata/k8s/hello-k8s");
@@ -57,7 +57,7 @@ async function setup(): Promise<Env> {
     kube,
     dir,
     tmp,
-    cli: (...args) => pipedreamerWith(kubeconfig, args),
+    cli: (...args) => pipedreamerCli(kubeconfig, args),
     run: async (input, extra = {}) => {
       const res = await fetch(`${proxy}/run`, {
         method: "POST",
@@ -82,7 +82,16 @@ async function setup(): Promise<Env> {
 
 /** Makes version 1.1.0 with a changed greeting node and secret. */
 async function bumpVersion(dir: string): Promise<void> {
-  await bumpCode(dir);
+  const yaml = await Deno.readTextFile(join(dir, "workflow.yaml"));
+  await Deno.writeTextFile(
+    join(dir, "workflow.yaml"),
+    yaml.replace('version: "1.0.0"', 'version: "1.1.0"'),
+  );
+  const node = await Deno.readTextFile(join(dir, "nodes/greet.ts"));
+  await Deno.writeTextFile(
+    join(dir, "nodes/greet.ts"),
+    node.replace("${input?.name", "dear ${input?.name"),
+  );
   await Deno.writeTextFile(join(dir, ".secrets.yaml"), "slack:\n  token: v2-secret\n");
 }
 
