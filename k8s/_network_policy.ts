@@ -81,11 +81,7 @@ export function networkPolicies(ctx: ManifestContext): KubeObject[] {
 }
 
 function engineEgress(ctx: ManifestContext): Rule[] {
-  // During a canary release the live engine forwards the canary's share to the canary pods.
-  const rules: Rule[] = [DNS_RULE, {
-    to: [{ podSelector: { matchLabels: canarySelector(ctx.workflow.name) } }],
-    ports: [{ protocol: "TCP", port: HTTP_PORT_NAME }],
-  }];
+  const rules: Rule[] = [DNS_RULE];
   const nodes = [
     ...Object.values(ctx.workflow.nodes),
     ...(ctx.workflow.onError ? [ctx.workflow.onError] : []),
@@ -140,6 +136,11 @@ function engineEgress(ctx: ManifestContext): Rule[] {
       ports: [...clusterPorts].sort(byNumber).map(tcp),
     });
   }
+  // During a canary release the live engine forwards the canary's share to the canary pods.
+  rules.push({
+    to: [{ podSelector: { matchLabels: canarySelector(ctx.workflow.name) } }],
+    ports: [{ protocol: "TCP", port: HTTP_PORT_NAME }],
+  });
   return rules;
 }
 

@@ -297,19 +297,6 @@ Deno.test("generateManifests() builds secrets, RBAC, cron jobs and network polic
   const egress = find(objects, "NetworkPolicy", "full-featured")!.spec.egress;
   assert.deepEqual(egress, [
     dns,
-    // The live engine forwards a canary's share to the canary pods.
-    {
-      to: [{
-        podSelector: {
-          matchLabels: {
-            "app.kubernetes.io/instance": "full-featured",
-            "app.kubernetes.io/component": "canary",
-            "app.kubernetes.io/managed-by": "pipedreamer",
-          },
-        },
-      }],
-      ports: [{ protocol: "TCP", port: "http" }],
-    },
     {
       to: [{ ipBlock: { cidr: "10.1.2.3/32" } }],
       ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 80 }],
@@ -343,6 +330,19 @@ Deno.test("generateManifests() builds secrets, RBAC, cron jobs and network polic
       ports: [{ protocol: "TCP", port: 4222 }],
     },
     { to: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 9090 }] },
+    // The live engine forwards a canary's share to the canary pods.
+    {
+      to: [{
+        podSelector: {
+          matchLabels: {
+            "app.kubernetes.io/instance": "full-featured",
+            "app.kubernetes.io/component": "canary",
+            "app.kubernetes.io/managed-by": "pipedreamer",
+          },
+        },
+      }],
+      ports: [{ protocol: "TCP", port: "http" }],
+    },
   ]);
   assert.deepEqual(find(objects, "NetworkPolicy", "full-featured-cron")!.spec.egress[0], dns);
   assert.deepEqual(find(objects, "NetworkPolicy", "full-featured-cron")!.spec.egress[1].to, [
