@@ -68,6 +68,12 @@ export interface SubmitOptions {
   retry?: RetryPlan;
   /** An incoming W3C `traceparent`: the parent of the run's trace. @default undefined */
   traceparent?: string;
+  /**
+   * The caller acknowledges the run by its final record only (as `runAndWait()` does):
+   * `submit()` may then resolve before the new run is durable (its final write, which the
+   * caller waits for, covers it). @default false
+   */
+  acknowledgedAtEnd?: boolean;
 }
 
 /** Options of `RunManager.runAndWait()`. */

@@ -6,12 +6,55 @@
  */
 
 import type { StatementSync } from "node:sqlite";
+import type { WalSync } from "./_wal_sync.ts";
+
+/** When a write of durability `full` settles. */
+export const WriteMode = {
+  /** Once an fsync covers it, started at once: somebody acknowledges it. */
+  Urgent: 0,
+  /**
+   * Once an fsync covers it, started by a later urgent write or a few ms later: an
+   * intermediate transition nobody acknowledges before a later write.
+   */
+  Lazy: 1,
+  /** At the commit (the caller waits for durability itself, or for a later write). */
+  Committed: 2,
+} as const;
+export type WriteMode = typeof WriteMode[keyof typeof WriteMode];
+
+/** How a write is applied and settled: `true` is `{ atomic: true }`. */
+export interface How {
+  /** Several statements: run under a savepoint. */
+  atomic: boolean;
+  /** @default WriteMode.Urgent */
+  mode?: WriteMode;
+}
+
+/** A run's intermediate transition (one statement, several). */
+export const LAZY: How = { atomic: false, mode: WriteMode.Lazy };
+export const LAZY_ATOMIC: How = { atomic: true, mode: WriteMode.Lazy };
+/** A write whose caller waits for durability by itself. */
+export const COMMITTED_ATOMIC: How = { atomic: true, mode: WriteMode.Committed };
+
+/** A write to queue. */
+export function queuedWrite(
+  body: () => unknown,
+  how: boolean | How,
+  resolve: (value: unknown) => void,
+  reject: (error: unknown) => void,
+): QueuedWrite {
+  if (typeof how === "boolean") {
+    return { body, atomic: how, mode: WriteMode.Urgent, resolve, reject };
+  }
+  return { body, atomic: how.atomic, mode: how.mode ?? WriteMode.Urgent, resolve, reject };
+}
 
 /** A write waiting for the end of the turn. */
 export interface QueuedWrite {
   body(): unknown;
   /** Several statements: run under a savepoint, so a failure undoes only this write. */
   atomic: boolean;
+  mode: WriteMode;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -63,4 +106,27 @@ export function commitGroup(
     return undefined;
   }
   return outcomes;
+}
+
+/**
+ * Settles the writes of a committed group: at once without `wal` (and the `Committed` ones),
+ * else once the fsync covering the commit ended, started at once when one of them is urgent.
+ */
+export function settleGroup(
+  queue: QueuedWrite[],
+  outcomes: WriteOutcome[],
+  wal: WalSync | undefined,
+): void {
+  const settle = (late: boolean, syncError?: unknown) => {
+    queue.forEach((write, i) => {
+      if (late !== (wal !== undefined && write.mode !== WriteMode.Committed)) return;
+      const { ok, value } = outcomes[i]!;
+      if (syncError !== undefined) write.reject(syncError);
+      else if (ok) write.resolve(value);
+      else write.reject(value);
+    });
+  };
+  settle(false);
+  const urgent = queue.some((write) => write.mode === WriteMode.Urgent);
+  wal?.afterCommit((syncError) => settle(true, syncError), urgent);
 }

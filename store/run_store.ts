@@ -39,6 +39,13 @@ export interface CreateRunOptions {
   owner?: string;
   /** Lease length when `owner` is set. @default 30_000 */
   leaseMs?: number;
+  /**
+   * Resolve once the run is committed, before it is durable, for a caller that acknowledges
+   * nothing about it before awaiting `durable()` of the result or a later durable write (the
+   * run's final transition). Only SQLite with durability `full` resolves earlier (before its
+   * fsync); the other stores ignore it. @default false
+   */
+  beforeDurable?: boolean;
 }
 
 /** What {@link RunStore.createRun} returns. */
@@ -49,6 +56,11 @@ export interface CreateRunResult {
   created: boolean;
   /** The lease of a new run created with an `owner` (epoch 1). @default undefined */
   lease?: Lease;
+  /**
+   * With `beforeDurable`, when the store resolved before the write was durable: resolves once
+   * it is (rejects when that failed). @default undefined (the write is durable already)
+   */
+  durable?: () => Promise<void>;
 }
 
 /**

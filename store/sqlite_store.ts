@@ -15,7 +15,9 @@
  *
  * Group commit: writes made in one event-loop turn are applied in call order in one
  * transaction at the end of the turn (`setImmediate`), and each promise settles once that
- * transaction committed (and, with `full`, was fsynced), in call order. A commit's locks and
+ * transaction committed (and, with `full`, was fsynced), in call order. With `full`, writes
+ * made while an fsync runs commit together when it ends; a run's intermediate transitions
+ * start no fsync of their own (`WriteMode` in _sqlite_group_commit.ts). A commit's locks and
  * WAL writes cost more than the statements, and a busy `serve` (many runs' transitions per
  * turn) would otherwise pay them per transition. No lock is held between turns. A read first
  * commits the writes queued before it and waits until they are durable, so it sees every write
@@ -50,7 +52,7 @@ import {
   UNFINISHED_STATUSES,
 } from "./_run_codec.ts";
 import { WalSync } from "./_wal_sync.ts";
-import { commitGroup, type QueuedWrite } from "./_sqlite_group_commit.ts";
+import * as group from "./_sqlite_group_commit.ts";
 import { sqliteCache } from "./_sqlite_cache.ts";
 import { migrateSqlite } from "./_sqlite_migrations.ts";
 import { SqliteDurable, SqliteDurableMethods } from "./_sqlite_durable.ts";
@@ -108,7 +110,7 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
   #idempotencyTtlMs: number;
   #statements = new Map<string, StatementSync>();
   #closed = false;
-  #queue: QueuedWrite[] = [];
+  #queue: group.QueuedWrite[] = [];
   readonly #access = {
     sql: (text: string) => this.#sql(text),
     write: <T>(body: () => T, atomic?: boolean) => this.#write(body, atomic),
@@ -152,7 +154,7 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     this.durability = durabilityOf(options);
     const memory = path === ":memory:" || path === "" || path.startsWith("file::memory:");
     this.#wal = this.durability === "full" && !memory
-      ? new WalSync(`${path}-wal`, options.syncFile)
+      ? new WalSync(`${path}-wal`, options.syncFile, () => this.#flush())
       : undefined;
     this.#now = options.now ?? Date.now;
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
@@ -186,6 +188,10 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     if (owner !== undefined) requireId(owner, "owner", "create run");
     checkPositiveMs(leaseMs, "leaseMs", "create run");
     const now = this.#now();
+    // Resolved at the commit, durable() to wait for the fsync (sync runs: their end covers it).
+    const early = options.beforeDurable === true && this.#wal !== undefined;
+    const durable = early ? { durable: () => this.#durable() } : {};
+    const how = early ? group.COMMITTED_ATOMIC : true;
     return this.#write(() => {
       if (key !== undefined) {
         this.#sql("DELETE FROM idempotency_keys WHERE workflow = ? AND key = ? AND expires_at <= ?")
@@ -198,7 +204,8 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
           const existing = this.#sql(
             "SELECT run_id FROM idempotency_keys WHERE workflow = ? AND key = ?",
           ).get(row.workflow, key);
-          return { record: this.#read(existing?.run_id as string)!, created: false };
+          const record = this.#read(existing?.run_id as string)!;
+          return { record, created: false, ...durable };
         }
       }
       if (this.#sql("SELECT 1 FROM runs WHERE run_id = ?").get(row.run_id)) {
@@ -228,9 +235,10 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
       );
       for (const [id, node] of nodes) insertNode.run(row.run_id, id!, node!);
       const created: CreateRunResult = { record: this.#read(row.run_id)!, created: true };
+      Object.assign(created, durable);
       if (owner !== undefined) created.lease = { owner, epoch: 1 };
       return created;
-    }, true);
+    }, how);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -281,10 +289,13 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     if (set.length === 0) return this.#write(() => this.leases.fenced(runId, fence));
     const assignments = set.map(([column]) => `${column} = ?`).join(", ");
     const values = set.map(([, value]) => value);
-    return this.#write(() =>
+    // A run's start acknowledges nothing: its end (or a read) makes it durable.
+    const how = update.status === "running" ? group.LAZY : false;
+    const apply = () =>
       this.leases.fenced(runId, fence) &&
-      this.#sql(`UPDATE runs SET ${assignments} WHERE run_id = ?`).run(...values, runId).changes > 0
-    );
+      this.#sql(`UPDATE runs SET ${assignments} WHERE run_id = ?`).run(...values, runId).changes >
+        0;
+    return this.#write(apply, how);
   }
 
   async updateNode(
@@ -302,8 +313,7 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
           `INSERT INTO run_nodes (run_id, node_id, record)
          SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
          ON CONFLICT (run_id, node_id) DO UPDATE SET record = excluded.record`,
-        ).run(runId, nodeId, json).changes > 0
-    );
+        ).run(runId, nodeId, json).changes > 0, group.LAZY);
   }
 
   async listUnfinished(options: ListUnfinishedOptions = {}): Promise<RunRecord[]> {
@@ -337,7 +347,7 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
       );
       rows.forEach(([node, line], i) => insert.run(runId, first + i, node, line));
       return true;
-    }, true);
+    }, group.LAZY_ATOMIC);
   }
 
   async getLogs(runId: string, options: GetLogsOptions = {}): Promise<StoredLogLine[]> {
@@ -447,14 +457,18 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     return statement;
   }
 
-  /** Queues a write for this turn's transaction; settles once it committed. */
-  #write<T>(body: () => T, atomic = false): Promise<T> {
+  /** Queues a write for this turn's transaction; settles once it committed (`WriteMode`). */
+  #write<T>(body: () => T, how: boolean | group.How = false): Promise<T> {
     if (this.#closed) return Promise.reject(new TypeError("Cannot use run store: it is closed"));
     const failure = this.#wal?.failure;
     if (failure) return Promise.reject(failure);
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ body, atomic, resolve: resolve as (value: unknown) => void, reject });
-      this.#flushTimer ??= setImmediate(this.#flush);
+      const write = group.queuedWrite(body, how, resolve as (value: unknown) => void, reject);
+      this.#queue.push(write);
+      // While an fsync runs, the writes wait for its end to commit (unless settled at commit).
+      if (write.mode === group.WriteMode.Committed || !this.#wal?.busy) {
+        this.#flushTimer ??= setImmediate(this.#flush);
+      }
     });
   }
 
@@ -470,18 +484,8 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
       for (const write of queue) write.reject(failure);
       return;
     }
-    const outcomes = commitGroup(this.#sql.bind(this), queue);
-    if (outcomes === undefined) return;
-    const settle = (syncError?: unknown) => {
-      queue.forEach((write, i) => {
-        const { ok, value } = outcomes[i]!;
-        if (syncError !== undefined) write.reject(syncError);
-        else if (ok) write.resolve(value);
-        else write.reject(value);
-      });
-    };
-    if (this.#wal === undefined) settle();
-    else this.#wal.afterCommit(settle);
+    const outcomes = group.commitGroup(this.#sql.bind(this), queue);
+    if (outcomes !== undefined) group.settleGroup(queue, outcomes, this.#wal);
   };
 
   /**
