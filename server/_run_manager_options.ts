@@ -38,6 +38,8 @@ export interface RunManagerOptions {
    * takes over unfinished runs at once, whatever their leases. @default false
    */
   exclusiveStore?: boolean;
+  /** Start the sandboxes of the first nodes at once (`serve`: for the first run). @default false */
+  prewarm?: boolean;
   /** The most recent missed cron tick within this window fires on start (see CronScheduler). @default 300_000 */
   cronCatchUpMs?: number;
   /** Receives background failures (store errors of timers, cron, subscribers). @default ignore */

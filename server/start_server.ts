@@ -234,6 +234,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         `${Deno.hostname()}:${port}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`,
       leaseMs: options.leaseMs ?? 8_000,
       exclusiveStore: lock !== undefined || sqlitePath === ":memory:",
+      prewarm: true,
       onError: reportError,
       tracer,
       findVersion: (codeHash) =>
