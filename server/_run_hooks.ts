@@ -122,6 +122,8 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
       // Records are cloned only for someone: the metrics of a finished run, or subscribers.
       const listening = hub.listening(run.runId);
       if (!ended && !listening) return;
+      // The metrics read no field that the stored view changes: no clone for them alone.
+      if (!listening) return metrics.runFinished(record);
       const view = storedView(run, record);
       if (listening) hub.publish(run.runId, { type: "run", record: summaryOf(view) });
       if (ended) {
