@@ -2,6 +2,21 @@
  * The group commit of the SQLite store: every write queued in one turn runs in one
  * transaction, each atomic write under its own savepoint so a failure undoes only that write.
  *
+ * Which writes wait for an fsync of their own (durability `full`, {@link WriteMode}): the WAL
+ * is one sequence, so an fsync covers every commit made before it. Nothing outside the process
+ * learns of a write before it is durable: a write's promise settles, and subscribers hear of it,
+ * only after an fsync covering it; a read waits until what it sees is durable; the sync
+ * `POST /run` answers after the run's final transition (urgent) settled, `POST /runs` answers
+ * 202 after `createRun(..).durable()`. A run's intermediate transitions (its start, node
+ * transitions, log lines; `RunStore.lazily()` in server/_run_hooks.ts, whose executor does not
+ * wait for them) are lazy: their fsync is the next one anybody needs. A power loss
+ * before it loses them, and the nodes that ran meanwhile run again when the run resumes, or
+ * (for a sync run whose creation was not durable yet) when the client, which got no answer,
+ * retries: at-least-once execution of a node, as with a kill -9 during the node (SPEC §3: only
+ * completed nodes, i.e. recorded ones, are not re-executed). Writes that others depend on stay
+ * urgent: lease claims and renewals, `ctx.step` results, map items, waits and events, cached
+ * outputs, idempotency keys of async runs, run ends and parking.
+ *
  * @module
  */
 
@@ -26,28 +41,12 @@ export type WriteMode = typeof WriteMode[keyof typeof WriteMode];
 export interface How {
   /** Several statements: run under a savepoint. */
   atomic: boolean;
-  /** @default WriteMode.Urgent */
+  /** @default WriteMode.Lazy inside `SqliteStore.lazily()`, else WriteMode.Urgent */
   mode?: WriteMode;
 }
 
-/** A run's intermediate transition (one statement, several). */
-export const LAZY: How = { atomic: false, mode: WriteMode.Lazy };
-export const LAZY_ATOMIC: How = { atomic: true, mode: WriteMode.Lazy };
 /** A write whose caller waits for durability by itself. */
 export const COMMITTED_ATOMIC: How = { atomic: true, mode: WriteMode.Committed };
-
-/** A write to queue. */
-export function queuedWrite(
-  body: () => unknown,
-  how: boolean | How,
-  resolve: (value: unknown) => void,
-  reject: (error: unknown) => void,
-): QueuedWrite {
-  if (typeof how === "boolean") {
-    return { body, atomic: how, mode: WriteMode.Urgent, resolve, reject };
-  }
-  return { body, atomic: how.atomic, mode: how.mode ?? WriteMode.Urgent, resolve, reject };
-}
 
 /** A write waiting for the end of the turn. */
 export interface QueuedWrite {
@@ -129,4 +128,59 @@ export function settleGroup(
   settle(false);
   const urgent = queue.some((write) => write.mode === WriteMode.Urgent);
   wal?.afterCommit((syncError) => settle(true, syncError), urgent);
+}
+
+/**
+ * The writes queued for the next group commit: at the end of the turn (`setImmediate`), or,
+ * while an fsync runs, when it ends (`WalSync`'s `beforeRound` calls `flush()`).
+ */
+export class GroupCommit {
+  #queue: QueuedWrite[] = [];
+  #timer: ReturnType<typeof setImmediate> | undefined;
+  /** Inside `lazily()`: writes queued now are lazy. */
+  #lazy = false;
+
+  constructor(
+    private readonly sql: (text: string) => StatementSync,
+    private readonly wal: WalSync | undefined,
+  ) {}
+
+  /** Queues a write; settles as its {@link WriteMode} says. */
+  write<T>(body: () => T, how: boolean | How): Promise<T> {
+    const atomic = typeof how === "boolean" ? how : how.atomic;
+    const mode = (typeof how === "boolean" ? undefined : how.mode) ??
+      (this.#lazy ? WriteMode.Lazy : WriteMode.Urgent);
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ body, atomic, mode, resolve: resolve as (v: unknown) => void, reject });
+      if (mode === WriteMode.Committed || !this.wal?.busy) {
+        this.#timer ??= setImmediate(this.flush);
+      }
+    });
+  }
+
+  /** Calls `write`, whose writes are lazy (see `RunStore.lazily`). */
+  lazily<T>(write: () => T): T {
+    this.#lazy = true;
+    try {
+      return write();
+    } finally {
+      this.#lazy = false;
+    }
+  }
+
+  /** Applies the queued writes in order, in one transaction, then settles them. */
+  flush = (): void => {
+    if (this.#timer !== undefined) clearImmediate(this.#timer);
+    this.#timer = undefined;
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    this.#queue = [];
+    const failure = this.wal?.failure;
+    if (failure) {
+      for (const write of queue) write.reject(failure);
+      return;
+    }
+    const outcomes = commitGroup(this.sql, queue);
+    if (outcomes !== undefined) settleGroup(queue, outcomes, this.wal);
+  };
 }

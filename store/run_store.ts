@@ -174,6 +174,15 @@ export interface RunStore extends DurableState {
    * same idempotency key, from any number of processes, create exactly one run.
    * @throws {TypeError} when the record is malformed or its run id already exists
    */
+  /**
+   * Calls `write` (calls of this store's write methods, made synchronously) for transitions
+   * nobody is told of, nor waits for, before a later write of the same caller settles: a run's
+   * start, node transitions and log lines while its executor goes on (`pipelineHooks`). Their
+   * promises still settle only once they are durable; SQLite `full` just starts no fsync for
+   * them: the next one anybody needs covers them (or one a few ms later). Optional: without it,
+   * call `write()` directly.
+   */
+  lazily?<T>(write: () => T): T;
   createRun(record: RunRecord, options?: CreateRunOptions): Promise<CreateRunResult>;
   /** The run with its node records, or undefined for an unknown id. */
   getRun(runId: string): Promise<RunRecord | undefined>;

@@ -16,8 +16,8 @@
  * Group commit: writes made in one event-loop turn are applied in call order in one
  * transaction at the end of the turn (`setImmediate`), and each promise settles once that
  * transaction committed (and, with `full`, was fsynced), in call order. With `full`, writes
- * made while an fsync runs commit together when it ends; a run's intermediate transitions
- * start no fsync of their own (`WriteMode` in _sqlite_group_commit.ts). A commit's locks and
+ * made while an fsync runs commit together when it ends; writes made in `lazily()` (a run's
+ * intermediate transitions) start no fsync of their own (`WriteMode`). A commit's locks and
  * WAL writes cost more than the statements, and a busy `serve` (many runs' transitions per
  * turn) would otherwise pay them per transition. No lock is held between turns. A read first
  * commits the writes queued before it and waits until they are durable, so it sees every write
@@ -110,7 +110,7 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
   #idempotencyTtlMs: number;
   #statements = new Map<string, StatementSync>();
   #closed = false;
-  #queue: group.QueuedWrite[] = [];
+  readonly #group: group.GroupCommit;
   readonly #access = {
     sql: (text: string) => this.#sql(text),
     write: <T>(body: () => T, atomic?: boolean) => this.#write(body, atomic),
@@ -119,7 +119,6 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
   };
   protected readonly leases = new SqliteLeases(this.#access);
   protected readonly durable = new SqliteDurable(this.#access);
-  #flushTimer: ReturnType<typeof setImmediate> | undefined;
   /** What a resolved write survives. */
   readonly durability: Durability;
   /** Fsyncs the WAL after each commit (durability `full` on a file), else undefined. */
@@ -156,6 +155,7 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     this.#wal = this.durability === "full" && !memory
       ? new WalSync(`${path}-wal`, options.syncFile, () => this.#flush())
       : undefined;
+    this.#group = new group.GroupCommit((text) => this.#sql(text), this.#wal);
     this.#now = options.now ?? Date.now;
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.#db = new DatabaseSync(path);
@@ -289,13 +289,10 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     if (set.length === 0) return this.#write(() => this.leases.fenced(runId, fence));
     const assignments = set.map(([column]) => `${column} = ?`).join(", ");
     const values = set.map(([, value]) => value);
-    // A run's start acknowledges nothing: its end (or a read) makes it durable.
-    const how = update.status === "running" ? group.LAZY : false;
-    const apply = () =>
+    return this.#write(() =>
       this.leases.fenced(runId, fence) &&
-      this.#sql(`UPDATE runs SET ${assignments} WHERE run_id = ?`).run(...values, runId).changes >
-        0;
-    return this.#write(apply, how);
+      this.#sql(`UPDATE runs SET ${assignments} WHERE run_id = ?`).run(...values, runId).changes > 0
+    );
   }
 
   async updateNode(
@@ -313,7 +310,8 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
           `INSERT INTO run_nodes (run_id, node_id, record)
          SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
          ON CONFLICT (run_id, node_id) DO UPDATE SET record = excluded.record`,
-        ).run(runId, nodeId, json).changes > 0, group.LAZY);
+        ).run(runId, nodeId, json).changes > 0
+    );
   }
 
   async listUnfinished(options: ListUnfinishedOptions = {}): Promise<RunRecord[]> {
@@ -347,7 +345,7 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
       );
       rows.forEach(([node, line], i) => insert.run(runId, first + i, node, line));
       return true;
-    }, group.LAZY_ATOMIC);
+    }, true);
   }
 
   async getLogs(runId: string, options: GetLogsOptions = {}): Promise<StoredLogLine[]> {
@@ -425,6 +423,10 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     });
   }
 
+  lazily<T>(write: () => T): T {
+    return this.#group.lazily(write);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#flush();
@@ -462,31 +464,11 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     if (this.#closed) return Promise.reject(new TypeError("Cannot use run store: it is closed"));
     const failure = this.#wal?.failure;
     if (failure) return Promise.reject(failure);
-    return new Promise<T>((resolve, reject) => {
-      const write = group.queuedWrite(body, how, resolve as (value: unknown) => void, reject);
-      this.#queue.push(write);
-      // While an fsync runs, the writes wait for its end to commit (unless settled at commit).
-      if (write.mode === group.WriteMode.Committed || !this.#wal?.busy) {
-        this.#flushTimer ??= setImmediate(this.#flush);
-      }
-    });
+    return this.#group.write(body, how);
   }
 
   /** Applies the queued writes in order, in one transaction, then settles them. */
-  #flush = (): void => {
-    if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
-    this.#flushTimer = undefined;
-    const queue = this.#queue;
-    if (queue.length === 0) return;
-    this.#queue = [];
-    const failure = this.#wal?.failure;
-    if (failure) {
-      for (const write of queue) write.reject(failure);
-      return;
-    }
-    const outcomes = group.commitGroup(this.#sql.bind(this), queue);
-    if (outcomes !== undefined) group.settleGroup(queue, outcomes, this.#wal);
-  };
+  #flush = (): void => this.#group.flush();
 
   /**
    * Commits the queued writes and resolves once every commit made so far is durable (at once

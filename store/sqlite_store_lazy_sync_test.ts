@@ -62,12 +62,12 @@ function committed(path: string, sql: string): unknown {
   }
 }
 
-Deno.test("`SqliteStore` full: intermediate transitions share the fsync of the write that ends them", async () => {
+Deno.test("`SqliteStore` full: writes made in lazily() share the fsync of the write that ends them", async () => {
   await withStore(async (store, sync) => {
     await store.createRun(RUN);
     const before = sync.calls;
     let settled = 0;
-    const writes = [
+    const writes = store.lazily(() => [
       store.updateRun("r1", { status: "running" }),
       store.updateNode("r1", "a", NODE),
       store.appendLogs("r1", [{
@@ -76,7 +76,7 @@ Deno.test("`SqliteStore` full: intermediate transitions share the fsync of the w
         msg: "hi",
         runId: "r1",
       }]),
-    ].map((p) => p.then(() => settled++));
+    ]).map((p) => p.then(() => settled++));
     // Nothing acknowledges them: no fsync starts for them within this turn and the next.
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
@@ -90,12 +90,18 @@ Deno.test("`SqliteStore` full: intermediate transitions share the fsync of the w
   });
 });
 
-Deno.test("`SqliteStore` full: an intermediate transition alone still becomes durable by itself", async () => {
+Deno.test("`SqliteStore` full: a lazy write alone still becomes durable; one outside lazily() is urgent", async () => {
   await withStore(async (store, sync) => {
     await store.createRun(RUN);
     const before = sync.calls;
-    assert.equal(await store.updateNode("r1", "a", NODE), true);
+    assert.equal(await store.lazily(() => store.updateNode("r1", "a", NODE)), true);
     assert.equal(sync.calls, before + 1);
+    sync.close();
+    const next = sync.next();
+    const urgent = store.updateNode("r1", "b", NODE);
+    await next; // started for it, without any later write
+    sync.open();
+    assert.equal(await urgent, true);
   });
 });
 
