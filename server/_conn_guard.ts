@@ -342,7 +342,7 @@ export function startConnGuard(options: ConnGuardOptions): ConnGuard {
       }
       // Response bytes go out as they come (no Nagle delay waiting for the client's ACK).
       try {
-        client.setNoDelay(true);
+        (client as Deno.TcpConn).setNoDelay(true);
       } catch {
         // Already reset by the client.
       }
