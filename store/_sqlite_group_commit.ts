@@ -21,7 +21,7 @@
  */
 
 import type { StatementSync } from "node:sqlite";
-import type { WalSync } from "./_wal_sync.ts";
+import { LAZY_SYNC_MS, type WalSync } from "./_wal_sync.ts";
 
 /** When a write of durability `full` settles. */
 export const WriteMode = {
@@ -115,6 +115,7 @@ export function settleGroup(
   queue: QueuedWrite[],
   outcomes: WriteOutcome[],
   wal: WalSync | undefined,
+  urgent = false,
 ): void {
   const settle = (late: boolean, syncError?: unknown) => {
     queue.forEach((write, i) => {
@@ -126,8 +127,8 @@ export function settleGroup(
     });
   };
   settle(false);
-  const urgent = queue.some((write) => write.mode === WriteMode.Urgent);
-  wal?.afterCommit((syncError) => settle(true, syncError), urgent);
+  const now = urgent || queue.some((write) => write.mode === WriteMode.Urgent);
+  wal?.afterCommit((syncError) => settle(true, syncError), now);
 }
 
 /**
@@ -137,6 +138,8 @@ export function settleGroup(
 export class GroupCommit {
   #queue: QueuedWrite[] = [];
   #timer: ReturnType<typeof setImmediate> | undefined;
+  /** Commits lazy writes that no other write committed meanwhile. */
+  #lazyTimer: ReturnType<typeof setTimeout> | undefined;
   /** Inside `lazily()`: writes queued now are lazy. */
   #lazy = false;
 
@@ -152,9 +155,12 @@ export class GroupCommit {
       (this.#lazy ? WriteMode.Lazy : WriteMode.Urgent);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ body, atomic, mode, resolve: resolve as (v: unknown) => void, reject });
-      if (mode === WriteMode.Committed || !this.wal?.busy) {
-        this.#timer ??= setImmediate(this.flush);
-      }
+      // Lazy writes wait for the next commit (or LAZY_SYNC_MS); while an fsync runs, all writes
+      // but `Committed` ones wait for its end.
+      if (!this.wal || mode === WriteMode.Committed) this.#timer ??= setImmediate(this.flush);
+      else if (this.wal.busy) return;
+      else if (mode === WriteMode.Urgent) this.#timer ??= setImmediate(this.flush);
+      else this.#lazyTimer ??= setTimeout(() => this.flush(true), LAZY_SYNC_MS);
     });
   }
 
@@ -168,10 +174,14 @@ export class GroupCommit {
     }
   }
 
-  /** Applies the queued writes in order, in one transaction, then settles them. */
-  flush = (): void => {
+  /**
+   * Applies the queued writes in order, in one transaction, then settles them.
+   * @param urgent start their fsync at once (lazy writes that waited already)
+   */
+  flush = (urgent?: unknown): void => {
     if (this.#timer !== undefined) clearImmediate(this.#timer);
-    this.#timer = undefined;
+    if (this.#lazyTimer !== undefined) clearTimeout(this.#lazyTimer);
+    this.#timer = this.#lazyTimer = undefined;
     const queue = this.#queue;
     if (queue.length === 0) return;
     this.#queue = [];
@@ -181,6 +191,6 @@ export class GroupCommit {
       return;
     }
     const outcomes = commitGroup(this.sql, queue);
-    if (outcomes !== undefined) settleGroup(queue, outcomes, this.wal);
+    if (outcomes !== undefined) settleGroup(queue, outcomes, this.wal, urgent === true);
   };
 }
