@@ -6,7 +6,13 @@
  * @module
  */
 
-import { type Clock, type RunRecord, RunStatus, type WaitRecord } from "../engine/mod.ts";
+import {
+  type Clock,
+  NodeStatus,
+  type RunRecord,
+  RunStatus,
+  type WaitRecord,
+} from "../engine/mod.ts";
 import type { Lease, RunStore } from "../store/mod.ts";
 import { pause } from "./_timers.ts";
 
@@ -35,6 +41,8 @@ export class WaitTimers {
       pollMs: number;
       onFired: (wait: WaitRecord) => Promise<void>;
       onError: (error: unknown) => void;
+      /** After each poll of the timers (e.g. waking runs another process queued again). */
+      afterTick?: () => Promise<void>;
     },
   ) {}
 
@@ -68,6 +76,7 @@ export class WaitTimers {
     const { clock, pollMs, onError } = this.options;
     while (!signal.aborted) {
       await this.tick().catch(onError);
+      await this.options.afterTick?.().catch(onError);
       await pause(clock, pollMs, signal);
     }
   }
@@ -116,7 +125,62 @@ export async function deliverEvent(
       "not-waiting",
     );
   }
+  await requeueAncestors(store, runId);
   return target.nodeId;
+}
+
+/** True when a child run that a node of `record` waits on is no longer parked. */
+async function childWoke(store: RunStore, record: RunRecord): Promise<boolean> {
+  for (const [nodeId, node] of Object.entries(record.nodes)) {
+    if (node.status !== "waiting") continue;
+    const children = node.waitingFor?.childRunId !== undefined
+      ? [node.waitingFor.childRunId]
+      : node.waitingFor?.children !== undefined
+      ? await parkedElements(store, record.runId, nodeId)
+      : [];
+    for (const child of children) {
+      if ((await store.getRun(child))?.status !== RunStatus.Waiting) return true;
+    }
+  }
+  return false;
+}
+
+/** The child runs of a map node's elements that parked. */
+export async function parkedElements(
+  store: RunStore,
+  runId: string,
+  nodeId: string,
+): Promise<string[]> {
+  const children: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listMapItems(runId, nodeId, {
+      status: [NodeStatus.Waiting],
+      limit: 1000,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    for (const item of page.items) if (item.childRunId) children.push(item.childRunId);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return children;
+}
+
+/**
+ * A child run woke (a wait of it resolved, so it is queued again): its parked parent, and
+ * theirs, are queued again too, since a child run is resumed by its parent's node. Idempotent.
+ *
+ * @returns the root run (the one to resume), or `runId` itself when it has no parent
+ */
+export async function requeueAncestors(store: RunStore, runId: string): Promise<string> {
+  let id = runId;
+  // Bounded: sub-workflow cycles are rejected by validate, a stored chain cannot loop forever.
+  for (let depth = 0; depth < 100; depth++) {
+    const run = await store.getRun(id);
+    if (!run?.parentRunId || run.status === RunStatus.Waiting) return id;
+    await store.requeueParked(run.parentRunId);
+    id = run.parentRunId;
+  }
+  return id;
 }
 
 /**
@@ -135,9 +199,9 @@ export async function handOverParked(
   const { runId } = record;
   let requeued = false;
   const waits = await store.listWaits(runId);
-  const resolved = waits.some((w) =>
-    w.resolution !== undefined && record.nodes[w.nodeId]?.status === "waiting"
-  );
+  const resolved =
+    waits.some((w) => w.resolution !== undefined && record.nodes[w.nodeId]?.status === "waiting") ||
+    await childWoke(store, record);
   if (resolved) {
     const current = await store.getRun(runId);
     if (current?.status === RunStatus.Waiting) {

@@ -125,10 +125,13 @@ export const SCHEMAS: Json = {
       childRunId: { type: "string", description: "The child run of a workflow: node" },
       waitingFor: {
         type: "object",
-        description: "What a waiting sleep or wait node waits for",
+        description:
+          "What a waiting node waits for: a sleep or wait node's event and due time, a sub-workflow node's parked child run",
         properties: {
           event: { type: "string" },
           dueAt: { type: "string", format: "date-time" },
+          childRunId: { type: "string", description: "The parked child run" },
+          children: { type: "integer", description: "Parked child runs of a mapped node" },
         },
       },
     },

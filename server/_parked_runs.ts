@@ -5,11 +5,17 @@
  * @module
  */
 
-import { iso, type RunRecord, RunStatus } from "../engine/mod.ts";
+import { iso, NodeStatus, type RunRecord, RunStatus } from "../engine/mod.ts";
 import type { ManagerCore } from "./_manager_core.ts";
 import type { RunStore } from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
-import { deliverEvent, TIMER_POLL_MS, WaitTimers } from "./_durable_runs.ts";
+import {
+  deliverEvent,
+  parkedElements,
+  requeueAncestors,
+  TIMER_POLL_MS,
+  WaitTimers,
+} from "./_durable_runs.ts";
 
 /**
  * The stored timers of parked runs, polled once started; a run that a resolved wait queued
@@ -23,7 +29,26 @@ export function parkedRunTimers(c: ManagerCore, pollMs = TIMER_POLL_MS): WaitTim
     pollMs,
     onFired: (wait) => wakeRun(c, wait.runId, `timer of node "${wait.nodeId}" fired`),
     onError: c.onError,
+    afterTick: () => wakeQueued(c),
   });
+}
+
+/**
+ * Wakes the parked runs of this workflow that another process queued again without waking
+ * them (`pipedreamer runs signal` on the store, a replica that stopped before it woke one):
+ * queued, unclaimed, with a waiting node. One indexed query per poll.
+ */
+export async function wakeQueued(c: ManagerCore): Promise<void> {
+  if (c.draining || c.closed) return;
+  for (const run of await c.store.listClaimable({ workflow: c.workflow.name })) {
+    if (run.status !== RunStatus.Queued || run.parentRunId !== undefined) continue;
+    if (c.active.has(run.runId) || c.queue.has(run.runId)) continue;
+    const record = await c.store.getRun(run.runId);
+    if (!record || !Object.values(record.nodes).some((n) => n.status === NodeStatus.Waiting)) {
+      continue;
+    }
+    await wakeRun(c, run.runId, "a wait resolved in another process");
+  }
 }
 
 /** `RunManager.signal()`: delivers the event, then wakes the run here (or another replica does). */
@@ -42,8 +67,11 @@ export async function signalRun(
  * Resumes a run that a resolved wait queued again: claims its lease and puts it on the wait
  * list (it needs a `maxRuns` slot again). Nothing happens when another replica claimed it first.
  */
-export async function wakeRun(c: ManagerCore, runId: string, why: string): Promise<void> {
+export async function wakeRun(c: ManagerCore, woken: string, why: string): Promise<void> {
   if (c.draining || c.closed) return;
+  // A child run is resumed by its parent's node: wake the root run instead.
+  const runId = await requeueAncestors(c.store, woken);
+  if (runId !== woken) why = `its child run "${woken}" woke: ${why}`;
   await c.exclusive(async () => {
     if (c.active.has(runId) || c.queue.has(runId)) return;
     const found = await c.store.getRun(runId);
@@ -75,9 +103,22 @@ export async function cancelParkedNodes(
   store: RunStore,
   record: RunRecord,
   now: number,
+  depth = 0,
 ): Promise<void> {
   for (const [nodeId, node] of Object.entries(record.nodes)) {
     if (node.status !== "waiting") continue;
+    // Its parked child runs are cancelled with it (SPEC §9).
+    const children = node.waitingFor?.childRunId !== undefined
+      ? [node.waitingFor.childRunId]
+      : node.waitingFor?.children !== undefined
+      ? await parkedElements(store, record.runId, nodeId)
+      : [];
+    for (const childId of depth < 100 ? children : []) {
+      const child = await store.getRun(childId);
+      if (!child || child.status !== RunStatus.Waiting) continue;
+      await store.updateRun(childId, { status: RunStatus.Cancelled, finishedAt: iso(now) });
+      await cancelParkedNodes(store, child, now, depth + 1);
+    }
     const { waitingFor: _waitingFor, ...rest } = node;
     await store.updateNode(record.runId, nodeId, {
       ...rest,

@@ -15,6 +15,7 @@ import type {
   WaitResolution,
 } from "../engine/mod.ts";
 import {
+  checkFence,
   checkWait,
   decodeWait,
   encodeMapItem,
@@ -26,7 +27,7 @@ import {
   type WaitRow,
 } from "./_run_codec.ts";
 import type { PostgresLeases } from "./_postgres_leases.ts";
-import type { RunStore } from "./run_store.ts";
+import type { Lease } from "./run_store.ts";
 
 /** What the durable part uses of its store: queries and per-key serialised writes. */
 export interface PostgresAccess {
@@ -36,26 +37,52 @@ export interface PostgresAccess {
     name?: string,
   ): Promise<pg.QueryResult<R>>;
   serial<T>(key: string, write: () => Promise<T>): Promise<T>;
+  /** The store's leases (fence checks after a refused write). */
+  leases(): PostgresLeases;
 }
 
-/** Map items, step results and waits in Postgres. */
+/**
+ * `EXISTS` condition: run `$1` exists and, when `$n` (owner) is not null, `$n` / `$n+1` are its
+ * current lease (owner, epoch). The check and the write are one statement.
+ */
+function fencedRun(n: number): string {
+  return `EXISTS (SELECT 1 FROM runs WHERE run_id = $1 AND ($${n}::text IS NULL OR
+    (owner = $${n} AND lease_epoch = $${n + 1}::bigint)))`;
+}
+
+/** The owner and epoch parameters of {@link fencedRun}. */
+function fenceArgs(fence: Lease | undefined): [string | null, number | null] {
+  checkFence(fence);
+  return [fence?.owner ?? null, fence?.epoch ?? null];
+}
+
+/**
+ * Map items, step results and waits in Postgres. Writes given a `fence` apply only while that
+ * lease is the run's current one (checked in the statement that writes).
+ */
 export class PostgresDurable {
   constructor(private readonly db: PostgresAccess) {}
 
-  async putMapItem(runId: string, nodeId: string, item: MapItemRecord): Promise<boolean> {
+  async putMapItem(
+    runId: string,
+    nodeId: string,
+    item: MapItemRecord,
+    fence?: Lease,
+  ): Promise<boolean> {
     requireId(nodeId, "nodeId", "store map item");
     const json = encodeMapItem(item, "store map item");
+    const fenced = fenceArgs(fence);
     // Serialised per run and node: an element's later record must not be overtaken.
     return await this.db.serial(`${runId}\0${nodeId}\0${item.index}`, async () => {
       const result = await this.db.query(
         `INSERT INTO map_items (run_id, node_id, idx, status, record)
-         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1)
+         SELECT $1, $2, $3, $4, $5 WHERE ${fencedRun(6)}
          ON CONFLICT (run_id, node_id, idx) DO UPDATE SET status = EXCLUDED.status,
            record = EXCLUDED.record`,
-        [runId, nodeId, item.index, item.status, json],
+        [runId, nodeId, item.index, item.status, json, ...fenced],
         "put-map-item",
       );
-      return result.rowCount! > 0;
+      return result.rowCount! > 0 || await this.db.leases().refused(runId, fence);
     });
   }
 
@@ -85,16 +112,18 @@ export class PostgresDurable {
     return rows[0] ? { value: JSON.parse(rows[0].value) } : undefined;
   }
 
-  async putStep(runId: string, key: string, name: string, value: unknown) {
+  async putStep(runId: string, key: string, name: string, value: unknown, fence?: Lease) {
     requireId(key, "key", "store step");
     requireId(name, "name", "store step");
     const json = stateJson(value, "store step");
-    await this.db.query(
+    const result = await this.db.query(
       `INSERT INTO step_results (run_id, step_key, name, value)
-       SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1)
+       SELECT $1, $2, $3, $4 WHERE ${fencedRun(5)}
        ON CONFLICT DO NOTHING`,
-      [runId, key, name, json],
+      [runId, key, name, json, ...fenceArgs(fence)],
     );
+    // Nothing inserted: stored before (the first writer wins), or refused by the fence.
+    if (result.rowCount === 0 && fence) await this.db.leases().exists(runId, fence);
     return (await this.getStep(runId, key, name)) ?? { value };
   }
 
@@ -102,15 +131,17 @@ export class PostgresDurable {
     runId: string,
     nodeId: string,
     wait: { event?: string; dueAt?: number },
+    fence?: Lease,
   ): Promise<WaitRecord | undefined> {
     requireId(nodeId, "nodeId", "register wait");
     checkWait(wait);
-    await this.db.query(
+    const result = await this.db.query(
       `INSERT INTO run_waits (run_id, node_id, event, due_at)
-       SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1)
+       SELECT $1, $2, $3, $4 WHERE ${fencedRun(5)}
        ON CONFLICT DO NOTHING`,
-      [runId, nodeId, wait.event ?? null, wait.dueAt ?? null],
+      [runId, nodeId, wait.event ?? null, wait.dueAt ?? null, ...fenceArgs(fence)],
     );
+    if (result.rowCount === 0 && fence) await this.db.leases().exists(runId, fence);
     const { rows } = await this.db.query<WaitRow>(
       `SELECT ${WAIT_COLUMNS} FROM run_waits WHERE run_id = $1 AND node_id = $2`,
       [runId, nodeId],
@@ -135,38 +166,32 @@ export class PostgresDurable {
     return rows.map(decodeWait);
   }
 
-  async resolveWait(runId: string, nodeId: string, resolution: WaitResolution): Promise<boolean> {
+  async resolveWait(
+    runId: string,
+    nodeId: string,
+    resolution: WaitResolution,
+    fence?: Lease,
+  ): Promise<boolean> {
     const json = encodeResolution(resolution);
     // One statement: the CAS on the wait and the re-queue of a parked run commit together.
     const { rows } = await this.db.query<{ won: boolean }>(
       `WITH w AS (UPDATE run_waits SET resolution = $3 WHERE run_id = $1 AND node_id = $2
-         AND resolution IS NULL RETURNING run_id),
+         AND resolution IS NULL AND ${fencedRun(4)} RETURNING run_id),
        r AS (UPDATE runs SET status = 'queued' WHERE run_id IN (SELECT run_id FROM w)
          AND status = 'waiting' RETURNING run_id)
        SELECT EXISTS (SELECT 1 FROM w) AS won, (SELECT count(*) FROM r) AS requeued`,
-      [runId, nodeId, json],
+      [runId, nodeId, json, ...fenceArgs(fence)],
     );
-    return rows[0]?.won === true;
+    if (rows[0]?.won === true) return true;
+    if (fence) await this.db.leases().exists(runId, fence);
+    return false;
   }
-}
 
-/**
- * The `RunStore` methods of the durable state and of the leases (epochs, the database's clock
- * and fencing, see _postgres_leases.ts), inherited by `PostgresStore`.
- */
-export abstract class PostgresDurableMethods {
-  protected abstract readonly durable: PostgresDurable;
-  protected abstract readonly leases: PostgresLeases;
-  readonly claimLease: RunStore["claimLease"] = (...a) => this.leases.claimLease(...a);
-  readonly renewLease: RunStore["renewLease"] = (...a) => this.leases.renewLease(...a);
-  readonly releaseLease: RunStore["releaseLease"] = (...a) => this.leases.releaseLease(...a);
-  readonly listClaimable: RunStore["listClaimable"] = (...a) => this.leases.listClaimable(...a);
-  readonly putMapItem: RunStore["putMapItem"] = (...a) => this.durable.putMapItem(...a);
-  readonly listMapItems: RunStore["listMapItems"] = (...a) => this.durable.listMapItems(...a);
-  readonly getStep: RunStore["getStep"] = (...a) => this.durable.getStep(...a);
-  readonly putStep: RunStore["putStep"] = (...a) => this.durable.putStep(...a);
-  readonly putWait: RunStore["putWait"] = (...a) => this.durable.putWait(...a);
-  readonly listWaits: RunStore["listWaits"] = (...a) => this.durable.listWaits(...a);
-  readonly listDueWaits: RunStore["listDueWaits"] = (...a) => this.durable.listDueWaits(...a);
-  readonly resolveWait: RunStore["resolveWait"] = (...a) => this.durable.resolveWait(...a);
+  async requeueParked(runId: string): Promise<boolean> {
+    const result = await this.db.query(
+      "UPDATE runs SET status = 'queued' WHERE run_id = $1 AND status = 'waiting'",
+      [runId],
+    );
+    return result.rowCount! > 0;
+  }
 }

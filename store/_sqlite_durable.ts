@@ -17,6 +17,7 @@ import type {
   WaitResolution,
 } from "../engine/mod.ts";
 import {
+  checkFence,
   checkWait,
   decodeWait,
   encodeMapItem,
@@ -28,7 +29,7 @@ import {
   type WaitRow,
 } from "./_run_codec.ts";
 import type { SqliteLeases } from "./_sqlite_leases.ts";
-import type { RunStore } from "./run_store.ts";
+import type { Lease } from "./run_store.ts";
 
 /** What the durable part uses of its store: statements, queued writes and the flush. */
 export interface SqliteAccess {
@@ -37,20 +38,29 @@ export interface SqliteAccess {
   flush(): void;
 }
 
-/** Map items, step results and waits in SQLite. */
+/**
+ * Map items, step results and waits in SQLite. Writes given a `fence` apply only while that
+ * lease is the run's current one (checked in the same write as the change).
+ */
 export class SqliteDurable {
-  constructor(private readonly db: SqliteAccess) {}
+  constructor(private readonly db: SqliteAccess, private readonly leases: SqliteLeases) {}
 
-  async putMapItem(runId: string, nodeId: string, item: MapItemRecord): Promise<boolean> {
+  async putMapItem(
+    runId: string,
+    nodeId: string,
+    item: MapItemRecord,
+    fence?: Lease,
+  ): Promise<boolean> {
     requireId(nodeId, "nodeId", "store map item");
     const json = encodeMapItem(item, "store map item");
+    checkFence(fence);
     return this.db.write(() =>
-      this.db.sql(
-        `INSERT INTO map_items (run_id, node_id, idx, status, record)
+      this.leases.fenced(runId, fence) && this.db.sql(
+          `INSERT INTO map_items (run_id, node_id, idx, status, record)
          SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
          ON CONFLICT (run_id, node_id, idx) DO UPDATE SET status = excluded.status,
            record = excluded.record`,
-      ).run(runId, nodeId, item.index, item.status, json).changes > 0
+        ).run(runId, nodeId, item.index, item.status, json).changes > 0
     );
   }
 
@@ -82,11 +92,13 @@ export class SqliteDurable {
     return row ? { value: JSON.parse(row.value as string) } : undefined;
   }
 
-  async putStep(runId: string, key: string, name: string, value: unknown) {
+  async putStep(runId: string, key: string, name: string, value: unknown, fence?: Lease) {
     requireId(key, "key", "store step");
     requireId(name, "name", "store step");
     const json = stateJson(value, "store step");
+    checkFence(fence);
     return this.db.write(() => {
+      this.leases.fenced(runId, fence);
       this.db.sql(
         `INSERT INTO step_results (run_id, step_key, name, value)
          SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
@@ -103,10 +115,13 @@ export class SqliteDurable {
     runId: string,
     nodeId: string,
     wait: { event?: string; dueAt?: number },
+    fence?: Lease,
   ): Promise<WaitRecord | undefined> {
     requireId(nodeId, "nodeId", "register wait");
     checkWait(wait);
+    checkFence(fence);
     return this.db.write(() => {
+      this.leases.fenced(runId, fence);
       this.db.sql(
         `INSERT INTO run_waits (run_id, node_id, event, due_at)
          SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
@@ -133,9 +148,16 @@ export class SqliteDurable {
     ).all(now, limit).map((row) => decodeWait(row as unknown as WaitRow));
   }
 
-  async resolveWait(runId: string, nodeId: string, resolution: WaitResolution): Promise<boolean> {
+  async resolveWait(
+    runId: string,
+    nodeId: string,
+    resolution: WaitResolution,
+    fence?: Lease,
+  ): Promise<boolean> {
     const json = encodeResolution(resolution);
+    checkFence(fence);
     return this.db.write(() => {
+      if (fence && !this.leases.fenced(runId, fence)) return false;
       const won = this.db.sql(
         `UPDATE run_waits SET resolution = ? WHERE run_id = ? AND node_id = ?
          AND resolution IS NULL`,
@@ -147,44 +169,11 @@ export class SqliteDurable {
       return won;
     }, true);
   }
-}
 
-type Args<K extends keyof SqliteDurable> = Parameters<SqliteDurable[K]>;
-
-/**
- * The `RunStore` methods of the durable state and of the leases (epochs and fencing, see
- * _sqlite_leases.ts), inherited by `SqliteStore`.
- */
-export abstract class SqliteDurableMethods {
-  protected abstract readonly durable: SqliteDurable;
-  protected abstract readonly leases: SqliteLeases;
-  readonly claimRun: RunStore["claimRun"] = (...a) => this.leases.claimRun(...a);
-  readonly claimLease: RunStore["claimLease"] = (...a) => this.leases.claimLease(...a);
-  readonly renewLease: RunStore["renewLease"] = (...a) => this.leases.renewLease(...a);
-  readonly releaseLease: RunStore["releaseLease"] = (...a) => this.leases.releaseLease(...a);
-  readonly listClaimable: RunStore["listClaimable"] = (...a) => this.leases.listClaimable(...a);
-  putMapItem(...a: Args<"putMapItem">) {
-    return this.durable.putMapItem(...a);
-  }
-  listMapItems(...a: Args<"listMapItems">) {
-    return this.durable.listMapItems(...a);
-  }
-  getStep(...a: Args<"getStep">) {
-    return this.durable.getStep(...a);
-  }
-  putStep(...a: Args<"putStep">) {
-    return this.durable.putStep(...a);
-  }
-  putWait(...a: Args<"putWait">) {
-    return this.durable.putWait(...a);
-  }
-  listWaits(...a: Args<"listWaits">) {
-    return this.durable.listWaits(...a);
-  }
-  listDueWaits(...a: Args<"listDueWaits">) {
-    return this.durable.listDueWaits(...a);
-  }
-  resolveWait(...a: Args<"resolveWait">) {
-    return this.durable.resolveWait(...a);
+  async requeueParked(runId: string): Promise<boolean> {
+    return this.db.write(() =>
+      this.db.sql("UPDATE runs SET status = 'queued' WHERE run_id = ? AND status = 'waiting'")
+        .run(runId).changes > 0
+    );
   }
 }

@@ -35,10 +35,6 @@ export interface SqliteLeaseAccess {
 export class SqliteLeases {
   constructor(private readonly db: SqliteLeaseAccess) {}
 
-  async claimRun(runId: string, owner: string, leaseMs: number): Promise<boolean> {
-    return (await this.claimLease(runId, owner, leaseMs)) !== undefined;
-  }
-
   async claimLease(
     runId: string,
     owner: string,

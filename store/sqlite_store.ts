@@ -53,7 +53,8 @@ import { WalSync } from "./_wal_sync.ts";
 import { commitGroup, type QueuedWrite } from "./_sqlite_group_commit.ts";
 import { sqliteCache } from "./_sqlite_cache.ts";
 import { migrateSqlite } from "./_sqlite_migrations.ts";
-import { SqliteDurable, SqliteDurableMethods } from "./_sqlite_durable.ts";
+import { SqliteDurable } from "./_sqlite_durable.ts";
+import { DurableMethods } from "./_durable_methods.ts";
 import { SqliteLeases } from "./_sqlite_leases.ts";
 import type {
   CreateRunOptions,
@@ -99,7 +100,7 @@ export interface SqliteStoreOptions extends StoreOptions {
  * await store.close();
  * ```
  */
-export class SqliteStore extends SqliteDurableMethods implements RunStore {
+export class SqliteStore extends DurableMethods implements RunStore {
   /** Writes are applied and settled in call order (one connection, group commit). */
   readonly ordersWrites = true;
   readonly cache: NodeCache;
@@ -116,7 +117,7 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     now: () => this.#now(),
   };
   protected readonly leases = new SqliteLeases(this.#access);
-  protected readonly durable = new SqliteDurable(this.#access);
+  protected readonly durable = new SqliteDurable(this.#access, this.leases);
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
   /** What a resolved write survives. */
   readonly durability: Durability;

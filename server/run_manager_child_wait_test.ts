@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import type { CompiledNode, CompiledWorkflow } from "../engine/mod.ts";
+import { deliverEvent, EventRejectedError } from "./_durable_runs.ts";
+import {
+  harness,
+  type HarnessOptions,
+  testWorkflow,
+  untilStatus,
+  waitFor,
+} from "./testdata/manager_harness.ts";
+import type { TestFn } from "../testing/mod.ts";
+
+const SLEEP = { kind: "sleep" as const, sleepMs: 60_000 };
+const APPROVAL = { kind: "wait" as const, wait: { event: "approval" } };
+const CHILD: Partial<CompiledNode> = { kind: "workflow", workflow: "/wf/child" };
+
+/** A parent `a → sub → post` whose `sub` runs the child workflow `child`. */
+function parentWith(child: HarnessOptions, sub: Partial<CompiledNode> = CHILD): CompiledWorkflow {
+  const childFlow = testWorkflow(child);
+  childFlow.name = "child-flow";
+  const parent = testWorkflow({
+    spec: { a: [], sub: ["a"], post: ["sub"] },
+    dag: { nodes: { sub } },
+  });
+  parent.subWorkflows = { "/wf/child": childFlow };
+  return parent;
+}
+
+const fns: Record<string, TestFn> = {
+  a: () => ["x", "y"],
+  b: (_ctx, input) => ({ child: input }),
+  post: (_ctx, input) => ({ posted: input }),
+};
+
+Deno.test("a child run that sleeps parks without a slot, its parent node waits on it, and the stored timer resumes both on time", async () => {
+  const workflow = parentWith({ spec: { nap: [], b: ["nap"] }, dag: { nodes: { nap: SLEEP } } });
+  const h = await harness({
+    fns,
+    concurrency: { maxRuns: 1, queueLimit: 10, strategy: "append", startDelayMs: 0 },
+    manager: { workflow },
+  });
+  try {
+    await h.manager.recover();
+    const { runId } = await h.manager.submit({});
+    const childId = `${runId}~sub`;
+    const parked = await untilStatus(h.store, runId, "waiting");
+    assert.equal(parked.nodes.sub?.status, "waiting");
+    assert.deepEqual(parked.nodes.sub?.waitingFor, { childRunId: childId });
+    assert.equal(parked.nodes.sub?.childRunId, childId);
+    const child = await untilStatus(h.store, childId, "waiting");
+    assert.equal(child.parentRunId, runId);
+    assert.equal(child.nodes.nap?.status, "waiting");
+    await waitFor(() => h.manager.stats().running === 0, "the parked parent to leave its slot");
+    // maxRuns is 1: another run starts although the first one's child sleeps.
+    const second = await h.manager.submit({});
+    await untilStatus(h.store, second.runId, "waiting");
+
+    await h.clock.advance(59_000);
+    assert.equal((await h.store.getRun(childId))?.status, "waiting");
+    assert.equal((await h.store.getRun(runId))?.status, "waiting");
+    await h.clock.advance(2_000);
+    const done = await untilStatus(h.store, runId, "succeeded");
+    assert.deepEqual(done.result, { posted: { child: ["x", "y"] } });
+    const finished = await h.store.getRun(childId);
+    assert.equal(finished?.status, "succeeded");
+    assert.equal(finished?.nodes.nap?.status, "succeeded");
+    assert.equal(h.runner.calls.filter((c) => c.node === "a").length, 2, "a ran once per run");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("an event sent to a waiting child run resumes the child and then its parent; the parent itself takes no event", async () => {
+  const workflow = parentWith({
+    spec: { approve: [], b: ["approve"] },
+    dag: { nodes: { approve: APPROVAL } },
+  });
+  const h = await harness({ fns, manager: { workflow } });
+  try {
+    await h.manager.recover();
+    const { runId } = await h.manager.submit({});
+    const childId = `${runId}~sub`;
+    await untilStatus(h.store, runId, "waiting");
+    await untilStatus(h.store, childId, "waiting");
+    await assert.rejects(
+      h.manager.signal(runId, "approval", {}),
+      (e) => e instanceof EventRejectedError && e.reason === "not-waiting",
+    );
+    await h.manager.signal(childId, "approval", { approved: true });
+    const done = await untilStatus(h.store, runId, "succeeded");
+    assert.deepEqual(done.result, { posted: { child: { approved: true } } });
+    assert.equal(done.nodes.sub?.status, "succeeded");
+    assert.equal(done.nodes.sub?.waitingFor, undefined);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("an event written to the store by another process (`runs signal` without --url) wakes the parked run at the next poll", async () => {
+  const workflow = parentWith({
+    spec: { approve: [], b: ["approve"] },
+    dag: { nodes: { approve: APPROVAL } },
+  });
+  const h = await harness({ fns, manager: { workflow } });
+  try {
+    await h.manager.recover();
+    const { runId } = await h.manager.submit({});
+    const childId = `${runId}~sub`;
+    await untilStatus(h.store, childId, "waiting");
+    await untilStatus(h.store, runId, "waiting");
+    // What the CLI does on a local store: resolve the wait, queue the run (and its parents).
+    await deliverEvent(h.store, childId, "approval", "ok");
+    assert.equal((await h.store.getRun(runId))?.status, "queued");
+    await h.clock.advance(1_000);
+    const done = await untilStatus(h.store, runId, "succeeded");
+    assert.deepEqual(done.result, { posted: { child: "ok" } });
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a map over a sub-workflow parks while any element's child waits and resumes only those", async () => {
+  const workflow = parentWith(
+    { spec: { approve: [], b: ["approve"] }, dag: { nodes: { approve: APPROVAL } } },
+    { ...CHILD, map: { over: ".", concurrency: 2 } },
+  );
+  const h = await harness({ fns, manager: { workflow } });
+  try {
+    await h.manager.recover();
+    const { runId } = await h.manager.submit({});
+    const parked = await untilStatus(h.store, runId, "waiting");
+    assert.deepEqual(parked.nodes.sub?.waitingFor, { children: 2 });
+    const items = await h.store.listMapItems(runId, "sub");
+    assert.deepEqual(items.items.map((i) => [i.status, i.childRunId]), [
+      ["waiting", `${runId}~sub~0`],
+      ["waiting", `${runId}~sub~1`],
+    ]);
+    await h.manager.signal(`${runId}~sub~1`, "approval", "second");
+    await untilStatus(h.store, `${runId}~sub~1`, "succeeded");
+    const again = await untilStatus(h.store, runId, "waiting");
+    assert.deepEqual(again.nodes.sub?.waitingFor, { children: 1 });
+    await h.manager.signal(`${runId}~sub~0`, "approval", "first");
+    const done = await untilStatus(h.store, runId, "succeeded");
+    assert.deepEqual(done.result, { posted: [{ child: "first" }, { child: "second" }] });
+    const bInputs = h.runner.calls.filter((c) => c.node === "b").map((c) => c.input).sort();
+    assert.deepEqual(bInputs, ["first", "second"], "each child's b ran once");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("cancelling a parent parked on its child cancels the child; a later event is refused", async () => {
+  const workflow = parentWith({
+    spec: { approve: [], b: ["approve"] },
+    dag: { nodes: { approve: APPROVAL } },
+  });
+  const h = await harness({ fns, manager: { workflow } });
+  try {
+    await h.manager.recover();
+    const { runId } = await h.manager.submit({});
+    const childId = `${runId}~sub`;
+    await untilStatus(h.store, runId, "waiting");
+    const cancelled = await h.manager.cancel(runId);
+    assert.equal(cancelled?.status, "cancelled");
+    assert.equal(cancelled?.nodes.sub?.status, "cancelled");
+    const child = await h.store.getRun(childId);
+    assert.equal(child?.status, "cancelled");
+    assert.equal(child?.nodes.approve?.status, "cancelled");
+    await assert.rejects(
+      h.manager.signal(childId, "approval", {}),
+      (e) => e instanceof EventRejectedError && /the run is cancelled/.test(e.message),
+    );
+  } finally {
+    await h.close();
+  }
+});
