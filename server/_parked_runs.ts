@@ -115,7 +115,10 @@ export async function cancelParkedNodes(
       : [];
     for (const childId of depth < 100 ? children : []) {
       const child = await store.getRun(childId);
-      if (!child || child.status !== RunStatus.Waiting) continue;
+      // Parked, or queued again by its own wait (only its parent's node would resume it).
+      if (!child || (child.status !== RunStatus.Waiting && child.status !== RunStatus.Queued)) {
+        continue;
+      }
       await store.updateRun(childId, { status: RunStatus.Cancelled, finishedAt: iso(now) });
       await cancelParkedNodes(store, child, now, depth + 1);
     }
@@ -129,8 +132,12 @@ export async function cancelParkedNodes(
   }
 }
 
-/** Once the execution of `runId` here settled: true when it ended parked (`waiting`). */
+/**
+ * Once the execution of `runId` here settled: true when it ended parked, i.e. `waiting`, or
+ * `queued` again by a wait that resolved while it parked.
+ */
 export async function endedParked(c: ManagerCore, runId: string): Promise<boolean> {
   await c.executions.get(runId);
-  return (await c.store.getRun(runId))?.status === RunStatus.Waiting;
+  const status = (await c.store.getRun(runId))?.status;
+  return status === RunStatus.Waiting || status === RunStatus.Queued;
 }

@@ -2,13 +2,16 @@ import assert from "node:assert/strict";
 import type { CompiledNode, CompiledWorkflow } from "../engine/mod.ts";
 import { deliverEvent, EventRejectedError } from "./_durable_runs.ts";
 import {
+  deferred,
+  gated,
   harness,
   type HarnessOptions,
   testWorkflow,
   untilStatus,
   waitFor,
 } from "./testdata/manager_harness.ts";
-import type { TestFn } from "../testing/mod.ts";
+import { FakeClock, type TestFn } from "../testing/mod.ts";
+import { type Lease, type RunUpdate, SqliteStore } from "../store/mod.ts";
 
 const SLEEP = { kind: "sleep" as const, sleepMs: 60_000 };
 const APPROVAL = { kind: "wait" as const, wait: { event: "approval" } };
@@ -172,5 +175,124 @@ Deno.test("cancelling a parent parked on its child cancels the child; a later ev
     );
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("a child's event that arrives while its parent still runs another branch resumes the parent once it parks", async () => {
+  const gates = gated(["slow"]);
+  const childFlow = testWorkflow({
+    spec: { approve: [], b: ["approve"] },
+    dag: { nodes: { approve: APPROVAL } },
+  });
+  childFlow.name = "child-flow";
+  const workflow = testWorkflow({
+    spec: { a: [], sub: ["a"], slow: ["a"], post: ["sub", "slow"] },
+    dag: { nodes: { sub: CHILD } },
+  });
+  workflow.subWorkflows = { "/wf/child": childFlow };
+  const h = await harness({ fns: { ...fns, ...gates.fns }, manager: { workflow } });
+  try {
+    await h.manager.recover();
+    const { runId } = await h.manager.submit({});
+    const childId = `${runId}~sub`;
+    await untilStatus(h.store, childId, "waiting");
+    await waitFor(
+      async () => (await h.store.getRun(runId))?.nodes.sub?.status === "waiting",
+      "sub",
+    );
+    assert.equal((await h.store.getRun(runId))?.status, "running", "slow still runs");
+    await h.manager.signal(childId, "approval", "early");
+    assert.equal((await h.store.getRun(childId))?.status, "queued");
+    gates.open(runId, "slow", "S");
+    const done = await untilStatus(h.store, runId, "succeeded");
+    assert.deepEqual(done.result, { posted: { sub: { child: "early" }, slow: "S" } });
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("cancelling a parent whose child was queued again by a store-side signal cancels that child too", async () => {
+  const workflow = parentWith({
+    spec: { approve: [], b: ["approve"] },
+    dag: { nodes: { approve: APPROVAL } },
+  });
+  // The parent's hand-over ends with the release of its lease: the event comes after it.
+  const clock = new FakeClock();
+  const sqlite = await SqliteStore.open(":memory:", { now: () => clock.now() });
+  const released = new Set<string>();
+  const store = new Proxy(sqlite, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (key !== "releaseLease") return typeof value === "function" ? value.bind(target) : value;
+      return async (runId: string, lease: Lease) => {
+        const done = await target.releaseLease(runId, lease);
+        released.add(runId);
+        return done;
+      };
+    },
+  });
+  const h = await harness({ fns, manager: { workflow }, store, clock });
+  try {
+    await h.manager.recover();
+    const { runId } = await h.manager.submit({});
+    const childId = `${runId}~sub`;
+    await untilStatus(h.store, runId, "waiting");
+    await waitFor(() => released.has(runId), "the parked parent's lease release");
+    await deliverEvent(h.store, childId, "approval", "late");
+    assert.equal((await h.store.getRun(childId))?.status, "queued");
+    // No timer poll has run (the fake clock stands still): the parent is queued, not resumed.
+    assert.equal((await h.manager.cancel(runId))?.status, "cancelled");
+    assert.equal((await h.store.getRun(childId))?.status, "cancelled");
+    await h.clock.advance(2_000);
+    assert.equal((await h.store.getRun(runId))?.status, "cancelled");
+    assert.equal(h.runner.calls.filter((c) => c.node === "b").length, 0);
+  } finally {
+    await h.close();
+    await sqlite.close();
+  }
+});
+
+Deno.test("`cancel()` of a parent whose child's event arrives while the parent is parking cancels both", async () => {
+  const workflow = parentWith({
+    spec: { approve: [], b: ["approve"] },
+    dag: { nodes: { approve: APPROVAL } },
+  });
+  // The parent's execution is held once its `waiting` status is stored, before it hands over.
+  const clock = new FakeClock();
+  const sqlite = await SqliteStore.open(":memory:", { now: () => clock.now() });
+  let parentId = "";
+  const handingOver = deferred<void>();
+  const goOn = deferred<void>();
+  const store = new Proxy(sqlite, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (key !== "updateRun") return typeof value === "function" ? value.bind(target) : value;
+      return async (runId: string, update: RunUpdate, fence?: Lease) => {
+        const done = await target.updateRun(runId, update, fence);
+        if (runId === parentId && update.status === "waiting") {
+          handingOver.resolve();
+          await goOn.promise;
+        }
+        return done;
+      };
+    },
+  });
+  const h = await harness({ fns, manager: { workflow }, store, clock });
+  try {
+    await h.manager.recover();
+    parentId = (await h.manager.submit({})).runId;
+    const childId = `${parentId}~sub`;
+    await handingOver.promise;
+    await deliverEvent(h.store, childId, "approval", "late");
+    const cancelling = h.manager.cancel(parentId);
+    goOn.resolve();
+    assert.equal((await cancelling)?.status, "cancelled");
+    await waitFor(() => h.manager.stats().running === 0, "nothing running");
+    assert.equal((await h.store.getRun(parentId))?.status, "cancelled");
+    assert.equal((await h.store.getRun(childId))?.status, "cancelled");
+    assert.equal(h.runner.calls.filter((c) => c.node === "b").length, 0, "the child never resumed");
+  } finally {
+    await h.close();
+    await sqlite.close();
   }
 });
