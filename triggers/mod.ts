@@ -24,7 +24,6 @@ export {
 } from "./queue_consumer.ts";
 export { type QueueLog, QueueLogLevel, type QueueRuns } from "./_queue_types.ts";
 export {
-  appendMetrics,
   HOOKS_PREFIX,
   type NatsTriggers,
   startNatsTriggers,

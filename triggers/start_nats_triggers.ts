@@ -91,23 +91,3 @@ export async function startNatsTriggers(
     throw error;
   }
 }
-
-/**
- * `api` with `metrics()` returning its own text followed by `extra()`: how the server's
- * `GET /metrics` gets the triggers' series without knowing about them.
- *
- * @example
- * ```ts
- * const api = appendMetrics(manager, () => nats.metrics());
- * ```
- */
-export function appendMetrics<T extends { metrics(): string }>(api: T, extra: () => string): T {
-  return new Proxy(api, {
-    get(target, property) {
-      if (property === "metrics") return () => target.metrics() + extra();
-      const value = Reflect.get(target, property, target);
-      // Methods run on the target itself (its #private fields are not on the proxy).
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendMetrics, startNatsTriggers } from "./start_nats_triggers.ts";
+import { startNatsTriggers } from "./start_nats_triggers.ts";
 import { natsTest } from "./testdata/nats_testing.ts";
 import { queueHarness, waitFor } from "./testdata/queue_harness.ts";
 
@@ -37,14 +37,12 @@ natsTest(
         () => nats.metrics().includes("pipedreamer_queue_messages_acked_total"),
         "the ack",
       );
-      const own = await h.manager.metrics();
-      const text = appendMetrics({ metrics: () => own }, () => nats.metrics()).metrics();
+      const text = nats.metrics();
       assert.match(text, /^pipedreamer_webhook_requests_total\{hook="ci",status="202"\} 1$/m);
       assert.match(
         text,
         /^pipedreamer_queue_messages_acked_total\{workflow="test-flow",subject="[^"]+"\} 1$/m,
       );
-      assert.ok(text.startsWith(own), "the manager's own series come first");
     } finally {
       await nats.stop();
       await nats.close();
@@ -72,22 +70,3 @@ natsTest(
     }
   },
 );
-
-Deno.test("`appendMetrics()` keeps the other members working on the original object", async () => {
-  class Api {
-    #secret = 41;
-    get value() {
-      return this.#secret + 1;
-    }
-    metrics() {
-      return `own ${this.#secret}\n`;
-    }
-    async next() {
-      return await Promise.resolve(++this.#secret);
-    }
-  }
-  const api = appendMetrics(new Api(), () => "extra\n");
-  assert.equal(api.metrics(), "own 41\nextra\n");
-  assert.equal(api.value, 42);
-  assert.equal(await api.next(), 42);
-});
