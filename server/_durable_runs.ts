@@ -8,6 +8,7 @@
 
 import {
   type Clock,
+  type NodeRecord,
   NodeStatus,
   type RunRecord,
   RunStatus,
@@ -133,24 +134,25 @@ export async function deliverEvent(
 async function childWoke(store: RunStore, record: RunRecord): Promise<boolean> {
   for (const [nodeId, node] of Object.entries(record.nodes)) {
     if (node.status !== "waiting") continue;
-    const children = node.waitingFor?.childRunId !== undefined
-      ? [node.waitingFor.childRunId]
-      : node.waitingFor?.children !== undefined
-      ? await parkedElements(store, record.runId, nodeId)
-      : [];
-    for (const child of children) {
+    for (const child of await parkedChildren(store, record.runId, nodeId, node)) {
       if ((await store.getRun(child))?.status !== RunStatus.Waiting) return true;
     }
   }
   return false;
 }
 
-/** The child runs of a map node's elements that parked. */
-export async function parkedElements(
+/**
+ * The child runs a waiting node waits on: its child run (`waitingFor.childRunId`), or those of
+ * its map elements that parked (`waitingFor.children`); [] for a sleep or wait node.
+ */
+export async function parkedChildren(
   store: RunStore,
   runId: string,
   nodeId: string,
+  node: NodeRecord,
 ): Promise<string[]> {
+  if (node.waitingFor?.childRunId !== undefined) return [node.waitingFor.childRunId];
+  if (node.waitingFor?.children === undefined) return [];
   const children: string[] = [];
   let cursor: string | undefined;
   do {

@@ -11,7 +11,7 @@ import type { RunStore } from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
 import {
   deliverEvent,
-  parkedElements,
+  parkedChildren,
   requeueAncestors,
   TIMER_POLL_MS,
   WaitTimers,
@@ -108,12 +108,8 @@ export async function cancelParkedNodes(
   for (const [nodeId, node] of Object.entries(record.nodes)) {
     if (node.status !== "waiting") continue;
     // Its parked child runs are cancelled with it (SPEC §9).
-    const children = node.waitingFor?.childRunId !== undefined
-      ? [node.waitingFor.childRunId]
-      : node.waitingFor?.children !== undefined
-      ? await parkedElements(store, record.runId, nodeId)
-      : [];
-    for (const childId of depth < 100 ? children : []) {
+    const children = depth < 100 ? await parkedChildren(store, record.runId, nodeId, node) : [];
+    for (const childId of children) {
       const child = await store.getRun(childId);
       // Parked, or queued again by its own wait (only its parent's node would resume it).
       if (!child || (child.status !== RunStatus.Waiting && child.status !== RunStatus.Queued)) {

@@ -4,6 +4,7 @@ import { deliverEvent, EventRejectedError } from "./_durable_runs.ts";
 import {
   deferred,
   gated,
+  type Harness,
   harness,
   type HarnessOptions,
   testWorkflow,
@@ -11,7 +12,7 @@ import {
   waitFor,
 } from "./testdata/manager_harness.ts";
 import { FakeClock, type TestFn } from "../testing/mod.ts";
-import { type Lease, type RunUpdate, SqliteStore } from "../store/mod.ts";
+import { SqliteStore } from "../store/mod.ts";
 
 const SLEEP = { kind: "sleep" as const, sleepMs: 60_000 };
 const APPROVAL = { kind: "wait" as const, wait: { event: "approval" } };
@@ -34,6 +35,46 @@ const fns: Record<string, TestFn> = {
   b: (_ctx, input) => ({ child: input }),
   post: (_ctx, input) => ({ posted: input }),
 };
+
+/** An in-memory store on `clock` whose method `name` goes through `wrap`. */
+async function interceptedStore<K extends "releaseLease" | "updateRun">(
+  clock: FakeClock,
+  name: K,
+  wrap: (store: SqliteStore) => SqliteStore[K],
+): Promise<{ store: SqliteStore; [Symbol.asyncDispose](): Promise<void> }> {
+  const sqlite = await SqliteStore.open(":memory:", { now: () => clock.now() });
+  const replaced = wrap(sqlite);
+  const store = new Proxy(sqlite, {
+    get(target, key) {
+      if (key === name) return replaced;
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { store, [Symbol.asyncDispose]: () => sqlite.close() };
+}
+
+/** Runs `body` once the parent and its child (waiting for "approval") both parked. */
+async function withParkedChild(
+  body: (h: Harness, runId: string, childId: string) => Promise<void>,
+  options: HarnessOptions = {},
+): Promise<void> {
+  const workflow = parentWith({
+    spec: { approve: [], b: ["approve"] },
+    dag: { nodes: { approve: APPROVAL } },
+  });
+  const h = await harness({ fns, manager: { workflow }, ...options });
+  try {
+    await h.manager.recover();
+    const { runId } = await h.manager.submit({});
+    const childId = `${runId}~sub`;
+    await untilStatus(h.store, childId, "waiting");
+    await untilStatus(h.store, runId, "waiting");
+    await body(h, runId, childId);
+  } finally {
+    await h.close();
+  }
+}
 
 Deno.test("a child run that sleeps parks without a slot, its parent node waits on it, and the stored timer resumes both on time", async () => {
   const workflow = parentWith({ spec: { nap: [], b: ["nap"] }, dag: { nodes: { nap: SLEEP } } });
@@ -74,17 +115,7 @@ Deno.test("a child run that sleeps parks without a slot, its parent node waits o
 });
 
 Deno.test("an event sent to a waiting child run resumes the child and then its parent; the parent itself takes no event", async () => {
-  const workflow = parentWith({
-    spec: { approve: [], b: ["approve"] },
-    dag: { nodes: { approve: APPROVAL } },
-  });
-  const h = await harness({ fns, manager: { workflow } });
-  try {
-    await h.manager.recover();
-    const { runId } = await h.manager.submit({});
-    const childId = `${runId}~sub`;
-    await untilStatus(h.store, runId, "waiting");
-    await untilStatus(h.store, childId, "waiting");
+  await withParkedChild(async (h, runId, childId) => {
     await assert.rejects(
       h.manager.signal(runId, "approval", {}),
       (e) => e instanceof EventRejectedError && e.reason === "not-waiting",
@@ -94,32 +125,18 @@ Deno.test("an event sent to a waiting child run resumes the child and then its p
     assert.deepEqual(done.result, { posted: { child: { approved: true } } });
     assert.equal(done.nodes.sub?.status, "succeeded");
     assert.equal(done.nodes.sub?.waitingFor, undefined);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("an event written to the store by another process (`runs signal` without --url) wakes the parked run at the next poll", async () => {
-  const workflow = parentWith({
-    spec: { approve: [], b: ["approve"] },
-    dag: { nodes: { approve: APPROVAL } },
-  });
-  const h = await harness({ fns, manager: { workflow } });
-  try {
-    await h.manager.recover();
-    const { runId } = await h.manager.submit({});
-    const childId = `${runId}~sub`;
-    await untilStatus(h.store, childId, "waiting");
-    await untilStatus(h.store, runId, "waiting");
+  await withParkedChild(async (h, runId, childId) => {
     // What the CLI does on a local store: resolve the wait, queue the run (and its parents).
     await deliverEvent(h.store, childId, "approval", "ok");
     assert.equal((await h.store.getRun(runId))?.status, "queued");
     await h.clock.advance(1_000);
     const done = await untilStatus(h.store, runId, "succeeded");
     assert.deepEqual(done.result, { posted: { child: "ok" } });
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("a map over a sub-workflow parks while any element's child waits and resumes only those", async () => {
@@ -153,16 +170,7 @@ Deno.test("a map over a sub-workflow parks while any element's child waits and r
 });
 
 Deno.test("cancelling a parent parked on its child cancels the child; a later event is refused", async () => {
-  const workflow = parentWith({
-    spec: { approve: [], b: ["approve"] },
-    dag: { nodes: { approve: APPROVAL } },
-  });
-  const h = await harness({ fns, manager: { workflow } });
-  try {
-    await h.manager.recover();
-    const { runId } = await h.manager.submit({});
-    const childId = `${runId}~sub`;
-    await untilStatus(h.store, runId, "waiting");
+  await withParkedChild(async (h, runId, childId) => {
     const cancelled = await h.manager.cancel(runId);
     assert.equal(cancelled?.status, "cancelled");
     assert.equal(cancelled?.nodes.sub?.status, "cancelled");
@@ -173,9 +181,7 @@ Deno.test("cancelling a parent parked on its child cancels the child; a later ev
       h.manager.signal(childId, "approval", {}),
       (e) => e instanceof EventRejectedError && /the run is cancelled/.test(e.message),
     );
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("a child's event that arrives while its parent still runs another branch resumes the parent once it parks", async () => {
@@ -212,31 +218,19 @@ Deno.test("a child's event that arrives while its parent still runs another bran
 });
 
 Deno.test("cancelling a parent whose child was queued again by a store-side signal cancels that child too", async () => {
-  const workflow = parentWith({
-    spec: { approve: [], b: ["approve"] },
-    dag: { nodes: { approve: APPROVAL } },
-  });
   // The parent's hand-over ends with the release of its lease: the event comes after it.
   const clock = new FakeClock();
-  const sqlite = await SqliteStore.open(":memory:", { now: () => clock.now() });
   const released = new Set<string>();
-  const store = new Proxy(sqlite, {
-    get(target, key) {
-      const value = Reflect.get(target, key, target);
-      if (key !== "releaseLease") return typeof value === "function" ? value.bind(target) : value;
-      return async (runId: string, lease: Lease) => {
-        const done = await target.releaseLease(runId, lease);
-        released.add(runId);
-        return done;
-      };
+  await using intercepted = await interceptedStore(
+    clock,
+    "releaseLease",
+    (target) => async (runId, lease) => {
+      const done = await target.releaseLease(runId, lease);
+      released.add(runId);
+      return done;
     },
-  });
-  const h = await harness({ fns, manager: { workflow }, store, clock });
-  try {
-    await h.manager.recover();
-    const { runId } = await h.manager.submit({});
-    const childId = `${runId}~sub`;
-    await untilStatus(h.store, runId, "waiting");
+  );
+  await withParkedChild(async (h, runId, childId) => {
     await waitFor(() => released.has(runId), "the parked parent's lease release");
     await deliverEvent(h.store, childId, "approval", "late");
     assert.equal((await h.store.getRun(childId))?.status, "queued");
@@ -246,10 +240,7 @@ Deno.test("cancelling a parent whose child was queued again by a store-side sign
     await h.clock.advance(2_000);
     assert.equal((await h.store.getRun(runId))?.status, "cancelled");
     assert.equal(h.runner.calls.filter((c) => c.node === "b").length, 0);
-  } finally {
-    await h.close();
-    await sqlite.close();
-  }
+  }, { store: intercepted.store, clock });
 });
 
 Deno.test("`cancel()` of a parent whose child's event arrives while the parent is parking cancels both", async () => {
@@ -259,24 +250,22 @@ Deno.test("`cancel()` of a parent whose child's event arrives while the parent i
   });
   // The parent's execution is held once its `waiting` status is stored, before it hands over.
   const clock = new FakeClock();
-  const sqlite = await SqliteStore.open(":memory:", { now: () => clock.now() });
   let parentId = "";
   const handingOver = deferred<void>();
   const goOn = deferred<void>();
-  const store = new Proxy(sqlite, {
-    get(target, key) {
-      const value = Reflect.get(target, key, target);
-      if (key !== "updateRun") return typeof value === "function" ? value.bind(target) : value;
-      return async (runId: string, update: RunUpdate, fence?: Lease) => {
-        const done = await target.updateRun(runId, update, fence);
-        if (runId === parentId && update.status === "waiting") {
-          handingOver.resolve();
-          await goOn.promise;
-        }
-        return done;
-      };
+  await using intercepted = await interceptedStore(
+    clock,
+    "updateRun",
+    (target) => async (runId, update, fence) => {
+      const done = await target.updateRun(runId, update, fence);
+      if (runId === parentId && update.status === "waiting") {
+        handingOver.resolve();
+        await goOn.promise;
+      }
+      return done;
     },
-  });
+  );
+  const store = intercepted.store;
   const h = await harness({ fns, manager: { workflow }, store, clock });
   try {
     await h.manager.recover();
@@ -293,6 +282,5 @@ Deno.test("`cancel()` of a parent whose child's event arrives while the parent i
     assert.equal(h.runner.calls.filter((c) => c.node === "b").length, 0, "the child never resumed");
   } finally {
     await h.close();
-    await sqlite.close();
   }
 });
