@@ -47,8 +47,31 @@ export async function wakeQueued(c: ManagerCore): Promise<void> {
     if (!record || !Object.values(record.nodes).some((n) => n.status === NodeStatus.Waiting)) {
       continue;
     }
-    await wakeRun(c, run.runId, "a wait resolved in another process");
+    await wakeRun(c, run.runId, await wakeReason(c.store, record));
   }
+}
+
+/**
+ * Why a parked run was queued again, as the replica that resolved its wait says it (the poll of
+ * another replica may wake it first): its timer fired, its event arrived, or its child woke.
+ */
+async function wakeReason(store: RunStore, record: RunRecord): Promise<string> {
+  for (const wait of await store.listWaits(record.runId)) {
+    const { resolution, nodeId } = wait;
+    if (!resolution || record.nodes[nodeId]?.status !== NodeStatus.Waiting) continue;
+    return resolution.kind === "due"
+      ? `timer of node "${nodeId}" fired`
+      : `event "${resolution.event}" delivered to node "${nodeId}"`;
+  }
+  for (const [nodeId, node] of Object.entries(record.nodes)) {
+    if (node.status !== NodeStatus.Waiting) continue;
+    for (const child of await parkedChildren(store, record.runId, nodeId, node)) {
+      if ((await store.getRun(child))?.status !== RunStatus.Waiting) {
+        return `its child run "${child}" woke`;
+      }
+    }
+  }
+  return "a wait resolved in another process";
 }
 
 /** `RunManager.signal()`: delivers the event, then wakes the run here (or another replica does). */
