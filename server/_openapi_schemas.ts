@@ -141,7 +141,10 @@ export const SCHEMAS: Json = {
     required: ["index", "status", "attempts"],
     properties: {
       index: { type: "integer", minimum: 0 },
-      status: { enum: ["running", "succeeded", "failed", "cancelled"] },
+      status: {
+        enum: ["running", "succeeded", "failed", "cancelled", "waiting"],
+        description: "waiting: the element's child run parked at a sleep or wait",
+      },
       attempts: { type: "integer", minimum: 0 },
       startedAt: { type: "string", format: "date-time" },
       finishedAt: { type: "string", format: "date-time" },
