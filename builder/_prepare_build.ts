@@ -86,6 +86,7 @@ export async function prepareBuild(
     run: runExecutables(workflow),
     signal: options.signal,
   });
+  for (const note of runtime.notes) step(note);
   const created = options.sourceDateEpoch ?? sourceDateEpoch();
   const baseName = options.base ?? DEFAULT_BASE_IMAGE;
   const plan = planImage(workflow, {

@@ -48,7 +48,13 @@ export {
   type SubprocessRunnerOptions,
 } from "./runners/subprocess_runner.ts";
 export * from "./runners/process_runner.ts";
-export { type CommandSandbox, setDefaultCommandSandbox } from "./runners/_command_sandbox.ts";
+export {
+  type CommandSandbox,
+  commandSandboxProblem,
+  defaultCommandSandbox,
+  IMAGE_BWRAP,
+  setDefaultCommandSandbox,
+} from "./runners/_command_sandbox.ts";
 
 // Secrets.
 export * from "./secrets.ts";
