@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { assertExit, cli, stdoutJson } from "./_cli.ts";
 import { freePort, startServe } from "./_serve.ts";
-import { api, bothStores, project, until } from "./_durable.ts";
+import { api, bothStores, pgIgnore, project, until } from "./_durable.ts";
+import { startPostgresServer } from "../testing/mod.ts";
 
 bothStores(
   "`pipedreamer serve`: a child run's sleep survives kill -9 and ends on time; events to the child (API, local CLI) resume it and then its parent",
@@ -96,3 +97,55 @@ bothStores(
     assert.match(await logs.text(), /Run woken on [^\n]*its child run \\"[^"\\]+~sub\\" woke/);
   },
 );
+
+Deno.test({
+  name:
+    "two `pipedreamer serve` replicas on PostgreSQL fire each child's timer once and resume each parent once",
+  ignore: pgIgnore,
+  async fn() {
+    await using pg = await startPostgresServer();
+    const store = await pg.createDatabase();
+    await using p = await project("durable-wait-parent", undefined, ["durable-wait"]);
+    await using one = await startServe(p.args({ store }));
+    await using two = await startServe(p.args({ store }));
+    const calls = [api(one, p.token), api(two, p.token)];
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push((await calls[i % 2]!("/runs", { json: { i } })).body.runId);
+    }
+    for (const [i, id] of ids.entries()) {
+      const call = calls[i % 2]!;
+      await until(
+        call,
+        `${id}~sub`,
+        (r) => r.status === "waiting" && r.nodes.approve?.status === "waiting",
+        `the child of ${id} at its wait`,
+      );
+      await until(
+        call,
+        id,
+        (r) => r.status === "waiting" && r.nodes.sub?.status === "waiting",
+        `${id} parked again`,
+      );
+      const text = await (await fetch(`${one.url}/runs/${id}/logs`, {
+        headers: { authorization: `Bearer ${p.token}` },
+      })).text();
+      const woken = text.split("\n").filter((l) => /timer of node \\"nap\\" fired/.test(l));
+      assert.equal(woken.length, 1, text);
+      // The event goes to the child through the other replica.
+      const sent = await calls[(i + 1) % 2]!(`/runs/${id}~sub/events/approval`, {
+        json: { approved: true, comment: `run ${i}` },
+      });
+      assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    }
+    for (const [i, id] of ids.entries()) {
+      const done = await until(calls[0]!, id, (r) => r.status === "succeeded", `${id} done`);
+      assert.deepEqual(done.result, { child: { posted: true, comment: `run ${i}` } });
+      const logs = await (await fetch(`${one.url}/runs/${id}/logs`, {
+        headers: { authorization: `Bearer ${p.token}` },
+      })).text();
+      const wakes = logs.split("\n").filter((l) => /Run woken on/.test(l));
+      assert.equal(wakes.length, 2, `one wake per resolution: ${logs}`);
+    }
+  },
+});
