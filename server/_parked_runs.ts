@@ -55,7 +55,7 @@ export async function wakeQueued(c: ManagerCore): Promise<void> {
  * Why a parked run was queued again, as the replica that resolved its wait says it (the poll of
  * another replica may wake it first): its timer fired, its event arrived, or its child woke.
  */
-async function wakeReason(store: RunStore, record: RunRecord): Promise<string> {
+async function wakeReason(store: RunStore, record: RunRecord, depth = 0): Promise<string> {
   for (const wait of await store.listWaits(record.runId)) {
     const { resolution, nodeId } = wait;
     if (!resolution || record.nodes[nodeId]?.status !== NodeStatus.Waiting) continue;
@@ -65,9 +65,12 @@ async function wakeReason(store: RunStore, record: RunRecord): Promise<string> {
   }
   for (const [nodeId, node] of Object.entries(record.nodes)) {
     if (node.status !== NodeStatus.Waiting) continue;
-    for (const child of await parkedChildren(store, record.runId, nodeId, node)) {
-      if ((await store.getRun(child))?.status !== RunStatus.Waiting) {
-        return `its child run "${child}" woke`;
+    for (
+      const child of depth < 100 ? await parkedChildren(store, record.runId, nodeId, node) : []
+    ) {
+      const woke = await store.getRun(child);
+      if (woke && woke.status !== RunStatus.Waiting) {
+        return `its child run "${child}" woke: ${await wakeReason(store, woke, depth + 1)}`;
       }
     }
   }
