@@ -72,7 +72,12 @@ async function executeChild(
   if (request.signal.aborted) abort();
   request.signal.addEventListener("abort", abort, { once: true });
   try {
-    return { record: await executeManaged(deps, active, { job, claim: false }), lease };
+    // The child's own secrets (of its own project), never its parent's.
+    const secrets = deps.subWorkflowSecrets[workflow.dir] ?? {};
+    return {
+      record: await executeManaged({ ...deps, secrets }, active, { job, claim: false }),
+      lease,
+    };
   } finally {
     request.signal.removeEventListener("abort", abort);
   }

@@ -63,6 +63,8 @@ export interface RunDeps extends HookTargets {
   store: RunStore;
   runner: NodeRunner;
   secrets: Record<string, unknown>;
+  /** Each sub-workflow's own secrets, by directory: what its child runs get as `secrets`. */
+  subWorkflowSecrets: Record<string, Record<string, unknown>>;
   redact: (text: string) => string;
   config: Record<string, unknown> | undefined;
   clock: Clock;

@@ -26,6 +26,13 @@ import {
   probeBuildArgs,
   startServeContainer,
 } from "./_image_fixture.ts";
+import {
+  assertNoSecret,
+  CHILD_SECRET,
+  expectedResult,
+  PARENT_SECRETS,
+  subWorkflowTree,
+} from "./_sub_workflows.ts";
 
 const shared = { sanitizeResources: false, sanitizeOps: false };
 
@@ -258,4 +265,82 @@ Deno.test({
       await health.body?.cancel();
     }
   },
+});
+
+/** The sub-workflow tree's image (bundle baked in), unpacked, and its secrets mount. */
+let subFixture: Promise<{ containerDir: string; secretsDir: string; entrypoint: string[] }>;
+function subWorkflowImage() {
+  subFixture ??= (async () => {
+    const { registry, work, entrypoint } = await imageFixture();
+    const tree = await subWorkflowTree();
+    globalThis.addEventListener("unload", () => Deno.removeSync(tree.root, { recursive: true }));
+    const archive = join(work, "sub.tar");
+    const result = await cli([
+      "build",
+      tree.parent,
+      "--base",
+      `${registry.host}/test/base:1`,
+      "--insecure-registry",
+      "--bundle",
+      "image",
+      "--out",
+      archive,
+      "-o",
+      "json",
+    ]);
+    assertExit(result, 0);
+    assert.ok(stdoutJson<BuildJson>(result).bundle.files.includes("_workflows/leaf/upper.js"));
+    const layout = join(work, "sub-layout");
+    await run("skopeo", ["copy", `oci-archive:${archive}`, `oci:${layout}:sub`]);
+    const containerDir = join(work, "sub-container");
+    await run("umoci", ["unpack", "--image", `${layout}:sub`, containerDir]);
+    // What deploy mounts at /app/secrets: the top workflow's services, and the child's own
+    // under .workflows/<its bundle directory>/ (tests/k8s_sub_workflows_e2e_test.ts).
+    const secretsDir = join(work, "sub-secrets");
+    const files: Record<string, string> = {
+      parent: PARENT_SECRETS[0]!,
+      child: PARENT_SECRETS[1]!,
+      ".workflows/_workflows/child/child": CHILD_SECRET,
+    };
+    for (const [path, token] of Object.entries(files)) {
+      await Deno.mkdir(join(secretsDir, path, ".."), { recursive: true, mode: 0o755 });
+      await Deno.writeTextFile(join(secretsDir, path), JSON.stringify({ token }), { mode: 0o644 });
+    }
+    await run("chmod", ["-R", "a+rX", secretsDir]);
+    return { containerDir, secretsDir, entrypoint };
+  })();
+  return subFixture;
+}
+
+/** The image's engine runs the baked-in sub-workflows, each with its own mounted secrets. */
+async function runsSubWorkflows(runtime: ContainerRuntime): Promise<void> {
+  const { containerDir, secretsDir, entrypoint } = await subWorkflowImage();
+  await writeContainerSpec(containerDir, {
+    args: [...entrypoint, "exec", "/app/workflow", "-o", "json", "--input", '{"users":["ada"]}'],
+    binds: [{ source: secretsDir, destination: "/app/secrets" }],
+  });
+  const result = await runContainer(runtime, containerDir);
+  assert.equal(
+    result.code,
+    0,
+    `${runtime} exit ${result.code}\n${result.stderr}\n${result.stdout}`,
+  );
+  const record = JSON.parse(result.stdout) as { status: string; result: unknown };
+  assert.equal(record.status, "succeeded");
+  assert.deepEqual(record.result, expectedResult(["ada"]));
+  assertNoSecret(result.stdout + result.stderr, `the ${runtime} container's output`);
+}
+
+Deno.test({
+  name: "the built image runs sub-workflows baked into it, each with its own secrets, under runc",
+  ignore: ignoreWithout([...BUILD_TOOLS, "runc"], "runc sub-workflow e2e"),
+  ...shared,
+  fn: () => runsSubWorkflows(ContainerRuntime.Runc),
+});
+
+Deno.test({
+  name: "the built image runs sub-workflows baked into it, each with its own secrets, under runsc",
+  ignore: ignoreWithout([...BUILD_TOOLS, "runc", "runsc"], "runsc sub-workflow e2e"),
+  ...shared,
+  fn: () => runsSubWorkflows(ContainerRuntime.Runsc),
 });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { assertExit, cli, stdoutJson } from "./_cli.ts";
 import { freePort, startServe } from "./_serve.ts";
-import { api, bothStores, pgIgnore, project, until } from "./_durable.ts";
+import { api, bothStores, pgIgnore, project, until } from "./_durable_serve.ts";
 import { startPostgresServer } from "../testing/mod.ts";
 
 bothStores(

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { assertExit, cli, stdoutJson } from "./_cli.ts";
 import { CallbackServer, freePort, startServe } from "./_serve.ts";
-import { api, bothStores, type Json, pgIgnore, project, until } from "./_durable.ts";
 import { startPostgresServer } from "../testing/mod.ts";
+import { api, bothStores, type Json, pgIgnore, project, until } from "./_durable_serve.ts";
 
 async function mapTenThousand(store?: string) {
   await using p = await project("durable-map");
@@ -252,31 +252,3 @@ bothStores(
     assert.equal(callback.count("held", held), 2, "the node itself ran again");
   },
 );
-
-Deno.test("`pipedreamer serve` runs a mapped sub-workflow as linked child runs; a child's failure fails the node", async () => {
-  await using p = await project("durable-parent", undefined, ["durable-child"]);
-  await using server = await startServe(p.args());
-  const call = api(server, p.token);
-  const ok = await call("/run", { json: { users: ["ada", "grace"] } });
-  assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  assert.deepEqual(ok.body.result, {
-    count: 2,
-    users: [{ user: "ada", length: 3 }, { user: "grace", length: 5 }],
-  });
-  const items = await call(`/runs/${ok.body.runId}/nodes/enrich/items`);
-  const childIds = items.body.items.map((i: Json) => i.childRunId);
-  assert.deepEqual(childIds, [`${ok.body.runId}~enrich~0`, `${ok.body.runId}~enrich~1`]);
-  const child = await call(`/runs/${childIds[1]}`);
-  assert.equal(child.body.workflow, "durable-child");
-  assert.equal(child.body.parentRunId, ok.body.runId);
-  assert.equal(child.body.parentNode, "enrich");
-  assert.equal(child.body.trigger, "workflow");
-  assert.deepEqual(child.body.result, { user: "grace", length: 5 });
-
-  const bad = await call("/run", { json: { users: ["ada", "boom"] } });
-  assert.equal(bad.status, 422);
-  assert.match(
-    bad.body.nodes.enrich.error.message,
-    /Element 1 of map node "enrich" failed: Child run ".*~enrich~1" of workflow "durable-child" failed at node "enrich": cannot enrich "boom"/,
-  );
-});

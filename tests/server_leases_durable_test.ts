@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { PostgresStore } from "../store/mod.ts";
 import { startPostgresServer, waitFor } from "../testing/mod.ts";
 import { CallbackServer, startServe } from "./_serve.ts";
-import { pgIgnore, project } from "./_durable.ts";
+import { pgIgnore, project } from "./_durable_serve.ts";
 
 const POLL = { timeoutMs: 120_000, intervalMs: 100 };
 

@@ -1,18 +1,17 @@
 /**
- * Helpers of the durable end-to-end tests: a project copied from tests/testdata with its data
- * dir, token and config overlay, an API client, polling a run until a condition holds, and
- * registering a test on SQLite and on a throwaway PostgreSQL.
+ * Shared set-up of the durable end-to-end tests against a real `pipedreamer serve`: project
+ * copies of tests/testdata, an API client, polling a run, and registering a test on both stores.
  *
  * @module
  */
 
-import type { CallbackServer, ServeProcess } from "./_serve.ts";
+import { CallbackServer, type ServeProcess } from "./_serve.ts";
 import { ignoreWithoutPostgres, startPostgresServer } from "../testing/mod.ts";
 
 // deno-lint-ignore no-explicit-any
 export type Json = Record<string, any>;
 
-/** `ignore` of a test that needs PostgreSQL. */
+/** Why PostgreSQL tests are ignored, or false when a PostgreSQL server can be started. */
 export const pgIgnore = ignoreWithoutPostgres();
 
 /** A copy of tests/testdata/<name> with a token, a data dir and a config overlay. */
