@@ -86,6 +86,7 @@ export async function prepareBuild(
     run: runExecutables(workflow),
     signal: options.signal,
   });
+  for (const note of runtime.notes) step(note);
   const created = options.sourceDateEpoch ?? sourceDateEpoch();
   const baseName = options.base ?? DEFAULT_BASE_IMAGE;
   const plan = planImage(workflow, {
@@ -102,9 +103,10 @@ export async function prepareBuild(
 
 /** Every executable a command node may run: the engine process must be allowed to run them. */
 function runExecutables(workflow: CompiledWorkflow): string[] {
-  const nodes = [
-    ...Object.values(workflow.nodes),
-    ...(workflow.onError ? [workflow.onError] : []),
-  ];
+  // Sub-workflows run in the same engine process: their command nodes count too.
+  const nodes = [workflow, ...Object.values(workflow.subWorkflows ?? {})].flatMap((w) => [
+    ...Object.values(w.nodes),
+    ...(w.onError ? [w.onError] : []),
+  ]);
   return [...new Set(nodes.flatMap((node) => node.capabilities.run))].sort();
 }

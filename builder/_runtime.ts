@@ -2,14 +2,17 @@
  * The engine runtime that goes into the image, in one of two forms:
  * - `compiled`: a `deno compile`d `pipedreamer` binary at /app/bin/pipedreamer;
  * - `deno`: the deno binary at /app/bin/deno plus the engine bundled with `deno bundle` at
- *   /app/engine/main.js and every worker script the engine loads by URL, bundled next to it
- *   at the path that URL resolves to.
+ *   /app/engine/main.js and every worker script the engine loads by URL (the sandbox process
+ *   entry among them), bundled next to it at the path that URL resolves to, and bubblewrap
+ *   (builder/_bwrap.ts). The engine may run /app/bin/deno (its sandbox processes) and
+ *   bubblewrap's loader (command nodes).
  *
  * @module
  */
 
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { imageBwrap } from "./_bwrap.ts";
 import { denoBundle, denoExecutable } from "./_deno_bundle.ts";
 import type { Platform } from "./_oci.ts";
 import type { TarEntry } from "./_tar.ts";
@@ -28,6 +31,8 @@ export interface Runtime {
   entries: TarEntry[];
   /** The process to start, before the command (`serve /app/workflow`). */
   entrypoint: string[];
+  /** What the build should say about the runtime (bubblewrap in it or not, and why). */
+  notes: string[];
 }
 
 /** Options of {@link prepareRuntime}. */
@@ -43,6 +48,8 @@ export interface RuntimeOptions {
 /** Where the source tree of this pipedreamer lives (bundling the engine needs it). */
 const SOURCE_ROOT = new URL("../", import.meta.url);
 const ENGINE_DIR = "app/engine";
+/** The deno binary in the image: the engine starts node sandbox processes with it. */
+const IMAGE_DENO = "/app/bin/deno";
 
 /** ELF `e_machine` values of the supported architectures. */
 const ELF_MACHINE: Record<string, number> = { amd64: 0x3e, arm64: 0xb7 };
@@ -105,6 +112,10 @@ export async function prepareRuntime(options: RuntimeOptions): Promise<Runtime> 
       kind: RuntimeKind.Compiled,
       entries: [{ path: "app/bin/pipedreamer", type: "file", mode: 0o755, data }],
       entrypoint: ["/app/bin/pipedreamer"],
+      notes: [
+        "compiled runtime: module nodes run in workers of the engine process, not contained " +
+        "(it cannot start deno run sandbox processes); no bubblewrap: command nodes are refused",
+      ],
     };
   }
   if (Deno.build.standalone) {
@@ -116,14 +127,24 @@ export async function prepareRuntime(options: RuntimeOptions): Promise<Runtime> 
   const code = engine.map((entry) => new TextDecoder().decode(entry.data));
   const env = code.flatMap(envNames);
   const sys = code.flatMap(sysNames);
+  const bwrap = await imageBwrap(arch);
   return {
     kind: RuntimeKind.Deno,
-    entries: [{ path: "app/bin/deno", type: "file", mode: 0o755, data }, ...engine],
+    entries: [
+      { path: "app/bin/deno", type: "file", mode: 0o755, data },
+      ...engine,
+      ...bwrap.entries,
+    ],
     entrypoint: [
       "/app/bin/deno",
-      ...denoRunFlags(options.run, [...new Set(env)].sort(), sys),
+      ...denoRunFlags(
+        [...options.run, IMAGE_DENO, ...bwrap.run],
+        [...new Set(env)].sort(),
+        sys,
+      ),
       `/${ENGINE_DIR}/main.js`,
     ],
+    notes: [bwrap.summary],
   };
 }
 

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { envNames, prepareRuntime, sysNames, workerScripts } from "./_runtime.ts";
+import { parseLdd } from "./_bwrap.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const ARM64 = { os: "linux", architecture: "arm64" };
@@ -67,13 +68,25 @@ Deno.test("`workerScripts()` finds the node worker the engine loads by URL", asy
 Deno.test("`prepareRuntime()` bundles the engine beside this host's deno with explicit permissions", async () => {
   const runtime = await prepareRuntime({ platform: AMD64, run: ["python3"] });
   assert.equal(runtime.kind, "deno");
-  assert.deepEqual(runtime.entries.map((e) => [e.path, e.mode]), [
+  const entries = runtime.entries.map((e) => [e.path, e.mode]);
+  assert.deepEqual(entries.slice(0, 7), [
     ["app/bin/deno", 0o755],
     ["app/engine/main.js", undefined],
     ["app/engine/_node_worker.ts", undefined],
     ["app/engine/_sandbox_process_main.ts", undefined],
     ["app/runners/node_api.ts", undefined],
+    // Bubblewrap (installed on this host, as CI installs it), started through its own loader.
+    ["app/bin/bwrap", 0o755],
+    ["app/lib/bwrap/ld.so", 0o755],
   ]);
+  const libraries = entries.slice(7).map(([path]) => path as string);
+  assert.ok(libraries.includes("app/lib/bwrap/libc.so.6"), libraries.join(", "));
+  assert.ok(libraries.every((path) => /^app\/lib\/bwrap\/lib[^/]+\.so[.\d]*$/.test(path)));
+  assert.deepEqual(entries.slice(7).map(([, mode]) => mode), libraries.map(() => undefined));
+  assert.match(
+    runtime.notes.join("\n"),
+    /^bubblewrap for command nodes: \/\S+\/bwrap with .*libc\.so\.6/,
+  );
   const flags = runtime.entrypoint;
   assert.equal(flags[0], "/app/bin/deno");
   assert.equal(flags.at(-1), "/app/engine/main.js");
@@ -87,7 +100,8 @@ Deno.test("`prepareRuntime()` bundles the engine beside this host's deno with ex
       "--allow-net",
       "--allow-read=/app,/var/run/secrets,/tmp",
       "--allow-write=/tmp",
-      "--allow-run=python3",
+      // The sandbox processes' deno and bubblewrap's loader, besides the command's program.
+      "--allow-run=/app/bin/deno,/app/lib/bwrap/ld.so,python3",
       "--unstable-worker-options",
     ]
   ) {
@@ -175,4 +189,19 @@ Deno.test("`prepareRuntime()` needs a runtime binary of the target platform", as
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("`parseLdd()` lists the linked libraries and the loader, not the vDSO", () => {
+  const output = [
+    "\tlinux-vdso.so.1 (0x00007ffd1a3e9000)",
+    "\tlibselinux.so.1 => /lib/x86_64-linux-gnu/libselinux.so.1 (0x00007f4a29625000)",
+    "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f4a29437000)",
+    "\t/lib64/ld-linux-x86-64.so.2 (0x00007f4a29679000)",
+    "",
+  ].join("\n");
+  assert.deepEqual(parseLdd(output), {
+    libraries: ["/lib/x86_64-linux-gnu/libselinux.so.1", "/lib/x86_64-linux-gnu/libc.so.6"],
+    loader: "/lib64/ld-linux-x86-64.so.2",
+  });
+  assert.deepEqual(parseLdd("\tnot a dynamic executable\n"), { libraries: [], loader: undefined });
 });

@@ -144,20 +144,36 @@ Deno.test({
         join(work, "layout/blobs/sha256", runtimeLayer.digest.slice(7)),
       ]);
       const listing = stdout.trim().split("\n").map((l) => l.split(/\s+/));
-      assert.deepEqual(listing.map((l) => l.at(-1)), [
+      const names = listing.map((l) => l.at(-1)!);
+      // Bubblewrap's libraries are this host's (ldd): libc among them.
+      const libraries = names.filter((n) => /^app\/lib\/bwrap\/lib/.test(n));
+      assert.ok(libraries.includes("app/lib/bwrap/libc.so.6"), libraries.join(", "));
+      assert.deepEqual(names.filter((n) => !libraries.includes(n)), [
         "app/",
         "app/bin/",
+        "app/bin/bwrap",
         "app/bin/deno",
         "app/engine/",
         "app/engine/_node_worker.ts",
         "app/engine/_sandbox_process_main.ts",
         "app/engine/main.js",
+        "app/lib/",
+        "app/lib/bwrap/",
+        "app/lib/bwrap/ld.so",
         "app/runners/",
         "app/runners/node_api.ts",
         "tmp/",
       ]);
       assert.ok(listing.every((l) => l[1] === "0/0" && l[3] === "1970-01-01"));
-      assert.equal(listing[2]![0], "-rwxr-xr-x");
+      const mode = (name: string) => listing[names.indexOf(name)]![0];
+      for (const executable of ["app/bin/deno", "app/bin/bwrap", "app/lib/bwrap/ld.so"]) {
+        assert.equal(mode(executable), "-rwxr-xr-x", executable);
+      }
+      assert.equal(mode("app/lib/bwrap/libc.so.6"), "-rw-r--r--");
+      assert.ok(
+        config.config.Entrypoint.includes("--allow-run=/app/bin/deno,/app/lib/bwrap/ld.so"),
+        config.config.Entrypoint.join(" "),
+      );
       assert.equal(listing.at(-1)![0], "drwxrwxrwt");
 
       // Progress: steps, then the pushes of the runtime layer and config.

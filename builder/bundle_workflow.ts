@@ -2,16 +2,19 @@
  * The deployable unit of a workflow: every module node bundled into one self-contained
  * JavaScript file, the files named by command nodes, a workflow.yaml rewritten to point at
  * them, and manifest.json with the content hashes. File names are flat (`<node>.js`), so the
- * bundle is directly a ConfigMap (`data` keys) mounted at /app/workflow.
+ * bundle is directly a ConfigMap (`data` keys) mounted at /app/workflow. Sub-workflows
+ * (`workflow:` nodes, transitively) are bundled the same way in `_workflows/<key>/`, and the
+ * `workflow:` values point there (see `_sub_workflow_layout.ts`).
  *
  * @module
  */
 
-import { basename, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { CompiledNode, CompiledWorkflow } from "../engine/mod.ts";
 import { denoBundle } from "./_deno_bundle.ts";
 import { sha256Hex } from "./_digest.ts";
+import { type PlacedWorkflow, placeWorkflows } from "./_sub_workflow_layout.ts";
 
 /** Bytes above which a bundle no longer fits a ConfigMap (1 MiB minus room for metadata). */
 export const CONFIG_MAP_LIMIT = 900 * 1024;
@@ -24,8 +27,20 @@ export interface BundleManifest {
   codeHash: string;
   /** Node id → bundle file that implements it (module nodes and command-node files). */
   nodes: Record<string, string[]>;
-  /** sha256 (hex) of every other file in the bundle. */
+  /** Sub-workflows, by bundle directory (`_workflows/<key>`): their node files, there. */
+  workflows?: Record<string, BundledSubWorkflow>;
+  /** sha256 (hex) of every other file in the bundle (sub-workflows' files included). */
   files: Record<string, string>;
+}
+
+/** A sub-workflow in a bundle's manifest. */
+export interface BundledSubWorkflow {
+  name: string;
+  version: string;
+  /** Its own code hash (the top workflow's `codeHash` covers it). */
+  codeHash: string;
+  /** Node id → bundle file (relative to the sub-workflow's directory). */
+  nodes: Record<string, string[]>;
 }
 
 /** A bundled workflow. */
@@ -61,8 +76,9 @@ const CONFIG_MAP_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
  * deno.json when it has one); files that command nodes name by relative path are copied.
  *
  * @throws {Error} "Cannot bundle …" when `deno bundle` fails for a node (its diagnostics
- * included), a command node names a file outside the workflow directory, or the workflow has
- * sub-workflow nodes (`workflow:`; their bundling is not implemented yet)
+ * included) or a command node names a file outside the workflow directory
+ * @throws {import("../engine/mod.ts").WorkflowSyntaxError} at the `workflow:` value of a
+ *   sub-workflow outside the project root (the directory holding the workflow's directory)
  * @example
  * ```ts
  * const workflow = await loadWorkflow("examples/hello");
@@ -74,14 +90,77 @@ export async function bundleWorkflow(
   workflow: CompiledWorkflow,
   options: BundleWorkflowOptions = {},
 ): Promise<WorkflowBundle> {
-  const child = Object.values(workflow.nodes).find((node) => node.kind === "workflow");
-  if (child) {
-    throw new Error(
-      `Cannot bundle workflow "${workflow.name}": node "${child.id}" runs a sub-workflow ` +
-        "(workflow:), and build/deploy do not bundle sub-workflows yet; run it with dev or serve " +
-        "from the project directory",
-    );
+  const files = new Map<string, Uint8Array>();
+  const modes = new Map<string, number>();
+  let nodes: Record<string, string[]> = {};
+  const workflows: Record<string, BundledSubWorkflow> = {};
+  for (const placed of await placeWorkflows(workflow)) {
+    const part = await bundleOne(placed, options);
+    for (const [name, data] of part.files) files.set(`${placed.prefix}${name}`, data);
+    for (const [name, mode] of part.modes) modes.set(`${placed.prefix}${name}`, mode);
+    if (placed.prefix === "") nodes = part.nodes;
+    else {
+      workflows[placed.prefix.slice(0, -1)] = {
+        name: placed.workflow.name,
+        version: placed.workflow.version,
+        codeHash: placed.workflow.codeHash,
+        nodes: part.nodes,
+      };
+    }
   }
+
+  const hashes: Record<string, string> = {};
+  for (const name of [...files.keys()].sort()) hashes[name] = await sha256Hex(files.get(name)!);
+  const manifest: BundleManifest = {
+    name: workflow.name,
+    version: workflow.version,
+    codeHash: workflow.codeHash,
+    nodes,
+    ...(Object.keys(workflows).length > 0 ? { workflows } : {}),
+    files: hashes,
+  };
+  files.set("manifest.json", encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`));
+  modes.set("manifest.json", 0o644);
+
+  const names = [...files.keys()].sort();
+  const bytes = names.reduce((n, name) => n + files.get(name)!.length, 0);
+  const bundle: WorkflowBundle = {
+    files: Object.fromEntries(names.map((n) => [n, files.get(n)!])),
+    modes: Object.fromEntries(names.map((n) => [n, modes.get(n)!])),
+    manifest,
+    bytes,
+    fitsConfigMap: bytes <= (options.configMapLimit ?? CONFIG_MAP_LIMIT),
+  };
+  if (options.outDir) await writeBundle(options.outDir, bundle);
+  return bundle;
+}
+
+/**
+ * Writes a bundle's files into `dir` (created when missing).
+ *
+ * @example
+ * ```ts
+ * await writeBundle("dist/hello.bundle", bundle);
+ * ```
+ */
+export async function writeBundle(dir: string, bundle: WorkflowBundle): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  for (const [name, data] of Object.entries(bundle.files)) {
+    if (name.includes("/")) await Deno.mkdir(dirname(join(dir, name)), { recursive: true });
+    await Deno.writeFile(join(dir, name), data, { mode: bundle.modes[name] ?? 0o644 });
+  }
+}
+
+/** The files of one workflow of the tree, named relative to its own bundle directory. */
+async function bundleOne(
+  placed: PlacedWorkflow,
+  options: BundleWorkflowOptions,
+): Promise<{
+  files: Map<string, Uint8Array>;
+  modes: Map<string, number>;
+  nodes: Record<string, string[]>;
+}> {
+  const { workflow } = placed;
   const source = await Deno.readTextFile(workflow.file);
   const doc = parseDocument(source, { keepSourceTokens: false });
   const config = await projectConfig(workflow.dir);
@@ -130,47 +209,12 @@ export async function bundleWorkflow(
       }
     }
   }
+  for (const [id, path] of Object.entries(placed.workflowPaths)) {
+    doc.setIn(["nodes", id, "workflow"], path);
+  }
   files.set("workflow.yaml", encoder.encode(doc.toString({ lineWidth: 0 })));
   modes.set("workflow.yaml", 0o644);
-
-  const hashes: Record<string, string> = {};
-  for (const name of [...files.keys()].sort()) hashes[name] = await sha256Hex(files.get(name)!);
-  const manifest: BundleManifest = {
-    name: workflow.name,
-    version: workflow.version,
-    codeHash: workflow.codeHash,
-    nodes,
-    files: hashes,
-  };
-  files.set("manifest.json", encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`));
-  modes.set("manifest.json", 0o644);
-
-  const names = [...files.keys()].sort();
-  const bytes = names.reduce((n, name) => n + files.get(name)!.length, 0);
-  const bundle: WorkflowBundle = {
-    files: Object.fromEntries(names.map((n) => [n, files.get(n)!])),
-    modes: Object.fromEntries(names.map((n) => [n, modes.get(n)!])),
-    manifest,
-    bytes,
-    fitsConfigMap: bytes <= (options.configMapLimit ?? CONFIG_MAP_LIMIT),
-  };
-  if (options.outDir) await writeBundle(options.outDir, bundle);
-  return bundle;
-}
-
-/**
- * Writes a bundle's files into `dir` (created when missing).
- *
- * @example
- * ```ts
- * await writeBundle("dist/hello.bundle", bundle);
- * ```
- */
-export async function writeBundle(dir: string, bundle: WorkflowBundle): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  for (const [name, data] of Object.entries(bundle.files)) {
-    await Deno.writeFile(join(dir, name), data, { mode: bundle.modes[name] ?? 0o644 });
-  }
+  return { files, modes, nodes };
 }
 
 function bundleName(nodeId: string, suffix: string): string {

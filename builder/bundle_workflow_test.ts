@@ -186,13 +186,3 @@ Deno.test("`bundleWorkflow()` checks a project's lockfile and never rewrites it"
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-Deno.test("`bundleWorkflow()` refuses sub-workflow nodes, which it cannot bundle yet", async () => {
-  const workflow = await loadWorkflow(
-    new URL("../examples/issue-approval", import.meta.url).pathname,
-  );
-  await assert.rejects(
-    bundleWorkflow(workflow),
-    /^Error: Cannot bundle workflow "issue-approval": node "summarize" runs a sub-workflow \(workflow:\), and build\/deploy do not bundle sub-workflows yet/,
-  );
-});

@@ -31,6 +31,7 @@ export {
   type WriteDockerfileResult,
 } from "./write_dockerfile.ts";
 export { DEFAULT_BASE_IMAGE } from "./_prepare_build.ts";
+export { type PlacedWorkflow, placeWorkflows, SUB_WORKFLOWS_DIR } from "./_sub_workflow_layout.ts";
 export { BundlePlacement, NONROOT_USER, WORKFLOW_DIR } from "./_image_plan.ts";
 export { BuildPlatform } from "./_oci.ts";
 export { RegistryError } from "./_registry_client.ts";

@@ -7,7 +7,12 @@
  */
 
 import { join, relative, resolve } from "node:path";
-import { createRedactor, loadSecrets, type RunRecord } from "../engine/mod.ts";
+import {
+  createRedactor,
+  loadSecrets,
+  loadSubWorkflowSecrets,
+  type RunRecord,
+} from "../engine/mod.ts";
 import { CliFailure } from "./_output.ts";
 
 /** What a retry started. */
@@ -84,10 +89,12 @@ export async function retryLocal(
   try {
     const original = await store.getRun(runId);
     const secrets = await loadSecrets(workflow.dir);
+    const subWorkflowSecrets = await loadSubWorkflowSecrets(workflow);
     const manager = await server.RunManager.create({
       workflow,
       store,
       secrets,
+      subWorkflowSecrets,
       configOverlay: original?.config,
       findVersion: (hash) =>
         server.findSnapshotVersion(
@@ -102,7 +109,7 @@ export async function retryLocal(
         started = await manager.retry(runId, { from });
       } catch (error) {
         if (error instanceof server.RetryError) {
-          throw new CliFailure(createRedactor(secrets)(error.message));
+          throw new CliFailure(createRedactor([secrets, subWorkflowSecrets])(error.message));
         }
         throw error;
       }

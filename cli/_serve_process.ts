@@ -7,6 +7,7 @@
 
 import { WorkflowSyntaxError } from "../engine/mod.ts";
 import { type ServerEvent, startServer, type StartServerOptions } from "../server/mod.ts";
+import { commandSandboxNotice } from "./_command_sandbox_notice.ts";
 import {
   type CliContext,
   ExitCode,
@@ -74,6 +75,8 @@ export async function serveUntilSignal(
   const onSignal = () => void running.shutdown().catch(() => {});
   for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);
   try {
+    const notice = await commandSandboxNotice();
+    if (notice !== undefined) printError(cli, notice);
     await running.finished;
   } finally {
     for (const signal of SIGNALS) Deno.removeSignalListener(signal, onSignal);

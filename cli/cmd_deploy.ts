@@ -15,13 +15,16 @@ import { readTimeout } from "./_time.ts";
 import {
   type CliContext,
   ExitCode,
+  formatIssues,
   globalOptions,
   loadWorkflowOrReport,
   printError,
   printJson,
   printLine,
+  relocateIssues,
   usageError,
 } from "./_output.ts";
+import { WorkflowSyntaxError } from "../engine/mod.ts";
 
 /**
  * k8s's `BundleMode` and `DEFAULT_RUNTIME_CLASS`, repeated so that registering `deploy` does not
@@ -116,8 +119,11 @@ export function registerDeploy(program: Command, cli: CliContext): void {
       const timeoutMs = readTimeout(command, flags.timeout);
       const {
         bundleSource,
+        checkDeploymentSection,
         defaultImage,
         deployWorkflow,
+        kedaInstalled,
+        needsKedaLookup,
         parseApiServerEndpoint,
         planDeploy,
         readApiServerEndpoints,
@@ -130,7 +136,11 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         usageError(command, (error as Error).message);
       }
       const workflow = await loadWorkflowOrReport(cli, dir);
-      if (!workflow) return;
+      if (
+        !workflow || !(await deploymentOrReport(cli, dir, () => checkDeploymentSection(workflow)))
+      ) {
+        return;
+      }
       const needsEndpoints = [
         ...Object.values(workflow.nodes),
         ...(workflow.onError ? [workflow.onError] : []),
@@ -174,6 +184,7 @@ export function registerDeploy(program: Command, cli: CliContext): void {
             } (values): pass --include-secrets, or create it in the cluster`,
           );
         }
+        if (plan.autoscaler) printError(cli, `# ${autoscalerNote(plan.autoscaler)}`);
         if (pinnedToken === undefined) {
           printError(
             cli,
@@ -199,7 +210,13 @@ export function registerDeploy(program: Command, cli: CliContext): void {
         const namespace = namespaceFor(command, client);
         const apiServerEndpoints = endpoints ??
           (needsEndpoints ? await readApiServerEndpoints(client) : undefined);
-        const plan = await planDeploy(dir, { ...planOptions, namespace, apiServerEndpoints });
+        const plan = await planDeploy(dir, {
+          ...planOptions,
+          namespace,
+          apiServerEndpoints,
+          kedaInstalled: needsKedaLookup(workflow) ? await kedaInstalled(client) : undefined,
+        });
+        if (plan.autoscaler) say(autoscalerNote(plan.autoscaler));
         say(
           `Deploying ${workflow.name} ${workflow.version} to namespace "${namespace}" (context "${client.context}"), image ${plan.image}`,
         );
@@ -240,6 +257,30 @@ async function offlineNamespace(command: Command): Promise<string> {
     if (error instanceof TypeError) return globals.namespace;
     throw error;
   }
+}
+
+/** Runs the `deployment:` check; its issues go to stderr like `validate`'s (exit 1). */
+async function deploymentOrReport(
+  cli: CliContext,
+  dir: string,
+  check: () => Promise<void>,
+): Promise<boolean> {
+  try {
+    await check();
+    return true;
+  } catch (error) {
+    if (!(error instanceof WorkflowSyntaxError)) throw error;
+    printError(cli, formatIssues(relocateIssues(dir, error.issues)));
+    cli.exitCode = ExitCode.Failed;
+    return false;
+  }
+}
+
+/** Which autoscaler `deployment.autoscale` became, and why. */
+function autoscalerNote(choice: { kind: string; reason: string }): string {
+  return `autoscaler: ${
+    choice.kind === "ScaledObject" ? "KEDA ScaledObject" : "CPU HorizontalPodAutoscaler"
+  } (${choice.reason})`;
 }
 
 /** Manifests as a multi-document YAML stream. */

@@ -14,6 +14,7 @@ import {
   executeRun,
   InputValidationError,
   loadSecrets,
+  loadSubWorkflowSecrets,
   type RunRecord,
 } from "../engine/mod.ts";
 import {
@@ -73,7 +74,9 @@ export function registerExec(program: Command, cli: CliContext): void {
         return;
       }
       const secrets = await loadSecrets(workflow.dir);
-      const redact = createRedactor(secrets);
+      // Each sub-workflow runs with its own project's secrets, never this one's.
+      const subWorkflowSecrets = await loadSubWorkflowSecrets(workflow);
+      const redact = createRedactor([secrets, subWorkflowSecrets]);
       const runner = createRunner();
       const controller = new AbortController();
       // -o json keeps stderr machine-readable: every line is one JSON object.
@@ -120,6 +123,7 @@ export function registerExec(program: Command, cli: CliContext): void {
           input,
           runner,
           secrets,
+          subWorkflowSecrets,
           redact,
           signal: controller.signal,
           target: opts.target,

@@ -27,8 +27,10 @@ interface ServeOptions {
   grace: string;
   lease: string;
   configDir: string;
+  secretsDir: string;
   cron?: string;
   natsUrl?: string;
+  natsUrlFile?: string;
 }
 
 /** `--cron`, else env PIPEDREAMER_CRON, else internal; anything else is a usage error. */
@@ -117,6 +119,11 @@ export function registerServe(program: Command, cli: CliContext): void {
       "8s",
     )
     .option("--config-dir <dir>", "runtime config overlay (k8s ConfigMap mount)", "/app/config")
+    .option(
+      "--secrets-dir <dir>",
+      "mounted secrets (k8s Secret mount; ignored when missing)",
+      "/app/secrets",
+    )
     .addOption(
       new Option(
         "--cron <mode>",
@@ -125,6 +132,7 @@ export function registerServe(program: Command, cli: CliContext): void {
       ),
     )
     .option("--nats-url <url>", "NATS for queue triggers and /hooks/ (default env NATS_URL)")
+    .option("--nats-url-file <file>", "read the --nats-url URL from a file (a mounted Secret)")
     .action(async (dir: string, opts: ServeOptions, command: Command) => {
       const port = intFlag(command, "--port", opts.port, 0, 65_535);
       const maxBodyBytes = intFlag(command, "--max-body", opts.maxBody, 1, 2 ** 40);
@@ -143,6 +151,12 @@ export function registerServe(program: Command, cli: CliContext): void {
       const storeUrl = opts.storeFile !== undefined
         ? await readSecretFile(opts.storeFile, "store URL file")
         : opts.store;
+      if (opts.natsUrl !== undefined && opts.natsUrlFile !== undefined) {
+        usageError(command, "Cannot combine --nats-url with --nats-url-file: pick one");
+      }
+      const natsUrl = opts.natsUrlFile !== undefined
+        ? await readSecretFile(opts.natsUrlFile, "NATS URL file")
+        : opts.natsUrl ?? Deno.env.get("NATS_URL");
       const noAuth = opts.auth === false;
       const token = noAuth ? undefined : await readToken(opts.tokenFile);
       if (!noAuth && token === undefined) {
@@ -164,8 +178,9 @@ export function registerServe(program: Command, cli: CliContext): void {
         leaseMs,
         maxBodyBytes,
         configDir: opts.configDir,
+        secretsDir: opts.secretsDir,
         cron,
-        natsUrl: opts.natsUrl ?? Deno.env.get("NATS_URL"),
+        natsUrl,
         // ctx.k8s for nodes with capabilities.k8s: the pod's service account in the cluster,
         // else the kubeconfig (--context); -n or the pod's namespace is ctx.k8s.namespace.
         k8s,

@@ -19,6 +19,7 @@ export { default as nodeApiSource } from "./runners/node_api.ts" with { type: "t
 export * from "./workflow/parse_workflow.ts";
 export * from "./workflow/compile_workflow.ts";
 export * from "./workflow/load_workflow.ts";
+export { withSubWorkflowHashes } from "./workflow/_load_sub_workflows.ts";
 export { type TypecheckOptions, typecheckWorkflow } from "./workflow/typecheck_workflow.ts";
 export * from "./workflow/render_graph.ts";
 export { checkWorkflowName, MAX_WORKFLOW_NAME, toKebabCase } from "./workflow/_names.ts";
@@ -48,7 +49,13 @@ export {
   type SubprocessRunnerOptions,
 } from "./runners/subprocess_runner.ts";
 export * from "./runners/process_runner.ts";
-export { type CommandSandbox, setDefaultCommandSandbox } from "./runners/_command_sandbox.ts";
+export {
+  type CommandSandbox,
+  commandSandboxProblem,
+  defaultCommandSandbox,
+  IMAGE_BWRAP,
+  setDefaultCommandSandbox,
+} from "./runners/_command_sandbox.ts";
 
 // Secrets.
 export * from "./secrets.ts";

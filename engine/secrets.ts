@@ -19,8 +19,9 @@
  * @module
  */
 
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { parse, YAMLParseError } from "yaml";
+import type { CompiledWorkflow } from "./workflow_model.ts";
 
 /** Options of {@link loadSecrets}. */
 export interface LoadSecretsOptions {
@@ -208,6 +209,46 @@ export async function loadSecrets(
     Object.assign(secrets, mounted);
   }
   return secrets;
+}
+
+/** Secrets of each sub-workflow of a workflow, by the sub-workflow's absolute directory. */
+export type SubWorkflowSecrets = Record<string, Record<string, unknown>>;
+
+/** Where the mount holds a sub-workflow's own secrets: `<mount>/.workflows/<dir from the top>`. */
+export const SUB_WORKFLOW_SECRETS_DIR = ".workflows";
+
+/**
+ * Loads the secrets of every sub-workflow of `workflow` (`subWorkflows`): each from its own
+ * directory's `.secrets.yaml` / `.secrets/`, and from `<mount>/.workflows/<its directory
+ * relative to the top workflow>` (how deploy mounts them; the mount's top level stays the top
+ * workflow's). A sub-workflow without secrets of its own gets none: never its parent's.
+ *
+ * @throws {Error} "Cannot load secrets: …" as {@link loadSecrets}
+ * @example
+ * ```ts
+ * const workflow = await loadWorkflow("examples/issue-approval");
+ * const children = await loadSubWorkflowSecrets(workflow);
+ * const redact = createRedactor([await loadSecrets(workflow.dir), children]);
+ * ```
+ */
+export async function loadSubWorkflowSecrets(
+  workflow: CompiledWorkflow,
+  options: LoadSecretsOptions = {},
+): Promise<SubWorkflowSecrets> {
+  const out: SubWorkflowSecrets = {};
+  const mount = options.mountDir ?? "/app/secrets";
+  for (const dir of Object.keys(workflow.subWorkflows ?? {}).sort()) {
+    if (dir === workflow.dir) continue;
+    const rel = relative(workflow.dir, dir);
+    const inside = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+    // Outside the top workflow's directory nothing is mounted for it: a directory that is
+    // never there.
+    const mountDir = inside
+      ? join(mount, SUB_WORKFLOW_SECRETS_DIR, rel)
+      : join(dir, ".secrets", ".none");
+    out[dir] = await loadSecrets(dir, { mountDir });
+  }
+  return out;
 }
 
 /** Options of {@link createRedactor}. */

@@ -22,6 +22,7 @@ import {
 import { containerSecurityContext, hardenedPodSpec } from "./_pod_security.ts";
 import { TOKEN_KEY } from "./_secrets.ts";
 import type { CodeEntry } from "./_config_maps.ts";
+import { natsArgs, natsVolume } from "./_nats_config.ts";
 
 /** Name of the engine container. */
 export const ENGINE_CONTAINER = "engine";
@@ -85,11 +86,20 @@ export function engineDeployment(
       ? { name: "store", mountPath: Paths.storeUrl, readOnly: true }
       : { name: "data", mountPath: Paths.store },
   ];
+  const nats = natsVolume(ctx.config.nats);
+  if (nats) {
+    volumes.push(nats.volume);
+    mounts.push(nats.mount);
+  }
   if (secretSources.length > 0) {
     volumes.push({
       name: "secrets",
       projected: {
-        sources: secretSources.map((name) => ({ secret: { name } })),
+        sources: secretSources.map((name) => ({
+          secret: name === ctx.names.secrets && ctx.localSecretItems
+            ? { name, items: ctx.localSecretItems }
+            : { name },
+        })),
         defaultMode: 0o440,
       },
     });
@@ -150,6 +160,8 @@ export function engineDeployment(
               // Cron triggers run as CronJobs here: serve must not also fire them in-process.
               "--cron",
               "external",
+              // Queue triggers and webhooks: the URL, or a file on the Secret holding it.
+              ...natsArgs(ctx.config.nats),
             ],
             env: [
               { name: "HOME", value: Paths.tmp },

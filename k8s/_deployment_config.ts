@@ -18,7 +18,8 @@
  *   store: { secret: pipedreamer-db, key: url }   # PostgreSQL; default SQLite on a PVC
  *   storage: { size: 1Gi, storageClass: fast }    # the SQLite PVC
  *   grace: 30s                                    # drain grace on SIGTERM
- *   autoscale: { min: 2, max: 10, cpu: 70 }       # HPA (needs store)
+ *   autoscale: { min: 2, max: 10, cpu: 70 }       # HPA, or KEDA on queue lag (needs store)
+ *   nats: { url: nats://nats.messaging.svc:4222 }  # queue triggers and webhooks (_nats_config.ts)
  *   egressExcept: [10.0.0.0/8]                    # CIDRs wide egress never reaches
  * ```
  *
@@ -26,6 +27,7 @@
  */
 
 import { parseDuration, WorkflowSyntaxError } from "../engine/mod.ts";
+import { type NatsConfig, parseNatsConfig } from "./_nats_config.ts";
 
 /** One RBAC policy rule, as in `rbac.authorization.k8s.io/v1`. */
 export interface PolicyRule {
@@ -63,8 +65,19 @@ export interface DeploymentConfig {
   storage: { size: string; storageClass?: string };
   /** How long running runs may finish on SIGTERM (serve --grace), in seconds. */
   graceSeconds: number;
-  /** HorizontalPodAutoscaler bounds; undefined: no autoscaler. */
-  autoscale?: { min: number; max: number; cpu: number };
+  /**
+   * Autoscaler bounds; undefined: none. `keda`: a KEDA ScaledObject on the JetStream consumer's
+   * lag (true), the CPU HPA (false), or KEDA where its CRDs exist ("auto", see _keda.ts).
+   */
+  autoscale?: {
+    min: number;
+    max: number;
+    cpu: number;
+    keda: boolean | "auto";
+    lagThreshold: number;
+  };
+  /** The NATS server of queue triggers and webhooks; undefined: none configured. */
+  nats?: NatsConfig;
   /** CIDRs that wide (hostname) egress never reaches: metadata and cluster ranges. */
   egressExcept: string[];
 }
@@ -100,6 +113,7 @@ const KEYS = [
   "grace",
   "autoscale",
   "egressExcept",
+  "nats",
 ];
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$/;
@@ -191,6 +205,7 @@ export function parseDeploymentConfig(raw: unknown, file: string): DeploymentCon
     fail(`deployment.grace: ${JSON.stringify(grace)} is not a duration`, "e.g. 30s or 2m");
   }
   const autoscale = parseAutoscale(d.autoscale, fail);
+  const nats = parseNatsConfig(d.nats, fail);
   const egressExcept = d.egressExcept ?? DEFAULT_EGRESS_EXCEPT;
   if (
     !Array.isArray(egressExcept) ||
@@ -226,6 +241,7 @@ export function parseDeploymentConfig(raw: unknown, file: string): DeploymentCon
     graceSeconds: Math.ceil((graceCheck as number) / 1000),
     autoscale,
     egressExcept: egressExcept as string[],
+    ...(nats ? { nats } : {}),
   };
 }
 
@@ -283,8 +299,9 @@ function parseAutoscale(raw: unknown, fail: Fail): DeploymentConfig["autoscale"]
     fail("deployment.autoscale: must be a map { min, max, cpu }", hint);
     return undefined;
   }
+  const keys = ["min", "max", "cpu", "keda", "lagThreshold"];
   for (const k of Object.keys(raw)) {
-    if (!["min", "max", "cpu"].includes(k)) fail(`deployment.autoscale: unknown key "${k}"`, hint);
+    if (!keys.includes(k)) fail(`deployment.autoscale: unknown key "${k}"`, `known keys: ${keys}`);
   }
   const min = raw.min ?? 1;
   const max = raw.max;
@@ -297,7 +314,27 @@ function parseAutoscale(raw: unknown, fail: Fail): DeploymentConfig["autoscale"]
   if (!int(cpu, 1) || (cpu as number) > 100) {
     fail(`deployment.autoscale.cpu: target CPU utilization in percent (1-100)`, hint);
   }
-  return { min: min as number, max: max as number, cpu: cpu as number };
+  const keda = raw.keda ?? "auto";
+  if (keda !== true && keda !== false && keda !== "auto") {
+    fail(
+      `deployment.autoscale.keda: ${JSON.stringify(keda)} is not true, false or auto`,
+      "true: a KEDA ScaledObject; false: the CPU HorizontalPodAutoscaler; auto: KEDA where installed",
+    );
+  }
+  const lagThreshold = raw.lagThreshold ?? 10;
+  if (!int(lagThreshold, 1)) {
+    fail(
+      "deployment.autoscale.lagThreshold: must be an integer ≥ 1",
+      "pending messages per replica KEDA aims for, e.g. lagThreshold: 10",
+    );
+  }
+  return {
+    min: min as number,
+    max: max as number,
+    cpu: cpu as number,
+    keda: keda as boolean | "auto",
+    lagThreshold: lagThreshold as number,
+  };
 }
 
 type Fail = (message: string, hint?: string) => void;

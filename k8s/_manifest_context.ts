@@ -37,6 +37,11 @@ export interface ManifestContext {
   serviceAccount?: string;
   /** Local secrets are deployed as `<name>-secrets`. */
   hasLocalSecrets: boolean;
+  /**
+   * Where each key of `<name>-secrets` goes under /app/secrets, when a sub-workflow has secrets
+   * of its own (else every key is a file of its name). @default undefined
+   */
+  localSecretItems?: { key: string; path: string }[];
   /** The API server's endpoints (the `kubernetes` Service's), for `capabilities.k8s` egress. */
   apiServerEndpoints?: { ip: string; port: number }[];
   names: ReturnType<typeof objectNames>;

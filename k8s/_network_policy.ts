@@ -9,13 +9,14 @@
  * `*.cluster.local`, single labels) open the port to pods of any namespace. DNS goes only to
  * the cluster DNS pods (`k8s-app: kube-dns` in kube-system). A node with `capabilities.k8s`
  * may reach the API server's endpoints only (the `kubernetes` Service's, looked up by deploy);
- * queue triggers open NATS (4222).
+ * queue triggers and webhooks open `deployment.nats`'s servers (_nats_config.ts).
  *
  * @module
  */
 
 import { Component, engineSelector, HTTP_PORT_NAME } from "./_labels.ts";
 import type { KubeObject, ManifestContext } from "./_manifest_context.ts";
+import { natsEgress, usesNats } from "./_nats_config.ts";
 
 type Rule = Record<string, unknown>;
 
@@ -125,7 +126,10 @@ function engineEgress(ctx: ManifestContext): Rule[] {
       ports: [...publicPorts].sort(byNumber).map(tcp),
     });
   }
-  if (ctx.workflow.triggers.some((t) => t.type === "queue")) clusterPorts.add(4222);
+  const nats = ctx.config.nats;
+  if (nats && usesNats(ctx.workflow)) {
+    rules.push(...natsEgress(nats, anywhereExcept(ctx.config.egressExcept)));
+  }
   if (clusterPorts.size > 0) {
     rules.push({
       to: [{ namespaceSelector: {} }],

@@ -8,10 +8,14 @@
 import { instanceSelector } from "./_labels.ts";
 import type { KubeObject } from "./_manifest_context.ts";
 import { resourcePath, RESOURCES } from "./_resources.ts";
-import type { KubeClient } from "./kube_client.ts";
+import { KubeApiError, type KubeClient } from "./kube_client.ts";
+
+/** Kinds of CRDs a cluster may not have (listing them there is a 404: nothing to find). */
+const OPTIONAL_KINDS = ["ScaledObject"];
 
 /** Kinds Pipedreamer creates in the workflow's namespace (Jobs come from its CronJobs). */
 const NAMESPACED_KINDS = [
+  "ScaledObject",
   "HorizontalPodAutoscaler",
   "PodDisruptionBudget",
   "Deployment",
@@ -43,6 +47,11 @@ export async function listOwnedObjects(
       : instanceSelector(name, { namespace });
     const items = await client.list<KubeObject>(resourcePath(info.apiVersion, kind, namespace), {
       labelSelector: selector,
+    }).catch((error) => {
+      if (error instanceof KubeApiError && error.status === 404 && OPTIONAL_KINDS.includes(kind)) {
+        return [];
+      }
+      throw error;
     });
     // List items carry no apiVersion/kind: restore them.
     out.push(...items.map((o) => ({ ...o, apiVersion: info.apiVersion, kind })));

@@ -82,6 +82,13 @@ export const RESOURCES: readonly ResourceInfo[] = [
     plural: "horizontalpodautoscalers",
     namespaced: true,
   },
+  // KEDA's CRD: served only where KEDA is installed.
+  {
+    apiVersion: "keda.sh/v1alpha1",
+    kind: "ScaledObject",
+    plural: "scaledobjects",
+    namespaced: true,
+  },
   {
     apiVersion: "authorization.k8s.io/v1",
     kind: "SelfSubjectAccessReview",

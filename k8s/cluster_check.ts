@@ -12,6 +12,7 @@ import { DEFAULT_RUNTIME_CLASS } from "./generate_manifests.ts";
 import { LABEL_MANAGED_BY, MANAGER } from "./_labels.ts";
 import { resourcePath } from "./_resources.ts";
 import { FIELD_MANAGER, KubeApiError, type KubeClient } from "./kube_client.ts";
+import { kedaInstalled } from "./_keda.ts";
 
 /** One check's outcome. */
 export interface CheckResult {
@@ -157,7 +158,16 @@ export async function checkCluster(
   const runtimeClass = options.runtimeClass ?? DEFAULT_RUNTIME_CLASS;
   if (runtimeClass !== "") results.push(await checkRuntimeClass(client, runtimeClass));
   results.push(await checkStorageClass(client));
-  results.push(await checkPermissions(client, namespace));
+  // KEDA is optional: where it is installed, deploy writes ScaledObjects, so it needs them too.
+  const keda = await kedaInstalled(client);
+  results.push({
+    name: "keda",
+    ok: true,
+    detail: keda
+      ? "KEDA is installed: deployment.autoscale with JetStream queue triggers becomes a ScaledObject"
+      : "KEDA is not installed: deployment.autoscale generates the CPU HorizontalPodAutoscaler",
+  });
+  results.push(await checkPermissions(client, namespace, keda ? KEDA_PERMISSIONS : []));
   return results;
 }
 
@@ -270,9 +280,22 @@ async function checkStorageClass(client: KubeClient): Promise<CheckResult> {
   };
 }
 
-async function checkPermissions(client: KubeClient, namespace: string): Promise<CheckResult> {
+/** What deploy needs where KEDA is installed. */
+const KEDA_PERMISSIONS: Permission[] = ["get", "patch", "list", "delete"].map((verb) => ({
+  verb,
+  group: "keda.sh",
+  resource: "scaledobjects",
+  why: "deploy (deployment.autoscale with KEDA)",
+}));
+
+async function checkPermissions(
+  client: KubeClient,
+  namespace: string,
+  extra: Permission[],
+): Promise<CheckResult> {
   const denied: Permission[] = [];
-  for (const p of PERMISSIONS) {
+  const needed = [...PERMISSIONS, ...extra];
+  for (const p of needed) {
     const review = await client.json<{ status?: { allowed?: boolean } }>(
       "POST",
       resourcePath("authorization.k8s.io/v1", "SelfSubjectAccessReview"),
@@ -298,7 +321,7 @@ async function checkPermissions(client: KubeClient, namespace: string): Promise<
     return {
       name: "permissions",
       ok: true,
-      detail: `all ${PERMISSIONS.length} permissions granted in namespace "${namespace}"`,
+      detail: `all ${needed.length} permissions granted in namespace "${namespace}"`,
     };
   }
   const list = denied.map((p) =>
@@ -309,7 +332,7 @@ async function checkPermissions(client: KubeClient, namespace: string): Promise<
   return {
     name: "permissions",
     ok: false,
-    detail: `missing ${denied.length} of ${PERMISSIONS.length}: ${list.join(", ")}`,
+    detail: `missing ${denied.length} of ${needed.length}: ${list.join(", ")}`,
     hint:
       `ask a cluster admin to grant them in namespace "${namespace}" (e.g. a RoleBinding to the built-in "admin" ClusterRole)`,
   };

@@ -7,8 +7,11 @@
 
 import { dirname, join } from "node:path";
 import { type CompiledWorkflow, loadSecrets, loadWorkflow } from "../engine/mod.ts";
+import { placeWorkflows } from "../builder/mod.ts";
 import { decodeBase64, encodeBase64 } from "./_base64.ts";
 import { ANNOTATION_CODE_HASH, Component, LABEL_COMPONENT, objectNames } from "./_labels.ts";
+import { type AutoscalerChoice, planAutoscaler, retireOtherAutoscaler } from "./_keda.ts";
+import { withLocatedIssues } from "./_validate_deployment.ts";
 import { deleteObjects, listOwnedObjects, objectKey } from "./_owned_objects.ts";
 import { resourcePath } from "./_resources.ts";
 import { newToken, TOKEN_KEY } from "./_secrets.ts";
@@ -53,6 +56,8 @@ export interface PlanDeployOptions {
   files?: WorkflowFile[];
   /** The API server's endpoints, for `capabilities.k8s` egress. @default undefined */
   apiServerEndpoints?: { ip: string; port: number }[];
+  /** API discovery found KEDA (undefined: not asked, e.g. a dry run). @default undefined */
+  kedaInstalled?: boolean;
 }
 
 /** A workflow and the manifests that deploy it. */
@@ -60,6 +65,8 @@ export interface DeployPlan {
   workflow: CompiledWorkflow;
   objects: KubeObject[];
   image: string;
+  /** The autoscaler `deployment.autoscale` got (KEDA or the CPU HPA) and why. */
+  autoscaler?: AutoscalerChoice;
 }
 
 /**
@@ -83,22 +90,44 @@ export async function planDeploy(dir: string, options: PlanDeployOptions): Promi
   const secrets = await loadSecrets(workflow.dir, {
     mountDir: join(workflow.dir, ".secrets", ".none"),
   });
+  const subWorkflowSecrets = await bundledSubWorkflowSecrets(source);
   const runtimeConfig = options.runtimeConfigFile !== undefined
     ? await Deno.readTextFile(options.runtimeConfigFile)
     : undefined;
-  const objects = generateManifests(workflow, {
-    namespace: options.namespace,
-    image,
-    clusterRegistry: options.clusterRegistry,
-    runtimeClass: options.runtimeClass,
-    files,
-    secrets,
-    token: options.token,
-    runtimeConfig,
-    createNamespace: options.createNamespace,
-    apiServerEndpoints: options.apiServerEndpoints,
-  });
-  return { workflow, objects, image: engineImage(objects) ?? image };
+  const objects = await withLocatedIssues(source, () =>
+    generateManifests(workflow, {
+      namespace: options.namespace,
+      image,
+      clusterRegistry: options.clusterRegistry,
+      runtimeClass: options.runtimeClass,
+      files,
+      secrets,
+      subWorkflowSecrets,
+      token: options.token,
+      runtimeConfig,
+      createNamespace: options.createNamespace,
+      apiServerEndpoints: options.apiServerEndpoints,
+      kedaInstalled: options.kedaInstalled,
+    }));
+  const autoscaler = planAutoscaler(workflow, options.kedaInstalled);
+  return { workflow, objects, image: engineImage(objects) ?? image, autoscaler };
+}
+
+/**
+ * Each sub-workflow's own local secrets (never a mount of this machine), by the directory the
+ * bundle puts it in (`_workflows/<key>`); sub-workflows without secrets are left out.
+ */
+async function bundledSubWorkflowSecrets(
+  workflow: CompiledWorkflow,
+): Promise<Record<string, Record<string, unknown>>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const placed of await placeWorkflows(workflow)) {
+    if (placed.prefix === "") continue;
+    const dir = placed.workflow.dir;
+    const secrets = await loadSecrets(dir, { mountDir: join(dir, ".secrets", ".none") });
+    if (Object.keys(secrets).length > 0) out[placed.prefix.slice(0, -1)] = secrets;
+  }
+  return out;
 }
 
 /**
@@ -234,6 +263,9 @@ export async function deployWorkflow(
   if (await createTokenIfAbsent(client, workflow, namespace, objects)) {
     progress(`created secret/${objectNames(workflow.name, namespace).token}`);
   }
+  for (const gone of await retireOtherAutoscaler(client, objects, workflow.name, namespace)) {
+    progress(`deleted ${gone.toLowerCase()} (replaced by the other autoscaler kind)`);
+  }
   applied.push(...await apply(objects.filter((o) => o.kind !== "Namespace")));
   if (replicas !== undefined) {
     const note = await applyReplicas(client, deployment, replicas);
@@ -245,7 +277,8 @@ export async function deployWorkflow(
   const kept: string[] = [Component.Code, Component.Data, Component.Token];
   const stale = (await listOwnedObjects(client, workflow.name, namespace)).filter((o) =>
     !keep.has(objectKey(o)) && !kept.includes(o.metadata.labels?.[LABEL_COMPONENT] ?? "") &&
-    o.kind !== "Job"
+    o.kind !== "Job" && !(o.metadata.ownerReferences as { controller?: boolean }[] | undefined)
+      ?.some((r) => r.controller) // a controller's (KEDA's HPA): it goes with its owner
   );
   const pruned = await deleteObjects(client, stale);
   for (const o of pruned) progress(`pruned ${o.kind.toLowerCase()}/${o.metadata.name}`);

@@ -10,14 +10,15 @@ import { autoscaler, disruptionBudget, storeClaim } from "./_availability.ts";
 import { codeConfigMap, codeEntries, codeInImage, runtimeConfigMap } from "./_config_maps.ts";
 import { cronJobs } from "./_cronjob.ts";
 import { engineDeployment } from "./_deployment.ts";
-import { parseDeploymentConfig } from "./_deployment_config.ts";
 import { pullPolicy, rewriteRegistry } from "./_image.ts";
+import { chooseAutoscaler, scaledObject } from "./_keda.ts";
 import { LABEL_MANAGED_BY, MANAGER } from "./_labels.ts";
 import { type KubeObject, manifestContext } from "./_manifest_context.ts";
 import { networkPolicies } from "./_network_policy.ts";
 import { rbacObjects, serviceAccountFor } from "./_rbac.ts";
-import { secretsSecret, tokenSecret } from "./_secrets.ts";
+import { localSecretEntries, secretsSecret, tokenSecret } from "./_secrets.ts";
 import { engineService } from "./_service.ts";
+import { validatedDeploymentConfig } from "./_validate_deployment.ts";
 import type { WorkflowFile } from "./workflow_files.ts";
 
 export type { KubeObject } from "./_manifest_context.ts";
@@ -39,6 +40,12 @@ export interface GenerateManifestsOptions {
   files: WorkflowFile[];
   /** Local secrets keyed by service (.secrets.yaml or .secrets/). @default {} */
   secrets?: Record<string, unknown>;
+  /**
+   * Each sub-workflow's own local secrets, by its bundle directory (`_workflows/<key>`):
+   * mounted at /app/secrets/.workflows/<dir>/, where the engine loads them for that workflow's
+   * child runs. @default {}
+   */
+  subWorkflowSecrets?: Record<string, Record<string, unknown>>;
   /** A pinned engine API token: `<name>-token` is generated only with it. @default undefined */
   token?: string;
   /** Text of the runtime config (`config.yaml` in `<name>-config`). @default undefined */
@@ -50,6 +57,11 @@ export interface GenerateManifestsOptions {
    * when such a node exists and the NetworkPolicy is on. @default undefined
    */
   apiServerEndpoints?: { ip: string; port: number }[];
+  /**
+   * Whether the cluster serves KEDA's ScaledObject (API discovery); undefined: not asked (a dry
+   * run). Decides `deployment.autoscale.keda: auto`. @default undefined
+   */
+  kedaInstalled?: boolean;
 }
 
 /**
@@ -69,10 +81,12 @@ export function generateManifests(
   workflow: CompiledWorkflow,
   options: GenerateManifestsOptions,
 ): KubeObject[] {
-  const config = parseDeploymentConfig(workflow.deployment, "workflow.yaml");
+  const config = validatedDeploymentConfig(workflow);
+  const scaler = chooseAutoscaler(workflow, config, options.kedaInstalled);
   const image = rewriteRegistry(options.image, options.clusterRegistry);
   const runtimeClass = options.runtimeClass ?? DEFAULT_RUNTIME_CLASS;
-  const secrets = options.secrets ?? {};
+  const secrets = localSecretEntries(options.secrets ?? {}, options.subWorkflowSecrets);
+  const nested = secrets.some((entry) => entry.path !== entry.key);
   const ctx = manifestContext({
     workflow,
     config,
@@ -81,7 +95,8 @@ export function generateManifests(
     pullPolicy: pullPolicy(image),
     runtimeClass: runtimeClass === "" ? undefined : runtimeClass,
     serviceAccount: serviceAccountFor(workflow, config),
-    hasLocalSecrets: Object.values(secrets).some((v) => v !== undefined && v !== null),
+    hasLocalSecrets: secrets.length > 0,
+    ...(nested ? { localSecretItems: secrets.map(({ key, path }) => ({ key, path })) } : {}),
     apiServerEndpoints: options.apiServerEndpoints,
   });
   const objects: KubeObject[] = [];
@@ -104,7 +119,8 @@ export function generateManifests(
     engineDeployment(ctx, codeEntries(options.files), codeInImage(options.files)),
   );
   objects.push(...disruptionBudget(ctx));
-  objects.push(...autoscaler(ctx));
+  // KEDA creates and owns its own HPA: never both.
+  objects.push(...(scaler?.kind === "ScaledObject" ? [scaledObject(ctx)] : autoscaler(ctx)));
   objects.push(...cronJobs(ctx));
   objects.push(...networkPolicies(ctx));
   return objects;

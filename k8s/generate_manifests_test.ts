@@ -319,10 +319,12 @@ Deno.test("generateManifests() builds secrets, RBAC, cron jobs and network polic
       ],
       ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }],
     },
+    // The queue trigger: deployment.nats's server only (nats.messaging.svc:4222).
     {
-      to: [{ namespaceSelector: {} }],
-      ports: [{ protocol: "TCP", port: 4222 }, { protocol: "TCP", port: 9090 }],
+      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "messaging" } } }],
+      ports: [{ protocol: "TCP", port: 4222 }],
     },
+    { to: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 9090 }] },
   ]);
   assert.deepEqual(find(objects, "NetworkPolicy", "full-featured-cron")!.spec.egress[0], dns);
   assert.deepEqual(find(objects, "NetworkPolicy", "full-featured-cron")!.spec.egress[1].to, [

@@ -42,6 +42,8 @@ export {
   resourcePath,
 } from "./kube_client.ts";
 export { applyManifests, type ApplyOptions, type RolloutOptions, waitForRollout } from "./apply.ts";
+export { type AutoscalerChoice, kedaInstalled, needsKedaLookup } from "./_keda.ts";
+export { checkDeploymentSection } from "./_validate_deployment.ts";
 export {
   CONFIG_FIELD_MANAGER,
   defaultImage,

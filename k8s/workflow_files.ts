@@ -8,7 +8,8 @@
  */
 
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { bundleWorkflow } from "../builder/mod.ts";
+import { parseDocument } from "yaml";
+import { bundleWorkflow, placeWorkflows, SUB_WORKFLOWS_DIR } from "../builder/mod.ts";
 import type { CompiledWorkflow } from "../engine/mod.ts";
 
 /** One file of the deployable bundle, at a path relative to the workflow directory. */
@@ -60,15 +61,37 @@ const SKIP = new Set(["node_modules", "tests", ".git", ".pipedreamer"]);
 /**
  * Collects workflow.yaml, deno.json(c), every node file (module or command file argument) and
  * the other files in the node directories (local helpers a node imports). Dotfiles, `tests/`
- * and secrets are never included.
+ * and secrets are never included. Sub-workflows are collected the same way into
+ * `_workflows/<key>/`, with the `workflow:` values rewritten to point there (as the builder's
+ * bundle does).
  *
  * @throws {RangeError} when a node file lies outside the workflow directory.
+ * @throws {import("../engine/mod.ts").WorkflowSyntaxError} for a sub-workflow outside the
+ *   project root (at its `workflow:` value).
  * @example
  * ```ts
  * const files = await collectWorkflowFiles(await loadWorkflow("examples/hello-world"));
  * ```
  */
 export const collectWorkflowFiles: BundleSource = async (workflow) => {
+  const out: WorkflowFile[] = [];
+  for (const placed of await placeWorkflows(workflow)) {
+    for (const file of await collectOne(placed.workflow, placed.workflowPaths)) {
+      if (placed.prefix === "" && file.path.startsWith(`${SUB_WORKFLOWS_DIR}/`)) {
+        throw new RangeError(
+          `Cannot bundle "${file.path}": ${SUB_WORKFLOWS_DIR}/ holds the sub-workflows in a bundle; rename the directory`,
+        );
+      }
+      out.push({ ...file, path: `${placed.prefix}${file.path}` });
+    }
+  }
+  return out;
+};
+
+async function collectOne(
+  workflow: CompiledWorkflow,
+  workflowPaths: Record<string, string>,
+): Promise<WorkflowFile[]> {
   const root = workflow.dir;
   const paths = new Set<string>([workflow.file]);
   for (const name of ["deno.json", "deno.jsonc"]) {
@@ -98,11 +121,22 @@ export const collectWorkflowFiles: BundleSource = async (workflow) => {
     const bytes = await Deno.readFile(path);
     out.push({
       path: relative(root, path).split(sep).join("/"),
-      content: decodeText(bytes) ?? bytes,
+      content: path === workflow.file && Object.keys(workflowPaths).length > 0
+        ? withWorkflowPaths(new TextDecoder().decode(bytes), workflowPaths)
+        : decodeText(bytes) ?? bytes,
     });
   }
   return out;
-};
+}
+
+/** workflow.yaml with the `workflow:` values of the given nodes replaced. */
+function withWorkflowPaths(text: string, workflowPaths: Record<string, string>): string {
+  const doc = parseDocument(text);
+  for (const [id, path] of Object.entries(workflowPaths)) {
+    doc.setIn(["nodes", id, "workflow"], path);
+  }
+  return doc.toString({ lineWidth: 0 });
+}
 
 async function* walk(dir: string): AsyncGenerator<string> {
   for await (const entry of Deno.readDir(dir)) {

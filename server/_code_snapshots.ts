@@ -9,7 +9,7 @@
 
 import { createHash, type Hash } from "node:crypto";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { type CompiledWorkflow, loadWorkflow } from "../engine/mod.ts";
+import { type CompiledWorkflow, loadWorkflow, withSubWorkflowHashes } from "../engine/mod.ts";
 
 /** Options of {@link CodeSnapshots}. */
 export interface CodeSnapshotsOptions {
@@ -147,6 +147,7 @@ export class CodeSnapshots {
         if (node.workflow) node.workflow = resolve(workflow.dir, relative(dir, node.workflow));
       }
       copy.subWorkflows = workflow.subWorkflows;
+      copy.codeHash = withSubWorkflowHashes(copy.codeHash, workflow.subWorkflows);
     }
     return copy;
   }

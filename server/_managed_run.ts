@@ -22,6 +22,7 @@ import {
   UnserializableValueError,
 } from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
+import { fencedState } from "./_fenced_state.ts";
 import type { RetryPlan } from "./_retry.ts";
 import type { RunTracer } from "../tracing/mod.ts";
 import {
@@ -62,6 +63,8 @@ export interface RunDeps extends HookTargets {
   store: RunStore;
   runner: NodeRunner;
   secrets: Record<string, unknown>;
+  /** Each sub-workflow's own secrets, by directory: what its child runs get as `secrets`. */
+  subWorkflowSecrets: Record<string, Record<string, unknown>>;
   redact: (text: string) => string;
   config: Record<string, unknown> | undefined;
   clock: Clock;
@@ -155,7 +158,7 @@ export async function executeManaged(
       pipelineHooks: store.ordersWrites === true,
       validateInput: false,
       // Map items, steps and waits live in the store; a sleep or wait parks the run.
-      durable: store,
+      durable: fencedState(store, active),
       park: true,
       ...(deps.runChild ? { runChild: deps.runChild } : {}),
     });

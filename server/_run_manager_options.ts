@@ -19,6 +19,11 @@ export interface RunManagerOptions {
   runner?: NodeRunner;
   /** Secrets keyed by service, as `ctx.secrets`; every value is redacted from logs and errors. @default {} */
   secrets?: Record<string, unknown>;
+  /**
+   * Each sub-workflow's own secrets, by its directory (`loadSubWorkflowSecrets()`): its child
+   * runs get these, never `secrets`; redacted like `secrets`. @default {}
+   */
+  subWorkflowSecrets?: Record<string, Record<string, unknown>>;
   /** Merged over `workflow.config` (e.g. the values of /app/config). @default undefined */
   configOverlay?: Record<string, unknown>;
   /** Time source of leases, delays, cron and timeouts. @default systemClock */

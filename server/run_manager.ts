@@ -301,10 +301,10 @@ export class RunManager {
    * ```
    */
   async cancel(runId: string): Promise<RunRecord | undefined> {
-    const active = this.#core.active.get(runId);
-    if (active) {
+    // A run that was parking ends its execution `waiting` (or queued again, when a wait
+    // resolved meanwhile, and maybe already woken here): it is cancelled as parked below.
+    for (let active = this.#core.active.get(runId); active; active = this.#core.active.get(runId)) {
       active.controller.abort(new DOMException("The run was cancelled", "AbortError"));
-      // A run that was parking ends its execution `waiting`: it is cancelled as parked below.
       if (!(await endedParked(this.#core, runId))) {
         return await this.wait(runId).catch(() => this.#core.store.getRun(runId));
       }

@@ -12,6 +12,7 @@ import {
   createRedactor,
   type ExecuteOptions,
   loadSecrets,
+  loadSubWorkflowSecrets,
   loadWorkflow,
   type NodeRunner,
 } from "../engine/mod.ts";
@@ -188,8 +189,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   // Secrets and reloads use the real directory; runs use the snapshot of their version.
   const dir = loaded.dir;
   const secrets = await loadSecrets(dir, { mountDir: options.secretsDir });
+  const subWorkflowSecrets = await loadSubWorkflowSecrets(loaded, { mountDir: options.secretsDir });
   const configOverlay = await loadConfigOverlay(options.configDir ?? "/app/config");
-  const redact = createRedactor({ ...secrets, __token: token ?? "" });
+  const redact = createRedactor([{ ...secrets, __token: token ?? "" }, subWorkflowSecrets]);
   const reportError = (error: unknown) => {
     const e = error instanceof Error ? error : new Error(String(error));
     emit({ type: "error", message: redact(e.message), stack: e.stack && redact(e.stack) });
@@ -227,6 +229,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       store,
       runner: options.runner,
       secrets,
+      subWorkflowSecrets,
       configOverlay,
       k8s: options.k8s,
       clock: options.clock,

@@ -9,10 +9,13 @@
 import type {
   DurableState,
   LogLine,
+  MapItemRecord,
   NodeCache,
   NodeRecord,
   RunRecord,
   RunStatus,
+  WaitRecord,
+  WaitResolution,
 } from "../engine/mod.ts";
 
 /** A run record without its node records, as returned by {@link RunStore.listRuns}. */
@@ -252,6 +255,41 @@ export interface RunStore extends DurableState {
    * @throws {LeaseLostError} when `fence` is no longer the run's lease (nothing is written)
    */
   appendLogs(runId: string, lines: LogLine[], fence?: Lease): Promise<boolean>;
+  /**
+   * `DurableState.putMapItem`; with `fence`, only while that lease is the run's current one.
+   * @throws {LeaseLostError} when `fence` is no longer the run's lease (nothing is written)
+   */
+  putMapItem(runId: string, nodeId: string, item: MapItemRecord, fence?: Lease): Promise<boolean>;
+  /** `DurableState.putStep`, fenced like {@link RunStore.putMapItem}. */
+  putStep(
+    runId: string,
+    key: string,
+    name: string,
+    value: unknown,
+    fence?: Lease,
+  ): Promise<{ value: unknown }>;
+  /** `DurableState.putWait`, fenced like {@link RunStore.putMapItem}. */
+  putWait(
+    runId: string,
+    nodeId: string,
+    wait: { event?: string; dueAt?: number },
+    fence?: Lease,
+  ): Promise<WaitRecord | undefined>;
+  /**
+   * `DurableState.resolveWait`, fenced like {@link RunStore.putMapItem} when `fence` is given
+   * (the run's own executor); events and timers resolve unfenced.
+   */
+  resolveWait(
+    runId: string,
+    nodeId: string,
+    resolution: WaitResolution,
+    fence?: Lease,
+  ): Promise<boolean>;
+  /**
+   * Queues a parked run again (compare-and-set `waiting` → `queued`): the parent of a child
+   * run whose wait resolved. False when the run is not `waiting`.
+   */
+  requeueParked(runId: string): Promise<boolean>;
   /** A run's log lines in sequence order; [] for an unknown run. */
   getLogs(runId: string, options?: GetLogsOptions): Promise<StoredLogLine[]>;
   /** The node output cache (SPEC §2 `cache:`); expired entries are never returned. */

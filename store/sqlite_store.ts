@@ -55,7 +55,8 @@ import { WalSync } from "./_wal_sync.ts";
 import * as group from "./_sqlite_group_commit.ts";
 import { sqliteCache } from "./_sqlite_cache.ts";
 import { migrateSqlite } from "./_sqlite_migrations.ts";
-import { SqliteDurable, SqliteDurableMethods } from "./_sqlite_durable.ts";
+import { SqliteDurable } from "./_sqlite_durable.ts";
+import { DurableMethods } from "./_durable_methods.ts";
 import { SqliteLeases } from "./_sqlite_leases.ts";
 import type {
   CreateRunOptions,
@@ -101,7 +102,7 @@ export interface SqliteStoreOptions extends StoreOptions {
  * await store.close();
  * ```
  */
-export class SqliteStore extends SqliteDurableMethods implements RunStore {
+export class SqliteStore extends DurableMethods implements RunStore {
   /** Writes are applied and settled in call order (one connection, group commit). */
   readonly ordersWrites = true;
   readonly cache: NodeCache;
@@ -118,7 +119,7 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     now: () => this.#now(),
   };
   protected readonly leases = new SqliteLeases(this.#access);
-  protected readonly durable = new SqliteDurable(this.#access);
+  protected readonly durable = new SqliteDurable(this.#access, this.leases);
   /** What a resolved write survives. */
   readonly durability: Durability;
   /** Fsyncs the WAL after each commit (durability `full` on a file), else undefined. */

@@ -9,101 +9,30 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { assertExit, assertSnapshot, cli, ROOT, stdoutJson, tempDir } from "./_cli.ts";
+import { assertExit, assertSnapshot, cli, stdoutJson, tempDir } from "./_cli.ts";
 import {
   assertTools,
   ContainerRuntime,
-  findTool,
   ignoreWithout,
-  pushHostBaseImage,
   run,
   runContainer,
-  runtimeArgs,
-  startRegistry,
-  type TestRegistry,
   writeContainerSpec,
 } from "../builder/testdata/oci_tools.ts";
-
-const PROBE = `${ROOT}/builder/testdata/probe-workflow`;
-const BUILD_TOOLS = ["docker-registry", "skopeo", "umoci"];
-
-interface BuildJson {
-  image: string;
-  digest: string;
-  layers: { digest: string; size: number; mediaType: string; role: string }[];
-  bundle: {
-    inConfigMap: boolean;
-    inImage: boolean;
-    bytes: number;
-    codeHash: string;
-    files: string[];
-  };
-  pushed: boolean;
-}
-
-/** A registry with the base image and the probe workflow's image, built once per file. */
-interface Fixture {
-  registry: TestRegistry;
-  work: string;
-  build: BuildJson;
-  /** The image's entrypoint, as skopeo reads it from the config. */
-  entrypoint: string[];
-  /** The bundle's files: the ConfigMap, mounted read-only at /app/workflow. */
-  bundleDir: string;
-  /** An OCI runtime bundle (umoci unpack) of the pushed image. */
-  containerDir: string;
-}
-
-let fixture: Promise<Fixture> | undefined;
-function imageFixture(): Promise<Fixture> {
-  fixture ??= (async () => {
-    assertTools([...BUILD_TOOLS, "runc"]);
-    const registry = await startRegistry();
-    const work = await Deno.makeTempDir({ prefix: "pipedreamer-build-e2e-" });
-    // Synchronous cleanup at exit: the fixture outlives the test that made it.
-    globalThis.addEventListener("unload", () => {
-      registry.stopSync();
-      Deno.removeSync(work, { recursive: true });
-    });
-    await pushHostBaseImage(registry.host, "test/base", "1");
-    const bundleDir = join(work, "bundle");
-    const result = await cli([
-      "build",
-      PROBE,
-      "--base",
-      `${registry.host}/test/base:1`,
-      "-r",
-      `${registry.host}/e2e`,
-      "--push",
-      "--insecure-registry",
-      "--bundle-out",
-      bundleDir,
-      "-o",
-      "json",
-    ]);
-    assertExit(result, 0);
-    const build = stdoutJson<BuildJson>(result);
-    const config = JSON.parse(
-      (await run("skopeo", [
-        "inspect",
-        "--config",
-        "--tls-verify=false",
-        `docker://${build.image}`,
-      ])).stdout,
-    ) as { config: { Entrypoint: string[] } };
-    const layout = join(work, "layout");
-    await run("skopeo", [
-      "copy",
-      "--src-tls-verify=false",
-      `docker://${build.image}`,
-      `oci:${layout}:probe`,
-    ]);
-    const containerDir = join(work, "container");
-    await run("umoci", ["unpack", "--image", `${layout}:probe`, containerDir]);
-    return { registry, work, build, entrypoint: config.config.Entrypoint, bundleDir, containerDir };
-  })();
-  return fixture;
-}
+import {
+  BUILD_TOOLS,
+  type BuildJson,
+  imageFixture,
+  PROBE,
+  probeBuildArgs,
+  startServeContainer,
+} from "./_image_fixture.ts";
+import {
+  assertNoSecret,
+  CHILD_SECRET,
+  expectedResult,
+  PARENT_SECRETS,
+  subWorkflowTree,
+} from "./_sub_workflows.ts";
 
 const shared = { sanitizeResources: false, sanitizeOps: false };
 
@@ -186,20 +115,7 @@ Deno.test({
     const record = JSON.parse(await Deno.readTextFile(join(PROBE, ".pipedreamer/build.json")));
     assert.deepEqual(record, { image: build.image, digest: build.digest, version: "1.2.3" });
 
-    const again = await cli([
-      "build",
-      PROBE,
-      "--base",
-      `${registry.host}/test/base:1`,
-      "-r",
-      `${registry.host}/e2e`,
-      "--push",
-      "--insecure-registry",
-      "--out",
-      join(work, "again.tar"),
-      "-o",
-      "json",
-    ]);
+    const again = await cli(probeBuildArgs(registry.host, "--out", join(work, "again.tar")));
     assertExit(again, 0);
     assert.deepEqual(stdoutJson<BuildJson>(again).layers, build.layers);
     assert.equal(stdoutJson<BuildJson>(again).digest, build.digest);
@@ -338,62 +254,93 @@ Deno.test({
   ...shared,
   async fn() {
     assertTools([...BUILD_TOOLS, "runc", "runsc"]);
-    const { entrypoint, bundleDir, containerDir } = await imageFixture();
+    const { bundleDir } = await imageFixture();
     for (const runtime of [ContainerRuntime.Runc, ContainerRuntime.Runsc]) {
-      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      const port = (listener.addr as Deno.NetAddr).port;
-      listener.close();
-      await writeContainerSpec(containerDir, {
-        args: [
-          ...entrypoint,
-          "serve",
-          "/app/workflow",
-          "--port",
-          String(port),
-          "--host",
-          "127.0.0.1",
-        ],
+      await using container = await startServeContainer(runtime, {
         binds: [{ source: bundleDir, destination: "/app/workflow" }],
         env: ["PIPEDREAMER_TOKEN=e2e-token"],
       });
-      const stateDir = await Deno.makeTempDir();
-      const id = `pd-serve-${runtime}`;
-      const child = new Deno.Command(findTool(runtime)!, {
-        args: runtimeArgs(runtime, stateDir, containerDir, id),
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const output = child.output();
-      try {
-        const deadline = Date.now() + 60_000;
-        let status = 0;
-        let exited = false;
-        output.then(() => exited = true);
-        while (status !== 200 && !exited && Date.now() < deadline) {
-          status = await fetch(`http://127.0.0.1:${port}/health`).then(
-            async (r) => (await r.body?.cancel(), r.status),
-            () => 0,
-          );
-          // A readiness probe, as the kubelet's: the condition is /health itself.
-          if (status !== 200) await new Promise((r) => setTimeout(r, 100));
-        }
-        if (status !== 200) {
-          const logs = exited ? new TextDecoder().decode((await output).stderr) : "(still running)";
-          assert.fail(`${runtime}: /health never answered 200; container stderr:\n${logs}`);
-        }
-      } finally {
-        await new Deno.Command(findTool(runtime)!, {
-          args: ["--root", stateDir, "kill", id, "KILL"],
-          stderr: "null",
-        }).output();
-        await output;
-        await new Deno.Command(findTool(runtime)!, {
-          args: ["--root", stateDir, "delete", "--force", id],
-          stderr: "null",
-        }).output();
-        await Deno.remove(stateDir, { recursive: true });
-      }
+      const health = await fetch(`${container.url}/health`);
+      assert.equal(health.status, 200, container.stderr());
+      await health.body?.cancel();
     }
   },
+});
+
+/** The sub-workflow tree's image (bundle baked in), unpacked, and its secrets mount. */
+let subFixture: Promise<{ containerDir: string; secretsDir: string; entrypoint: string[] }>;
+function subWorkflowImage() {
+  subFixture ??= (async () => {
+    const { registry, work, entrypoint } = await imageFixture();
+    const tree = await subWorkflowTree();
+    globalThis.addEventListener("unload", () => Deno.removeSync(tree.root, { recursive: true }));
+    const archive = join(work, "sub.tar");
+    const result = await cli([
+      "build",
+      tree.parent,
+      "--base",
+      `${registry.host}/test/base:1`,
+      "--insecure-registry",
+      "--bundle",
+      "image",
+      "--out",
+      archive,
+      "-o",
+      "json",
+    ]);
+    assertExit(result, 0);
+    assert.ok(stdoutJson<BuildJson>(result).bundle.files.includes("_workflows/leaf/upper.js"));
+    const layout = join(work, "sub-layout");
+    await run("skopeo", ["copy", `oci-archive:${archive}`, `oci:${layout}:sub`]);
+    const containerDir = join(work, "sub-container");
+    await run("umoci", ["unpack", "--image", `${layout}:sub`, containerDir]);
+    // What deploy mounts at /app/secrets: the top workflow's services, and the child's own
+    // under .workflows/<its bundle directory>/ (tests/k8s_sub_workflows_e2e_test.ts).
+    const secretsDir = join(work, "sub-secrets");
+    const files: Record<string, string> = {
+      parent: PARENT_SECRETS[0]!,
+      child: PARENT_SECRETS[1]!,
+      ".workflows/_workflows/child/child": CHILD_SECRET,
+    };
+    for (const [path, token] of Object.entries(files)) {
+      await Deno.mkdir(join(secretsDir, path, ".."), { recursive: true, mode: 0o755 });
+      await Deno.writeTextFile(join(secretsDir, path), JSON.stringify({ token }), { mode: 0o644 });
+    }
+    await run("chmod", ["-R", "a+rX", secretsDir]);
+    return { containerDir, secretsDir, entrypoint };
+  })();
+  return subFixture;
+}
+
+/** The image's engine runs the baked-in sub-workflows, each with its own mounted secrets. */
+async function runsSubWorkflows(runtime: ContainerRuntime): Promise<void> {
+  const { containerDir, secretsDir, entrypoint } = await subWorkflowImage();
+  await writeContainerSpec(containerDir, {
+    args: [...entrypoint, "exec", "/app/workflow", "-o", "json", "--input", '{"users":["ada"]}'],
+    binds: [{ source: secretsDir, destination: "/app/secrets" }],
+  });
+  const result = await runContainer(runtime, containerDir);
+  assert.equal(
+    result.code,
+    0,
+    `${runtime} exit ${result.code}\n${result.stderr}\n${result.stdout}`,
+  );
+  const record = JSON.parse(result.stdout) as { status: string; result: unknown };
+  assert.equal(record.status, "succeeded");
+  assert.deepEqual(record.result, expectedResult(["ada"]));
+  assertNoSecret(result.stdout + result.stderr, `the ${runtime} container's output`);
+}
+
+Deno.test({
+  name: "the built image runs sub-workflows baked into it, each with its own secrets, under runc",
+  ignore: ignoreWithout([...BUILD_TOOLS, "runc"], "runc sub-workflow e2e"),
+  ...shared,
+  fn: () => runsSubWorkflows(ContainerRuntime.Runc),
+});
+
+Deno.test({
+  name: "the built image runs sub-workflows baked into it, each with its own secrets, under runsc",
+  ignore: ignoreWithout([...BUILD_TOOLS, "runc", "runsc"], "runsc sub-workflow e2e"),
+  ...shared,
+  fn: () => runsSubWorkflows(ContainerRuntime.Runsc),
 });

@@ -7,24 +7,12 @@
 import assert from "node:assert/strict";
 import { assertExit, cli, stdoutJson, tempDir } from "./_cli.ts";
 import { startServe } from "./_serve.ts";
+import { assertContained, HOSTILE_DIR } from "./_containment.ts";
 
-const DIR = "tests/testdata/hostile";
+const DIR = HOSTILE_DIR;
 
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
-
-function assertContained(result: Json): void {
-  assert.equal(
-    result.bomb,
-    'Cannot run node "bomb": it exceeded its memory limit of 48 MiB; raise limits: { memory: … } ' +
-      "on the node in workflow.yaml if it needs more",
-  );
-  assert.equal(result.killer, "every kill was refused: NotCapable, NotCapable, NotCapable");
-  assert.match(
-    result.suicide,
-    /^Cannot run node "suicide": its sandbox process was killed by signal SIGKILL/,
-  );
-}
 
 Deno.test("`pipedreamer exec`: hostile nodes fail alone and the run completes", async () => {
   const result = await cli(["exec", DIR, "-o", "json"]);

@@ -1,91 +1,8 @@
 import assert from "node:assert/strict";
 import { assertExit, cli, stdoutJson } from "./_cli.ts";
-import { CallbackServer, freePort, type ServeProcess, startServe } from "./_serve.ts";
-import { ignoreWithoutPostgres, startPostgresServer } from "../testing/mod.ts";
-
-// deno-lint-ignore no-explicit-any
-type Json = Record<string, any>;
-
-const pgIgnore = ignoreWithoutPostgres();
-
-/** A copy of tests/testdata/<name> with a token, a data dir and a config overlay. */
-async function project(name: string, callback?: CallbackServer, siblings: string[] = []) {
-  const root = await Deno.makeTempDir({ prefix: "pipedreamer-durable-" });
-  const dir = `${root}/${name}`;
-  for (const copy of [name, ...siblings]) {
-    await Deno.mkdir(`${root}/${copy}/nodes`, { recursive: true });
-    const source = new URL(`./testdata/${copy}/`, import.meta.url).pathname;
-    for await (const entry of Deno.readDir(`${source}/nodes`)) {
-      await Deno.copyFile(`${source}/nodes/${entry.name}`, `${root}/${copy}/nodes/${entry.name}`);
-    }
-    await Deno.copyFile(`${source}/workflow.yaml`, `${root}/${copy}/workflow.yaml`);
-  }
-  const configDir = `${root}/config`;
-  await Deno.mkdir(configDir);
-  if (callback) await Deno.writeTextFile(`${configDir}/callbackUrl`, `${callback.url}\n`);
-  const token = `tok-${crypto.randomUUID()}`;
-  await Deno.writeTextFile(`${root}/token`, `${token}\n`);
-  return {
-    dir,
-    data: `${root}/data`,
-    token,
-    args: (options: { port?: number; store?: string } = {}) => [
-      "serve",
-      dir,
-      ...["--port", String(options.port ?? 0), "--host", "127.0.0.1"],
-      ...["--data", `${root}/data`, "--token-file", `${root}/token`, "--config-dir", configDir],
-      ...(options.store ? ["--store", options.store] : []),
-    ],
-    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
-  };
-}
-
-function api(server: ServeProcess, token: string) {
-  return async (path: string, init: RequestInit & { json?: unknown } = {}) => {
-    const { json, ...rest } = init;
-    const response = await fetch(`${server.url}${path}`, {
-      ...rest,
-      ...(json === undefined ? {} : { method: "POST", body: JSON.stringify(json) }),
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(json === undefined ? {} : { "content-type": "application/json" }),
-        ...rest.headers,
-      },
-    });
-    return { status: response.status, body: await response.json() as Json };
-  };
-}
-
-/** Polls the run until `test` holds (the server changes it; no sleeps in between but a yield). */
-async function until(
-  call: ReturnType<typeof api>,
-  runId: string,
-  test: (record: Json) => boolean,
-  what: string,
-): Promise<Json> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const { body } = await call(`/runs/${runId}`);
-    if (test(body)) return body;
-    if (Date.now() > deadline) {
-      throw new Error(`Cannot wait any longer for ${what}: ${JSON.stringify(body).slice(0, 2000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Registers `fn` once on SQLite and once on a throwaway PostgreSQL database. */
-function bothStores(name: string, fn: (store: string | undefined) => Promise<void>): void {
-  Deno.test(`${name} (SQLite)`, () => fn(undefined));
-  Deno.test({
-    name: `${name} (PostgreSQL)`,
-    ignore: pgIgnore,
-    async fn() {
-      await using pg = await startPostgresServer();
-      await fn(await pg.createDatabase());
-    },
-  });
-}
+import { CallbackServer, freePort, startServe } from "./_serve.ts";
+import { startPostgresServer } from "../testing/mod.ts";
+import { api, bothStores, type Json, pgIgnore, project, until } from "./_durable_serve.ts";
 
 async function mapTenThousand(store?: string) {
   await using p = await project("durable-map");
@@ -335,31 +252,3 @@ bothStores(
     assert.equal(callback.count("held", held), 2, "the node itself ran again");
   },
 );
-
-Deno.test("`pipedreamer serve` runs a mapped sub-workflow as linked child runs; a child's failure fails the node", async () => {
-  await using p = await project("durable-parent", undefined, ["durable-child"]);
-  await using server = await startServe(p.args());
-  const call = api(server, p.token);
-  const ok = await call("/run", { json: { users: ["ada", "grace"] } });
-  assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  assert.deepEqual(ok.body.result, {
-    count: 2,
-    users: [{ user: "ada", length: 3 }, { user: "grace", length: 5 }],
-  });
-  const items = await call(`/runs/${ok.body.runId}/nodes/enrich/items`);
-  const childIds = items.body.items.map((i: Json) => i.childRunId);
-  assert.deepEqual(childIds, [`${ok.body.runId}~enrich~0`, `${ok.body.runId}~enrich~1`]);
-  const child = await call(`/runs/${childIds[1]}`);
-  assert.equal(child.body.workflow, "durable-child");
-  assert.equal(child.body.parentRunId, ok.body.runId);
-  assert.equal(child.body.parentNode, "enrich");
-  assert.equal(child.body.trigger, "workflow");
-  assert.deepEqual(child.body.result, { user: "grace", length: 5 });
-
-  const bad = await call("/run", { json: { users: ["ada", "boom"] } });
-  assert.equal(bad.status, 422);
-  assert.match(
-    bad.body.nodes.enrich.error.message,
-    /Element 1 of map node "enrich" failed: Child run ".*~enrich~1" of workflow "durable-child" failed at node "enrich": cannot enrich "boom"/,
-  );
-});

@@ -55,6 +55,13 @@ async function recordedProject(serviceUrl: string) {
 Deno.test("`test --from-run` writes fixtures that pass; `runs replay` shows a code change", async () => {
   const service = titleService();
   await using project = await recordedProject(service.url);
+  /** `runs replay <run> --node <node>` on the project's code and store. */
+  const replay = (run: string, node: string, ...flags: string[]) =>
+    cli(["runs", "replay", run, "--node", node, ...["--dir", project.dir], ...local(flags)]);
+  /** `test --from-run <run>` from the project's store. */
+  const fromRun = (run: string, ...flags: string[]) =>
+    cli(["test", project.dir, "--from-run", run, ...local(flags)]);
+  const local = (flags: string[]) => ["--data", project.data, ...flags];
   let runId: string;
   {
     await using server = await startServe([
@@ -110,18 +117,10 @@ Deno.test("`test --from-run` writes fixtures that pass; `runs replay` shows a co
   }]);
 
   // From the local store: every node; the existing file is kept without --force.
-  const again = await cli(["test", project.dir, "--from-run", runId, "--data", project.data]);
+  const again = await fromRun(runId);
   assertExit(again, 1);
   assert.match(again.stderr, /greet\.run-[0-9a-f]{8}\.json: it exists; pass --force/);
-  const all = await cli([
-    "test",
-    project.dir,
-    "--from-run",
-    runId,
-    "--data",
-    project.data,
-    "--force",
-  ]);
+  const all = await fromRun(runId, "--force");
   assertExit(all, 0);
   assert.match(all.stdout, /^wrote tests\/fixtures\/greet\.run-[0-9a-f]{8}\.json$/m);
   assert.match(all.stdout, /^wrote tests\/fixtures\/shout\.run-[0-9a-f]{8}\.json$/m);
@@ -147,17 +146,7 @@ Deno.test("`test --from-run` writes fixtures that pass; `runs replay` shows a co
   assert.match(tested.stdout, /^2 passed, 0 failed$/m);
 
   // Replay against unchanged code: same result.
-  const same = await cli([
-    "runs",
-    "replay",
-    runId,
-    "--node",
-    "shout",
-    "--dir",
-    project.dir,
-    "--data",
-    project.data,
-  ]);
+  const same = await replay(runId, "shout");
   assertExit(same, 0);
   assert.match(same.stdout, /same result as recorded/);
 
@@ -167,35 +156,13 @@ Deno.test("`test --from-run` writes fixtures that pass; `runs replay` shows a co
     shoutTs,
     (await Deno.readTextFile(shoutTs)).replace("toUpperCase()", "toLowerCase()"),
   );
-  const changed = await cli([
-    "runs",
-    "replay",
-    runId,
-    "--node",
-    "shout",
-    "--dir",
-    project.dir,
-    "--data",
-    project.data,
-  ]);
+  const changed = await replay(runId, "shout");
   assertExit(changed, 1);
   assert.match(changed.stdout, /result differs from the recorded one/);
   assert.match(changed.stdout, /^-\s+"text": "HELLO, DR. ADA!"/m);
   assert.match(changed.stdout, /^\+\s+"text": "hello, dr. ada!"/m);
   const json = stdoutJson<Json>(
-    await cli([
-      "runs",
-      "replay",
-      runId,
-      "--node",
-      "shout",
-      "--dir",
-      project.dir,
-      "--data",
-      project.data,
-      "-o",
-      "json",
-    ]),
+    await replay(runId, "shout", "-o", "json"),
   );
   assert.equal(json.same, false);
   assert.deepEqual(json.replayed.output, { text: "hello, dr. ada!", chars: 3 });
@@ -204,20 +171,10 @@ Deno.test("`test --from-run` writes fixtures that pass; `runs replay` shows a co
   assert.match(failing.stdout, /^1 passed, 1 failed$/m);
 
   // Bad input: an unknown node, an unknown run, a node flag without --from-run.
-  const unknownNode = await cli([
-    "runs",
-    "replay",
-    runId,
-    "--node",
-    "nope",
-    "--dir",
-    project.dir,
-    "--data",
-    project.data,
-  ]);
+  const unknownNode = await replay(runId, "nope");
   assertExit(unknownNode, 1);
   assert.match(unknownNode.stderr, /no such node; nodes: greet, shout/);
-  const unknownRun = await cli(["test", project.dir, "--from-run", "nope", "--data", project.data]);
+  const unknownRun = await fromRun("nope");
   assertExit(unknownRun, 1);
   assert.match(unknownRun.stderr, /Cannot find run "nope"/);
   const stray = await cli(["test", project.dir, "--node", "greet"]);

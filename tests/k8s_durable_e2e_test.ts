@@ -10,8 +10,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { type FakeKube, kubeconfigYaml, startFakeKube } from "./fake_kube/mod.ts";
+import type { FakeKube } from "./fake_kube/mod.ts";
 import { DeployedEngine } from "./fake_kube/deployed_engine.ts";
+import { copyDir, fakeCluster, ok, pipedreamerCli } from "./fake_kube/cluster_env.ts";
 import { CallbackServer, sseReader } from "./_serve.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -19,64 +20,13 @@ const DURABLE = join(ROOT, "tests/testdata/k8s/durable-k8s");
 const HELLO = join(ROOT, "tests/testdata/k8s/hello-k8s");
 const SECRET = "xoxb-super-secret-value";
 
-interface Env {
-  kube: FakeKube;
-  tmp: string;
-  kubeconfig: string;
-  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
 /** A fake cluster with a kubeconfig (its context's namespace may be set) and a temp dir. */
-async function cluster(options: { contextNamespace?: string } = {}): Promise<Env> {
-  const kube = await startFakeKube({ namespaces: ["default", "team", "kube-system"] });
-  const tmp = await Deno.makeTempDir({ prefix: "pd-k8s-durable-" });
-  const kubeconfig = join(tmp, "kubeconfig");
-  await Deno.writeTextFile(
-    kubeconfig,
-    kubeconfigYaml([{ name: "fake", fake: kube, namespace: options.contextNamespace }]),
-  );
-  return {
-    kube,
-    tmp,
-    kubeconfig,
-    cli: (...args) => pipedreamer(kubeconfig, args),
-    [Symbol.asyncDispose]: async () => {
-      await kube.close();
-      await Deno.remove(tmp, { recursive: true });
-    },
-  };
-}
-
-async function pipedreamer(kubeconfig: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-all",
-      "--unstable-worker-options",
-      "--config",
-      join(ROOT, "deno.json"),
-      join(ROOT, "main.ts"),
-      ...args,
-    ],
-    env: { KUBECONFIG: kubeconfig, NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-async function copyDir(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const entry of Deno.readDir(from)) {
-    if (entry.isDirectory) await copyDir(join(from, entry.name), join(to, entry.name));
-    else await Deno.copyFile(join(from, entry.name), join(to, entry.name));
-  }
-}
-
-function ok(result: { code: number; stdout: string; stderr: string }, what: string): void {
-  assert.equal(result.code, 0, `${what} failed:\n${result.stdout}\n${result.stderr}`);
+function cluster(options: { contextNamespace?: string } = {}) {
+  return fakeCluster({
+    kube: { namespaces: ["default", "team", "kube-system"] },
+    contextNamespace: options.contextNamespace,
+    prefix: "pd-k8s-durable-",
+  });
 }
 
 function tokenOf(kube: FakeKube, namespace: string, name: string): string {
@@ -292,19 +242,11 @@ Deno.test("the kubeconfig context's namespace is used when -n is not given", asy
 });
 
 Deno.test("cluster check requires a default StorageClass for the SQLite volume", async () => {
-  const kube = await startFakeKube({ storageClasses: { slow: false } });
-  const tmp = await Deno.makeTempDir();
-  try {
-    const kubeconfig = join(tmp, "kubeconfig");
-    await Deno.writeTextFile(kubeconfig, kube.kubeconfig());
-    const check = await pipedreamer(kubeconfig, ["cluster", "check"]);
-    assert.equal(check.code, 1);
-    assert.match(check.stdout, /✗ storageclass: no default StorageClass \(there are "slow"\)/);
-    assert.match(check.stdout, /fix: set deployment\.storage\.storageClass/);
-  } finally {
-    await kube.close();
-    await Deno.remove(tmp, { recursive: true });
-  }
+  await using env = await fakeCluster({ kube: { storageClasses: { slow: false } } });
+  const check = await env.cli("cluster", "check");
+  assert.equal(check.code, 1);
+  assert.match(check.stdout, /✗ storageclass: no default StorageClass \(there are "slow"\)/);
+  assert.match(check.stdout, /fix: set deployment\.storage\.storageClass/);
 });
 
 Deno.test("the cron Job's command waits for the run and fails when the run fails, under one idempotency key", async () => {
@@ -325,7 +267,7 @@ Deno.test("the cron Job's command waits for the run and fails when the run fails
     const token = join(tmp, "token");
     await Deno.writeTextFile(token, "t\n");
     // The CronJob's args, with the kubelet's $(JOB_NAME) expansion done.
-    const result = await pipedreamer(join(tmp, "none"), [
+    const result = await pipedreamerCli(join(tmp, "none"), [
       "run",
       "hello-k8s",
       "--url",
@@ -429,28 +371,20 @@ Deno.test("code over 900 KiB deploys from the image (no code volume), and rollba
 });
 
 Deno.test("deploy stops early when the run store's claim cannot bind (no default StorageClass)", async () => {
-  const kube = await startFakeKube({ storageClasses: { slow: false } });
-  const tmp = await Deno.makeTempDir();
-  try {
-    const kubeconfig = join(tmp, "kubeconfig");
-    await Deno.writeTextFile(kubeconfig, kube.kubeconfig());
-    const result = await pipedreamer(kubeconfig, [
-      "deploy",
-      HELLO,
-      "--image",
-      "ghcr.io/acme/hello-k8s:1.0.0",
-      "--bundle",
-      "source",
-      "--timeout",
-      "10m",
-    ]);
-    assert.equal(result.code, 1);
-    assert.match(
-      result.stderr,
-      /PersistentVolumeClaim "hello-k8s-data" \(the run store\) stays Pending: the cluster has no default StorageClass; set deployment\.storage\.storageClass \(slow\)/,
-    );
-  } finally {
-    await kube.close();
-    await Deno.remove(tmp, { recursive: true });
-  }
+  await using env = await fakeCluster({ kube: { storageClasses: { slow: false } } });
+  const result = await env.cli(
+    "deploy",
+    HELLO,
+    "--image",
+    "ghcr.io/acme/hello-k8s:1.0.0",
+    "--bundle",
+    "source",
+    "--timeout",
+    "10m",
+  );
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /PersistentVolumeClaim "hello-k8s-data" \(the run store\) stays Pending: the cluster has no default StorageClass; set deployment\.storage\.storageClass \(slow\)/,
+  );
 });

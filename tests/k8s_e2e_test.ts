@@ -8,8 +8,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type FakeKube, kubeconfigYaml, PullFailure, startFakeKube } from "./fake_kube/mod.ts";
+import { type FakeKube, PullFailure, startFakeKube } from "./fake_kube/mod.ts";
 import { DeployedEngine, type EngineCall } from "./fake_kube/deployed_engine.ts";
+import { type CliResult, copyDir, fakeCluster, ok } from "./fake_kube/cluster_env.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const TESTDATA = join(ROOT, "tests/testdata/k8s/hello-k8s");
@@ -23,26 +24,19 @@ interface Env {
   dir: string;
   kubeconfig: string;
   calls: EngineCall[];
-  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  cli(...args: string[]): Promise<CliResult>;
   close(): Promise<void>;
 }
 
 /** A fake cluster, a kubeconfig for it, and a copy of the test workflow with a secret. */
 async function setup(fakes: FakeKube[] = []): Promise<Env> {
-  const kube = fakes[0] ?? await startFakeKube();
-  const tmp = await Deno.makeTempDir({ prefix: "pd-k8s-e2e-" });
-  const dir = join(tmp, NAME);
+  const cluster = await fakeCluster({ kubes: fakes.length > 0 ? fakes : [await startFakeKube()] });
+  const dir = join(cluster.tmp, NAME);
   await copyDir(TESTDATA, dir);
   await Deno.writeTextFile(join(dir, ".secrets.yaml"), `slack:\n  token: ${SECRET}\n`);
-  const kubeconfig = join(tmp, "kubeconfig");
-  const all = fakes.length > 0 ? fakes : [kube];
-  await Deno.writeTextFile(
-    kubeconfig,
-    kubeconfigYaml(all.map((fake, i) => ({ name: `fake-${i}`, fake }))),
-  );
   const calls: EngineCall[] = [];
   const engines: DeployedEngine[] = [];
-  for (const fake of all) {
+  for (const fake of cluster.kubes) {
     for (const ns of ["default", "team"]) {
       const engine = new DeployedEngine(fake, ns, NAME, calls);
       fake.setServiceBackend(ns, NAME, engine.handle);
@@ -50,44 +44,16 @@ async function setup(fakes: FakeKube[] = []): Promise<Env> {
     }
   }
   return {
-    kube,
+    kube: cluster.kube,
     dir,
-    kubeconfig,
+    kubeconfig: cluster.kubeconfig,
     calls,
-    cli: (...args) => pipedreamer(kubeconfig, args),
+    cli: cluster.cli,
     close: async () => {
       for (const engine of engines) await engine.close();
-      for (const fake of all) await fake.close();
-      await Deno.remove(tmp, { recursive: true });
+      await cluster.close();
     },
   };
-}
-
-async function pipedreamer(kubeconfig: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-all",
-      "--unstable-worker-options",
-      "--config",
-      join(ROOT, "deno.json"),
-      join(ROOT, "main.ts"),
-      ...args,
-    ],
-    env: { KUBECONFIG: kubeconfig, NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-async function copyDir(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const entry of Deno.readDir(from)) {
-    if (entry.isDirectory) await copyDir(join(from, entry.name), join(to, entry.name));
-    else await Deno.copyFile(join(from, entry.name), join(to, entry.name));
-  }
 }
 
 /** Makes version 1.1.0 with a changed greeting node. */
@@ -102,10 +68,6 @@ async function bumpVersion(dir: string): Promise<void> {
     join(dir, "nodes/greet.ts"),
     node.replace("${input?.name", "dear ${input?.name"),
   );
-}
-
-function ok(result: { code: number; stdout: string; stderr: string }, what: string): void {
-  assert.equal(result.code, 0, `${what} failed:\n${result.stdout}\n${result.stderr}`);
 }
 
 Deno.test("deploy → status → run → logs → versions → deploy v2 → rollback → undeploy leaves nothing behind", async () => {

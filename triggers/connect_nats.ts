@@ -48,10 +48,13 @@ export async function connectNats(
   url: string,
   options: ConnectNatsOptions = {},
 ): Promise<NatsConnection> {
-  const auth = credentials(options.secret);
+  const { servers, auth: fromUrl } = splitUrlCredentials(url);
+  const auth = options.secret !== undefined && options.secret !== null
+    ? credentials(options.secret)
+    : fromUrl;
   try {
     return await connect({
-      servers: url.split(",").map((s) => s.trim()).filter(Boolean),
+      servers,
       name: options.name ?? "pipedreamer",
       timeout: options.timeoutMs ?? 5_000,
       maxReconnectAttempts: -1,
@@ -122,6 +125,36 @@ function credentials(secret: unknown): Auth {
       Object.keys(map).map((k) => `"${k}"`).join(", ") || "(none)"
     } but needs token, user and password, creds or nkey`,
   );
+}
+
+/**
+ * The servers of a URL list without their user info, and the credentials it held
+ * (`nats://<token>@host`, `nats://<user>:<password>@host`, percent-decoded): the NATS client
+ * ignores user info in server URLs, so a URL from a Secret would otherwise connect without them.
+ */
+export function splitUrlCredentials(url: string): { servers: string[]; auth: Auth } {
+  let auth: Auth = {};
+  const servers = url.split(",").map((s) => s.trim()).filter(Boolean).map((server) => {
+    const m = /^([a-z]+:\/\/)?([^/@]*)@(.*)$/.exec(server);
+    if (!m) return server;
+    if (auth.token === undefined && auth.user === undefined) {
+      const info = m[2]!;
+      const colon = info.indexOf(":");
+      auth = colon < 0
+        ? { token: decode(info) }
+        : { user: decode(info.slice(0, colon)), pass: decode(info.slice(colon + 1)) };
+    }
+    return `${m[1] ?? ""}${m[3]}`;
+  });
+  return { servers, auth };
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** The URL without its user info, for messages. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connectNats, redactUrl } from "./connect_nats.ts";
+import { connectNats, redactUrl, splitUrlCredentials } from "./connect_nats.ts";
 import { natsTest } from "./testdata/nats_testing.ts";
 import { ignoreWithoutNats, startNatsServer } from "../testing/mod.ts";
 
@@ -43,6 +43,33 @@ Deno.test("`redactUrl()` hides user info of every server", () => {
     redactUrl("nats://a:b@h1:4222,nats://tok@h2:4222,nats://h3"),
     "nats://***@h1:4222,nats://***@h2:4222,nats://h3",
   );
+});
+
+Deno.test("`splitUrlCredentials()` takes a token or user and password out of the servers", () => {
+  assert.deepEqual(splitUrlCredentials("nats://tok%40en@h1:4222, nats://h2:4222"), {
+    servers: ["nats://h1:4222", "nats://h2:4222"],
+    auth: { token: "tok@en" },
+  });
+  assert.deepEqual(splitUrlCredentials("tls://u:p:w@h1,h2"), {
+    servers: ["tls://h1", "h2"],
+    auth: { user: "u", pass: "p:w" },
+  });
+  assert.deepEqual(splitUrlCredentials("nats://h1"), { servers: ["nats://h1"], auth: {} });
+});
+
+Deno.test({
+  name: "`connectNats()` authenticates with the token of a URL (a URL from a Secret file)",
+  ignore: ignoreWithoutNats(),
+  async fn() {
+    await using server = await startNatsServer({ token: "url-token" });
+    const nc = await connectNats(`nats://url-token@127.0.0.1:${server.port}`);
+    await nc.flush();
+    await nc.close();
+    await assert.rejects(
+      connectNats(`nats://wrong@127.0.0.1:${server.port}`, { timeoutMs: 2_000 }),
+      (error: Error) => !error.message.includes("wrong"),
+    );
+  },
 });
 
 Deno.test({

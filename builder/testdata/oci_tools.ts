@@ -267,10 +267,51 @@ export interface ContainerSpecOptions {
   env?: string[];
 }
 
+/** Linux `clone` flags that make namespaces (CLONE_NEWNS … CLONE_NEWNET, CLONE_NEWCGROUP). */
+const CLONE_NAMESPACE_FLAGS = [
+  0x00020000,
+  0x02000000,
+  0x04000000,
+  0x08000000,
+  0x10000000,
+  0x20000000,
+  0x40000000,
+];
+
 /**
- * Rewrites `<bundle>/config.json` for a locked-down run: uid/gid 65532, read-only root, no
- * capabilities, no new privileges, a tmpfs /tmp, the host network (the test servers are on
- * loopback) and no terminal.
+ * The namespace rules of the seccomp profile a pod with `seccompProfile: RuntimeDefault` gets
+ * from containerd (the moby default profile) when it has no CAP_SYS_ADMIN, as the Deployment's
+ * pods have none: `unshare`, `setns`, `mount`, `umount2` and `pivot_root` fail with EPERM,
+ * `clone` with any namespace flag fails with EPERM, `clone3` with ENOSYS (so that libc falls
+ * back to `clone`). Everything else that profile allows is allowed here too (it is written as
+ * an allow-list there; only these rules matter for what the engine does). runc enforces it;
+ * runsc ignores a spec's seccomp profile unless started with --oci-seccomp, as under
+ * Kubernetes.
+ */
+export const RUNTIME_DEFAULT_NAMESPACE_RULES = {
+  defaultAction: "SCMP_ACT_ALLOW",
+  architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],
+  syscalls: [
+    {
+      names: ["unshare", "setns", "mount", "umount2", "pivot_root"],
+      action: "SCMP_ACT_ERRNO",
+      errnoRet: 1,
+    },
+    { names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: 38 },
+    ...CLONE_NAMESPACE_FLAGS.map((flag) => ({
+      names: ["clone"],
+      action: "SCMP_ACT_ERRNO",
+      errnoRet: 1,
+      args: [{ index: 0, value: flag, valueTwo: flag, op: "SCMP_CMP_MASKED_EQ" }],
+    })),
+  ],
+};
+
+/**
+ * Rewrites `<bundle>/config.json` for a locked-down run, as the Deployment's securityContext
+ * asks (k8s/_pod_security.ts): uid/gid 65532, read-only root, no capabilities, no new
+ * privileges, {@link RUNTIME_DEFAULT_NAMESPACE_RULES}, a tmpfs /tmp, the host network (the test
+ * servers are on loopback) and no terminal.
  */
 export async function writeContainerSpec(
   bundle: string,
@@ -294,6 +335,7 @@ export async function writeContainerSpec(
     ambient: [],
   };
   spec.process.noNewPrivileges = true;
+  spec.linux.seccomp = RUNTIME_DEFAULT_NAMESPACE_RULES;
   spec.root = { path: "rootfs", readonly: true };
   spec.mounts.push({
     destination: "/tmp",
@@ -323,15 +365,20 @@ export const ContainerRuntime = {
 /** One of {@link ContainerRuntime}. */
 export type ContainerRuntime = typeof ContainerRuntime[keyof typeof ContainerRuntime];
 
-/** argv of `runtime run` for a bundle; `stateDir` keeps the runtime's state out of /run. */
+/**
+ * argv of `runtime run` for a bundle; `stateDir` keeps the runtime's state out of /run. runsc
+ * gets `--network=host` (the test servers are on loopback), or `--network=none` (gVisor's own
+ * netstack with loopback only) when `network` says so.
+ */
 export function runtimeArgs(
   runtime: ContainerRuntime,
   stateDir: string,
   bundle: string,
   id: string,
+  network: "host" | "none" = "host",
 ): string[] {
   return runtime === ContainerRuntime.Runsc
-    ? ["--root", stateDir, "--network=host", "run", "--bundle", bundle, id]
+    ? ["--root", stateDir, `--network=${network}`, "run", "--bundle", bundle, id]
     : ["--root", stateDir, "run", "--bundle", bundle, id];
 }
 
@@ -339,12 +386,13 @@ export function runtimeArgs(
 export async function runContainer(
   runtime: ContainerRuntime,
   bundle: string,
+  network: "host" | "none" = "host",
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const stateDir = await Deno.makeTempDir({ prefix: `pipedreamer-${runtime}-` });
   const id = `pd-${crypto.randomUUID().slice(0, 8)}`;
   try {
     const output = await new Deno.Command(findTool(runtime) ?? runtime, {
-      args: runtimeArgs(runtime, stateDir, bundle, id),
+      args: runtimeArgs(runtime, stateDir, bundle, id, network),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

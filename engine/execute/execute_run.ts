@@ -42,6 +42,12 @@ export interface ExecuteOptions {
   runId?: string;
   /** Secrets keyed by service, as `ctx.secrets`. @default {} */
   secrets?: Record<string, unknown>;
+  /**
+   * The secrets of each sub-workflow, by its directory (`loadSubWorkflowSecrets()`), for the
+   * in-process child runs; a sub-workflow without an entry gets none (never this run's).
+   * `redact` should cover them too. @default {}
+   */
+  subWorkflowSecrets?: Record<string, Record<string, unknown>>;
   /** Overlay on `workflow.config` (shallow), as `ctx.config`. @default undefined */
   config?: Record<string, unknown>;
   /** Applied to every error message, stack and log line before hooks and the record see it. @default identity */
@@ -120,8 +126,9 @@ export interface ExecuteOptions {
   waitClock?: Clock;
   /**
    * Runs the child runs of `workflow:` nodes (dev/serve: as stored runs). @default in process:
-   * `executeRun()` of the child workflow with this run's runner, secrets, clock, durable state
-   * and events (its nodes keep their own capabilities and secret scoping)
+   * `executeRun()` of the child workflow with this run's runner, clock, durable state and
+   * events, and the child's own secrets from `subWorkflowSecrets` (its nodes keep their own
+   * capabilities and secret scoping)
    */
   runChild?: ChildRunner;
   /** Recorded as `record.parentRunId` / `parentNode` (a child run). @default undefined */
@@ -302,6 +309,7 @@ export async function executeRun(
       input: request.input,
       runId: request.runId,
       signal: request.signal,
+      secrets: options.subWorkflowSecrets?.[request.workflow.dir] ?? {},
       durable: state,
       parent: { runId: request.parentRunId, node: request.parentNode },
       config: undefined,

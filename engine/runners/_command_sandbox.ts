@@ -130,6 +130,43 @@ export function bwrapArgs(spec: CommandSandboxSpec): string[] {
   return args;
 }
 
+/**
+ * Where a built image carries bubblewrap (builder/_bwrap.ts): the Debian binary with exactly
+ * the shared libraries it links and their dynamic loader, which starts it (`ld.so
+ * --library-path <dir> <binary>`), so that it needs nothing from the base image.
+ */
+export const IMAGE_BWRAP = {
+  binary: "/app/bin/bwrap",
+  libraryPath: "/app/lib/bwrap",
+  loader: "/app/lib/bwrap/ld.so",
+} as const;
+
+/** Whether this engine is the one of a built image (its executable in /app/bin). */
+function inImage(): boolean {
+  try {
+    return Deno.execPath().startsWith("/app/bin/");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The command that starts `bwrap`: in a built image that has it, the image's copy through its
+ * loader (when `bwrap` is the default name), else `bwrap` itself.
+ */
+export function bwrapCommand(bwrap: string): { program: string; prefix: string[] } {
+  if (bwrap === "bwrap" && inImage() && lstat(IMAGE_BWRAP.loader)?.isFile) {
+    return {
+      program: IMAGE_BWRAP.loader,
+      prefix: ["--library-path", IMAGE_BWRAP.libraryPath, IMAGE_BWRAP.binary],
+    };
+  }
+  return { program: bwrap, prefix: [] };
+}
+
+/** The problem of {@link commandSandboxProblem} when there is no bubblewrap at all. */
+export const BWRAP_MISSING = "bwrap (bubblewrap) is not installed";
+
 const probes = new Map<string, Promise<string | undefined>>();
 
 /**
@@ -142,16 +179,20 @@ export function commandSandboxProblem(bwrap = "bwrap"): Promise<string | undefin
   if (probe) return probe;
   probe = (async () => {
     const tmp = await Deno.makeTempDir({ prefix: "pipedreamer-bwrap-probe-" });
+    const { program, prefix } = bwrapCommand(bwrap);
     try {
-      const output = await new Deno.Command(bwrap, {
-        args: bwrapArgs({
-          program: "true",
-          args: [],
-          workflowDir: tmp,
-          tmpDir: tmp,
-          net: false,
-          path: "/usr/local/bin:/usr/bin:/bin",
-        }),
+      const output = await new Deno.Command(program, {
+        args: [
+          ...prefix,
+          ...bwrapArgs({
+            program: "true",
+            args: [],
+            workflowDir: tmp,
+            tmpDir: tmp,
+            net: false,
+            path: "/usr/local/bin:/usr/bin:/bin",
+          }),
+        ],
         stdin: "null",
         stdout: "null",
         stderr: "piped",
@@ -161,7 +202,7 @@ export function commandSandboxProblem(bwrap = "bwrap"): Promise<string | undefin
       return `bwrap failed: ${stderr || `exit code ${output.code}`}`;
     } catch (error) {
       return error instanceof Deno.errors.NotFound
-        ? "bwrap (bubblewrap) is not installed"
+        ? BWRAP_MISSING
         : `bwrap cannot start: ${(error as Error).message}`;
     } finally {
       await Deno.remove(tmp, { recursive: true }).catch(() => {});

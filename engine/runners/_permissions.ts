@@ -82,18 +82,29 @@ export interface Denial {
 }
 
 const DENIAL = /Requires (net|import|read|write|env|run|sys|ffi) access(?: to "([^"]*)")?/;
+/** A stack frame in Deno's node:child_process, which reads the environment before it spawns. */
+const CHILD_PROCESS_FRAME = /\bext:deno_node\/(?:internal\/)?child_process\.ts:/;
 
 /**
  * The permission denial behind `error` (Deno throws `NotCapable`, or a `TypeError` from the
  * module loader, both with a "Requires <permission> access to …" message), looking through
  * wrapping errors (`cause`, `AggregateError.errors`) and messages that quote Deno's, so a node
- * that catches and rethrows is still recognised.
+ * that catches and rethrows is still recognised. An environment denial raised inside
+ * node:child_process (which copies the environment before spawning) is a `run` denial.
  */
 export function findDenial(error: unknown, depth = 0): Denial | undefined {
   if (depth > 8 || typeof error !== "object" || error === null) return undefined;
-  const { message, cause } = error as { message?: unknown; cause?: unknown };
+  const { message, cause, stack } = error as {
+    message?: unknown;
+    cause?: unknown;
+    stack?: unknown;
+  };
   if (typeof message === "string") {
     const match = DENIAL.exec(message);
+    // node:child_process copies the environment first: what the node tried is a subprocess.
+    if (
+      match?.[1] === Permission.Env && typeof stack === "string" && CHILD_PROCESS_FRAME.test(stack)
+    ) return { permission: Permission.Run };
     if (match) return { permission: match[1] as Permission, resource: match[2] };
   }
   const nested = error instanceof AggregateError ? [cause, ...error.errors] : [cause];

@@ -62,6 +62,18 @@ Deno.test("`findDenial()` finds Deno's denial, also wrapped or quoted by the nod
       new Deno.errors.NotCapable("Requires env access, run again with the --allow-env flag"),
       { permission: "env", resource: undefined },
     ],
+    [
+      Object.assign(
+        new Deno.errors.NotCapable("Requires env access, run again with the --allow-env flag"),
+        {
+          stack:
+            "NotCapable: Requires env access\n    at Object.toObject (ext:deno_os/30_os.js:1:1)\n" +
+            "    at normalizeSpawnArguments (ext:deno_node/internal/child_process.ts:1:16895)\n" +
+            "    at spawnSync (ext:deno_node/child_process.ts:1:4395)",
+        },
+      ),
+      { permission: "run" },
+    ],
     [new Error("Requires patience"), undefined],
     ["Requires net access", undefined],
     [null, undefined],

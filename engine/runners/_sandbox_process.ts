@@ -18,13 +18,12 @@
 
 import { FailureKind, NodeFailure } from "../errors.ts";
 import type { SandboxDirs } from "./_permissions.ts";
-import { abortFailure, ignoredSignal, nodeFailure, startTimer } from "./_attempt_failure.ts";
-import { answerFetch, answerK8s, answerStep } from "./_host_answers.ts";
+import { abortFailure } from "./_attempt_failure.ts";
 import { moduleUrl } from "./_load_node.ts";
 import { Outbox } from "./_outbox.ts";
 import { LineWriter, readLines } from "./_frame_stream.ts";
-import { scopeSecrets } from "./_secret_scope.ts";
-import type { CallMessage, FromWorker, Posted, ToWorker } from "./_worker_protocol.ts";
+import { type PendingCall, PendingCalls } from "./_pending_calls.ts";
+import type { FromWorker, Posted, ToWorker } from "./_worker_protocol.ts";
 import type { Clock, NodeCall, NodeCallResult } from "../runner_protocol.ts";
 
 /** How a {@link SandboxProcess} is started. */
@@ -58,16 +57,6 @@ export interface SandboxProcessOptions {
   onExit(sandbox: SandboxProcess): void;
 }
 
-interface Pending {
-  call: NodeCall;
-  signal: AbortSignal;
-  resolve(result: NodeCallResult): void;
-  reject(failure: NodeFailure): void;
-  /** Set once the call's signal aborted. */
-  aborted?: { reason: unknown };
-  detach(): void;
-}
-
 /** Stderr kept for the message of a crash. */
 const STDERR_TAIL = 8192;
 const OUT_OF_MEMORY =
@@ -86,9 +75,8 @@ export class SandboxProcess {
   #listener: Deno.Listener;
   #conn?: Deno.Conn;
   #writer: LineWriter;
-  #pending = new Map<number, Pending>();
+  #calls: PendingCalls;
   #versions = new Map<string, string>();
-  #seq = 0;
   #retired = false;
   #stopped = false;
   #stderr = "";
@@ -104,7 +92,7 @@ export class SandboxProcess {
       this.#write(message);
       this.#ring();
     },
-    failed: (message, error) => this.#failedPost(message, error),
+    failed: (message, error) => this.#calls.failedPost(message, error),
     quietHops: 8,
   });
 
@@ -112,6 +100,18 @@ export class SandboxProcess {
   constructor(options: SandboxProcessOptions) {
     this.key = options.key;
     this.#options = options;
+    this.#calls = new PendingCalls({
+      dirs: options.dirs,
+      graceMs: options.graceMs,
+      clock: options.clock,
+      post: (message) => this.#outbox.send(message),
+      stopped: "its sandbox process was stopped",
+      // Fail it alone; the others in this process run again elsewhere.
+      onIgnoredSignal: () => this.stop(),
+      onIdle: () => {
+        if (this.#retired) this.stop();
+      },
+    });
     // A private directory (mode 0700) for the socket and the bell.
     this.#dir = Deno.makeTempDirSync({ prefix: "pipedreamer-sandbox-" });
     const socket = `${this.#dir}/socket`;
@@ -189,7 +189,7 @@ export class SandboxProcess {
     const url = moduleUrl(path, call.node.codeHash);
     const known = this.#loaded.get(url);
     if (known) return this.#loads.size > 0 ? known : undefined;
-    const id = ++this.#seq;
+    const id = this.#calls.nextId();
     const loading = new Promise<void>((resolve) => this.#loads.set(id, resolve));
     this.#loaded.set(url, loading);
     this.#outbox.send({ t: "load", id, url, file: path, node: call.node.id });
@@ -198,55 +198,18 @@ export class SandboxProcess {
 
   /** Whether calls are running in this process. */
   get busy(): boolean {
-    return this.#pending.size > 0;
+    return this.#calls.size > 0;
   }
 
   /** Runs one attempt in this process. */
   run(call: NodeCall, signal: AbortSignal): Promise<NodeCallResult> {
-    const { node } = call;
-    const path = node.path ?? "";
+    const path = call.node.path ?? "";
     const loaded = this.#versions.get(path);
-    if (loaded !== undefined && loaded !== node.codeHash) this.staleVersions++;
-    this.#versions.set(path, node.codeHash);
-    const id = ++this.#seq;
-    const scoped = scopeSecrets(node, call.secrets, call.workflow.services);
-    return new Promise<NodeCallResult>((resolve, reject) => {
-      const onAbort = () => this.#abort(id, signal.reason);
-      const pending: Pending = {
-        call,
-        signal,
-        resolve,
-        reject,
-        detach: () => signal.removeEventListener("abort", onAbort),
-      };
-      this.#pending.set(id, pending);
-      signal.addEventListener("abort", onAbort, { once: true });
-      const message: CallMessage = {
-        t: "call",
-        id,
-        url: moduleUrl(path, node.codeHash),
-        file: path,
-        node: node.id,
-        runId: call.runId,
-        attempt: call.attempt,
-        input: call.input,
-        config: call.config,
-        secrets: scoped.secrets,
-        services: call.workflow.services,
-        children: call.workflow.children[node.id] ?? [],
-        tmpDir: call.tmpDir,
-        mock: call.fetchMock !== undefined,
-      };
-      if (scoped.withheld.length > 0) message.withheld = scoped.withheld;
-      // Only the namespace crosses: the transport (and any credential) stays here.
-      if (call.k8s) message.k8s = { namespace: call.k8s.namespace };
-      if (call.item) message.item = call.item;
-      if (call.step) message.step = true;
-      if (call.traceparent) message.traceparent = call.traceparent;
-      if (call.onFetch) message.recordFetch = true;
-      this.#outbox.send(message);
-      if (this.#options.solo) this.retire();
-    });
+    if (loaded !== undefined && loaded !== call.node.codeHash) this.staleVersions++;
+    this.#versions.set(path, call.node.codeHash);
+    const result = this.#calls.start(call, signal);
+    if (this.#options.solo) this.retire();
+    return result;
   }
 
   /** Takes no new calls; stops once the running ones have settled. */
@@ -286,16 +249,13 @@ export class SandboxProcess {
     this.#options.onExit(this);
     for (const loaded of this.#loads.values()) loaded();
     this.#loads.clear();
-    const pending = [...this.#pending];
-    this.#pending.clear();
-    for (const [, entry] of pending) {
-      entry.detach();
+    for (const entry of this.#calls.takeAll()) {
       if (failure) entry.reject(failure(entry.call));
       else this.#rerun(entry, false);
     }
   }
 
-  #rerun(entry: Pending, solo: boolean): void {
+  #rerun(entry: PendingCall, solo: boolean): void {
     if (entry.aborted) {
       entry.reject(abortFailure(entry.call, entry.aborted.reason));
       return;
@@ -321,68 +281,6 @@ export class SandboxProcess {
 
   #write(message: Posted<ToWorker>): void {
     if (!this.#stopped) this.#writer.send(message);
-  }
-
-  /** A message that could not be encoded: the call it belongs to fails. */
-  #failedPost(message: ToWorker, error: unknown): void {
-    const pending = this.#pending.get(message.id);
-    if (!pending) return;
-    const detail = error instanceof Error ? error.message : String(error);
-    const what = message.t === "call"
-      ? "its input, config or secrets cannot be copied into the sandbox"
-      : "an answer to its sandbox cannot be copied";
-    this.#settle(
-      message.id,
-      new NodeFailure(
-        `Cannot run node "${pending.call.node.id}": ${what} (${detail}); pass plain JSON data`,
-        { nonRetryable: true, cause: error },
-      ),
-    );
-  }
-
-  #settle(id: number, outcome: NodeCallResult | NodeFailure): void {
-    const pending = this.#pending.get(id);
-    if (!pending) return;
-    this.#pending.delete(id);
-    pending.detach();
-    if (pending.aborted) {
-      pending.reject(abortFailure(pending.call, pending.aborted.reason));
-    } else if (outcome instanceof NodeFailure) {
-      pending.reject(outcome);
-    } else {
-      pending.resolve(outcome);
-    }
-    if (this.#retired && !this.busy) this.stop();
-  }
-
-  #abort(id: number, reason: unknown): void {
-    const pending = this.#pending.get(id);
-    if (!pending || pending.aborted) return;
-    pending.aborted = { reason };
-    const error = reason instanceof Error ? reason : undefined;
-    this.#outbox.send({
-      t: "abort",
-      id,
-      name: error?.name ?? "AbortError",
-      message: error?.message ?? String(reason ?? "The attempt was aborted"),
-    });
-    const { graceMs, clock } = this.#options;
-    const cancel = startTimer(graceMs, () => {
-      if (!this.#pending.has(id)) return;
-      const failure = abortFailure(pending.call, reason, {
-        stopped: ignoredSignal(graceMs, "its sandbox process was stopped"),
-      });
-      // Fail it first (its own fate); the others in this process run again elsewhere.
-      this.#pending.delete(id);
-      pending.detach();
-      pending.reject(failure);
-      this.stop();
-    }, { clock });
-    const detach = pending.detach;
-    pending.detach = () => {
-      detach();
-      cancel();
-    };
   }
 
   async #readMessages(conn: Deno.Conn): Promise<void> {
@@ -436,17 +334,13 @@ export class SandboxProcess {
    */
   #crashed(reason: string): void {
     if (this.#stopped) return;
-    if (this.#pending.size <= 1) {
+    if (this.#calls.size <= 1) {
       this.stop((call) => this.#crashFailure(call, reason));
       return;
     }
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
+    const pending = this.#calls.takeAll();
     this.stop();
-    for (const entry of pending) {
-      entry.detach();
-      this.#rerun(entry, true);
-    }
+    for (const entry of pending) this.#rerun(entry, true);
   }
 
   #crashFailure(call: NodeCall, reason: string): NodeFailure {
@@ -466,28 +360,6 @@ export class SandboxProcess {
       this.#loads.delete(msg.id);
       return;
     }
-    const pending = this.#pending.get(msg.id);
-    if (!pending) return;
-    switch (msg.t) {
-      case "result":
-        return this.#settle(msg.id, { output: msg.output, routes: msg.routes });
-      case "error":
-        return this.#settle(
-          msg.id,
-          nodeFailure(pending.call, msg.error, { dirs: this.#options.dirs }),
-        );
-      case "log":
-        return pending.call.onLog(msg.line);
-      case "progress":
-        return pending.call.onProgress?.(msg.value, msg.message);
-      case "fetch":
-        return answerFetch(pending.call, msg, (answer) => this.#outbox.send(answer));
-      case "k8s":
-        return answerK8s(pending.call, msg, (answer) => this.#outbox.send(answer));
-      case "step":
-        return answerStep(pending.call, msg, (answer) => this.#outbox.send(answer));
-      case "fetched-real":
-        return pending.call.onFetch?.(msg.exchange);
-    }
+    this.#calls.receive(msg);
   }
 }

@@ -7,8 +7,22 @@
 
 import { createSubprocessRunner } from "./subprocess_runner.ts";
 import { createWorkerRunner } from "./worker_runner.ts";
-import { canStartSandboxProcesses, createProcessRunner } from "./process_runner.ts";
+import { createProcessRunner, sandboxProcessProblem } from "./process_runner.ts";
 import type { Clock, NodeCall, NodeCallResult, NodeRunner } from "../runner_protocol.ts";
+
+/** The warning of a module-node attempt that runs in a worker because no process can start. */
+function warnUncontained(call: NodeCall, problem: string): void {
+  call.onLog({
+    ts: new Date().toISOString(),
+    level: "warn",
+    msg: `Not contained: this node runs in a worker of the engine process, not in a sandbox ` +
+      `process, because ${problem}; its permissions hold, but exhausting memory or crashing ` +
+      "its runtime takes the engine down (README: Security)",
+    runId: call.runId,
+    node: call.node.id,
+    attempt: call.attempt,
+  });
+}
 
 /** Options of {@link createRunner}. */
 export interface RunnerOptions {
@@ -32,16 +46,19 @@ export interface RunnerOptions {
   /**
    * `process` (default): module nodes in sandbox processes, contained (SPEC §4);
    * `worker`: in Deno workers of the engine's process (faster to start, not contained: a node
-   * can exhaust the engine's memory). Engines not run from source (a `deno compile`d binary)
-   * always use workers.
+   * can exhaust the engine's memory). An engine that cannot start sandbox processes (a
+   * `deno compile`d binary, or one not allowed to run deno: see `sandboxProcessProblem()`)
+   * uses workers, and every module-node attempt then logs a warning saying it is not contained
+   * and why.
    */
   sandbox?: "process" | "worker";
 }
 
 /**
- * Creates the default runner: module nodes run in Deno workers whose permissions derive from
- * their capabilities (SPEC §4), warm and shared across runs; command nodes run as subprocesses.
- * Call `close()` when done: workers keep the process alive.
+ * Creates the default runner: module nodes run in sandbox processes whose permissions derive
+ * from their capabilities (SPEC §4), warm and shared across runs (in Deno workers, with a
+ * warning on every attempt, where no sandbox process can start); command nodes run as
+ * subprocesses in bubblewrap. Call `close()` when done: sandboxes keep the process alive.
  *
  * @throws {TypeError} From `run()`, for a node of unknown kind.
  * @example
@@ -56,7 +73,9 @@ export interface RunnerOptions {
  * ```
  */
 export function createRunner(options: RunnerOptions = {}): NodeRunner {
-  const processes = (options.sandbox ?? "process") === "process" && canStartSandboxProcesses();
+  const wanted = (options.sandbox ?? "process") === "process";
+  const problem = wanted ? sandboxProcessProblem() : undefined;
+  const processes = wanted && problem === undefined;
   const modules = processes
     ? createProcessRunner({
       graceMs: options.workerGraceMs,
@@ -78,6 +97,7 @@ export function createRunner(options: RunnerOptions = {}): NodeRunner {
     run(call: NodeCall, signal: AbortSignal): Promise<NodeCallResult> {
       switch (call.node.kind) {
         case "module":
+          if (problem !== undefined) warnUncontained(call, problem);
           return modules.run(call, signal);
         case "command":
           return commands.run(call, signal);

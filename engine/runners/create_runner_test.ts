@@ -48,3 +48,31 @@ Deno.test("`createRunner()` close() removes the temp dirs it made", async () => 
   await runner.close();
   await assert.rejects(Deno.stat(tmpDir), Deno.errors.NotFound);
 });
+
+Deno.test("`createRunner()` in an engine that may not run deno runs module nodes in workers and warns on every attempt", async () => {
+  const exe = Deno.execPath();
+  const output = await new Deno.Command(exe, {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--unstable-worker-options",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      new URL("../testdata/sandbox/uncontained_probe.ts", import.meta.url).pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  const result = JSON.parse(new TextDecoder().decode(output.stdout));
+  assert.equal(result.output.input, 7);
+  assert.deepEqual(result.warnings, [
+    "Not contained: this node runs in a worker of the engine process, not in a sandbox " +
+    `process, because the engine may not run "${exe}" (start it with --allow-run=${exe}); ` +
+    "its permissions hold, but exhausting memory or crashing its runtime takes the engine " +
+    "down (README: Security)",
+  ]);
+});

@@ -25,22 +25,23 @@
  * which sandboxes may write (a node can write into the temp dirs of other runs of nodes in the
  * same realm, never outside the base). A `tmpDir` made elsewhere gets processes of its own.
  *
- * Imports and requirements: the process runs the engine's own source with the engine's
- * deno.json (import map), so the engine must run from source with a deno executable
- * (`Deno.execPath()`); `npm:` packages load from the Deno cache without any permission,
- * `https:` imports need the host in `capabilities.net`.
+ * Imports and requirements: the process runs the sandbox entry next to the engine's code with
+ * a deno executable (`Deno.execPath()`, which the engine must be allowed to run). From source,
+ * that is engine/runners/_sandbox_process_main.ts with the engine's deno.json (import map);
+ * `npm:` packages load from the Deno cache without any permission, `https:` imports need the
+ * host in `capabilities.net`. From the bundled engine of a built image (builder/_runtime.ts),
+ * it is the bundled entry at /app/engine/_sandbox_process_main.ts, started as the engine is:
+ * no config, cached modules only, no remote or npm imports (node files are bundled too).
  *
  * @module
  */
 
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { FailureKind, NodeFailure } from "../errors.ts";
 import { type SandboxDirs, workerPermissions } from "./_permissions.ts";
-import { abortFailure } from "./_attempt_failure.ts";
+import { type ModuleRunner, SandboxPool } from "./_sandbox_pool.ts";
 import { SandboxProcess } from "./_sandbox_process.ts";
-import { TmpDirs } from "./_tmp_dirs.ts";
 import type { CompiledNode } from "../workflow_model.ts";
-import type { Clock, NodeCall, NodeCallResult, NodeRunner } from "../runner_protocol.ts";
+import type { Clock, NodeCall, NodeCallResult } from "../runner_protocol.ts";
 
 /** Options of {@link createProcessRunner}. */
 export interface ProcessRunnerOptions {
@@ -76,18 +77,34 @@ export interface ProcessRunnerOptions {
   idleSpinUs?: number;
 }
 
-/** A {@link NodeRunner} that also makes per-run temp dirs its sandboxes can write. */
-export interface ProcessRunner extends NodeRunner {
-  makeTmpDir(runId: string): Promise<string>;
-  releaseTmpDir(dir: string): Promise<void>;
-}
+/** The process runner: a {@link ModuleRunner} (it makes per-run temp dirs its sandboxes can write). */
+export type ProcessRunner = ModuleRunner;
 
 const ENTRY = new URL("./_sandbox_process_main.ts", import.meta.url);
 const CONFIG = new URL("../../deno.json", import.meta.url);
+/**
+ * Whether this module runs from its source file; otherwise it is part of the bundled engine
+ * (builder/_runtime.ts), where the sandbox entry is bundled too and there is no deno.json.
+ */
+const FROM_SOURCE = import.meta.url.endsWith("/engine/runners/process_runner.ts");
+/** How the sandbox entry loads: with the engine's import map, or as the bundled engine does. */
+const LOADING = FROM_SOURCE
+  ? [`--config=${fromFileUrl(CONFIG)}`]
+  : ["--no-config", "--cached-only", "--no-remote", "--no-npm"];
 /** Files of a workflow directory no sandbox may read (SPEC §2, §4). */
 const SECRET_FILES = [".secrets.yaml", ".secrets.yml", ".secrets"];
-/** Variables a sandbox process gets (for Deno's cache only: nodes have no env access). */
-const PASSED_ENV = ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "DENO_CERT", "SSL_CERT_FILE"];
+/**
+ * Variables a sandbox process gets (for Deno's cache only: nodes have no env access). Read by
+ * literal name, so that the bundled engine of an image is granted exactly these (see
+ * `envNames` in builder/_runtime.ts).
+ */
+const PASSED_ENV: Record<string, () => string | undefined> = {
+  DENO_DIR: () => Deno.env.get("DENO_DIR"),
+  HOME: () => Deno.env.get("HOME"),
+  XDG_CACHE_HOME: () => Deno.env.get("XDG_CACHE_HOME"),
+  DENO_CERT: () => Deno.env.get("DENO_CERT"),
+  SSL_CERT_FILE: () => Deno.env.get("SSL_CERT_FILE"),
+};
 
 /** A node's sandbox: its process arguments and realm key. */
 interface Sandbox {
@@ -96,11 +113,6 @@ interface Sandbox {
   key: string;
   memoryMiB: number;
   k8s: boolean;
-}
-
-function isInside(path: string, dir: string): boolean {
-  const base = dir.endsWith("/") ? dir : `${dir}/`;
-  return path === dir || path.startsWith(base);
 }
 
 /** A path for a comma-separated permission list. */
@@ -114,20 +126,37 @@ function listed(path: string): string {
 }
 
 /**
- * Whether the engine can start sandbox processes: it runs from source files (the sandbox entry
- * and deno.json exist) with a `deno` executable it may run. A `deno compile`d engine, or the
- * bundled engine of a built image (no source tree, no `--allow-run` for deno), cannot.
+ * Why the engine cannot start sandbox processes, or undefined when it can: it needs a `deno`
+ * executable it may run (`--allow-run` for it) and the sandbox entry script beside its code
+ * (from source: with deno.json; in a built image: the bundled entry). A `deno compile`d
+ * engine has neither.
  */
-export function canStartSandboxProcesses(): boolean {
-  if (ENTRY.protocol !== "file:" || Deno.build.standalone) return false;
-  const exe = Deno.execPath();
-  if (!/^deno(\.exe)?$/.test(exe.split("/").pop() ?? "")) return false;
-  try {
-    if (Deno.permissions.querySync({ name: "run", command: exe }).state !== "granted") return false;
-    return Deno.statSync(fromFileUrl(ENTRY)).isFile && Deno.statSync(fromFileUrl(CONFIG)).isFile;
-  } catch {
-    return false;
+export function sandboxProcessProblem(): string | undefined {
+  if (Deno.build.standalone) {
+    return "this engine is a deno compile'd binary, which cannot start deno run sandbox processes";
   }
+  if (ENTRY.protocol !== "file:") return `the sandbox entry ${ENTRY.href} is not a local file`;
+  const exe = Deno.execPath();
+  if (!/^deno(\.exe)?$/.test(exe.split("/").pop() ?? "")) {
+    return `the engine's executable "${exe}" is not deno`;
+  }
+  try {
+    if (Deno.permissions.querySync({ name: "run", command: exe }).state !== "granted") {
+      return `the engine may not run "${exe}" (start it with --allow-run=${exe})`;
+    }
+    const files = FROM_SOURCE ? [ENTRY, CONFIG] : [ENTRY];
+    for (const file of files) {
+      if (!Deno.statSync(fromFileUrl(file)).isFile) return `${fromFileUrl(file)} is not a file`;
+    }
+  } catch (error) {
+    return `the sandbox entry cannot be read: ${(error as Error).message}`;
+  }
+  return undefined;
+}
+
+/** Whether the engine can start sandbox processes (see {@link sandboxProcessProblem}). */
+export function canStartSandboxProcesses(): boolean {
+  return sandboxProcessProblem() === undefined;
 }
 
 /**
@@ -150,7 +179,7 @@ export function sandboxArgs(
     "--quiet",
     "--no-prompt",
     "--no-lock",
-    `--config=${fromFileUrl(CONFIG)}`,
+    ...LOADING,
     `--v8-flags=--max-old-space-size=${memoryMiB}`,
     `--allow-read=${read}`,
     `--deny-read=${secrets}`,
@@ -185,33 +214,27 @@ export function sandboxArgs(
  */
 export function createProcessRunner(options: ProcessRunnerOptions = {}): ProcessRunner {
   const graceMs = options.graceMs ?? 500;
-  const maxProcesses = options.maxProcesses ?? 32;
-  const maxModuleVersions = options.maxModuleVersions ?? 64;
   const defaultMemory = options.memoryMiB ?? 256;
   const deno = options.deno ?? Deno.execPath();
-  const pool = new Map<string, SandboxProcess>();
+  const pool = new SandboxPool<SandboxProcess>({
+    max: options.maxProcesses ?? 32,
+    maxModuleVersions: options.maxModuleVersions ?? 64,
+    tmpBase: options.tmpBase,
+    name: "the process runner",
+  });
   const sandboxes = new WeakMap<CompiledNode, Sandbox>();
-  const live = new Set<SandboxProcess>();
-  const tmpDirs = new TmpDirs(options.tmpBase);
   const env: Record<string, string> = {
     NO_COLOR: "1",
     DENO_NO_PACKAGE_JSON: "1",
     DENO_NO_UPDATE_CHECK: "1",
   };
-  for (const name of PASSED_ENV) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  let uses = 0;
-  let closed = false;
-
-  function evictIdle(): void {
-    if (pool.size < maxProcesses) return;
-    let oldest: SandboxProcess | undefined;
-    for (const sandbox of pool.values()) {
-      if (!sandbox.busy && (!oldest || sandbox.lastUsed < oldest.lastUsed)) oldest = sandbox;
+  for (const [name, read] of Object.entries(PASSED_ENV)) {
+    try {
+      const value = read();
+      if (value !== undefined) env[name] = value;
+    } catch {
+      // Not granted to the engine (a built image grants only what its code reads): not passed.
     }
-    oldest?.stop();
   }
 
   /** The sandbox of a node, computed once per node object, workflow dir, write dir and k8s. */
@@ -240,7 +263,7 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
   }
 
   function start(sandbox: Sandbox, solo: boolean): SandboxProcess {
-    const process = new SandboxProcess({
+    return new SandboxProcess({
       key: sandbox.key,
       deno,
       args: (channel) => sandboxArgs(sandbox.node, sandbox.dirs, sandbox.memoryMiB, channel),
@@ -252,73 +275,28 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
       clock: options.clock,
       solo,
       rerun: (call, signal, { solo }) => dispatch(call, signal, solo),
-      onRetire: (retired) => {
-        if (pool.get(retired.key) === retired) pool.delete(retired.key);
-      },
-      onExit: (stopped) => live.delete(stopped),
+      onRetire: (retired) => pool.retired(retired),
+      onExit: (stopped) => pool.exited(stopped),
     });
-    live.add(process);
-    return process;
   }
 
   function processFor(call: NodeCall, solo: boolean): SandboxProcess {
-    const base = tmpDirs.base;
-    const writeDir = base !== undefined && isInside(call.tmpDir, base) ? base : call.tmpDir;
-    const sandbox = sandboxOf(call, writeDir);
-    if (solo) return start(sandbox, true);
-    let process = pool.get(sandbox.key);
-    if (process && process.staleVersions >= maxModuleVersions) {
-      process.retire();
-      process = undefined;
-    }
-    if (!process) {
-      evictIdle();
-      process = start(sandbox, false);
-      pool.set(sandbox.key, process);
-    }
-    process.lastUsed = ++uses;
-    return process;
+    const sandbox = sandboxOf(call, pool.writeDirOf(call));
+    if (solo) return pool.track(start(sandbox, true));
+    return pool.get(sandbox.key, () => start(sandbox, false));
   }
 
   function dispatch(call: NodeCall, signal: AbortSignal, solo: boolean): Promise<NodeCallResult> {
-    const { node } = call;
-    if (closed) {
-      return Promise.reject(
-        new NodeFailure(`Cannot run node "${node.id}": the node runner is closed`, {
-          kind: FailureKind.Cancelled,
-        }),
-      );
-    }
-    if (signal.aborted) return Promise.reject(abortFailure(call, signal.reason));
-    let process: SandboxProcess;
-    try {
-      process = processFor(call, solo || node.isolation === "run");
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      return Promise.reject(
-        new NodeFailure(
-          `Cannot start the sandbox of node "${node.id}": ${detail}; fix its capabilities ` +
-            "in workflow.yaml",
-          { nonRetryable: true, cause: error },
-        ),
-      );
-    }
-    return process.run(call, signal);
+    return pool.run(call, signal, () => processFor(call, solo || call.node.isolation === "run"));
   }
 
   return {
-    run(call: NodeCall, signal: AbortSignal): Promise<NodeCallResult> {
-      const { node } = call;
-      if (node.kind !== "module" || node.path === undefined) {
-        return Promise.reject(
-          new TypeError(`Cannot run node "${node.id}": the process runner runs module nodes only`),
-        );
-      }
-      return dispatch(call, signal, false);
-    },
+    run: (call, signal) => dispatch(call, signal, false),
 
     prepare(call) {
-      if (closed || call.node.kind !== "module" || call.node.isolation === "run") return undefined;
+      if (pool.closed || call.node.kind !== "module" || call.node.isolation === "run") {
+        return undefined;
+      }
       try {
         const process = processFor(call as NodeCall, false);
         return process.preload(call);
@@ -327,21 +305,6 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
       }
     },
 
-    makeTmpDir: (runId) => tmpDirs.make(runId),
-    releaseTmpDir: (dir) => tmpDirs.release(dir, closed),
-
-    async close(): Promise<void> {
-      closed = true;
-      for (const process of [...live]) {
-        process.stop((call) =>
-          new NodeFailure(`Cannot run node "${call.node.id}": the node runner was closed`, {
-            kind: FailureKind.Cancelled,
-          })
-        );
-      }
-      live.clear();
-      pool.clear();
-      await tmpDirs.close();
-    },
+    ...pool.runnerParts(),
   };
 }

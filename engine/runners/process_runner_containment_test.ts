@@ -64,6 +64,11 @@ const DENIED_KILLS = [
   "child_process",
 ];
 
+/** The denial of every way to signal or spawn: the run capability, which module nodes lack. */
+const KILL_DENIED = 'Cannot run node "kill": it starts the subprocess "<program>", which a ' +
+  "module node may not do; make it a command node (command: [<program>, …]) with " +
+  'capabilities: { run: ["<program>"] } in workflow.yaml';
+
 Deno.test("a node cannot signal the engine: every kill API is denied and names the run capability", () =>
   withRunner(async (runner) => {
     for (const via of DENIED_KILLS) {
@@ -71,7 +76,8 @@ Deno.test("a node cannot signal the engine: every kill API is denied and names t
         runner.run(callOf(workflow, "kill", { input: { via } }).call, never()),
       );
       assert.equal(failure.kind, "capability", `${via}: ${failure.message}`);
-      assert.match(failure.message, /subprocess|run/, via);
+      assert.equal(failure.message, KILL_DENIED, via);
+      assert.equal(failure.capability, undefined, via);
       await assertServing(runner);
     }
   }));

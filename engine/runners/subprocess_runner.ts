@@ -24,7 +24,9 @@ import { FailureKind, NodeFailure } from "../errors.ts";
 import { abortFailure, ignoredSignal, startTimer } from "./_attempt_failure.ts";
 import { describeMissingRun, isRunAllowed } from "./_permissions.ts";
 import {
+  BWRAP_MISSING,
   bwrapArgs,
+  bwrapCommand,
   type CommandSandbox,
   commandSandboxProblem,
   defaultCommandSandbox,
@@ -183,8 +185,11 @@ export function createSubprocessRunner(options: SubprocessRunnerOptions = {}): N
         throw failure(
           call,
           `command nodes run only in an OS sandbox, and none is available here (${problem}); ` +
-            "install bubblewrap where the engine runs, or start the engine with " +
-            "--unsandboxed-commands to run command nodes without one",
+            (problem === BWRAP_MISSING
+              ? "install bubblewrap where the engine runs"
+              : "run the engine where bubblewrap may create user, mount and PID namespaces " +
+                "(README: Security)") +
+            ", or start the engine with --unsandboxed-commands to run command nodes without one",
           { nonRetryable: true },
         );
       }
@@ -202,15 +207,18 @@ export function createSubprocessRunner(options: SubprocessRunnerOptions = {}): N
     let child: Deno.ChildProcess;
     try {
       child = contained
-        ? new Deno.Command(bwrap, {
-          args: bwrapArgs({
-            program: resolved!,
-            args,
-            workflowDir: workflow.dir,
-            tmpDir: call.tmpDir,
-            net: node.capabilities.net.length > 0,
-            path,
-          }),
+        ? new Deno.Command(bwrapCommand(bwrap).program, {
+          args: [
+            ...bwrapCommand(bwrap).prefix,
+            ...bwrapArgs({
+              program: resolved!,
+              args,
+              workflowDir: workflow.dir,
+              tmpDir: call.tmpDir,
+              net: node.capabilities.net.length > 0,
+              path,
+            }),
+          ],
           cwd: workflow.dir,
           clearEnv: true,
           env: {},

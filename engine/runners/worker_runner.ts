@@ -33,12 +33,11 @@
  * @module
  */
 
-import { FailureKind, NodeFailure } from "../errors.ts";
 import { type SandboxDirs, workerPermissions } from "./_permissions.ts";
-import { abortFailure } from "./_attempt_failure.ts";
+import { type ModuleRunner, SandboxPool } from "./_sandbox_pool.ts";
 import { SandboxWorker } from "./_sandbox_worker.ts";
 import type { CompiledNode } from "../workflow_model.ts";
-import type { Clock, NodeCall, NodeCallResult, NodeRunner } from "../runner_protocol.ts";
+import type { Clock, NodeCall } from "../runner_protocol.ts";
 
 /** Options of {@link createWorkerRunner}. */
 export interface WorkerRunnerOptions {
@@ -73,24 +72,8 @@ export interface WorkerRunnerOptions {
   idleSpinUs?: number;
 }
 
-/** A {@link NodeRunner} that also makes per-run temp dirs its workers can write. */
-export interface WorkerRunner extends NodeRunner {
-  makeTmpDir(runId: string): Promise<string>;
-  releaseTmpDir(dir: string): Promise<void>;
-}
-
-/** Empty per-run temp dirs kept for later runs. */
-const MAX_SPARE_DIRS = 32;
-
-/** Whether `dir` has no entry (a missing dir counts as not empty: it is not reused). */
-function isEmptyDir(dir: string): boolean {
-  try {
-    for (const _ of Deno.readDirSync(dir)) return false;
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** The worker runner: a {@link ModuleRunner} (it makes per-run temp dirs its workers can write). */
+export type WorkerRunner = ModuleRunner;
 
 /** A node's worker permissions and pool key. */
 interface Sandbox {
@@ -98,11 +81,6 @@ interface Sandbox {
   permissions: Deno.PermissionOptionsObject;
   key: string;
   k8s: boolean;
-}
-
-function isInside(path: string, dir: string): boolean {
-  const base = dir.endsWith("/") ? dir : `${dir}/`;
-  return path === dir || path.startsWith(base);
 }
 
 /**
@@ -122,28 +100,14 @@ function isInside(path: string, dir: string): boolean {
  */
 export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRunner {
   const graceMs = options.graceMs ?? 500;
-  const maxWorkers = options.maxWorkers ?? 16;
-  const maxModuleVersions = options.maxModuleVersions ?? 64;
   const idleSpinUs = options.idleSpinUs ?? 100;
-  const pool = new Map<string, SandboxWorker>();
+  const pool = new SandboxPool<SandboxWorker>({
+    max: options.maxWorkers ?? 16,
+    maxModuleVersions: options.maxModuleVersions ?? 64,
+    tmpBase: options.tmpBase,
+    name: "the worker runner",
+  });
   const sandboxes = new WeakMap<CompiledNode, Sandbox>();
-  const live = new Set<SandboxWorker>();
-  let tmpBase: Promise<string> | undefined;
-  /** Empty run dirs given back by `releaseTmpDir()`, handed out again by `makeTmpDir()`. */
-  const spareDirs: string[] = [];
-  let baseDir = options.tmpBase;
-  let ownsBase = false;
-  let uses = 0;
-  let closed = false;
-
-  function evictIdle(): void {
-    if (pool.size < maxWorkers) return;
-    let oldest: SandboxWorker | undefined;
-    for (const worker of pool.values()) {
-      if (!worker.busy && (!oldest || worker.lastUsed < oldest.lastUsed)) oldest = worker;
-    }
-    oldest?.terminate();
-  }
 
   /** The sandbox of a node, computed once per node object, workflow dir, write dir and k8s. */
   function sandboxOf(call: NodeCall, writeDir: string): Sandbox {
@@ -165,110 +129,22 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
   }
 
   function workerFor(call: NodeCall): SandboxWorker {
-    const writeDir = baseDir !== undefined && isInside(call.tmpDir, baseDir)
-      ? baseDir
-      : call.tmpDir;
-    const { dirs, permissions, key } = sandboxOf(call, writeDir);
-    let worker = pool.get(key);
-    if (worker && worker.staleVersions >= maxModuleVersions) {
-      worker.retire();
-      worker = undefined;
-    }
-    if (!worker) {
-      evictIdle();
-      worker = new SandboxWorker({
+    const { dirs, permissions, key } = sandboxOf(call, pool.writeDirOf(call));
+    return pool.get(key, () =>
+      new SandboxWorker({
         key,
         permissions,
         dirs,
         graceMs,
         idleSpinUs,
         clock: options.clock,
-        onRetire: (retired) => {
-          if (pool.get(retired.key) === retired) pool.delete(retired.key);
-        },
-        onExit: (stopped) => live.delete(stopped),
-      });
-      pool.set(key, worker);
-      live.add(worker);
-    }
-    worker.lastUsed = ++uses;
-    return worker;
+        onRetire: (retired) => pool.retired(retired),
+        onExit: (stopped) => pool.exited(stopped),
+      }));
   }
 
   return {
-    run(call: NodeCall, signal: AbortSignal): Promise<NodeCallResult> {
-      const { node } = call;
-      if (node.kind !== "module" || node.path === undefined) {
-        return Promise.reject(
-          new TypeError(`Cannot run node "${node.id}": the worker runner runs module nodes only`),
-        );
-      }
-      if (closed) {
-        return Promise.reject(
-          new NodeFailure(`Cannot run node "${node.id}": the node runner is closed`, {
-            kind: FailureKind.Cancelled,
-          }),
-        );
-      }
-      if (signal.aborted) return Promise.reject(abortFailure(call, signal.reason));
-      let worker: SandboxWorker;
-      try {
-        worker = workerFor(call);
-      } catch (error) {
-        const detail = error instanceof Error ? error.message : String(error);
-        return Promise.reject(
-          new NodeFailure(
-            `Cannot start the sandbox of node "${node.id}": ${detail}; fix its capabilities ` +
-              "in workflow.yaml",
-            {
-              nonRetryable: true,
-              cause: error,
-            },
-          ),
-        );
-      }
-      return worker.run(call, signal);
-    },
-
-    async makeTmpDir(runId: string): Promise<string> {
-      const spare = spareDirs.pop();
-      if (spare !== undefined) return spare;
-      tmpBase ??= (async () => {
-        if (baseDir !== undefined) {
-          await Deno.mkdir(baseDir, { recursive: true });
-          return baseDir;
-        }
-        ownsBase = true;
-        baseDir = await Deno.makeTempDir({ prefix: "pipedreamer-runs-" });
-        return baseDir;
-      })();
-      const dir = await tmpBase;
-      const prefix = `${runId.replace(/[^\w.-]/g, "_").slice(0, 64)}-`;
-      return await Deno.makeTempDir({ dir, prefix });
-    },
-
-    async releaseTmpDir(dir: string): Promise<void> {
-      const reusable = !closed && baseDir !== undefined && dir !== baseDir &&
-        isInside(dir, baseDir) && spareDirs.length < MAX_SPARE_DIRS && isEmptyDir(dir);
-      if (reusable) spareDirs.push(dir);
-      else await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-
-    async close(): Promise<void> {
-      closed = true;
-      spareDirs.length = 0;
-      for (const worker of [...live]) {
-        worker.terminate((call) =>
-          new NodeFailure(`Cannot run node "${call.node.id}": the node runner was closed`, {
-            kind: FailureKind.Cancelled,
-          })
-        );
-      }
-      live.clear();
-      pool.clear();
-      if (ownsBase && baseDir !== undefined) {
-        await Deno.remove(baseDir, { recursive: true }).catch(() => {});
-      }
-    },
+    run: (call, signal) => pool.run(call, signal, () => workerFor(call)),
+    ...pool.runnerParts(),
   };
 }

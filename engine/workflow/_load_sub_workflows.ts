@@ -10,6 +10,7 @@ import type { CompiledWorkflow } from "../workflow_model.ts";
 import { type WorkflowIssue, WorkflowSyntaxError } from "../errors.ts";
 import type { ParsedWorkflow } from "./parse_workflow.ts";
 import { entryOf } from "./_located.ts";
+import { sha256Hex } from "./_node_files.ts";
 
 /** Loads one workflow directory (without its sub-workflows); `loadWorkflow` in production. */
 export type LoadOne = (
@@ -38,6 +39,26 @@ export async function loadSubWorkflows(
   const all = Object.fromEntries(loaded);
   workflow.subWorkflows = all;
   for (const child of loaded.values()) child.subWorkflows = all;
+  workflow.codeHash = withSubWorkflowHashes(workflow.codeHash, all);
+}
+
+/**
+ * The code hash of a workflow together with its sub-workflows: `own` (the workflow's own
+ * hash) combined with every sub-workflow's name and own hash, so that a change in a child is a
+ * new code version of the parent (a new deploy, a new code snapshot). Children keep their own.
+ *
+ * @example
+ * ```ts
+ * workflow.codeHash = withSubWorkflowHashes(ownHash, workflow.subWorkflows ?? {});
+ * ```
+ */
+export function withSubWorkflowHashes(
+  own: string,
+  subWorkflows: Record<string, CompiledWorkflow>,
+): string {
+  const parts = Object.values(subWorkflows).map((child) => `${child.name}\0${child.codeHash}`);
+  if (parts.length === 0) return own;
+  return sha256Hex([own, ...parts.sort()].join("\0"));
 }
 
 async function visit(

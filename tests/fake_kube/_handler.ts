@@ -6,7 +6,15 @@
  */
 
 import { parse as parseYaml } from "yaml";
-import { apiGroups, apiVersionOf, discovery, findResource } from "./_resources.ts";
+import { customResources, unknownCustomFields } from "./_crd.ts";
+import {
+  apiGroups,
+  apiVersionOf,
+  discovery,
+  type FakeResource,
+  findResource,
+  resourceByKind,
+} from "./_resources.ts";
 import { type HandlerState, isDenied, type Target } from "./_state.ts";
 import { badRequest, notFound, qualified, StatusError } from "./_status.ts";
 import { podLog, proxy, selfSubjectAccessReview } from "./_subresources.ts";
@@ -33,13 +41,14 @@ export async function handle(state: HandlerState, req: Request): Promise<Respons
       return Response.json({ major: "1", minor: "34", gitVersion: "v1.34.0-fake" });
     }
     if (url.pathname === "/api") return Response.json({ kind: "APIVersions", versions: ["v1"] });
-    if (url.pathname === "/apis") return Response.json(apiGroups());
-    const target = resolveTarget(parts);
+    const custom = servedCustomResources(state.store);
+    if (url.pathname === "/apis") return Response.json(apiGroups(custom));
+    const target = resolveTarget(parts, custom);
     if (!target) {
       const doc = parts[0] === "api" && parts.length === 2
         ? discovery("", parts[1]!)
         : parts[0] === "apis" && parts.length === 3
-        ? discovery(parts[1]!, parts[2]!)
+        ? discovery(parts[1]!, parts[2]!, custom)
         : undefined;
       if (doc) return Response.json(doc);
       throw new StatusError(404, "NotFound", "the server could not find the requested resource");
@@ -52,7 +61,14 @@ export async function handle(state: HandlerState, req: Request): Promise<Respons
   }
 }
 
-function resolveTarget(parts: string[]): Target | undefined {
+/** The resources the stored CustomResourceDefinitions define. */
+export function servedCustomResources(store: Store): FakeResource[] {
+  return customResources(
+    store.list(resourceByKind("apiextensions.k8s.io/v1", "CustomResourceDefinition")!, undefined),
+  );
+}
+
+function resolveTarget(parts: string[], custom: FakeResource[]): Target | undefined {
   let group: string;
   let version: string;
   let rest: string[];
@@ -68,7 +84,7 @@ function resolveTarget(parts: string[]): Target | undefined {
     namespace = rest[1];
     rest = rest.slice(2);
   }
-  const res = findResource(group, version, rest[0]!);
+  const res = findResource(group, version, rest[0]!, custom);
   if (!res) {
     throw new StatusError(404, "NotFound", "the server could not find the requested resource");
   }
@@ -153,13 +169,13 @@ async function dispatch(state: HandlerState, req: Request, url: URL, t: Target):
     case "POST": {
       const body = await readBody(req);
       checkIdentity(t, body, body.metadata?.name);
-      if (strict) validateFields(body);
+      validateWrite(t.res, body, strict);
       return Response.json(store.create(t.res, t.namespace, body, manager), { status: 201 });
     }
     case "PUT": {
       const body = await readBody(req);
       checkIdentity(t, body, t.name);
-      if (strict) validateFields(body);
+      validateWrite(t.res, body, strict);
       return Response.json(store.update(t.res, t.namespace, body, manager));
     }
     case "PATCH":
@@ -211,7 +227,7 @@ async function patch(
     }
     const body = parseYaml(text) as Obj;
     checkIdentity(t, body, t.name);
-    if (strict) validateFields(body);
+    validateWrite(t.res, body, strict);
     const live = store.get(t.res, t.namespace, t.name);
     const result = store.apply(t.res, t.namespace, body, manager, force);
     return Response.json(result, { status: live ? 200 : 201 });
@@ -259,6 +275,16 @@ function checkIdentity(t: Target, body: Obj, name: string | undefined): void {
       `the namespace of the provided object does not match the namespace sent on the request`,
     );
   }
+}
+
+/** Strict field validation (built-in kinds), or a custom resource's pruning of unknown fields. */
+function validateWrite(res: FakeResource, body: Obj, strict: boolean): void {
+  if (res.schema === undefined) {
+    if (strict) validateFields(body);
+    return;
+  }
+  const unknown = unknownCustomFields(res, body, !strict);
+  if (strict) validateFields(body, unknown);
 }
 
 async function readBody(req: Request): Promise<Obj> {

@@ -17,6 +17,8 @@ export interface FakeResource {
   nameRule: "subdomain" | "label" | "cronjob" | "path";
   /** Create-only resources (reviews) are not stored. */
   virtual?: boolean;
+  /** A custom resource's `openAPIV3Schema` (from its CRD, see _crd.ts). */
+  schema?: unknown;
 }
 
 const r = (
@@ -69,6 +71,9 @@ export const FAKE_RESOURCES: FakeResource[] = [
   r("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false, {
     virtual: true,
   }),
+  r("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, {
+    status: true,
+  }),
 ];
 
 /** apiVersion string of a resource. */
@@ -81,20 +86,33 @@ export function findResource(
   group: string,
   version: string,
   plural: string,
+  custom: FakeResource[] = [],
 ): FakeResource | undefined {
-  return FAKE_RESOURCES.find((x) =>
+  return [...FAKE_RESOURCES, ...custom].find((x) =>
     x.group === group && x.version === version && x.plural === plural
   );
 }
 
 /** Finds a resource by apiVersion and kind. */
-export function resourceByKind(apiVersion: string, kind: string): FakeResource | undefined {
-  return FAKE_RESOURCES.find((x) => apiVersionOf(x) === apiVersion && x.kind === kind);
+export function resourceByKind(
+  apiVersion: string,
+  kind: string,
+  custom: FakeResource[] = [],
+): FakeResource | undefined {
+  return [...FAKE_RESOURCES, ...custom].find((x) =>
+    apiVersionOf(x) === apiVersion && x.kind === kind
+  );
 }
 
 /** The discovery document of one group version (`/api/v1`, `/apis/<group>/<version>`). */
-export function discovery(group: string, version: string): Record<string, unknown> | undefined {
-  const list = FAKE_RESOURCES.filter((x) => x.group === group && x.version === version);
+export function discovery(
+  group: string,
+  version: string,
+  custom: FakeResource[] = [],
+): Record<string, unknown> | undefined {
+  const list = [...FAKE_RESOURCES, ...custom].filter((x) =>
+    x.group === group && x.version === version
+  );
   if (list.length === 0) return undefined;
   return {
     kind: "APIResourceList",
@@ -113,8 +131,10 @@ export function discovery(group: string, version: string): Record<string, unknow
 }
 
 /** `/apis`: every group the fake serves. */
-export function apiGroups(): Record<string, unknown> {
-  const groups = [...new Set(FAKE_RESOURCES.filter((x) => x.group !== "").map((x) => x.group))];
+export function apiGroups(custom: FakeResource[] = []): Record<string, unknown> {
+  const all = [...FAKE_RESOURCES, ...custom];
+  const groups = [...new Set(all.filter((x) => x.group !== "").map((x) => x.group))];
+  const versionOf = (group: string) => all.find((x) => x.group === group)!.version;
   return {
     kind: "APIGroupList",
     apiVersion: "v1",
@@ -124,8 +144,4 @@ export function apiGroups(): Record<string, unknown> {
       preferredVersion: { groupVersion: `${name}/${versionOf(name)}`, version: versionOf(name) },
     })),
   };
-}
-
-function versionOf(group: string): string {
-  return FAKE_RESOURCES.find((x) => x.group === group)!.version;
 }

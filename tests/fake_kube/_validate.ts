@@ -9,14 +9,14 @@ import type { FakeResource } from "./_resources.ts";
 import type { Obj } from "./_store.ts";
 import { badRequest, invalid } from "./_status.ts";
 import { unknownFields } from "./_strict_fields.ts";
+import { validateCustomObject } from "./_crd.ts";
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-/** Strict field validation of what a client sent: 400 naming every unknown field. */
-export function validateFields(object: Obj): void {
-  const unknown = unknownFields(object);
+/** Strict field validation of what a client sent: 400 naming every unknown field (`unknown`: a custom resource's, from its CRD). */
+export function validateFields(object: Obj, unknown = unknownFields(object)): void {
   if (unknown.length > 0) {
     throw badRequest(
       `failed to create typed patch object (${
@@ -66,6 +66,7 @@ export function validateObject(res: FakeResource, object: Obj, live: Obj | undef
     }
   }
   if (res.kind === "Deployment") causes.push(...deploymentCauses(object, live));
+  if (causes.length === 0 && res.schema !== undefined) validateCustomObject(res, object);
   if (causes.length > 0) throw invalid(res.kind, String(name), causes);
 }
 

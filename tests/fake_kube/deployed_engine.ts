@@ -10,8 +10,7 @@
  * What a real pod has and this does not: its own network (the process listens on 127.0.0.1
  * with `--port 0`), the container's env (its HOME and DENO_DIR would empty the test's Deno
  * cache), and mounts at paths `serve` reads without a flag: `/app/config` becomes
- * `--config-dir <dir>`, but `/app/secrets` is not given (no flag moves it), so nodes get no
- * mounted secrets here.
+ * `--config-dir <dir>` and `/app/secrets` `--secrets-dir <dir>`.
  *
  * @module
  */
@@ -48,7 +47,10 @@ interface Container {
 }
 
 /** `serve` flags whose default is a mount path of the Deployment. */
-const MOUNT_FLAGS: Record<string, string> = { "/app/config": "--config-dir" };
+const MOUNT_FLAGS: Record<string, string> = {
+  "/app/config": "--config-dir",
+  "/app/secrets": "--secrets-dir",
+};
 
 /** The `pipedreamer serve` of one deployed workflow (see the module docs). */
 export class DeployedEngine {

@@ -7,9 +7,10 @@
  * @module
  */
 
-import { stringify } from "yaml";
+import { parse as parseYaml, stringify } from "yaml";
 import { Controllers, DEFAULT_CLASS_ANNOTATION, PullFailure } from "./_controller.ts";
-import { handle } from "./_handler.ts";
+import { customResources, unknownCustomFields, validateCustomObject } from "./_crd.ts";
+import { handle, servedCustomResources } from "./_handler.ts";
 import type { DenyRule, HandlerState, RecordedRequest, ServiceBackend } from "./_state.ts";
 import { LogStore } from "./_logs.ts";
 import { apiVersionOf, FAKE_RESOURCES, resourceByKind } from "./_resources.ts";
@@ -95,7 +96,8 @@ export class FakeKube {
 
   /** Every stored object of every resource, for "nothing left behind" assertions. */
   all(labelSelector?: string): Obj[] {
-    return FAKE_RESOURCES.filter((r) => !r.virtual).flatMap((r) =>
+    const resources = [...FAKE_RESOURCES, ...servedCustomResources(this.#state.store)];
+    return resources.filter((r) => !r.virtual).flatMap((r) =>
       this.#state.store.list(r, undefined, labelSelector).map((o) => ({
         ...o,
         apiVersion: apiVersionOf(r),
@@ -108,6 +110,25 @@ export class FakeKube {
   seed(object: Obj): Obj {
     const res = this.#res(String(object.apiVersion), String(object.kind));
     return this.#state.store.create(res, object.metadata.namespace, object, "admin");
+  }
+
+  /**
+   * Installs a CustomResourceDefinition (YAML text or object), as `kubectl apply -f crd.yaml`
+   * would: from then on the API server serves its group (see _crd.ts). Returns the stored CRD.
+   */
+  installCrd(crd: string | Obj): Obj {
+    const object = typeof crd === "string" ? parseYaml(crd) as Obj : structuredClone(crd);
+    const stored = this.seed(object);
+    const res = this.#res("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+    const names = (object.spec as { names: unknown }).names;
+    this.#state.store.setStatus(res, undefined, stored.metadata.name, {
+      acceptedNames: names,
+      conditions: [
+        { type: "NamesAccepted", status: "True", reason: "NoConflicts" },
+        { type: "Established", status: "True", reason: "InitialNamesAccepted" },
+      ],
+    });
+    return stored;
   }
 
   /** Deletes an object directly (as a cluster admin would). */
@@ -156,8 +177,13 @@ export class FakeKube {
     await this.#server.shutdown();
   }
 
+  /** {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   #res(apiVersion: string, kind: string) {
-    const res = resourceByKind(apiVersion, kind);
+    const res = resourceByKind(apiVersion, kind, servedCustomResources(this.#state.store));
     if (!res) {
       throw new TypeError(`Cannot address ${apiVersion} ${kind}: the fake does not serve it`);
     }
@@ -272,4 +298,25 @@ export function kubeconfigYaml(
     })),
     "current-context": contexts[0]?.name ?? "",
   });
+}
+
+/** KEDA's ScaledObject CRD as vendored in crds/ (source and version in crds/README.md). */
+export function kedaScaledObjectCrd(): Promise<string> {
+  return Deno.readTextFile(new URL("./crds/keda.sh_scaledobjects.yaml", import.meta.url));
+}
+
+/**
+ * Checks an object against a CRD as the API server would on a write: the schema (throws the
+ * 422 {@link StatusError}-like error naming each violation) and the fields it does not declare
+ * (returned, as `.spec.foo`).
+ */
+export function customObjectIssues(crd: string | Obj, object: Record<string, unknown>): string[] {
+  const definition = typeof crd === "string" ? parseYaml(crd) as Obj : crd;
+  const res = customResources([definition]).find((r) =>
+    apiVersionOf(r) === object.apiVersion && r.kind === object.kind
+  );
+  if (!res) throw new TypeError(`Cannot check ${object.apiVersion} ${object.kind}: not this CRD's`);
+  const copy = structuredClone(object) as Obj;
+  validateCustomObject(res, copy);
+  return unknownCustomFields(res, copy, false);
 }
