@@ -21,6 +21,7 @@ import {
   printLine,
   relocateIssues,
 } from "./_output.ts";
+import { concurrencyNote } from "./_concurrency_note.ts";
 
 /** Registers `validate`. */
 export function registerValidate(program: Command, cli: CliContext): void {
@@ -55,6 +56,8 @@ export function registerValidate(program: Command, cli: CliContext): void {
             );
           }
         }
+        const note = concurrencyNote(workflow);
+        if (note) notes.push(note);
         // Counted as `exec --dry-run` counts them: the DAG's nodes, onError apart.
         const nodes = Object.keys(workflow.nodes).length;
         summary = `✓ ${workflow.name} ${workflow.version} is valid ` +

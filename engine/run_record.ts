@@ -84,8 +84,12 @@ export interface NodeRecord {
   items?: MapItemCounts;
   /** The child run of a sub-workflow node (SPEC §9). */
   childRunId?: string;
-  /** What a waiting node waits for: an event, a due time (ISO), or both (SPEC §10). */
-  waitingFor?: { event?: string; dueAt?: string };
+  /**
+   * What a waiting node waits for (SPEC §10): an event, a due time (ISO), or both; or, for a
+   * sub-workflow node, its child run that parked (`childRunId`), or for a mapped one the number
+   * of element child runs that parked (`children`).
+   */
+  waitingFor?: { event?: string; dueAt?: string; childRunId?: string; children?: number };
   /** Every attempt made, oldest first (absent for cache hits and nodes that never started). */
   history?: AttemptRecord[];
   /** The run whose output this node reused instead of running (`POST /runs/:id/retry`). */

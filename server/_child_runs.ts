@@ -7,17 +7,42 @@
  * @module
  */
 
-import { type ChildRunRequest, isFinishedStatus, iso, type RunRecord } from "../engine/mod.ts";
+import {
+  type ChildRunRequest,
+  isFinishedStatus,
+  iso,
+  type RunRecord,
+  RunStatus,
+} from "../engine/mod.ts";
+import { handOverParked } from "./_durable_runs.ts";
 import { activeRun, executeManaged, type RunDeps } from "./_managed_run.ts";
 import type { Lease } from "../store/mod.ts";
 
-/** Runs, resumes or returns the finished child run of `request`. */
+/**
+ * Runs, resumes or returns the finished child run of `request`. A child that parks at a sleep
+ * or wait is handed over like any parked run (no lease; resumed again at once when one of its
+ * waits resolved meanwhile) and returned `waiting`: its parent node then parks with it.
+ */
 export async function runChildRun(deps: RunDeps, request: ChildRunRequest): Promise<RunRecord> {
+  for (;;) {
+    const { record, lease } = await executeChild(deps, request);
+    if (record.status !== RunStatus.Waiting || !lease) return record;
+    if (!(await handOverParked(deps.store, lease, record))) return record;
+  }
+}
+
+async function executeChild(
+  deps: RunDeps,
+  request: ChildRunRequest,
+): Promise<{ record: RunRecord; lease?: Lease }> {
   const { store } = deps;
   const { workflow, runId } = request;
   let existing = await store.getRun(runId);
   let lease: Lease | undefined;
-  if (existing && isFinishedStatus(existing.status)) return existing;
+  // Finished, or still parked (its wait has not resolved): nothing to execute.
+  if (existing && (isFinishedStatus(existing.status) || existing.status === RunStatus.Waiting)) {
+    return { record: existing };
+  }
   if (!existing) {
     const record: RunRecord = {
       runId,
@@ -49,7 +74,10 @@ export async function runChildRun(deps: RunDeps, request: ChildRunRequest): Prom
   try {
     // The child's own secrets (of its own project), never its parent's.
     const secrets = deps.subWorkflowSecrets[workflow.dir] ?? {};
-    return await executeManaged({ ...deps, secrets }, active, { job, claim: false });
+    return {
+      record: await executeManaged({ ...deps, secrets }, active, { job, claim: false }),
+      lease,
+    };
   } finally {
     request.signal.removeEventListener("abort", abort);
   }

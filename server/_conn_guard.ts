@@ -340,6 +340,12 @@ export function startConnGuard(options: ConnGuardOptions): ConnGuard {
         }
         close(victim);
       }
+      // Response bytes go out as they come (no Nagle delay waiting for the client's ACK).
+      try {
+        (client as Deno.TcpConn).setNoDelay(true);
+      } catch {
+        // Already reset by the client.
+      }
       const now = Date.now();
       const r: Relay = {
         client,

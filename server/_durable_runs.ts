@@ -6,7 +6,14 @@
  * @module
  */
 
-import { type Clock, type RunRecord, RunStatus, type WaitRecord } from "../engine/mod.ts";
+import {
+  type Clock,
+  type NodeRecord,
+  NodeStatus,
+  type RunRecord,
+  RunStatus,
+  type WaitRecord,
+} from "../engine/mod.ts";
 import type { Lease, RunStore } from "../store/mod.ts";
 import { pause } from "./_timers.ts";
 
@@ -35,6 +42,8 @@ export class WaitTimers {
       pollMs: number;
       onFired: (wait: WaitRecord) => Promise<void>;
       onError: (error: unknown) => void;
+      /** After each poll of the timers (e.g. waking runs another process queued again). */
+      afterTick?: () => Promise<void>;
     },
   ) {}
 
@@ -68,6 +77,7 @@ export class WaitTimers {
     const { clock, pollMs, onError } = this.options;
     while (!signal.aborted) {
       await this.tick().catch(onError);
+      await this.options.afterTick?.().catch(onError);
       await pause(clock, pollMs, signal);
     }
   }
@@ -116,7 +126,63 @@ export async function deliverEvent(
       "not-waiting",
     );
   }
+  await requeueAncestors(store, runId);
   return target.nodeId;
+}
+
+/** True when a child run that a node of `record` waits on is no longer parked. */
+async function childWoke(store: RunStore, record: RunRecord): Promise<boolean> {
+  for (const [nodeId, node] of Object.entries(record.nodes)) {
+    if (node.status !== "waiting") continue;
+    for (const child of await parkedChildren(store, record.runId, nodeId, node)) {
+      if ((await store.getRun(child))?.status !== RunStatus.Waiting) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The child runs a waiting node waits on: its child run (`waitingFor.childRunId`), or those of
+ * its map elements that parked (`waitingFor.children`); [] for a sleep or wait node.
+ */
+export async function parkedChildren(
+  store: RunStore,
+  runId: string,
+  nodeId: string,
+  node: NodeRecord,
+): Promise<string[]> {
+  if (node.waitingFor?.childRunId !== undefined) return [node.waitingFor.childRunId];
+  if (node.waitingFor?.children === undefined) return [];
+  const children: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listMapItems(runId, nodeId, {
+      status: [NodeStatus.Waiting],
+      limit: 1000,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    for (const item of page.items) if (item.childRunId) children.push(item.childRunId);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return children;
+}
+
+/**
+ * A child run woke (a wait of it resolved, so it is queued again): its parked parent, and
+ * theirs, are queued again too, since a child run is resumed by its parent's node. Idempotent.
+ *
+ * @returns the root run (the one to resume), or `runId` itself when it has no parent
+ */
+export async function requeueAncestors(store: RunStore, runId: string): Promise<string> {
+  let id = runId;
+  // Bounded: sub-workflow cycles are rejected by validate, a stored chain cannot loop forever.
+  for (let depth = 0; depth < 100; depth++) {
+    const run = await store.getRun(id);
+    if (!run?.parentRunId || run.status === RunStatus.Waiting) return id;
+    await store.requeueParked(run.parentRunId);
+    id = run.parentRunId;
+  }
+  return id;
 }
 
 /**
@@ -135,9 +201,9 @@ export async function handOverParked(
   const { runId } = record;
   let requeued = false;
   const waits = await store.listWaits(runId);
-  const resolved = waits.some((w) =>
-    w.resolution !== undefined && record.nodes[w.nodeId]?.status === "waiting"
-  );
+  const resolved =
+    waits.some((w) => w.resolution !== undefined && record.nodes[w.nodeId]?.status === "waiting") ||
+    await childWoke(store, record);
   if (resolved) {
     const current = await store.getRun(runId);
     if (current?.status === RunStatus.Waiting) {

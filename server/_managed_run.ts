@@ -22,6 +22,7 @@ import {
   UnserializableValueError,
 } from "../store/mod.ts";
 import { summaryOf } from "./_run_hub.ts";
+import { fencedState } from "./_fenced_state.ts";
 import type { RetryPlan } from "./_retry.ts";
 import type { RunTracer } from "../tracing/mod.ts";
 import {
@@ -157,7 +158,7 @@ export async function executeManaged(
       pipelineHooks: store.ordersWrites === true,
       validateInput: false,
       // Map items, steps and waits live in the store; a sleep or wait parks the run.
-      durable: store,
+      durable: fencedState(store, active),
       park: true,
       ...(deps.runChild ? { runChild: deps.runChild } : {}),
     });

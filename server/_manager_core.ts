@@ -31,6 +31,7 @@ import {
   type RunDeps,
 } from "./_managed_run.ts";
 import { RetentionPruner } from "./_retention.ts";
+import { prewarmSandboxes } from "./_prewarm.ts";
 import { RunHub } from "./_run_hub.ts";
 import type { RunManagerOptions } from "./_run_manager_options.ts";
 import { RunMetrics } from "./_run_metrics.ts";
@@ -102,6 +103,7 @@ export class ManagerCore {
     this.store = store;
     this.ownsRunner = options.runner === undefined;
     this.runner = options.runner ?? createRunner();
+    if (options.prewarm) void prewarmSandboxes(this.runner, workflow);
     this.secrets = options.secrets ?? {};
     this.clock = options.clock ?? systemClock;
     this.owner = owner;

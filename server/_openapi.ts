@@ -275,7 +275,7 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
               in: "query",
               required: false,
               description:
-                "Comma-separated element statuses (running, succeeded, failed, cancelled)",
+                "Comma-separated element statuses (running, succeeded, failed, cancelled, waiting)",
               schema: { type: "string" },
             },
           ],

@@ -125,10 +125,13 @@ export const SCHEMAS: Json = {
       childRunId: { type: "string", description: "The child run of a workflow: node" },
       waitingFor: {
         type: "object",
-        description: "What a waiting sleep or wait node waits for",
+        description:
+          "What a waiting node waits for: a sleep or wait node's event and due time, a sub-workflow node's parked child run",
         properties: {
           event: { type: "string" },
           dueAt: { type: "string", format: "date-time" },
+          childRunId: { type: "string", description: "The parked child run" },
+          children: { type: "integer", description: "Parked child runs of a mapped node" },
         },
       },
     },
@@ -138,7 +141,10 @@ export const SCHEMAS: Json = {
     required: ["index", "status", "attempts"],
     properties: {
       index: { type: "integer", minimum: 0 },
-      status: { enum: ["running", "succeeded", "failed", "cancelled"] },
+      status: {
+        enum: ["running", "succeeded", "failed", "cancelled", "waiting"],
+        description: "waiting: the element's child run parked at a sleep or wait",
+      },
       attempts: { type: "integer", minimum: 0 },
       startedAt: { type: "string", format: "date-time" },
       finishedAt: { type: "string", format: "date-time" },

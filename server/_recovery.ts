@@ -30,6 +30,8 @@ export async function scanUnfinished(
   for (const run of runs) {
     if (c.draining || c.closed) break;
     if (c.active.has(run.runId) || c.queue.has(run.runId)) continue;
+    // A child run is resumed by its parent's node, never on its own.
+    if (run.parentRunId !== undefined) continue;
     const lease = await c.store.claimLease(run.runId, c.owner, c.leaseMs, { force });
     if (!lease) continue;
     // Read after the claim: every write of the previous owner is in (later ones are refused).

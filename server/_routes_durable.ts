@@ -11,7 +11,7 @@ import { ErrorCode, HttpError, jsonResponse } from "./_http_error.ts";
 import { intParam, queryOf } from "./_query.ts";
 import type { RouteContext } from "./_route.ts";
 
-const STATUSES = ["running", "succeeded", "failed", "cancelled"] as const;
+const STATUSES = ["running", "succeeded", "failed", "cancelled", "waiting"] as const;
 
 /**
  * POST /runs/:id/events/:event: the JSON body is the wait node's output. 200 with the record;

@@ -11,6 +11,7 @@ import {
   isFinishedStatus,
   type LogLine,
   type RunRecord,
+  RunStatus,
 } from "../engine/mod.ts";
 import {
   type Lease,
@@ -83,10 +84,19 @@ export async function write<T>(run: HookedRun, promise: Promise<T>): Promise<T> 
   }
 }
 
+/**
+ * A write of a transition the executor goes on without (its hooks are pipelined with a store
+ * that orders writes: `ExecuteOptions.pipelineHooks`), acknowledged by a later one: the run's
+ * end. SQLite `full` then starts no fsync for it (`RunStore.lazily`).
+ */
+function lazily<T>(store: RunStore, call: () => Promise<T>): Promise<T> {
+  return store.lazily && store.ordersWrites ? store.lazily(call) : call();
+}
+
 /** Persists one log line, then publishes it with its sequence number. */
 export async function appendLog(t: HookTargets, run: HookedRun, line: LogLine): Promise<void> {
   if (run.detached || run.storeFailed) return;
-  await write(run, t.store.appendLogs(run.runId, [line], run.lease));
+  await write(run, lazily(t.store, () => t.store.appendLogs(run.runId, [line], run.lease)));
   run.logSeq++;
   if (t.hub.listening(run.runId)) {
     t.hub.publish(run.runId, { type: "log", line: { ...line, seq: run.logSeq } });
@@ -116,12 +126,16 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
       // After a failed write nothing more is stored: with pipelined hooks, later transitions
       // (a child started before its parent's success was stored) must not land after the gap.
       if (run.detached || run.storeFailed) return;
-      await write(run, store.updateRun(run.runId, runUpdate(record), run.lease));
+      const update = () => store.updateRun(run.runId, runUpdate(record), run.lease);
+      // Its start is acknowledged by its end; its end, or parking, by itself.
+      await write(run, record.status === RunStatus.Running ? lazily(store, update) : update());
       const ended = isFinishedStatus(record.status);
       if (ended) run.ended = true;
       // Records are cloned only for someone: the metrics of a finished run, or subscribers.
       const listening = hub.listening(run.runId);
       if (!ended && !listening) return;
+      // The metrics read no field that the stored view changes: no clone for them alone.
+      if (!listening) return metrics.runFinished(record);
       const view = storedView(run, record);
       if (listening) hub.publish(run.runId, { type: "run", record: summaryOf(view) });
       if (ended) {
@@ -132,7 +146,7 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
     async onNodeUpdate(runId, nodeId, node) {
       if (run.detached || run.storeFailed || run.unstorable) return;
       try {
-        await write(run, store.updateNode(runId, nodeId, node, run.lease));
+        await write(run, lazily(store, () => store.updateNode(runId, nodeId, node, run.lease)));
       } catch (error) {
         if (!(error instanceof UnserializableValueError)) throw error;
         // The node's output cannot be stored: record the node as failed (without the output)
@@ -142,7 +156,7 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
         run.unstorable = { node: nodeId, message };
         const failed = { ...node, status: "failed" as const, error: { message } };
         delete failed.output;
-        await write(run, store.updateNode(runId, nodeId, failed, run.lease));
+        await write(run, lazily(store, () => store.updateNode(runId, nodeId, failed, run.lease)));
         hub.publish(runId, { type: "node", runId, nodeId, node: failed });
         throw error;
       }

@@ -43,6 +43,8 @@ export interface RunManagerOptions {
    * takes over unfinished runs at once, whatever their leases. @default false
    */
   exclusiveStore?: boolean;
+  /** Start the sandboxes of the first nodes at once (`serve`: for the first run). @default false */
+  prewarm?: boolean;
   /** The most recent missed cron tick within this window fires on start (see CronScheduler). @default 300_000 */
   cronCatchUpMs?: number;
   /** Receives background failures (store errors of timers, cron, subscribers). @default ignore */
@@ -73,6 +75,12 @@ export interface SubmitOptions {
   retry?: RetryPlan;
   /** An incoming W3C `traceparent`: the parent of the run's trace. @default undefined */
   traceparent?: string;
+  /**
+   * The caller acknowledges the run by its final record only (as `runAndWait()` does):
+   * `submit()` may then resolve before the new run is durable (its final write, which the
+   * caller waits for, covers it). @default false
+   */
+  acknowledgedAtEnd?: boolean;
 }
 
 /** Options of `RunManager.runAndWait()`. */

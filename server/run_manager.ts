@@ -138,7 +138,7 @@ export class RunManager {
     const retry = options.retry;
     const workflow = retry?.workflow ?? this.#core.workflow;
     validateInput(workflow, input);
-    return await this.#core.exclusive(async () => {
+    const { durable, ...started } = await this.#core.exclusive(async () => {
       this.#core.checkAccepting();
       const key = this.#core.queue.keyOf(input);
       const action = this.#core.queue.decide(key);
@@ -168,15 +168,13 @@ export class RunManager {
           (_key, value) => typeof value === "string" ? redact(value) : value,
         );
       }
-      if (start) {
-        record.startedAt = iso(now);
-        // Hold the slot while the store writes: a start-delay timer may pump meanwhile.
-        this.#core.queue.started(record.runId, input);
-      }
+      // Hold the slot while the store writes: a start-delay timer may pump meanwhile.
+      if (start) this.#core.queue.started(record.runId, input), record.startedAt = iso(now);
       const created = await this.#core.store.createRun(record, {
         idempotencyKey: options.idempotencyKey,
         owner: this.#core.owner,
         leaseMs: this.#core.leaseMs,
+        beforeDurable: true, // the lock is held until the commit, acknowledged below
       }).catch((error) => {
         this.#core.queue.ended(record.runId);
         this.#core.pump();
@@ -186,7 +184,7 @@ export class RunManager {
       this.#core.queue.ended(record.runId);
       if (!created.created) {
         this.#core.pump();
-        return { runId: created.record.runId, created: false };
+        return { runId: created.record.runId, created: false, durable: created.durable };
       }
       const { runId } = record;
       this.#core.own(runId, created.lease);
@@ -212,8 +210,10 @@ export class RunManager {
         }
         this.#core.pump();
       }
-      return { runId, created: true };
+      return { runId, created: true, durable: created.durable };
     });
+    if (options.acknowledgedAtEnd !== true) await durable?.();
+    return started;
   }
 
   /**
@@ -257,7 +257,7 @@ export class RunManager {
   async runAndWait(input: unknown, options: RunAndWaitOptions = {}): Promise<RunRecord> {
     const { signal, ...submitOptions } = options;
     signal?.throwIfAborted();
-    const { runId } = await this.submit(input, submitOptions);
+    const { runId } = await this.submit(input, { ...submitOptions, acknowledgedAtEnd: true });
     const onAbort = () => void this.cancel(runId).catch(this.#core.onError);
     if (signal?.aborted) onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -301,10 +301,10 @@ export class RunManager {
    * ```
    */
   async cancel(runId: string): Promise<RunRecord | undefined> {
-    const active = this.#core.active.get(runId);
-    if (active) {
+    // A run that was parking ends its execution `waiting` (or queued again, when a wait
+    // resolved meanwhile, and maybe already woken here): it is cancelled as parked below.
+    for (let active = this.#core.active.get(runId); active; active = this.#core.active.get(runId)) {
       active.controller.abort(new DOMException("The run was cancelled", "AbortError"));
-      // A run that was parking ends its execution `waiting`: it is cancelled as parked below.
       if (!(await endedParked(this.#core, runId))) {
         return await this.wait(runId).catch(() => this.#core.store.getRun(runId));
       }
@@ -342,8 +342,7 @@ export class RunManager {
 
   /**
    * Runs newest first; `workflow` defaults to the current workflow's name.
-   * @throws {TypeError} for a malformed cursor
-   * @throws {RangeError} for a limit outside 1..1000
+   * @throws {TypeError} for a malformed cursor @throws {RangeError} for a limit outside 1..1000
    */
   listRuns(options: ListRunsOptions = {}): Promise<RunPage> {
     return this.#core.store.listRuns({ workflow: this.#core.workflow.name, ...options });

@@ -24,7 +24,7 @@ import { CodeSnapshots } from "./_code_snapshots.ts";
 import { withExtraMetrics } from "./_metrics.ts";
 import { findSnapshotVersion } from "./_code_versions.ts";
 import { loadRunTracer, tracingConfigured } from "../tracing/mod.ts";
-import { type ConnGuard, startConnGuard } from "./_conn_guard.ts";
+import { type ConnGuardThread, startConnGuardThread } from "./_conn_guard_thread.ts";
 import { type ProcessLock, tryLockFile } from "./_process_lock.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
 import { createHandler, type HandlerOptions } from "./create_handler.ts";
@@ -234,7 +234,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let manager: RunManager | undefined;
   let reloader: DevReloader | undefined;
   let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
-  let guard: ConnGuard | undefined;
+  let guard: ConnGuardThread | undefined;
   let socketDir: string | undefined;
   const streams = new AbortController();
   let draining = false;
@@ -253,6 +253,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         `${Deno.hostname()}:${port}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`,
       leaseMs: options.leaseMs ?? 8_000,
       exclusiveStore: lock !== undefined || sqlitePath === ":memory:",
+      prewarm: true,
       onError: reportError,
       tracer,
       findVersion: (codeHash) =>
@@ -303,7 +304,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           : api(request)
       : api;
     // Deno.serve has no header timeout nor connection limit: it listens on a private unix
-    // socket behind a guard that enforces both (server/_conn_guard.ts).
+    // socket behind a guard that enforces both, on its own thread (server/_conn_guard.ts).
     socketDir = await Deno.makeTempDir({ prefix: "pipedreamer-http-" });
     const backendPath = join(socketDir, "http.sock");
     const ready = Promise.withResolvers<void>();
@@ -319,7 +320,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       },
     }, handler);
     await ready.promise;
-    guard = startConnGuard({ hostname, port, backendPath, ...options.connections });
+    guard = await startConnGuardThread({ hostname, port, backendPath, ...options.connections });
     const addr = guard.addr;
     const url = urlOf(addr.hostname, addr.port);
     emit({ type: "listening", url, hostname: addr.hostname, port: addr.port });

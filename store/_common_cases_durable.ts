@@ -167,4 +167,55 @@ export const DURABLE_CASES: StoreCase[] = [{
     assert.equal(await store.getStep("a", "n", "s"), undefined);
     assert.deepStrictEqual(await store.listWaits("a"), []);
   },
+}, {
+  name:
+    "fenced map items, steps and waits of a replica whose lease was taken over throw LeaseLostError and write nothing",
+  async fn({ store, clock, openAgain }) {
+    const { lease } = await store.createRun(sampleRun("a", { status: "running" }), {
+      owner: "old",
+      leaseMs: 1000,
+    });
+    const old = lease!;
+    assert.equal(await store.putMapItem("a", "m", item(0), old), true);
+    assert.deepStrictEqual(await store.putStep("a", "n", "s", 1, old), { value: 1 });
+    assert.equal((await store.putWait("a", "w", { event: "e" }, old))?.event, "e");
+    assert.equal(await store.putMapItem("missing", "m", item(0), old), false);
+    assert.equal(await store.putWait("missing", "w", { event: "e" }, old), undefined);
+    assert.equal(await store.resolveWait("missing", "w", { kind: "due" }, old), false);
+    clock.tick(5000); // "old" paused past its lease
+    const other = await openAgain();
+    const next = await other.claimLease("a", "new", 1000);
+    assert.deepStrictEqual(next, { owner: "new", epoch: 2 });
+    const lost = (e: unknown) => e instanceof LeaseLostError && e.runId === "a";
+    await assert.rejects(store.putMapItem("a", "m", item(1), old), lost);
+    await assert.rejects(store.putMapItem("a", "m", item(0, "failed"), old), lost);
+    await assert.rejects(store.putStep("a", "n", "t", 2, old), lost);
+    await assert.rejects(store.putStep("a", "n", "s", 3, old), lost, "stored before, still fenced");
+    await assert.rejects(store.putWait("a", "v", { dueAt: 5 }, old), lost);
+    await assert.rejects(store.resolveWait("a", "w", { kind: "due" }, old), lost);
+    assert.deepStrictEqual((await store.listMapItems("a", "m")).items, [item(0)]);
+    assert.equal(await store.getStep("a", "n", "t"), undefined);
+    assert.deepStrictEqual(await store.listWaits("a"), [{ runId: "a", nodeId: "w", event: "e" }]);
+    // The current owner writes; an unfenced resolver (an event, a timer) still resolves.
+    assert.equal(await other.putMapItem("a", "m", item(1), next), true);
+    assert.deepStrictEqual(await other.putStep("a", "n", "t", 2, next), { value: 2 });
+    assert.equal(await other.resolveWait("a", "w", { kind: "due" }, next), true);
+    assert.equal(await store.resolveWait("a", "w", { kind: "due" }), false, "resolved once");
+    await assert.rejects(
+      store.putMapItem("a", "m", item(2), { owner: "", epoch: 1 }),
+      TypeError,
+    );
+  },
+}, {
+  name: "`requeueParked()` queues a waiting run again, once",
+  async fn({ store }) {
+    await store.createRun(sampleRun("a", { status: "waiting" }));
+    await store.createRun(sampleRun("b", { status: "running" }));
+    assert.equal(await store.requeueParked("a"), true);
+    assert.equal(await store.requeueParked("a"), false);
+    assert.equal((await store.getRun("a"))?.status, "queued");
+    assert.equal(await store.requeueParked("b"), false);
+    assert.equal((await store.getRun("b"))?.status, "running");
+    assert.equal(await store.requeueParked("missing"), false);
+  },
 }];

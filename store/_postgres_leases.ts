@@ -10,17 +10,14 @@
 import type pg from "pg";
 import {
   checkFence,
-  checkPositiveMs,
-  decodeRun,
-  requireId,
+  checkLeaseArgs,
+  decodeRuns,
   RUN_COLUMNS,
-  type RunRow,
   UNFINISHED_STATUSES,
 } from "./_run_codec.ts";
 import { LeaseLostError } from "./errors.ts";
-import type { ClaimOptions, Lease, ListUnfinishedOptions, RunSummary } from "./run_store.ts";
-
-type SeqRow = RunRow & { seq: string };
+import type { Lease } from "./run_store.ts";
+import type { LeaseOps } from "./_durable_methods.ts";
 
 /**
  * The lease clock: `$n` when the store was given a `now` (tests), else the database server's
@@ -42,17 +39,11 @@ export interface PostgresLeaseAccess {
 }
 
 /** Leases of runs in Postgres (the RunStore methods of the same names). */
-export class PostgresLeases {
+export class PostgresLeases implements LeaseOps {
   constructor(private readonly db: PostgresLeaseAccess) {}
 
-  async claimLease(
-    runId: string,
-    owner: string,
-    leaseMs: number,
-    options: ClaimOptions = {},
-  ): Promise<Lease | undefined> {
-    requireId(owner, "owner", "claim run");
-    checkPositiveMs(leaseMs, "leaseMs", "claim run");
+  readonly claimLease: LeaseOps["claimLease"] = async (runId, owner, leaseMs, options = {}) => {
+    checkLeaseArgs(owner, leaseMs, "claim run");
     const { rows } = await this.db.query<{ lease_epoch: string }>(
       `UPDATE runs SET owner = $2, lease_until = ${leaseNow(4)} + $3::bigint,
          lease_epoch = lease_epoch + 1
@@ -69,25 +60,19 @@ export class PostgresLeases {
       ],
     );
     return rows[0] ? { owner, epoch: Number(rows[0].lease_epoch) } : undefined;
-  }
+  };
 
-  async renewLease(
-    runId: string,
-    owner: string,
-    leaseMs: number,
-    epoch?: number,
-  ): Promise<boolean> {
-    requireId(owner, "owner", "renew lease");
-    checkPositiveMs(leaseMs, "leaseMs", "renew lease");
+  readonly renewLease: LeaseOps["renewLease"] = async (runId, owner, leaseMs, epoch) => {
+    checkLeaseArgs(owner, leaseMs, "renew lease");
     const result = await this.db.query(
       `UPDATE runs SET lease_until = ${leaseNow(5)} + $3::bigint WHERE run_id = $1 AND owner = $2
        AND status = ANY($4::text[]) AND ($6::bigint IS NULL OR lease_epoch = $6)`,
       [runId, owner, Math.ceil(leaseMs), UNFINISHED_STATUSES, this.db.leaseNow(), epoch ?? null],
     );
     return result.rowCount! > 0;
-  }
+  };
 
-  async releaseLease(runId: string, lease: Lease): Promise<boolean> {
+  readonly releaseLease: LeaseOps["releaseLease"] = async (runId, lease) => {
     checkFence(lease);
     const result = await this.db.query(
       `UPDATE runs SET owner = NULL, lease_until = NULL, lease_epoch = lease_epoch + 1
@@ -95,17 +80,17 @@ export class PostgresLeases {
       [runId, lease.owner, lease.epoch],
     );
     return result.rowCount! > 0;
-  }
+  };
 
-  async listClaimable(options: ListUnfinishedOptions = {}): Promise<RunSummary[]> {
-    const { rows } = await this.db.query<SeqRow>(
+  readonly listClaimable: LeaseOps["listClaimable"] = async (options = {}) => {
+    const { rows } = await this.db.query(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE status = ANY($1::text[])
        AND ($2::text IS NULL OR workflow = $2)
        AND (owner IS NULL OR lease_until <= ${leaseNow(3)}) ORDER BY seq`,
       [UNFINISHED_STATUSES, options.workflow ?? null, this.db.leaseNow()],
     );
-    return rows.map((r) => decodeRun(r));
-  }
+    return decodeRuns(rows);
+  };
 
   /** Whether the run exists and `fence` (if any) is its lease; see {@link refused}. */
   async exists(runId: string, fence: Lease | undefined): Promise<boolean> {

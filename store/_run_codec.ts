@@ -30,6 +30,8 @@ export const FINISHED_STATUSES = [...FINISHED] as RunStatus[];
  * its wait's resolution makes it `queued` again (see `RunStore.resolveWait`).
  */
 export const UNFINISHED_STATUSES: RunStatus[] = [RunStatus.Queued, RunStatus.Running];
+/** {@link UNFINISHED_STATUSES} as an SQL list of literals. */
+export const UNFINISHED_SQL = UNFINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
 const STATUSES = new Set<string>(Object.values(RunStatus));
 /** Idempotency window of SPEC §7 `POST /runs`. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -170,6 +172,11 @@ export function decodeRun(row: RunRow, nodes?: Iterable<[string, string]>): RunR
   return Object.assign(record, rest) as unknown as RunRecord;
 }
 
+/** Run summaries (no nodes) of `runs` rows. */
+export function decodeRuns(rows: unknown[]): RunRecord[] {
+  return rows.map((row) => decodeRun(row as RunRow));
+}
+
 /** The present keys of an update as [column, value] pairs. */
 export function encodeUpdate(update: RunUpdate): [string, string | number | null][] {
   const set: [string, string | number | null][] = [];
@@ -244,6 +251,12 @@ export function checkPositiveMs(value: number, what: string, action: string): vo
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw new RangeError(`Cannot ${action}: ${what} must be a positive number, got ${value}`);
   }
+}
+
+/** Validates the owner and lease length of a claim ("claim run") or renewal ("renew lease"). */
+export function checkLeaseArgs(owner: string, leaseMs: number, action: string): void {
+  requireId(owner, "owner", action);
+  checkPositiveMs(leaseMs, "leaseMs", action);
 }
 
 /** Validates a fence argument. */

@@ -9,26 +9,9 @@
  */
 
 import type { StatementSync } from "node:sqlite";
-import type {
-  ListMapItemsOptions,
-  MapItemPage,
-  MapItemRecord,
-  WaitRecord,
-  WaitResolution,
-} from "../engine/mod.ts";
-import {
-  checkWait,
-  decodeWait,
-  encodeMapItem,
-  encodeResolution,
-  mapItemPage,
-  requireId,
-  stateJson,
-  WAIT_COLUMNS,
-  type WaitRow,
-} from "./_run_codec.ts";
+import { check, decodeWait, mapItemsOf, WAIT_COLUMNS, type WaitRow } from "./_durable_codec.ts";
 import type { SqliteLeases } from "./_sqlite_leases.ts";
-import type { RunStore } from "./run_store.ts";
+import type { DurableOps } from "./_durable_methods.ts";
 
 /** What the durable part uses of its store: statements, queued writes and the flush. */
 export interface SqliteAccess {
@@ -37,29 +20,27 @@ export interface SqliteAccess {
   flush(): void;
 }
 
-/** Map items, step results and waits in SQLite. */
-export class SqliteDurable {
-  constructor(private readonly db: SqliteAccess) {}
+/**
+ * Map items, step results and waits in SQLite. Writes given a `fence` apply only while that
+ * lease is the run's current one (checked in the same write as the change).
+ */
+export class SqliteDurable implements DurableOps {
+  constructor(private readonly db: SqliteAccess, private readonly leases: SqliteLeases) {}
 
-  async putMapItem(runId: string, nodeId: string, item: MapItemRecord): Promise<boolean> {
-    requireId(nodeId, "nodeId", "store map item");
-    const json = encodeMapItem(item, "store map item");
+  readonly putMapItem: DurableOps["putMapItem"] = async (runId, nodeId, item, fence) => {
+    const json = check.mapItem(nodeId, item, fence);
     return this.db.write(() =>
-      this.db.sql(
-        `INSERT INTO map_items (run_id, node_id, idx, status, record)
+      this.leases.fenced(runId, fence) && this.db.sql(
+          `INSERT INTO map_items (run_id, node_id, idx, status, record)
          SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
          ON CONFLICT (run_id, node_id, idx) DO UPDATE SET status = excluded.status,
            record = excluded.record`,
-      ).run(runId, nodeId, item.index, item.status, json).changes > 0
+        ).run(runId, nodeId, item.index, item.status, json).changes > 0
     );
-  }
+  };
 
-  async listMapItems(
-    runId: string,
-    nodeId: string,
-    options: ListMapItemsOptions = {},
-  ): Promise<MapItemPage> {
-    const { from, limit } = mapItemPage(options);
+  readonly listMapItems: DurableOps["listMapItems"] = async (runId, nodeId, options = {}) => {
+    const { from, limit } = check.page(options);
     const statuses = options.status;
     this.db.flush();
     const filter = statuses?.length ? ` AND status IN (${statuses.map(() => "?").join(", ")})` : "";
@@ -67,26 +48,21 @@ export class SqliteDurable {
       `SELECT idx, record FROM map_items WHERE run_id = ? AND node_id = ? AND idx >= ?${filter}
        ORDER BY idx LIMIT ?`,
     ).all(runId, nodeId, from, ...(statuses ?? []), limit + 1);
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map((r) => JSON.parse(r.record as string)),
-      nextCursor: rows.length > limit ? String(Number(rows[limit]!.idx)) : undefined,
-    };
-  }
+    return mapItemsOf(rows, limit);
+  };
 
-  async getStep(runId: string, key: string, name: string): Promise<{ value: unknown } | undefined> {
+  readonly getStep: DurableOps["getStep"] = async (runId, key, name) => {
     this.db.flush();
     const row = this.db.sql(
       "SELECT value FROM step_results WHERE run_id = ? AND step_key = ? AND name = ?",
-    ).get(runId, requireId(key, "key", "read step"), requireId(name, "name", "read step"));
+    ).get(runId, ...check.stepKey(key, name));
     return row ? { value: JSON.parse(row.value as string) } : undefined;
-  }
+  };
 
-  async putStep(runId: string, key: string, name: string, value: unknown) {
-    requireId(key, "key", "store step");
-    requireId(name, "name", "store step");
-    const json = stateJson(value, "store step");
+  readonly putStep: DurableOps["putStep"] = async (runId, key, name, value, fence) => {
+    const json = check.step(key, name, value, fence);
     return this.db.write(() => {
+      this.leases.fenced(runId, fence);
       this.db.sql(
         `INSERT INTO step_results (run_id, step_key, name, value)
          SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
@@ -97,16 +73,12 @@ export class SqliteDurable {
       ).get(runId, key, name);
       return { value: row ? JSON.parse(row.value as string) : value };
     }, true);
-  }
+  };
 
-  async putWait(
-    runId: string,
-    nodeId: string,
-    wait: { event?: string; dueAt?: number },
-  ): Promise<WaitRecord | undefined> {
-    requireId(nodeId, "nodeId", "register wait");
-    checkWait(wait);
+  readonly putWait: DurableOps["putWait"] = async (runId, nodeId, wait, fence) => {
+    check.wait(nodeId, wait, fence);
     return this.db.write(() => {
+      this.leases.fenced(runId, fence);
       this.db.sql(
         `INSERT INTO run_waits (run_id, node_id, event, due_at)
          SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
@@ -117,25 +89,26 @@ export class SqliteDurable {
       ).get(runId, nodeId);
       return row ? decodeWait(row as unknown as WaitRow) : undefined;
     }, true);
-  }
+  };
 
-  async listWaits(runId: string): Promise<WaitRecord[]> {
+  readonly listWaits: DurableOps["listWaits"] = async (runId) => {
     this.db.flush();
     return this.db.sql(`SELECT ${WAIT_COLUMNS} FROM run_waits WHERE run_id = ? ORDER BY node_id`)
       .all(runId).map((row) => decodeWait(row as unknown as WaitRow));
-  }
+  };
 
-  async listDueWaits(now: number, limit = 100): Promise<WaitRecord[]> {
+  readonly listDueWaits: DurableOps["listDueWaits"] = async (now, limit = 100) => {
     this.db.flush();
     return this.db.sql(
       `SELECT ${WAIT_COLUMNS} FROM run_waits WHERE resolution IS NULL AND due_at IS NOT NULL
        AND due_at <= ? ORDER BY due_at LIMIT ?`,
     ).all(now, limit).map((row) => decodeWait(row as unknown as WaitRow));
-  }
+  };
 
-  async resolveWait(runId: string, nodeId: string, resolution: WaitResolution): Promise<boolean> {
-    const json = encodeResolution(resolution);
+  readonly resolveWait: DurableOps["resolveWait"] = async (runId, nodeId, resolution, fence) => {
+    const json = check.resolution(resolution, fence);
     return this.db.write(() => {
+      if (fence && !this.leases.fenced(runId, fence)) return false;
       const won = this.db.sql(
         `UPDATE run_waits SET resolution = ? WHERE run_id = ? AND node_id = ?
          AND resolution IS NULL`,
@@ -146,45 +119,12 @@ export class SqliteDurable {
       }
       return won;
     }, true);
-  }
-}
+  };
 
-type Args<K extends keyof SqliteDurable> = Parameters<SqliteDurable[K]>;
-
-/**
- * The `RunStore` methods of the durable state and of the leases (epochs and fencing, see
- * _sqlite_leases.ts), inherited by `SqliteStore`.
- */
-export abstract class SqliteDurableMethods {
-  protected abstract readonly durable: SqliteDurable;
-  protected abstract readonly leases: SqliteLeases;
-  readonly claimRun: RunStore["claimRun"] = (...a) => this.leases.claimRun(...a);
-  readonly claimLease: RunStore["claimLease"] = (...a) => this.leases.claimLease(...a);
-  readonly renewLease: RunStore["renewLease"] = (...a) => this.leases.renewLease(...a);
-  readonly releaseLease: RunStore["releaseLease"] = (...a) => this.leases.releaseLease(...a);
-  readonly listClaimable: RunStore["listClaimable"] = (...a) => this.leases.listClaimable(...a);
-  putMapItem(...a: Args<"putMapItem">) {
-    return this.durable.putMapItem(...a);
-  }
-  listMapItems(...a: Args<"listMapItems">) {
-    return this.durable.listMapItems(...a);
-  }
-  getStep(...a: Args<"getStep">) {
-    return this.durable.getStep(...a);
-  }
-  putStep(...a: Args<"putStep">) {
-    return this.durable.putStep(...a);
-  }
-  putWait(...a: Args<"putWait">) {
-    return this.durable.putWait(...a);
-  }
-  listWaits(...a: Args<"listWaits">) {
-    return this.durable.listWaits(...a);
-  }
-  listDueWaits(...a: Args<"listDueWaits">) {
-    return this.durable.listDueWaits(...a);
-  }
-  resolveWait(...a: Args<"resolveWait">) {
-    return this.durable.resolveWait(...a);
-  }
+  readonly requeueParked: DurableOps["requeueParked"] = async (runId) => {
+    return this.db.write(() =>
+      this.db.sql("UPDATE runs SET status = 'queued' WHERE run_id = ? AND status = 'waiting'")
+        .run(runId).changes > 0
+    );
+  };
 }

@@ -2,16 +2,58 @@
  * The group commit of the SQLite store: every write queued in one turn runs in one
  * transaction, each atomic write under its own savepoint so a failure undoes only that write.
  *
+ * Which writes wait for an fsync of their own (durability `full`, {@link WriteMode}): the WAL
+ * is one sequence, so an fsync covers every commit made before it. Nothing outside the process
+ * learns of a write before it is durable: a write's promise settles, and subscribers hear of it,
+ * only after an fsync covering it; a read waits until what it sees is durable; the sync
+ * `POST /run` answers after the run's final transition (urgent) settled, `POST /runs` answers
+ * 202 after `createRun(..).durable()`. A run's intermediate transitions (its start, node
+ * transitions, log lines; `RunStore.lazily()` in server/_run_hooks.ts, whose executor does not
+ * wait for them) are lazy: their fsync is the next one anybody needs. A power loss
+ * before it loses them, and the nodes that ran meanwhile run again when the run resumes, or
+ * (for a sync run whose creation was not durable yet) when the client, which got no answer,
+ * retries: at-least-once execution of a node, as with a kill -9 during the node (SPEC §3: only
+ * completed nodes, i.e. recorded ones, are not re-executed). Writes that others depend on stay
+ * urgent: lease claims and renewals, `ctx.step` results, map items, waits and events, cached
+ * outputs, idempotency keys of async runs, run ends and parking.
+ *
  * @module
  */
 
 import type { StatementSync } from "node:sqlite";
+import { LAZY_SYNC_MS, type WalSync } from "./_wal_sync.ts";
+
+/** When a write of durability `full` settles. */
+export const WriteMode = {
+  /** Once an fsync covers it, started at once: somebody acknowledges it. */
+  Urgent: 0,
+  /**
+   * Once an fsync covers it, started by a later urgent write or a few ms later: an
+   * intermediate transition nobody acknowledges before a later write.
+   */
+  Lazy: 1,
+  /** At the commit (the caller waits for durability itself, or for a later write). */
+  Committed: 2,
+} as const;
+export type WriteMode = typeof WriteMode[keyof typeof WriteMode];
+
+/** How a write is applied and settled: `true` is `{ atomic: true }`. */
+export interface How {
+  /** Several statements: run under a savepoint. */
+  atomic: boolean;
+  /** @default WriteMode.Lazy inside `SqliteStore.lazily()`, else WriteMode.Urgent */
+  mode?: WriteMode;
+}
+
+/** A write whose caller waits for durability by itself. */
+export const COMMITTED_ATOMIC: How = { atomic: true, mode: WriteMode.Committed };
 
 /** A write waiting for the end of the turn. */
 export interface QueuedWrite {
   body(): unknown;
   /** Several statements: run under a savepoint, so a failure undoes only this write. */
   atomic: boolean;
+  mode: WriteMode;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -63,4 +105,92 @@ export function commitGroup(
     return undefined;
   }
   return outcomes;
+}
+
+/**
+ * Settles the writes of a committed group: at once without `wal` (and the `Committed` ones),
+ * else once the fsync covering the commit ended, started at once when one of them is urgent.
+ */
+export function settleGroup(
+  queue: QueuedWrite[],
+  outcomes: WriteOutcome[],
+  wal: WalSync | undefined,
+  urgent = false,
+): void {
+  const settle = (late: boolean, syncError?: unknown) => {
+    queue.forEach((write, i) => {
+      if (late !== (wal !== undefined && write.mode !== WriteMode.Committed)) return;
+      const { ok, value } = outcomes[i]!;
+      if (syncError !== undefined) write.reject(syncError);
+      else if (ok) write.resolve(value);
+      else write.reject(value);
+    });
+  };
+  settle(false);
+  const now = urgent || queue.some((write) => write.mode === WriteMode.Urgent);
+  wal?.afterCommit((syncError) => settle(true, syncError), now);
+}
+
+/**
+ * The writes queued for the next group commit: at the end of the turn (`setImmediate`), or,
+ * while an fsync runs, when it ends (`WalSync`'s `beforeRound` calls `flush()`).
+ */
+export class GroupCommit {
+  #queue: QueuedWrite[] = [];
+  #timer: ReturnType<typeof setImmediate> | undefined;
+  /** Commits lazy writes that no other write committed meanwhile. */
+  #lazyTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Inside `lazily()`: writes queued now are lazy. */
+  #lazy = false;
+
+  constructor(
+    private readonly sql: (text: string) => StatementSync,
+    private readonly wal: WalSync | undefined,
+  ) {}
+
+  /** Queues a write; settles as its {@link WriteMode} says. */
+  write<T>(body: () => T, how: boolean | How): Promise<T> {
+    const atomic = typeof how === "boolean" ? how : how.atomic;
+    const mode = (typeof how === "boolean" ? undefined : how.mode) ??
+      (this.#lazy ? WriteMode.Lazy : WriteMode.Urgent);
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ body, atomic, mode, resolve: resolve as (v: unknown) => void, reject });
+      // Lazy writes wait for the next commit (or LAZY_SYNC_MS); while an fsync runs, all writes
+      // but `Committed` ones wait for its end.
+      if (!this.wal || mode === WriteMode.Committed) this.#timer ??= setImmediate(this.flush);
+      else if (this.wal.busy) return;
+      else if (mode === WriteMode.Urgent) this.#timer ??= setImmediate(this.flush);
+      else this.#lazyTimer ??= setTimeout(() => this.flush(true), LAZY_SYNC_MS);
+    });
+  }
+
+  /** Calls `write`, whose writes are lazy (see `RunStore.lazily`). */
+  lazily<T>(write: () => T): T {
+    this.#lazy = true;
+    try {
+      return write();
+    } finally {
+      this.#lazy = false;
+    }
+  }
+
+  /**
+   * Applies the queued writes in order, in one transaction, then settles them.
+   * @param urgent start their fsync at once (lazy writes that waited already)
+   */
+  flush = (urgent?: unknown): void => {
+    if (this.#timer !== undefined) clearImmediate(this.#timer);
+    if (this.#lazyTimer !== undefined) clearTimeout(this.#lazyTimer);
+    this.#timer = this.#lazyTimer = undefined;
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    this.#queue = [];
+    const failure = this.wal?.failure;
+    if (failure) {
+      for (const write of queue) write.reject(failure);
+      return;
+    }
+    const outcomes = commitGroup(this.sql, queue);
+    if (outcomes !== undefined) settleGroup(queue, outcomes, this.wal, urgent === true);
+  };
 }

@@ -11,17 +11,14 @@
 import type { StatementSync } from "node:sqlite";
 import {
   checkFence,
-  checkPositiveMs,
-  decodeRun,
-  requireId,
+  checkLeaseArgs,
+  decodeRuns,
   RUN_COLUMNS,
-  type RunRow,
-  UNFINISHED_STATUSES,
+  UNFINISHED_SQL,
 } from "./_run_codec.ts";
 import { LeaseLostError } from "./errors.ts";
-import type { ClaimOptions, Lease, ListUnfinishedOptions, RunSummary } from "./run_store.ts";
-
-const UNFINISHED = UNFINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
+import type { Lease } from "./run_store.ts";
+import type { LeaseOps } from "./_durable_methods.ts";
 
 /** What the leases use of their store: statements, queued writes, the flush and the clock. */
 export interface SqliteLeaseAccess {
@@ -32,51 +29,35 @@ export interface SqliteLeaseAccess {
 }
 
 /** Leases of runs in SQLite (the RunStore methods of the same names). */
-export class SqliteLeases {
+export class SqliteLeases implements LeaseOps {
   constructor(private readonly db: SqliteLeaseAccess) {}
 
-  async claimRun(runId: string, owner: string, leaseMs: number): Promise<boolean> {
-    return (await this.claimLease(runId, owner, leaseMs)) !== undefined;
-  }
-
-  async claimLease(
-    runId: string,
-    owner: string,
-    leaseMs: number,
-    options: ClaimOptions = {},
-  ): Promise<Lease | undefined> {
-    requireId(owner, "owner", "claim run");
-    checkPositiveMs(leaseMs, "leaseMs", "claim run");
+  readonly claimLease: LeaseOps["claimLease"] = async (runId, owner, leaseMs, options = {}) => {
+    checkLeaseArgs(owner, leaseMs, "claim run");
     const now = this.db.now();
     const force = options.force === true ? 1 : 0;
     return this.db.write(() => {
       const row = this.db.sql(
         `UPDATE runs SET owner = ?1, lease_until = ?2, lease_epoch = lease_epoch + 1
-         WHERE run_id = ?3 AND status IN (${UNFINISHED})
+         WHERE run_id = ?3 AND status IN (${UNFINISHED_SQL})
          AND (?5 = 1 OR owner IS NULL OR owner = ?1 OR lease_until <= ?4) RETURNING lease_epoch`,
       ).get(owner, now + leaseMs, runId, now, force);
       return row ? { owner, epoch: Number(row.lease_epoch) } : undefined;
     });
-  }
+  };
 
-  async renewLease(
-    runId: string,
-    owner: string,
-    leaseMs: number,
-    epoch?: number,
-  ): Promise<boolean> {
-    requireId(owner, "owner", "renew lease");
-    checkPositiveMs(leaseMs, "leaseMs", "renew lease");
+  readonly renewLease: LeaseOps["renewLease"] = async (runId, owner, leaseMs, epoch) => {
+    checkLeaseArgs(owner, leaseMs, "renew lease");
     const until = this.db.now() + leaseMs;
     return this.db.write(() =>
       this.db.sql(
         `UPDATE runs SET lease_until = ?1 WHERE run_id = ?2 AND owner = ?3
-         AND (?4 IS NULL OR lease_epoch = ?4) AND status IN (${UNFINISHED})`,
+         AND (?4 IS NULL OR lease_epoch = ?4) AND status IN (${UNFINISHED_SQL})`,
       ).run(until, runId, owner, epoch ?? null).changes > 0
     );
-  }
+  };
 
-  async releaseLease(runId: string, lease: Lease): Promise<boolean> {
+  readonly releaseLease: LeaseOps["releaseLease"] = async (runId, lease) => {
     checkFence(lease);
     return this.db.write(() =>
       this.db.sql(
@@ -84,16 +65,16 @@ export class SqliteLeases {
          WHERE run_id = ? AND owner = ? AND lease_epoch = ?`,
       ).run(runId, lease.owner, lease.epoch).changes > 0
     );
-  }
+  };
 
-  async listClaimable(options: ListUnfinishedOptions = {}): Promise<RunSummary[]> {
+  readonly listClaimable: LeaseOps["listClaimable"] = async (options = {}) => {
     this.db.flush();
     const rows = this.db.sql(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (${UNFINISHED})
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (${UNFINISHED_SQL})
        AND (?1 IS NULL OR workflow = ?1) AND (owner IS NULL OR lease_until <= ?2) ORDER BY seq`,
     ).all(options.workflow ?? null, this.db.now());
-    return rows.map((row) => decodeRun(row as unknown as RunRow));
-  }
+    return decodeRuns(rows);
+  };
 
   /**
    * Inside a write: true when the run exists and `fence` (if any) is its current lease.

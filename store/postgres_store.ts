@@ -32,7 +32,8 @@ import {
   UNFINISHED_STATUSES,
 } from "./_run_codec.ts";
 import { migratePostgres } from "./_postgres_migrations.ts";
-import { PostgresDurable, PostgresDurableMethods } from "./_postgres_durable.ts";
+import { PostgresDurable } from "./_postgres_durable.ts";
+import { DurableMethods } from "./_durable_methods.ts";
 import { leaseNow, PostgresLeases } from "./_postgres_leases.ts";
 import type {
   CreateRunOptions,
@@ -72,7 +73,7 @@ export interface PostgresStoreOptions extends StoreOptions {
  * await store.close();
  * ```
  */
-export class PostgresStore extends PostgresDurableMethods implements RunStore {
+export class PostgresStore extends DurableMethods implements RunStore {
   /** Concurrent writes go over different pool connections and may land out of order. */
   readonly ordersWrites = false;
   readonly cache: NodeCache;
@@ -88,6 +89,7 @@ export class PostgresStore extends PostgresDurableMethods implements RunStore {
   protected readonly durable = new PostgresDurable({
     query: (text, values, name) => this.#query(text, values, name),
     serial: (key, write) => this.#serial(key, write),
+    leases: () => this.leases,
   });
 
   /**
@@ -328,10 +330,6 @@ export class PostgresStore extends PostgresDurableMethods implements RunStore {
       [UNFINISHED_STATUSES, options.workflow ?? null],
     );
     return await this.#withNodes(rows);
-  }
-
-  async claimRun(runId: string, owner: string, leaseMs: number): Promise<boolean> {
-    return (await this.claimLease(runId, owner, leaseMs)) !== undefined;
   }
 
   async appendLogs(runId: string, lines: LogLine[], fence?: Lease): Promise<boolean> {

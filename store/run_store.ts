@@ -9,10 +9,13 @@
 import type {
   DurableState,
   LogLine,
+  MapItemRecord,
   NodeCache,
   NodeRecord,
   RunRecord,
   RunStatus,
+  WaitRecord,
+  WaitResolution,
 } from "../engine/mod.ts";
 
 /** A run record without its node records, as returned by {@link RunStore.listRuns}. */
@@ -39,6 +42,13 @@ export interface CreateRunOptions {
   owner?: string;
   /** Lease length when `owner` is set. @default 30_000 */
   leaseMs?: number;
+  /**
+   * Resolve once the run is committed, before it is durable, for a caller that acknowledges
+   * nothing about it before awaiting `durable()` of the result or a later durable write (the
+   * run's final transition). Only SQLite with durability `full` resolves earlier (before its
+   * fsync); the other stores ignore it. @default false
+   */
+  beforeDurable?: boolean;
 }
 
 /** What {@link RunStore.createRun} returns. */
@@ -49,6 +59,11 @@ export interface CreateRunResult {
   created: boolean;
   /** The lease of a new run created with an `owner` (epoch 1). @default undefined */
   lease?: Lease;
+  /**
+   * With `beforeDurable`, when the store resolved before the write was durable: resolves once
+   * it is (rejects when that failed). @default undefined (the write is durable already)
+   */
+  durable?: () => Promise<void>;
 }
 
 /**
@@ -162,6 +177,15 @@ export interface RunStore extends DurableState {
    * same idempotency key, from any number of processes, create exactly one run.
    * @throws {TypeError} when the record is malformed or its run id already exists
    */
+  /**
+   * Calls `write` (calls of this store's write methods, made synchronously) for transitions
+   * nobody is told of, nor waits for, before a later write of the same caller settles: a run's
+   * start, node transitions and log lines while its executor goes on (`pipelineHooks`). Their
+   * promises still settle only once they are durable; SQLite `full` just starts no fsync for
+   * them: the next one anybody needs covers them (or one a few ms later). Optional: without it,
+   * call `write()` directly.
+   */
+  lazily?<T>(write: () => T): T;
   createRun(record: RunRecord, options?: CreateRunOptions): Promise<CreateRunResult>;
   /** The run with its node records, or undefined for an unknown id. */
   getRun(runId: string): Promise<RunRecord | undefined>;
@@ -231,6 +255,41 @@ export interface RunStore extends DurableState {
    * @throws {LeaseLostError} when `fence` is no longer the run's lease (nothing is written)
    */
   appendLogs(runId: string, lines: LogLine[], fence?: Lease): Promise<boolean>;
+  /**
+   * `DurableState.putMapItem`; with `fence`, only while that lease is the run's current one.
+   * @throws {LeaseLostError} when `fence` is no longer the run's lease (nothing is written)
+   */
+  putMapItem(runId: string, nodeId: string, item: MapItemRecord, fence?: Lease): Promise<boolean>;
+  /** `DurableState.putStep`, fenced like {@link RunStore.putMapItem}. */
+  putStep(
+    runId: string,
+    key: string,
+    name: string,
+    value: unknown,
+    fence?: Lease,
+  ): Promise<{ value: unknown }>;
+  /** `DurableState.putWait`, fenced like {@link RunStore.putMapItem}. */
+  putWait(
+    runId: string,
+    nodeId: string,
+    wait: { event?: string; dueAt?: number },
+    fence?: Lease,
+  ): Promise<WaitRecord | undefined>;
+  /**
+   * `DurableState.resolveWait`, fenced like {@link RunStore.putMapItem} when `fence` is given
+   * (the run's own executor); events and timers resolve unfenced.
+   */
+  resolveWait(
+    runId: string,
+    nodeId: string,
+    resolution: WaitResolution,
+    fence?: Lease,
+  ): Promise<boolean>;
+  /**
+   * Queues a parked run again (compare-and-set `waiting` → `queued`): the parent of a child
+   * run whose wait resolved. False when the run is not `waiting`.
+   */
+  requeueParked(runId: string): Promise<boolean>;
   /** A run's log lines in sequence order; [] for an unknown run. */
   getLogs(runId: string, options?: GetLogsOptions): Promise<StoredLogLine[]>;
   /** The node output cache (SPEC §2 `cache:`); expired entries are never returned. */

@@ -15,7 +15,9 @@
  *
  * Group commit: writes made in one event-loop turn are applied in call order in one
  * transaction at the end of the turn (`setImmediate`), and each promise settles once that
- * transaction committed (and, with `full`, was fsynced), in call order. A commit's locks and
+ * transaction committed (and, with `full`, was fsynced), in call order. With `full`, writes
+ * made while an fsync runs commit together when it ends; writes made in `lazily()` (a run's
+ * intermediate transitions) start no fsync of their own (`WriteMode`). A commit's locks and
  * WAL writes cost more than the statements, and a busy `serve` (many runs' transitions per
  * turn) would otherwise pay them per transition. No lock is held between turns. A read first
  * commits the writes queued before it and waits until they are durable, so it sees every write
@@ -50,10 +52,11 @@ import {
   UNFINISHED_STATUSES,
 } from "./_run_codec.ts";
 import { WalSync } from "./_wal_sync.ts";
-import { commitGroup, type QueuedWrite } from "./_sqlite_group_commit.ts";
+import * as group from "./_sqlite_group_commit.ts";
 import { sqliteCache } from "./_sqlite_cache.ts";
 import { migrateSqlite } from "./_sqlite_migrations.ts";
-import { SqliteDurable, SqliteDurableMethods } from "./_sqlite_durable.ts";
+import { SqliteDurable } from "./_sqlite_durable.ts";
+import { DurableMethods } from "./_durable_methods.ts";
 import { SqliteLeases } from "./_sqlite_leases.ts";
 import type {
   CreateRunOptions,
@@ -99,7 +102,7 @@ export interface SqliteStoreOptions extends StoreOptions {
  * await store.close();
  * ```
  */
-export class SqliteStore extends SqliteDurableMethods implements RunStore {
+export class SqliteStore extends DurableMethods implements RunStore {
   /** Writes are applied and settled in call order (one connection, group commit). */
   readonly ordersWrites = true;
   readonly cache: NodeCache;
@@ -108,7 +111,7 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
   #idempotencyTtlMs: number;
   #statements = new Map<string, StatementSync>();
   #closed = false;
-  #queue: QueuedWrite[] = [];
+  readonly #group: group.GroupCommit;
   readonly #access = {
     sql: (text: string) => this.#sql(text),
     write: <T>(body: () => T, atomic?: boolean) => this.#write(body, atomic),
@@ -116,8 +119,7 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     now: () => this.#now(),
   };
   protected readonly leases = new SqliteLeases(this.#access);
-  protected readonly durable = new SqliteDurable(this.#access);
-  #flushTimer: ReturnType<typeof setImmediate> | undefined;
+  protected readonly durable = new SqliteDurable(this.#access, this.leases);
   /** What a resolved write survives. */
   readonly durability: Durability;
   /** Fsyncs the WAL after each commit (durability `full` on a file), else undefined. */
@@ -152,8 +154,9 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     this.durability = durabilityOf(options);
     const memory = path === ":memory:" || path === "" || path.startsWith("file::memory:");
     this.#wal = this.durability === "full" && !memory
-      ? new WalSync(`${path}-wal`, options.syncFile)
+      ? new WalSync(`${path}-wal`, options.syncFile, () => this.#flush())
       : undefined;
+    this.#group = new group.GroupCommit((text) => this.#sql(text), this.#wal);
     this.#now = options.now ?? Date.now;
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.#db = new DatabaseSync(path);
@@ -186,6 +189,10 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     if (owner !== undefined) requireId(owner, "owner", "create run");
     checkPositiveMs(leaseMs, "leaseMs", "create run");
     const now = this.#now();
+    // Resolved at the commit, durable() to wait for the fsync (sync runs: their end covers it).
+    const early = options.beforeDurable === true && this.#wal !== undefined;
+    const durable = early ? { durable: () => this.#durable() } : {};
+    const how = early ? group.COMMITTED_ATOMIC : true;
     return this.#write(() => {
       if (key !== undefined) {
         this.#sql("DELETE FROM idempotency_keys WHERE workflow = ? AND key = ? AND expires_at <= ?")
@@ -198,7 +205,8 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
           const existing = this.#sql(
             "SELECT run_id FROM idempotency_keys WHERE workflow = ? AND key = ?",
           ).get(row.workflow, key);
-          return { record: this.#read(existing?.run_id as string)!, created: false };
+          const record = this.#read(existing?.run_id as string)!;
+          return { record, created: false, ...durable };
         }
       }
       if (this.#sql("SELECT 1 FROM runs WHERE run_id = ?").get(row.run_id)) {
@@ -228,9 +236,10 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
       );
       for (const [id, node] of nodes) insertNode.run(row.run_id, id!, node!);
       const created: CreateRunResult = { record: this.#read(row.run_id)!, created: true };
+      Object.assign(created, durable);
       if (owner !== undefined) created.lease = { owner, epoch: 1 };
       return created;
-    }, true);
+    }, how);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -415,6 +424,10 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     });
   }
 
+  lazily<T>(write: () => T): T {
+    return this.#group.lazily(write);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#flush();
@@ -447,42 +460,16 @@ export class SqliteStore extends SqliteDurableMethods implements RunStore {
     return statement;
   }
 
-  /** Queues a write for this turn's transaction; settles once it committed. */
-  #write<T>(body: () => T, atomic = false): Promise<T> {
+  /** Queues a write for this turn's transaction; settles once it committed (`WriteMode`). */
+  #write<T>(body: () => T, how: boolean | group.How = false): Promise<T> {
     if (this.#closed) return Promise.reject(new TypeError("Cannot use run store: it is closed"));
     const failure = this.#wal?.failure;
     if (failure) return Promise.reject(failure);
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ body, atomic, resolve: resolve as (value: unknown) => void, reject });
-      this.#flushTimer ??= setImmediate(this.#flush);
-    });
+    return this.#group.write(body, how);
   }
 
   /** Applies the queued writes in order, in one transaction, then settles them. */
-  #flush = (): void => {
-    if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
-    this.#flushTimer = undefined;
-    const queue = this.#queue;
-    if (queue.length === 0) return;
-    this.#queue = [];
-    const failure = this.#wal?.failure;
-    if (failure) {
-      for (const write of queue) write.reject(failure);
-      return;
-    }
-    const outcomes = commitGroup(this.#sql.bind(this), queue);
-    if (outcomes === undefined) return;
-    const settle = (syncError?: unknown) => {
-      queue.forEach((write, i) => {
-        const { ok, value } = outcomes[i]!;
-        if (syncError !== undefined) write.reject(syncError);
-        else if (ok) write.resolve(value);
-        else write.reject(value);
-      });
-    };
-    if (this.#wal === undefined) settle();
-    else this.#wal.afterCommit(settle);
-  };
+  #flush = (): void => this.#group.flush();
 
   /**
    * Commits the queued writes and resolves once every commit made so far is durable (at once

@@ -13,6 +13,17 @@ import { FailureKind, InputValidationError, NodeFailure } from "../errors.ts";
 import { type RunRecord, RunStatus } from "../run_record.ts";
 import type { NodeCallResult } from "../runner_protocol.ts";
 
+/**
+ * Thrown by {@link runChildAttempt} when the child run parked at a sleep or wait (dev/serve):
+ * the node then waits too (`waiting`, no slot), and resumes its child when the run resumes.
+ */
+export class ChildParked extends Error {
+  override name = "ChildParked";
+  constructor(readonly childRunId: string) {
+    super(`Child run "${childRunId}" is waiting`);
+  }
+}
+
 /** The child run id of a node (of one map element with `index`). */
 export function childRunId(parentRunId: string, node: string, index?: number): string {
   return index === undefined ? `${parentRunId}~${node}` : `${parentRunId}~${node}~${index}`;
@@ -21,7 +32,8 @@ export function childRunId(parentRunId: string, node: string, index?: number): s
 /**
  * Runs the child run of `slot` (a sub-workflow node, or one element of a mapped one) as one
  * attempt: resolves with the child's result, rejects with a {@link NodeFailure} when the child
- * failed, was cancelled or parked. `onChild` learns the child run id first.
+ * failed or was cancelled, and with {@link ChildParked} when it parked (the run parks too).
+ * `onChild` learns the child run id first.
  */
 export async function runChildAttempt(
   run: Run,
@@ -60,10 +72,9 @@ export async function runChildAttempt(
     );
   }
   if (record.status === RunStatus.Succeeded) return { output: record.result };
+  if (record.status === RunStatus.Waiting && durable.park) throw new ChildParked(runId);
   const why = record.status === RunStatus.Failed
     ? `failed at node "${record.error?.node}": ${record.error?.message}`
-    : record.status === RunStatus.Waiting
-    ? "it parked at a sleep or wait node, which sub-workflows do not support yet"
     : `it ended ${record.status}`;
   throw new NodeFailure(`Child run "${runId}" of workflow "${workflow.name}" ${why}`, {
     kind: record.status === RunStatus.Cancelled ? FailureKind.Cancelled : FailureKind.Error,

@@ -12,6 +12,7 @@ import type { Run } from "./_run.ts";
 import { iso } from "./_run_context.ts";
 import { Slot } from "./_run_nodes.ts";
 import { attempt, checkStorable, isNonRetryable, prepare } from "./_run_node.ts";
+import { ChildParked } from "./_run_child.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
 import type { MapItemRecord } from "../durable_protocol.ts";
 import { type MapItemCounts, NodeStatus } from "../run_record.ts";
@@ -62,6 +63,11 @@ async function runElement(
   for (let n = 1;; n++) {
     item.attempts = n;
     const outcome = await attempt(run, element, n, undefined);
+    if (!outcome.ok && outcome.error instanceof ChildParked) {
+      // The element's child run parked: the element waits (it resumes with the run).
+      item.status = NodeStatus.Waiting;
+      break;
+    }
     const failure = outcome.ok ? checkStorable(element, outcome.result.output) : outcome.error;
     if (outcome.ok && failure === undefined) {
       item.status = NodeStatus.Succeeded;
@@ -178,6 +184,8 @@ export async function runMapNode(
   let firstFailure: string | undefined;
   let storeFailure: string | undefined;
   let cancelled = false;
+  /** Elements whose child run parked (not finished: they run again when the run resumes). */
+  let parked = 0;
   let finishedCount = counts.succeeded + counts.failed;
   // Progress is reported about 200 times per node, not once per element.
   const every = Math.max(1, Math.floor(total / 200));
@@ -218,6 +226,8 @@ export async function runMapNode(
           if (item.status === NodeStatus.Succeeded) {
             outputs[index] = item.output;
             counts.succeeded++;
+          } else if (item.status === NodeStatus.Waiting) {
+            parked++;
           } else if (item.status === NodeStatus.Failed) {
             counts.failed++;
             const message = item.error?.message ?? "";
@@ -252,6 +262,14 @@ export async function runMapNode(
       }),
     );
     return finish();
+  }
+  if (parked > 0) {
+    // Every other element finished: the node waits for its parked children.
+    rec.status = NodeStatus.Waiting;
+    rec.waitingFor = { children: parked };
+    durable.parked.add(slot.id);
+    hooks.emitNode(slot);
+    return;
   }
   rec.status = NodeStatus.Succeeded;
   slot.output = outputs;

@@ -12,7 +12,7 @@ import { hasChild } from "./_dag_plan.ts";
 import type { Run } from "./_run.ts";
 import { iso, redactDeep, type RunContext } from "./_run_context.ts";
 import type { Slot } from "./_run_nodes.ts";
-import { runChildAttempt } from "./_run_child.ts";
+import { ChildParked, runChildAttempt } from "./_run_child.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
 import {
   type AttemptRecord,
@@ -229,6 +229,14 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
     // recordFetch: the real ctx.fetch exchanges of the attempt that succeeds are kept (redacted).
     const fetches = node.recordFetch && !ctx.fetchMock ? [] as RecordedFetch[] : undefined;
     const outcome = await attempt(run, slot, n, fetches);
+    if (!outcome.ok && outcome.error instanceof ChildParked) {
+      // Its child run parked: the node waits with it (resumed when the child's wait resolves).
+      rec.status = NodeStatus.Waiting;
+      rec.waitingFor = { childRunId: outcome.error.childRunId };
+      run.durable.parked.add(slot.id);
+      hooks.emitNode(slot);
+      return;
+    }
     const failure = outcome.ok
       ? checkRoutes(ctx, slot, outcome.result.routes) ?? checkStorable(slot, outcome.result.output)
       : outcome.error;

@@ -82,9 +82,18 @@ export function nodeStatusLine(record: NodeRecord | undefined): string {
   return parts.join(" · ");
 }
 
-/** What a waiting node waits for: "for approval", "until 14:05:00", or both. */
-export function waitingText(waitingFor: { event?: string; dueAt?: string }): string {
+/**
+ * What a waiting node waits for: "for approval", "until 14:05:00", or both; a sub-workflow
+ * node: "on child run <id>" (or "on 3 child runs" for a mapped one).
+ */
+export function waitingText(
+  waitingFor: { event?: string; dueAt?: string; childRunId?: string; children?: number },
+): string {
   const parts: string[] = [];
+  if (waitingFor.childRunId !== undefined) parts.push(`on child run ${waitingFor.childRunId}`);
+  if (waitingFor.children !== undefined) {
+    parts.push(`on ${waitingFor.children} child run${waitingFor.children === 1 ? "" : "s"}`);
+  }
   if (waitingFor.event !== undefined) parts.push(`for ${waitingFor.event}`);
   if (waitingFor.dueAt !== undefined) {
     const due = new Date(waitingFor.dueAt);

@@ -29,8 +29,18 @@ export function renderWaiting(record: RunRecord): SafeHtml {
     <section class="waiting-panel" aria-label="Waiting">${waiting.map(([id, node]) => {
       const event = node.waitingFor?.event;
       const due = node.waitingFor?.dueAt;
+      const child = node.waitingFor?.childRunId;
+      const children = node.waitingFor?.children;
       const what = html`
-        <p>Node <code>${id}</code> waits${event !== undefined
+        <p>Node <code>${id}</code> waits${child !== undefined
+          ? html`
+            on its child run <a href="#/runs/${encodeURIComponent(child)}"><code>${child}</code></a>
+          `
+          : ""}${children !== undefined
+          ? html`
+            on ${children} child runs (see its elements)
+          `
+          : ""}${event !== undefined
           ? html`
             for the event <strong>${event}</strong>
           `

@@ -30,7 +30,7 @@ export interface TimelineNode {
   reusedFrom?: string;
   history?: readonly TimelineAttempt[];
   /** What a waiting node waits for (SPEC §10). */
-  waitingFor?: { event?: string; dueAt?: string };
+  waitingFor?: { event?: string; dueAt?: string; childRunId?: string; children?: number };
 }
 
 /** What the timeline reads of a run record. */
@@ -192,6 +192,10 @@ function waitingBar(node: TimelineNode, after: number | undefined, now: number):
     ? `event "${node.waitingFor.event}"`
     : node.waitingFor?.dueAt !== undefined
     ? `until ${node.waitingFor.dueAt}`
+    : node.waitingFor?.childRunId !== undefined
+    ? `child run ${node.waitingFor.childRunId}`
+    : node.waitingFor?.children !== undefined
+    ? `${node.waitingFor.children} child runs`
     : undefined;
   return {
     kind: "waiting",

@@ -610,6 +610,10 @@ function nodeStatusLine(record) {
 }
 function waitingText(waitingFor) {
   const parts = [];
+  if (waitingFor.childRunId !== void 0) parts.push(`on child run ${waitingFor.childRunId}`);
+  if (waitingFor.children !== void 0) {
+    parts.push(`on ${waitingFor.children} child run${waitingFor.children === 1 ? "" : "s"}`);
+  }
   if (waitingFor.event !== void 0) parts.push(`for ${waitingFor.event}`);
   if (waitingFor.dueAt !== void 0) {
     const due = new Date(waitingFor.dueAt);
@@ -946,8 +950,14 @@ function renderWaiting(record) {
     <section class="waiting-panel" aria-label="Waiting">${waiting.map(([id, node]) => {
     const event = node.waitingFor?.event;
     const due = node.waitingFor?.dueAt;
+    const child = node.waitingFor?.childRunId;
+    const children = node.waitingFor?.children;
     const what = html`
-        <p>Node <code>${id}</code> waits${event !== void 0 ? html`
+        <p>Node <code>${id}</code> waits${child !== void 0 ? html`
+            on its child run <a href="#/runs/${encodeURIComponent(child)}"><code>${child}</code></a>
+          ` : ""}${children !== void 0 ? html`
+            on ${children} child runs (see its elements)
+          ` : ""}${event !== void 0 ? html`
             for the event <strong>${event}</strong>
           ` : ""}${due !== void 0 ? html`
             until ${timeElement(due)}
@@ -1271,7 +1281,7 @@ function attemptBars(node, now) {
 }
 function waitingBar(node, after, now) {
   const start = after ?? ms(node.startedAt) ?? now;
-  const what = node.waitingFor?.event !== void 0 ? `event "${node.waitingFor.event}"` : node.waitingFor?.dueAt !== void 0 ? `until ${node.waitingFor.dueAt}` : void 0;
+  const what = node.waitingFor?.event !== void 0 ? `event "${node.waitingFor.event}"` : node.waitingFor?.dueAt !== void 0 ? `until ${node.waitingFor.dueAt}` : node.waitingFor?.childRunId !== void 0 ? `child run ${node.waitingFor.childRunId}` : node.waitingFor?.children !== void 0 ? `${node.waitingFor.children} child runs` : void 0;
   return {
     kind: "waiting",
     status: "waiting",
