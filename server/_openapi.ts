@@ -14,6 +14,7 @@ import {
   ref,
   RUN_ID,
   SCHEMAS,
+  TRIGGER,
 } from "./_openapi_schemas.ts";
 
 /** The API token as a bearer token, or in a header that survives the k8s service proxy. */
@@ -110,12 +111,12 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
       "/run": {
         get: {
           summary: "Run once and wait for the record",
-          parameters: [inputQuery, IDEMPOTENCY_KEY],
+          parameters: [inputQuery, IDEMPOTENCY_KEY, TRIGGER],
           responses: syncResponses,
         },
         post: {
           summary: "Run once and wait for the record",
-          parameters: [IDEMPOTENCY_KEY],
+          parameters: [IDEMPOTENCY_KEY, TRIGGER],
           requestBody: body,
           responses: syncResponses,
         },
@@ -160,7 +161,7 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
         },
         post: {
           summary: "Start a run without waiting",
-          parameters: [IDEMPOTENCY_KEY],
+          parameters: [IDEMPOTENCY_KEY, TRIGGER],
           requestBody: body,
           responses: {
             "202": json(ref("RunAccepted"), "Run created"),
@@ -327,6 +328,13 @@ export function buildOpenApi(workflow: CompiledWorkflow, options: OpenApiOptions
             "409": error("The run has not ended, or it succeeded and no from node was given"),
             ...common,
           },
+        },
+      },
+      "/canary": {
+        get: {
+          summary: "A live engine's canary release: the split and both engines' run counts " +
+            "(answered only by an engine started with --canary-file; 404 elsewhere)",
+          responses: { "200": json(ref("CanaryStatus"), "The canary, or null"), ...common },
         },
       },
       "/metrics": {

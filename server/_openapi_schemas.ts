@@ -36,6 +36,16 @@ export const IDEMPOTENCY_KEY: Json = {
   schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$" },
 };
 
+/** The X-Pipedreamer-Trigger header (cron Jobs; runs a live engine forwards to its canary). */
+export const TRIGGER: Json = {
+  name: "X-Pipedreamer-Trigger",
+  in: "header",
+  required: false,
+  description: "The run's trigger as recorded: manual (default), cron (never sent to a canary) " +
+    "or queue",
+  schema: { type: "string", enum: ["manual", "cron", "queue"] },
+};
+
 /** Every schema but the workflow's own RunInput. */
 export const SCHEMAS: Json = {
   Error: {
@@ -206,6 +216,53 @@ export const SCHEMAS: Json = {
     properties: {
       runs: { type: "array", items: ref("RunSummary") },
       nextCursor: { type: ["string", "null"], description: "null on the last page" },
+    },
+  },
+  RunCounts: {
+    type: "object",
+    required: ["finished", "total", "failed", "failureRate"],
+    description: "Finished runs since the engine started (its pipedreamer_runs_total)",
+    properties: {
+      finished: { type: "object", additionalProperties: { type: "integer" } },
+      total: { type: "integer" },
+      failed: { type: "integer", description: "failed and timed out" },
+      failureRate: { type: ["number", "null"], description: "null before any run finished" },
+    },
+  },
+  CanaryStatus: {
+    type: "object",
+    required: ["canary", "runs"],
+    properties: {
+      canary: {
+        oneOf: [{ type: "null" }, {
+          type: "object",
+          required: ["url", "percent", "version", "routed"],
+          properties: {
+            url: { type: "string" },
+            percent: { type: "integer", minimum: 1, maximum: 99 },
+            version: { type: "string" },
+            routed: {
+              type: "object",
+              description: "New runs routed by this engine since it started",
+              properties: { live: { type: "integer" }, canary: { type: "integer" } },
+            },
+          },
+        }],
+      },
+      runs: {
+        type: "object",
+        required: ["live"],
+        properties: {
+          live: ref("RunCounts"),
+          canary: {
+            oneOf: [ref("RunCounts"), {
+              type: "object",
+              required: ["error"],
+              properties: { error: { type: "string" } },
+            }],
+          },
+        },
+      },
     },
   },
   RunAccepted: {

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeKube, startFakeKube } from "./fake_kube/mod.ts";
 import { DeployedEngine } from "./fake_kube/deployed_engine.ts";
-import { copyDir, ok, pipedreamerCli } from "./fake_kube/cluster_env.ts";
+import { bumpVersion, copyDir, ok, pipedreamerCli } from "./fake_kube/cluster_env.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const TESTDATA = join(ROOT, "tests/testdata/k8s/hello-k8s");
@@ -80,21 +80,6 @@ async function setup(): Promise<Env> {
   };
 }
 
-/** Makes version 1.1.0 with a changed greeting node and secret. */
-async function bumpVersion(dir: string): Promise<void> {
-  const yaml = await Deno.readTextFile(join(dir, "workflow.yaml"));
-  await Deno.writeTextFile(
-    join(dir, "workflow.yaml"),
-    yaml.replace('version: "1.0.0"', 'version: "1.1.0"'),
-  );
-  const node = await Deno.readTextFile(join(dir, "nodes/greet.ts"));
-  await Deno.writeTextFile(
-    join(dir, "nodes/greet.ts"),
-    node.replace("${input?.name", "dear ${input?.name"),
-  );
-  await Deno.writeTextFile(join(dir, ".secrets.yaml"), "slack:\n  token: v2-secret\n");
-}
-
 function canaryObjects(kube: FakeKube): string[] {
   return kube.all(CANARY).map((o) => `${o.kind}/${o.metadata.name}`).sort();
 }
@@ -147,7 +132,7 @@ Deno.test("deploy --canary splits new runs exactly, status shows both versions, 
       `app.kubernetes.io/instance=${NAME},app.kubernetes.io/component=engine`,
     )
       .map((p) => p.metadata.uid);
-    await bumpVersion(env.dir);
+    await bumpVersion(env.dir, "v2-secret");
     const started = await env.cli("deploy", env.dir, "--image", IMAGE2, "--canary", "10%");
     ok(started, "deploy --canary");
     assert.match(
@@ -279,7 +264,7 @@ Deno.test("rollback during a canary removes it and leaves the live version runni
   const env = await setup();
   try {
     ok(await env.cli("deploy", env.dir, "--image", IMAGE), "deploy v1");
-    await bumpVersion(env.dir);
+    await bumpVersion(env.dir, "v2-secret");
     ok(await env.cli("deploy", env.dir, "--image", IMAGE2, "--canary", "50"), "deploy --canary");
     const versions = [];
     for (let i = 0; i < 4; i++) versions.push((await env.run({})).version);
@@ -327,7 +312,7 @@ Deno.test("rollback during a canary removes it and leaves the live version runni
 Deno.test("deploy --canary --dry-run and --out are byte-identical and add the canary to a GitOps directory", async () => {
   const env = await setup();
   try {
-    await bumpVersion(env.dir);
+    await bumpVersion(env.dir, "v2-secret");
     const dry = () =>
       env.cli("deploy", env.dir, "--image", IMAGE2, "--canary", "10", "--dry-run", "-o", "yaml");
     const a = await dry();

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type FakeKube, PullFailure, startFakeKube } from "./fake_kube/mod.ts";
 import { DeployedEngine, type EngineCall } from "./fake_kube/deployed_engine.ts";
-import { type CliResult, copyDir, fakeCluster, ok } from "./fake_kube/cluster_env.ts";
+import { bumpVersion, type CliResult, copyDir, fakeCluster, ok } from "./fake_kube/cluster_env.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const TESTDATA = join(ROOT, "tests/testdata/k8s/hello-k8s");
@@ -54,20 +54,6 @@ async function setup(fakes: FakeKube[] = []): Promise<Env> {
       await cluster.close();
     },
   };
-}
-
-/** Makes version 1.1.0 with a changed greeting node. */
-async function bumpVersion(dir: string): Promise<void> {
-  const yaml = await Deno.readTextFile(join(dir, "workflow.yaml"));
-  await Deno.writeTextFile(
-    join(dir, "workflow.yaml"),
-    yaml.replace('version: "1.0.0"', 'version: "1.1.0"'),
-  );
-  const node = await Deno.readTextFile(join(dir, "nodes/greet.ts"));
-  await Deno.writeTextFile(
-    join(dir, "nodes/greet.ts"),
-    node.replace("${input?.name", "dear ${input?.name"),
-  );
 }
 
 Deno.test("deploy → status → run → logs → versions → deploy v2 → rollback → undeploy leaves nothing behind", async () => {

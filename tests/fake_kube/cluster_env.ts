@@ -115,3 +115,23 @@ export async function copyDir(from: string, to: string): Promise<void> {
 export function ok(result: CliResult, what: string): void {
   assert.equal(result.code, 0, `${what} failed:\n${result.stdout}\n${result.stderr}`);
 }
+
+/**
+ * Turns the hello-k8s test workflow in `dir` into version 1.1.0 with a changed greeting; with
+ * `secret`, its `.secrets.yaml` gets `slack.token: <secret>`.
+ */
+export async function bumpVersion(dir: string, secret?: string): Promise<void> {
+  const yaml = await Deno.readTextFile(join(dir, "workflow.yaml"));
+  await Deno.writeTextFile(
+    join(dir, "workflow.yaml"),
+    yaml.replace('version: "1.0.0"', 'version: "1.1.0"'),
+  );
+  const node = await Deno.readTextFile(join(dir, "nodes/greet.ts"));
+  await Deno.writeTextFile(
+    join(dir, "nodes/greet.ts"),
+    node.replace("${input?.name", "dear ${input?.name"),
+  );
+  if (secret !== undefined) {
+    await Deno.writeTextFile(join(dir, ".secrets.yaml"), `slack:\n  token: ${secret}\n`);
+  }
+}
