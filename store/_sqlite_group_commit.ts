@@ -9,11 +9,12 @@
  * `POST /run` answers after the run's final transition (urgent) settled, `POST /runs` answers
  * 202 after `createRun(..).durable()`. A run's intermediate transitions (its start, node
  * transitions, log lines; `RunStore.lazily()` in server/_run_hooks.ts, whose executor does not
- * wait for them) are lazy: their fsync is the next one anybody needs. A power loss
+ * wait for them) are lazy: committed at the end of their turn like every write (a kill -9 loses
+ * none of them), their fsync is the next one anybody needs. A power loss
  * before it loses them, and the nodes that ran meanwhile run again when the run resumes, or
  * (for a sync run whose creation was not durable yet) when the client, which got no answer,
- * retries: at-least-once execution of a node, as with a kill -9 during the node (SPEC §3: only
- * completed nodes, i.e. recorded ones, are not re-executed). Writes that others depend on stay
+ * retries: at-least-once execution of a node, as with a kill -9 during the node; after a process
+ * crash (kill -9, OOM) a completed node is never re-executed (SPEC §3). Writes that others depend on stay
  * urgent: lease claims and renewals, `ctx.step` results, map items, waits and events, cached
  * outputs, idempotency keys of async runs, run ends and parking.
  *
@@ -21,15 +22,16 @@
  */
 
 import type { StatementSync } from "node:sqlite";
-import { LAZY_SYNC_MS, type WalSync } from "./_wal_sync.ts";
+import type { WalSync } from "./_wal_sync.ts";
 
 /** When a write of durability `full` settles. */
 export const WriteMode = {
   /** Once an fsync covers it, started at once: somebody acknowledges it. */
   Urgent: 0,
   /**
-   * Once an fsync covers it, started by a later urgent write or a few ms later: an
-   * intermediate transition nobody acknowledges before a later write.
+   * Committed at the end of the turn; settled once an fsync covers it, started by a later
+   * urgent write or a few ms later: an intermediate transition nobody acknowledges before a
+   * later write.
    */
   Lazy: 1,
   /** At the commit (the caller waits for durability itself, or for a later write). */
@@ -115,7 +117,6 @@ export function settleGroup(
   queue: QueuedWrite[],
   outcomes: WriteOutcome[],
   wal: WalSync | undefined,
-  urgent = false,
 ): void {
   const settle = (late: boolean, syncError?: unknown) => {
     queue.forEach((write, i) => {
@@ -127,19 +128,18 @@ export function settleGroup(
     });
   };
   settle(false);
-  const now = urgent || queue.some((write) => write.mode === WriteMode.Urgent);
+  const now = queue.some((write) => write.mode === WriteMode.Urgent);
   wal?.afterCommit((syncError) => settle(true, syncError), now);
 }
 
 /**
- * The writes queued for the next group commit: at the end of the turn (`setImmediate`), or,
- * while an fsync runs, when it ends (`WalSync`'s `beforeRound` calls `flush()`).
+ * The writes queued for the next group commit: at the end of the turn (`setImmediate`), or, for
+ * urgent writes made while an fsync runs, when it ends (`WalSync`'s `beforeRound` calls
+ * `flush()`).
  */
 export class GroupCommit {
   #queue: QueuedWrite[] = [];
   #timer: ReturnType<typeof setImmediate> | undefined;
-  /** Commits lazy writes that no other write committed meanwhile. */
-  #lazyTimer: ReturnType<typeof setTimeout> | undefined;
   /** Inside `lazily()`: writes queued now are lazy. */
   #lazy = false;
 
@@ -155,12 +155,14 @@ export class GroupCommit {
       (this.#lazy ? WriteMode.Lazy : WriteMode.Urgent);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ body, atomic, mode, resolve: resolve as (v: unknown) => void, reject });
-      // Lazy writes wait for the next commit (or LAZY_SYNC_MS); while an fsync runs, all writes
-      // but `Committed` ones wait for its end.
-      if (!this.wal || mode === WriteMode.Committed) this.#timer ??= setImmediate(this.flush);
-      else if (this.wal.busy) return;
-      else if (mode === WriteMode.Urgent) this.#timer ??= setImmediate(this.flush);
-      else this.#lazyTimer ??= setTimeout(() => this.flush(true), LAZY_SYNC_MS);
+      // Every write but an urgent one made while an fsync runs commits at the end of the turn:
+      // a kill -9 never loses a transition past its turn (a node's children may start before
+      // its success settles: the commit must not wait). Only the fsync of lazy writes waits
+      // (WalSync: for an urgent commit, or LAZY_SYNC_MS). Urgent writes made during an fsync
+      // commit together when it ends, unless a lazy write commits them earlier.
+      if (!this.wal || mode !== WriteMode.Urgent || !this.wal.busy) {
+        this.#timer ??= setImmediate(this.flush);
+      }
     });
   }
 
@@ -174,14 +176,10 @@ export class GroupCommit {
     }
   }
 
-  /**
-   * Applies the queued writes in order, in one transaction, then settles them.
-   * @param urgent start their fsync at once (lazy writes that waited already)
-   */
-  flush = (urgent?: unknown): void => {
+  /** Applies the queued writes in order, in one transaction, then settles them. */
+  flush = (): void => {
     if (this.#timer !== undefined) clearImmediate(this.#timer);
-    if (this.#lazyTimer !== undefined) clearTimeout(this.#lazyTimer);
-    this.#timer = this.#lazyTimer = undefined;
+    this.#timer = undefined;
     const queue = this.#queue;
     if (queue.length === 0) return;
     this.#queue = [];
@@ -191,6 +189,6 @@ export class GroupCommit {
       return;
     }
     const outcomes = commitGroup(this.sql, queue);
-    if (outcomes !== undefined) settleGroup(queue, outcomes, this.wal, urgent === true);
+    if (outcomes !== undefined) settleGroup(queue, outcomes, this.wal);
   };
 }

@@ -186,6 +186,12 @@ export interface RunStore extends DurableState {
    * call `write()` directly.
    */
   lazily?<T>(write: () => T): T;
+  /**
+   * Commits the writes called so far now, synchronously, without waiting for their fsync: what
+   * a process crash must not lose once the caller goes on (a node's success, before its
+   * children start). Optional: stores that commit each write as it is called lack it.
+   */
+  commitPending?(): void;
   createRun(record: RunRecord, options?: CreateRunOptions): Promise<CreateRunResult>;
   /** The run with its node records, or undefined for an unknown id. */
   getRun(runId: string): Promise<RunRecord | undefined>;

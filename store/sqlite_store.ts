@@ -428,6 +428,10 @@ export class SqliteStore extends DurableMethods implements RunStore {
     return this.#group.lazily(write);
   }
 
+  commitPending(): void {
+    if (!this.#closed) this.#flush();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#flush();

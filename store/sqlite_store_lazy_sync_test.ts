@@ -105,6 +105,39 @@ Deno.test("`SqliteStore` full: a lazy write alone still becomes durable; one out
   });
 });
 
+Deno.test("`SqliteStore` full: a lazy write commits at the end of its turn, even during an fsync; it settles after the next", async () => {
+  await withStore(async (store, sync, path) => {
+    await store.createRun(RUN);
+    sync.close();
+    const next = sync.next();
+    const first = store.setState("k", 1);
+    await next;
+    // An fsync runs: a lazy write (a node's success) is committed at once, so a kill -9 now
+    // cannot lose it, but it settles only once a later fsync covers it.
+    let settled = false;
+    const lazy = store.lazily(() => store.updateNode("r1", "a", NODE)).then(() => settled = true);
+    await new Promise((resolve) => setImmediate(resolve));
+    const nodes = committed(path, "SELECT count(*) AS n FROM run_nodes") as { n: number };
+    assert.equal(nodes.n, 1, "committed at the end of its turn");
+    assert.equal(settled, false);
+    sync.open();
+    await Promise.all([first, lazy]);
+    assert.equal(settled, true);
+  });
+});
+
+Deno.test("`SqliteStore.commitPending()` commits the writes called so far before it returns", async () => {
+  await withStore(async (store, _sync, path) => {
+    await store.createRun(RUN);
+    const lazy = store.lazily(() => store.updateNode("r1", "a", NODE));
+    store.commitPending();
+    // No turn has passed: another connection (a process after a kill -9) sees it already.
+    const nodes = committed(path, "SELECT count(*) AS n FROM run_nodes") as { n: number };
+    assert.equal(nodes.n, 1);
+    await lazy;
+  });
+});
+
 Deno.test("`SqliteStore` full: writes made during an fsync commit together when it ends", async () => {
   await withStore(async (store, sync, path) => {
     await store.createRun(RUN);

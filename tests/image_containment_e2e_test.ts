@@ -68,6 +68,8 @@ Deno.test({
           method: "POST",
           headers,
           body: "{}",
+        }).catch((error) => {
+          throw new Error(`${runtime}, run ${i + 1}: ${error}\n${container.stderr()}`);
         });
         const body: Json = await response.json();
         assert.equal(

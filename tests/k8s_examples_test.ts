@@ -100,9 +100,14 @@ Deno.test("examples/cluster-health deploys with a ClusterRole made of its nodes'
   const policy = objects.find((o) => o.kind === "NetworkPolicy") as unknown as {
     spec: { egress: unknown[] };
   };
-  assert.deepEqual(policy.spec.egress.slice(1), [
+  // (The last rule lets the live engine reach a canary's pods.)
+  assert.deepEqual(policy.spec.egress.slice(1, -1), [
     { to: [{ ipBlock: { cidr: "172.18.0.2/32" } }], ports: [{ protocol: "TCP", port: 6443 }] },
   ]);
+  assert.match(
+    JSON.stringify(policy.spec.egress.at(-1)),
+    /"app.kubernetes.io\/component":"canary"/,
+  );
   assert.throws(
     () =>
       generateManifests(workflow, {
