@@ -36,11 +36,13 @@ export class HookChain {
 
   /**
    * @param pipelined `ExecuteOptions.pipelineHooks`
+   * @param settleBeforeChildren `ExecuteOptions.settleBeforeChildren`
    * @param onFailure called once, at the first hook failure (it stops the run)
    */
   constructor(
     hooks: ExecuteHooks | undefined,
     readonly pipelined: boolean,
+    readonly settleBeforeChildren: boolean,
     private readonly runId: string,
     private readonly record: RunRecord,
     private readonly onFailure: (error: unknown) => void,

@@ -123,7 +123,10 @@ export class Scheduler {
     while (!stop.stopping && this.active < this.maxParallel && this.readyHead < ready.length) {
       const slot = ready[this.readyHead++]!;
       this.active++;
-      runAnyNode(run, slot, stop.signal).then(() => this.settle(slot));
+      const done = runAnyNode(run, slot, stop.signal);
+      if (run.hooks.settleBeforeChildren) {
+        done.then(() => run.hooks.settled()).then(() => this.settle(slot));
+      } else done.then(() => this.settle(slot));
     }
     if (this.readyHead === ready.length && this.readyHead > 0) {
       ready.length = 0;

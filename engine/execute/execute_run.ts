@@ -101,6 +101,13 @@ export interface ExecuteOptions {
    * @default false (each call waits for the previous one to settle)
    */
   pipelineHooks?: boolean;
+  /**
+   * A finished node's children start only once its hook calls settled (its final transition is
+   * stored): for a store that cannot commit synchronously before they start (PostgreSQL; SQLite
+   * has `RunStore.commitPending`), so that a crash after a child ran never re-runs its parent.
+   * @default false
+   */
+  settleBeforeChildren?: boolean;
   /** Check the input against `workflow.inputSchema` first (not on resume). @default true */
   validateInput?: boolean;
   /** Jitter source of the retry backoff, in [0, 1). @default Math.random */
@@ -272,6 +279,7 @@ export async function executeRun(
   const chain = new HookChain(
     hooks,
     options.pipelineHooks === true,
+    options.settleBeforeChildren === true,
     runId,
     record,
     (error) =>
