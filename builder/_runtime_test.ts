@@ -51,6 +51,10 @@ Deno.test("`envNames()` is everything when code enumerates the environment", asy
 Deno.test("`workerScripts()` finds the node worker the engine loads by URL", async () => {
   assert.deepEqual(await workerScripts(join(ROOT, "main.ts"), ROOT), [
     {
+      source: join(ROOT, "server/_conn_guard_worker.ts"),
+      imagePath: "app/engine/_conn_guard_worker.ts",
+    },
+    {
       source: join(ROOT, "engine/runners/_node_worker.ts"),
       imagePath: "app/engine/_node_worker.ts",
     },
@@ -69,9 +73,10 @@ Deno.test("`prepareRuntime()` bundles the engine beside this host's deno with ex
   const runtime = await prepareRuntime({ platform: AMD64, run: ["python3"] });
   assert.equal(runtime.kind, "deno");
   const entries = runtime.entries.map((e) => [e.path, e.mode]);
-  assert.deepEqual(entries.slice(0, 7), [
+  assert.deepEqual(entries.slice(0, 8), [
     ["app/bin/deno", 0o755],
     ["app/engine/main.js", undefined],
+    ["app/engine/_conn_guard_worker.ts", undefined],
     ["app/engine/_node_worker.ts", undefined],
     ["app/engine/_sandbox_process_main.ts", undefined],
     ["app/runners/node_api.ts", undefined],
@@ -79,10 +84,10 @@ Deno.test("`prepareRuntime()` bundles the engine beside this host's deno with ex
     ["app/bin/bwrap", 0o755],
     ["app/lib/bwrap/ld.so", 0o755],
   ]);
-  const libraries = entries.slice(7).map(([path]) => path as string);
+  const libraries = entries.slice(8).map(([path]) => path as string);
   assert.ok(libraries.includes("app/lib/bwrap/libc.so.6"), libraries.join(", "));
   assert.ok(libraries.every((path) => /^app\/lib\/bwrap\/lib[^/]+\.so[.\d]*$/.test(path)));
-  assert.deepEqual(entries.slice(7).map(([, mode]) => mode), libraries.map(() => undefined));
+  assert.deepEqual(entries.slice(8).map(([, mode]) => mode), libraries.map(() => undefined));
   assert.match(
     runtime.notes.join("\n"),
     /^bubblewrap for command nodes: \/\S+\/bwrap with .*libc\.so\.6/,
@@ -181,6 +186,7 @@ Deno.test("`prepareRuntime()` needs a runtime binary of the target platform", as
       assert.deepEqual(runtime.entries.map((e) => e.path), [
         "app/bin/deno",
         "app/engine/main.js",
+        "app/engine/_conn_guard_worker.ts",
         "app/engine/_node_worker.ts",
         "app/engine/_sandbox_process_main.ts",
         "app/runners/node_api.ts",

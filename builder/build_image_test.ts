@@ -154,6 +154,7 @@ Deno.test({
         "app/bin/bwrap",
         "app/bin/deno",
         "app/engine/",
+        "app/engine/_conn_guard_worker.ts",
         "app/engine/_node_worker.ts",
         "app/engine/_sandbox_process_main.ts",
         "app/engine/main.js",

@@ -1,22 +1,24 @@
 /**
  * The connection guard (server/_conn_guard.ts) on a thread of its own: every byte it relays
  * is copied there, not on the thread that runs the HTTP handler and the runs.
- * `startConnGuardThread()` runs on the main thread; this module is also the worker's entry.
+ * `startConnGuardThread()` runs on the main thread; the worker's entry is
+ * server/_conn_guard_worker.ts (a module of its own: in the image the engine is one bundle,
+ * main.js, and a worker started on `import.meta.url` would run the whole CLI again).
  *
  * @module
  */
 
-import { type ConnGuard, type ConnGuardOptions, startConnGuard } from "./_conn_guard.ts";
+import type { ConnGuard, ConnGuardOptions } from "./_conn_guard.ts";
 
 /** A guard on its own thread (`open` is not known synchronously). */
 export type ConnGuardThread = Omit<ConnGuard, "open">;
 
 /** Messages to the worker. */
-type Request = { type: "start"; options: ConnGuardOptions } | { type: "stop" } | {
+export type GuardRequest = { type: "start"; options: ConnGuardOptions } | { type: "stop" } | {
   type: "close";
 };
 /** Messages from the worker. */
-type Reply =
+export type GuardReply =
   | { type: "started"; addr: Deno.NetAddr }
   | { type: "failed"; name: string; message: string }
   | { type: "closed" };
@@ -33,11 +35,14 @@ function errorOf(reply: { name: string; message: string }): Error {
  * @throws what startConnGuard throws (Deno.errors.AddrInUse, RangeError)
  */
 export function startConnGuardThread(options: ConnGuardOptions): Promise<ConnGuardThread> {
-  const worker = new Worker(import.meta.url, { type: "module", name: "pipedreamer-conn-guard" });
+  const worker = new Worker(new URL("./_conn_guard_worker.ts", import.meta.url), {
+    type: "module",
+    name: "pipedreamer-conn-guard",
+  });
   const started = Promise.withResolvers<ConnGuardThread>();
   const closed = Promise.withResolvers<void>();
-  const post = (request: Request) => worker.postMessage(request);
-  worker.onmessage = (event: MessageEvent<Reply>) => {
+  const post = (request: GuardRequest) => worker.postMessage(request);
+  worker.onmessage = (event: MessageEvent<GuardReply>) => {
     const reply = event.data;
     if (reply.type === "started") {
       started.resolve({
@@ -65,35 +70,4 @@ export function startConnGuardThread(options: ConnGuardOptions): Promise<ConnGua
   };
   post({ type: "start", options });
   return started.promise;
-}
-
-/** The worker's side: one guard, driven by the messages of startConnGuardThread(). */
-function serveInWorker(scope: {
-  onmessage: ((event: MessageEvent<Request>) => void) | null;
-  postMessage(reply: Reply): void;
-}): void {
-  let guard: ConnGuard | undefined;
-  scope.onmessage = async (event) => {
-    const request = event.data;
-    if (request.type === "start") {
-      try {
-        guard = startConnGuard(request.options);
-        scope.postMessage({ type: "started", addr: guard.addr });
-      } catch (error) {
-        const { name, message } = error instanceof Error ? error : new Error(String(error));
-        scope.postMessage({ type: "failed", name, message });
-      }
-    } else if (request.type === "stop") {
-      guard?.stopAccepting();
-    } else {
-      await guard?.close();
-      scope.postMessage({ type: "closed" });
-    }
-  };
-}
-
-// deno-lint-ignore no-explicit-any
-const scope = globalThis as any;
-if (typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.WorkerGlobalScope) {
-  serveInWorker(scope);
 }
