@@ -61,9 +61,18 @@ Deno.test({
         await page.getByRole("button", { name: /^approve: waiting · for approval until / })
           .waitFor();
         await page.getByRole("button", { name: /^nap: succeeded/ }).waitFor();
+        // The approval's answer is held until the page has shown the run's end: the answer (the
+        // run still running) arrives after the stream's end event and must not revive the run.
+        const status = page.locator("#run-status");
+        await page.route(`**/runs/${runId}/events/approval`, async (route) => {
+          const response = await route.fetch();
+          await status.getByText("succeeded").waitFor({ timeout: 60_000 });
+          await route.fulfill({ response });
+        });
         await panel.getByLabel("Comment").fill("looks good");
         await panel.getByRole("button", { name: "Approve" }).click();
-        await page.locator("#run-status").getByText("succeeded").waitFor({ timeout: 60_000 });
+        await page.getByText("Approved.").waitFor({ timeout: 60_000 });
+        await status.getByText("succeeded").waitFor();
         const record = await (await fetch(`${server.url}/runs/${runId}`)).json();
         assert.equal(record.status, "succeeded");
         assert.deepEqual(record.result, { posted: true, comment: "looks good" });

@@ -9,6 +9,7 @@
 import type { NodeRecord, RunRecord } from "../../engine/mod.ts";
 import type { RunSummary } from "../../store/mod.ts";
 import type { NodeInfo } from "../describe_workflow.ts";
+import { FINISHED } from "./format.ts";
 
 /** An event of `GET /runs/:id/logs` (SSE) or `GET /api/events`, parsed. */
 export type StreamEvent =
@@ -18,9 +19,12 @@ export type StreamEvent =
 
 /**
  * `record` with `event` applied (a new object; `record` is not changed). Events of other runs
- * are ignored.
+ * are ignored, and so are node and run events once the run has finished: a finished run never
+ * runs again, so such an event is stale (say the answer to an approval that arrives after the
+ * stream's end event) and must not make the run look live.
  */
 export function applyRunEvent(record: RunRecord, event: StreamEvent): RunRecord {
+  if (event.type !== "end" && FINISHED.includes(record.status)) return record;
   switch (event.type) {
     case "node":
       if (event.runId !== record.runId) return record;

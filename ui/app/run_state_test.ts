@@ -41,6 +41,24 @@ Deno.test("`applyRunEvent()` applies node, run and end events without mutating",
   assert.equal(applyRunEvent(afterRun, { type: "end", record: final }), final);
 });
 
+Deno.test("`applyRunEvent()` keeps a finished run finished against late node and run events", () => {
+  const done = run({ post: { status: "succeeded", attempts: 1 } }, { status: "succeeded" });
+  // The answer to an approval can arrive after the stream's end event.
+  const { nodes: _n, ...stale } = run({}, { status: "running" });
+  assert.equal(applyRunEvent(done, { type: "run", record: stale }), done);
+  assert.equal(
+    applyRunEvent(done, {
+      type: "node",
+      runId: "r1",
+      nodeId: "post",
+      node: { status: "running", attempts: 1 },
+    }),
+    done,
+  );
+  const final = run({}, { status: "succeeded", result: 1 });
+  assert.equal(applyRunEvent(done, { type: "end", record: final }), final);
+});
+
 Deno.test("`applyRunEvent()` ignores events of other runs", () => {
   const record = run({});
   const other = { ...run({}), runId: "r2" };

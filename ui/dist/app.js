@@ -822,6 +822,7 @@ function filterSummary(shown, total, filter) {
 
 // ui/app/run_state.ts
 function applyRunEvent(record, event) {
+  if (event.type !== "end" && FINISHED.includes(record.status)) return record;
   switch (event.type) {
     case "node":
       if (event.runId !== record.runId) return record;
