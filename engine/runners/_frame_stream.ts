@@ -7,17 +7,26 @@
 
 const encoder = new TextEncoder();
 
-/** Writes messages in order; several queued in one turn go out in one write. */
+/**
+ * Writes messages in order; several queued in one turn go out in one write. `onWritten` is
+ * called each time everything queued has been written to the connection.
+ */
 export class LineWriter {
   #conn: Promise<Deno.Conn>;
   #queue: Uint8Array[] = [];
   #flushing = false;
   #closed = false;
   #onError: (error: unknown) => void;
+  #onWritten?: () => void;
 
-  constructor(conn: Promise<Deno.Conn>, onError: (error: unknown) => void) {
+  constructor(
+    conn: Promise<Deno.Conn>,
+    onError: (error: unknown) => void,
+    onWritten?: () => void,
+  ) {
     this.#conn = conn;
     this.#onError = onError;
+    this.#onWritten = onWritten;
   }
 
   /** Queues one message. @throws {TypeError} When it cannot be encoded as JSON. */
@@ -43,6 +52,7 @@ export class LineWriter {
         let offset = 0;
         while (offset < chunk.length) offset += await conn.write(chunk.subarray(offset));
       }
+      if (!this.#closed) this.#onWritten?.();
     } catch (error) {
       this.#closed = true;
       this.#onError(error);

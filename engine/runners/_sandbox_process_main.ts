@@ -19,11 +19,16 @@ import { LineWriter, readLines } from "./_frame_stream.ts";
 const exit = Deno.exit.bind(Deno);
 const [socketPath, bellPath, spinUs] = Deno.args;
 const conn = await Deno.connect({ transport: "unix", path: socketPath! });
-const writer = new LineWriter(Promise.resolve(conn), () => exit(0));
+/**
+ * The bell as it was when the last post left the process idle; set while the process should
+ * spin once that post is written (see {@link spinForNextCall}).
+ */
+let idleSince: number | undefined;
+const writer = new LineWriter(Promise.resolve(conn), () => exit(0), () => spinForNextCall());
 
 /**
  * The bell: a 4-byte file the engine rewrites after every message it sends (its path is the
- * first argument). With no call left, the process polls it a moment instead of letting its
+ * second argument). With no call left, the process polls it a moment instead of letting its
  * thread sleep, since waking a sleeping process costs more than the rest of a warm call; it
  * stops polling while polls mostly run out (and tries again now and then).
  */
@@ -42,20 +47,32 @@ function readBell(): number {
   return rung[0]! | (rung[1]! << 8) | (rung[2]! << 16) | (rung[3]! << 24);
 }
 
-function spinForNextCall(running: number): void {
+/** After a post that left no call running: whether to spin once it is written. */
+function afterPost(running: number): void {
+  idleSince = undefined;
   if (bell === undefined || idleSpinMs <= 0 || running > 0) return;
   if (hitRate < 0.5 && ++skipped < PROBE_EVERY) return;
   skipped = 0;
-  const before = readBell();
+  idleSince = readBell();
+}
+
+/**
+ * Spins once the messages of an idle post have been written (the engine cannot answer them
+ * before), unless a message came in since.
+ */
+function spinForNextCall(): void {
+  const before = idleSince;
+  if (before === undefined) return;
+  idleSince = undefined;
   const until = performance.now() + idleSpinMs;
-  let now = before;
+  let now = readBell();
   while (now === before && performance.now() < until) now = readBell();
   hitRate += ((now !== before ? 1 : 0) - hitRate) / 8;
 }
 
 const receive = startNodeHost({
   post: (message) => writer.send(message),
-  afterPost: spinForNextCall,
+  afterPost,
 });
 
 /** A stream that becomes log lines (through the console, which the node host redirected). */
@@ -101,7 +118,10 @@ try {
 }
 
 try {
-  await readLines(conn, (line) => receive(JSON.parse(line)));
+  await readLines(conn, (line) => {
+    idleSince = undefined;
+    receive(JSON.parse(line));
+  });
 } finally {
   exit(0);
 }

@@ -71,8 +71,9 @@ export interface ProcessRunnerOptions {
   deno?: string;
   /**
    * How long an idle sandbox process polls for its next call, in microseconds (see
-   * engine/runners/_sandbox_process_main.ts). 0 lets it sleep at once.
-   * @default 100
+   * engine/runners/_sandbox_process_main.ts). 0 lets it sleep at once: on a shared machine the
+   * poll takes CPU from the engine and costs more than it saves (BENCHMARKS.md, issue 13).
+   * @default 0
    */
   idleSpinUs?: number;
 }
@@ -267,7 +268,7 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
       key: sandbox.key,
       deno,
       args: (channel) => sandboxArgs(sandbox.node, sandbox.dirs, sandbox.memoryMiB, channel),
-      idleSpinUs: solo ? 0 : options.idleSpinUs ?? 100,
+      idleSpinUs: solo ? 0 : options.idleSpinUs ?? 0,
       env,
       dirs: sandbox.dirs,
       memoryMiB: sandbox.memoryMiB,
