@@ -49,6 +49,7 @@ export interface How {
 
 /** A write whose caller waits for durability by itself. */
 export const COMMITTED_ATOMIC: How = { atomic: true, mode: WriteMode.Committed };
+const COMMITTED: How = { atomic: false, mode: WriteMode.Committed };
 
 /** A write waiting for the end of the turn. */
 export interface QueuedWrite {
@@ -164,6 +165,15 @@ export class GroupCommit {
         this.#timer ??= setImmediate(this.flush);
       }
     });
+  }
+
+  /**
+   * Resolves once the writes queued so far are committed, at once when none is (see
+   * `RunStore.committed`): a no-op write queued behind them, settled at their commit.
+   */
+  committed(): Promise<void> {
+    if (this.#queue.length === 0) return Promise.resolve();
+    return this.write(() => undefined, COMMITTED);
   }
 
   /** Calls `write`, whose writes are lazy (see `RunStore.lazily`). */

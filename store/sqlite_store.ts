@@ -428,8 +428,11 @@ export class SqliteStore extends DurableMethods implements RunStore {
     return this.#group.lazily(write);
   }
 
-  commitPending(): void {
-    if (!this.#closed) this.#flush();
+  async committed(): Promise<void> {
+    if (this.#closed) throw new TypeError("Cannot use run store: it is closed");
+    const failure = this.#wal?.failure;
+    if (failure) throw failure;
+    return this.#group.committed();
   }
 
   async close(): Promise<void> {
