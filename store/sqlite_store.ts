@@ -80,6 +80,16 @@ const FINISHED = FINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
 
 type Row = Record<string, SQLInputValue>;
 
+/**
+ * WAL pages (4 KiB) after which a commit checkpoints the WAL into the database file (SQLite's
+ * default: 1000), inside `COMMIT` on the main thread, with fsyncs of the WAL and the database
+ * file there. A busy `serve` writes ~20 pages per run: the default checkpointed every ~50 runs.
+ * At 10,000 (a WAL of up to ~40 MB) that happens ten times less often, and a checkpoint copies
+ * each page once however often it was rewritten: SQLite's main-thread time per write fell from
+ * ~53 to ~32 µs at 8 and 32 in flight (BENCHMARKS.md, issue 13).
+ */
+const WAL_CHECKPOINT_PAGES = 10_000;
+
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions extends StoreOptions {
   /**
@@ -165,6 +175,7 @@ export class SqliteStore extends DurableMethods implements RunStore {
       this.#db.exec("PRAGMA journal_mode = WAL");
       // full adds its own fsync of the WAL after each commit, off the main thread.
       this.#db.exec("PRAGMA synchronous = NORMAL");
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
       this.#db.exec("PRAGMA foreign_keys = ON");
       migrateSqlite(this.#db, this.#now());
     } catch (error) {
