@@ -166,7 +166,7 @@ export class SqliteStore extends DurableMethods implements RunStore {
     this.#wal = this.durability === "full" && !memory
       ? new WalSync(`${path}-wal`, options.syncFile, () => this.#flush())
       : undefined;
-    this.#group = new group.GroupCommit((text) => this.#sql(text), this.#wal);
+    this.#group = new group.GroupCommit((text) => this.#sql(text), this.#wal, this.leases.forget);
     this.#now = options.now ?? Date.now;
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.#db = new DatabaseSync(path);
@@ -298,13 +298,13 @@ export class SqliteStore extends DurableMethods implements RunStore {
   async updateRun(runId: string, update: RunUpdate, fence?: Lease): Promise<boolean> {
     const set = encodeUpdate(update);
     checkFence(fence);
-    if (set.length === 0) return this.#write(() => this.leases.fenced(runId, fence));
-    const assignments = set.map(([column]) => `${column} = ?`).join(", ");
+    const sql = `UPDATE runs SET ${
+      set.map(([column]) => `${column} = ?`).join(", ")
+    } WHERE run_id = ?`;
     const values = set.map(([, value]) => value);
     return this.#write(() =>
       this.leases.fenced(runId, fence) &&
-      this.#sql(`UPDATE runs SET ${assignments} WHERE run_id = ?`).run(...values, runId).changes > 0
-    );
+      (set.length === 0 || this.#sql(sql).run(...values, runId).changes > 0), group.TRANSITION);
   }
 
   async updateNode(
@@ -322,8 +322,7 @@ export class SqliteStore extends DurableMethods implements RunStore {
           `INSERT INTO run_nodes (run_id, node_id, record)
          SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
          ON CONFLICT (run_id, node_id) DO UPDATE SET record = excluded.record`,
-        ).run(runId, nodeId, json).changes > 0
-    );
+        ).run(runId, nodeId, json).changes > 0, group.TRANSITION);
   }
 
   async listUnfinished(options: ListUnfinishedOptions = {}): Promise<RunRecord[]> {
@@ -357,7 +356,7 @@ export class SqliteStore extends DurableMethods implements RunStore {
       );
       rows.forEach(([node, line], i) => insert.run(runId, first + i, node, line));
       return true;
-    }, true);
+    }, group.TRANSITIONS);
   }
 
   async getLogs(runId: string, options: GetLogsOptions = {}): Promise<StoredLogLine[]> {
