@@ -43,44 +43,52 @@ export interface WakeRow {
   wakeMs: Summary;
 }
 
-async function writeMapProject(root: string): Promise<string> {
-  const dir = join(root, "durable-map-bench");
+const NOOP = "export default (_ctx, input) => input;\n";
+
+/** Writes `<root>/<name>`: workflow.yaml (`name`, `version`, then `body`) and `nodes/<file>`s. */
+async function writeProject(
+  root: string,
+  project: { name: string; body: string; nodes: Record<string, string> },
+): Promise<string> {
+  const dir = join(root, project.name);
   await Deno.mkdir(join(dir, "nodes"), { recursive: true });
   await Deno.writeTextFile(
     join(dir, "workflow.yaml"),
-    `name: durable-map-bench
-version: 1.0.0
-nodes:
+    `name: ${project.name}\nversion: 1.0.0\n${project.body}`,
+  );
+  for (const [file, source] of Object.entries(project.nodes)) {
+    await Deno.writeTextFile(join(dir, "nodes", file), source);
+  }
+  return dir;
+}
+
+function writeMapProject(root: string): Promise<string> {
+  return writeProject(root, {
+    name: "durable-map-bench",
+    body: `nodes:
   list: { path: ./nodes/list.ts }
   each: { path: ./nodes/noop.ts, map: { over: ".", concurrency: 16 } }
 edges: [{ from: list, to: each }]
 config: { retries: 0 }
 `,
-  );
-  await Deno.writeTextFile(
-    join(dir, "nodes/list.ts"),
-    "export default (_ctx, input) => Array.from({ length: input.n }, (_, i) => i);\n",
-  );
-  await Deno.writeTextFile(join(dir, "nodes/noop.ts"), "export default (_ctx, input) => input;\n");
-  return dir;
+    nodes: {
+      "list.ts": "export default (_ctx, input) => Array.from({ length: input.n }, (_, i) => i);\n",
+      "noop.ts": NOOP,
+    },
+  });
 }
 
-async function writeWaitProject(root: string): Promise<string> {
-  const dir = join(root, "durable-wait-bench");
-  await Deno.mkdir(join(dir, "nodes"), { recursive: true });
-  await Deno.writeTextFile(
-    join(dir, "workflow.yaml"),
-    `name: durable-wait-bench
-version: 1.0.0
-nodes:
+function writeWaitProject(root: string): Promise<string> {
+  return writeProject(root, {
+    name: "durable-wait-bench",
+    body: `nodes:
   approve: { wait: { event: go } }
   post: { path: ./nodes/noop.ts }
 edges: [{ from: approve, to: post }]
 concurrency: { maxRuns: 100, queueLimit: 1000 }
 `,
-  );
-  await Deno.writeTextFile(join(dir, "nodes/noop.ts"), "export default (_ctx, input) => input;\n");
-  return dir;
+    nodes: { "noop.ts": NOOP },
+  });
 }
 
 async function fileSize(path: string): Promise<number> {

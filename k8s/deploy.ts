@@ -296,6 +296,19 @@ export async function deployWorkflow(
   };
 }
 
+/** A pod-spec volume of a generated Deployment, as far as the checks below read it. */
+interface PodVolume {
+  name: string;
+  projected?: { sources: { secret: { name: string } }[] };
+  secret?: { secretName: string; items: { key: string }[] };
+}
+
+/** The volume `name` of a generated Deployment's pod spec, if it has one. */
+function podVolume(deployment: KubeObject, name: string): PodVolume | undefined {
+  const spec = deployment.spec as { template: { spec: { volumes: PodVolume[] } } };
+  return spec.template.spec.volumes.find((v) => v.name === name);
+}
+
 /** `deployment.secrets` name Secrets that must already exist: say which are missing up front. */
 export async function checkSharedSecrets(
   client: KubeClient,
@@ -303,14 +316,7 @@ export async function checkSharedSecrets(
   namespace: string,
   deployment: KubeObject,
 ) {
-  const spec = deployment.spec as {
-    template: {
-      spec: {
-        volumes: { name: string; projected?: { sources: { secret: { name: string } }[] } }[];
-      };
-    };
-  };
-  const volume = spec.template.spec.volumes.find((v) => v.name === "secrets");
+  const volume = podVolume(deployment, "secrets");
   const own = objectNames(name, namespace).secrets;
   const shared = (volume?.projected?.sources ?? []).map((s) => s.secret.name).filter((n) =>
     n !== own
@@ -336,14 +342,7 @@ export async function checkStoreSecret(
   namespace: string,
   deployment: KubeObject,
 ) {
-  const spec = deployment.spec as {
-    template: {
-      spec: {
-        volumes: { name: string; secret?: { secretName: string; items: { key: string }[] } }[];
-      };
-    };
-  };
-  const store = spec.template.spec.volumes.find((v) => v.name === "store")?.secret;
+  const store = podVolume(deployment, "store")?.secret;
   if (!store) return;
   const key = store.items[0]!.key;
   const secret = await client.get<KubeObject & { data?: Record<string, string> }>(

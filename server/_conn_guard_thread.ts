@@ -30,15 +30,38 @@ function errorOf(reply: { name: string; message: string }): Error {
   return new Error(reply.message);
 }
 
+/** A guard worker booting ahead of its start (see {@link bootConnGuardThread}). */
+export interface BootingConnGuard {
+  /** Starts the guard in the worker; resolves once it listens. */
+  start(options: ConnGuardOptions): Promise<ConnGuardThread>;
+  /** Ends the worker when the guard will not be started (idempotent). */
+  terminate(): void;
+}
+
+/**
+ * Creates the guard's worker now, so that its isolate boots and loads its module while the
+ * caller does other work (`serve` opens its store meanwhile); the guard starts on `start()`.
+ */
+export function bootConnGuardThread(): BootingConnGuard {
+  const worker = new Worker(new URL("./_conn_guard_worker.ts", import.meta.url), {
+    type: "module",
+    name: "pipedreamer-conn-guard",
+  });
+  return {
+    start: (options) => startIn(worker, options),
+    terminate: () => worker.terminate(),
+  };
+}
+
 /**
  * Starts {@link startConnGuard} in a worker and resolves once it listens.
  * @throws what startConnGuard throws (Deno.errors.AddrInUse, RangeError)
  */
 export function startConnGuardThread(options: ConnGuardOptions): Promise<ConnGuardThread> {
-  const worker = new Worker(new URL("./_conn_guard_worker.ts", import.meta.url), {
-    type: "module",
-    name: "pipedreamer-conn-guard",
-  });
+  return bootConnGuardThread().start(options);
+}
+
+function startIn(worker: Worker, options: ConnGuardOptions): Promise<ConnGuardThread> {
   const started = Promise.withResolvers<ConnGuardThread>();
   const closed = Promise.withResolvers<void>();
   const post = (request: GuardRequest) => worker.postMessage(request);

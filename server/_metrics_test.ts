@@ -25,6 +25,9 @@ Deno.test("`metricsFormatOf()` picks OpenMetrics only when the Accept header nam
   assert.equal(metricsContentType("prometheus"), PROMETHEUS_CONTENT_TYPE);
   assert.equal(metricsContentType("openmetrics"), OPENMETRICS_CONTENT_TYPE);
   assert.match(PROMETHEUS_CONTENT_TYPE, /^text\/plain; version=0\.0\.4/);
+  // Written out (server/_metrics_format.ts loads no prom-client): they must stay prom-client's.
+  assert.equal(PROMETHEUS_CONTENT_TYPE, client.Registry.PROMETHEUS_CONTENT_TYPE);
+  assert.equal(OPENMETRICS_CONTENT_TYPE, client.Registry.OPENMETRICS_CONTENT_TYPE);
 });
 
 Deno.test("`MetricsRegistries` renders both formats, with process metrics and escaped labels", async () => {

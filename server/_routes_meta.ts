@@ -5,7 +5,7 @@
  */
 
 import { jsonResponse } from "./_http_error.ts";
-import { metricsContentType, metricsFormatOf } from "./_metrics.ts";
+import { metricsContentType, metricsFormatOf } from "./_metrics_format.ts";
 import { buildOpenApi } from "./_openapi.ts";
 import { queryOf } from "./_query.ts";
 import type { RunApi } from "./_run_api.ts";

@@ -1,141 +1,119 @@
 /**
- * The run manager's Prometheus metrics (prom-client): runs by final status, runs in flight,
- * queue depth, node durations, attempts, failures and cache hits, plus the process metrics.
+ * The run manager's Prometheus metrics: runs by final status, runs in flight, queue depth, node
+ * durations, attempts, failures and cache hits, plus the process metrics.
+ *
+ * prom-client (and the `node:zlib`, `node:http` it pulls in) is loaded on first need, not while
+ * `serve` starts: when `/metrics` is asked, or {@link LOAD_DELAY_MS} after the first counted
+ * transition, or as soon as {@link MAX_PENDING} transitions wait. Until then each transition is
+ * kept (its values taken at once) and replayed in order into the counters when they exist, so
+ * nothing counted before the load is lost. The process metrics (event loop lag, GC) observe from
+ * the load on.
  *
  * @module
  */
 
 import type { CompiledWorkflow, NodeRecord, RunRecord } from "../engine/mod.ts";
-import { client, DURATION_BUCKETS, type MetricsFormat, MetricsRegistries } from "./_metrics.ts";
+import type { MetricsFormat } from "./_metrics_format.ts";
+import type { PromRunMetrics, RunGauges } from "./_prom_run_metrics.ts";
 
-const FINAL_RUN = ["succeeded", "failed", "cancelled"] as const;
+export type { RunGauges };
+
 const FINAL_NODE = new Set(["succeeded", "failed", "cancelled"]);
 
-/** What the gauges read when the metrics are rendered. */
-export interface RunGauges {
-  workflow: string;
-  running: number;
-  queued: number;
-}
+/** How long after the first counted transition prom-client is loaded, if nobody asked before. */
+export const LOAD_DELAY_MS = 2_000;
+/** Transitions kept before prom-client is loaded at once. */
+export const MAX_PENDING = 10_000;
+
+type Update = (metrics: PromRunMetrics) => void;
 
 /** Counters and histograms fed by the run manager's hooks. */
 export class RunMetrics {
-  readonly #registries: MetricsRegistries;
-  readonly #runs: client.Counter<"workflow" | "status">;
-  readonly #runDuration: client.Histogram<"workflow" | "status">;
-  readonly #nodeDuration: client.Histogram<"workflow" | "node">;
-  readonly #attempts: client.Counter<"workflow" | "node">;
-  readonly #failures: client.Counter<"workflow" | "node">;
-  readonly #cacheHits: client.Counter<"workflow" | "node">;
-  readonly #cacheMisses: client.Counter<"workflow" | "node">;
+  readonly #gauges: () => RunGauges;
+  readonly #options: { processMetrics?: boolean };
+  #loaded: PromRunMetrics | undefined;
+  #loading: Promise<PromRunMetrics> | undefined;
+  #pending: Update[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
 
   constructor(gauges: () => RunGauges, options: { processMetrics?: boolean } = {}) {
-    const registries = this.#registries = new MetricsRegistries(options);
-    const registers = registries.both;
-    const nodeLabels = ["workflow", "node"] as const;
-    this.#runs = new client.Counter({
-      name: "pipedreamer_runs_total",
-      help: "Runs finished, by final status.",
-      labelNames: ["workflow", "status"] as const,
-      registers,
-    });
-    new client.Gauge({
-      name: "pipedreamer_runs_in_flight",
-      help: "Runs executing now.",
-      labelNames: ["workflow"] as const,
-      registers,
-      collect() {
-        const g = gauges();
-        this.reset();
-        this.set({ workflow: g.workflow }, g.running);
-      },
-    });
-    new client.Gauge({
-      name: "pipedreamer_queue_depth",
-      help: "Runs waiting to start.",
-      labelNames: ["workflow"] as const,
-      registers,
-      collect() {
-        const g = gauges();
-        this.reset();
-        this.set({ workflow: g.workflow }, g.queued);
-      },
-    });
-    this.#runDuration = new client.Histogram({
-      name: "pipedreamer_run_duration_seconds",
-      help: "Duration of finished runs in seconds.",
-      labelNames: ["workflow", "status"] as const,
-      buckets: [...DURATION_BUCKETS],
-      registers,
-    });
-    this.#nodeDuration = new client.Histogram({
-      name: "pipedreamer_node_duration_seconds",
-      help: "Duration of executed nodes (all attempts) in seconds; cache hits excluded.",
-      labelNames: nodeLabels,
-      buckets: [...DURATION_BUCKETS],
-      registers,
-    });
-    this.#attempts = new client.Counter({
-      name: "pipedreamer_node_attempts_total",
-      help: "Node attempts made.",
-      labelNames: nodeLabels,
-      registers,
-    });
-    this.#failures = new client.Counter({
-      name: "pipedreamer_node_failures_total",
-      help: "Nodes that finally failed.",
-      labelNames: nodeLabels,
-      registers,
-    });
-    this.#cacheHits = new client.Counter({
-      name: "pipedreamer_node_cache_hits_total",
-      help: "Node outputs taken from the cache.",
-      labelNames: nodeLabels,
-      registers,
-    });
-    this.#cacheMisses = new client.Counter({
-      name: "pipedreamer_node_cache_misses_total",
-      help: "Executions of nodes with cache: that found no cached output.",
-      labelNames: nodeLabels,
-      registers,
-    });
+    this.#gauges = gauges;
+    this.#options = options;
+  }
+
+  /** Whether prom-client is loaded (for tests). */
+  get loaded(): boolean {
+    return this.#loaded !== undefined;
   }
 
   /** Creates the zero series of a workflow's run counters, so that they exist before any run. */
   seed(workflow: string): void {
-    for (const status of FINAL_RUN) this.#runs.inc({ workflow, status }, 0);
+    this.#update((m) => m.seed(workflow), false);
   }
 
   /** Counts a finished run. */
   runFinished(record: RunRecord): void {
     const labels = { workflow: record.workflow, status: record.status };
-    this.#runs.inc(labels);
-    if (record.durationMs !== undefined && record.startedAt !== undefined) {
-      this.#runDuration.observe(labels, record.durationMs / 1000);
-    }
+    const seconds = record.durationMs !== undefined && record.startedAt !== undefined
+      ? record.durationMs / 1000
+      : undefined;
+    this.#update((m) => m.runFinished(labels, seconds));
   }
 
   /** Counts a node transition; only final ones (succeeded, failed, cancelled) count. */
   nodeUpdated(workflow: CompiledWorkflow, nodeId: string, node: NodeRecord): void {
     if (!FINAL_NODE.has(node.status) || node.reusedFrom) return;
     const labels = { workflow: workflow.name, node: nodeId };
-    if (node.cached) {
-      this.#cacheHits.inc(labels);
-      return;
-    }
-    if (node.attempts > 0) this.#attempts.inc(labels, node.attempts);
-    if (node.status === "failed") this.#failures.inc(labels);
-    if (node.status !== "cancelled" && node.durationMs !== undefined) {
-      this.#nodeDuration.observe(labels, node.durationMs / 1000);
-    }
     const compiled = workflow.nodes[nodeId] ?? workflow.onError;
-    if (compiled?.id === nodeId && compiled.cacheMs !== undefined && node.attempts > 0) {
-      this.#cacheMisses.inc(labels);
-    }
+    const counts = {
+      cached: node.cached === true,
+      attempts: node.attempts,
+      failed: node.status === "failed",
+      seconds: node.status !== "cancelled" && node.durationMs !== undefined
+        ? node.durationMs / 1000
+        : undefined,
+      cacheMiss: compiled?.id === nodeId && compiled.cacheMs !== undefined && node.attempts > 0,
+    };
+    this.#update((m) => m.nodeFinished(labels, counts));
   }
 
   /** The exposition: Prometheus text 0.0.4, or OpenMetrics. */
-  render(format: MetricsFormat = "prometheus"): Promise<string> {
-    return this.#registries.render(format);
+  async render(format: MetricsFormat = "prometheus"): Promise<string> {
+    return (await this.#load()).render(format);
+  }
+
+  /** Cancels the pending load timer (the run manager closes); `render()` still loads. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  #update(update: Update, counted = true): void {
+    if (this.#loaded) return update(this.#loaded);
+    this.#pending.push(update);
+    if (!counted) return;
+    if (this.#pending.length >= MAX_PENDING) {
+      void this.#load().catch(() => {});
+    } else if (!this.#stopped && this.#timer === undefined && this.#loading === undefined) {
+      const timer = this.#timer = setTimeout(
+        () => void this.#load().catch(() => {}),
+        LOAD_DELAY_MS,
+      );
+      Deno.unrefTimer(timer);
+    }
+  }
+
+  #load(): Promise<PromRunMetrics> {
+    return this.#loading ??= import("./_prom_run_metrics.ts").then(({ PromRunMetrics }) => {
+      clearTimeout(this.#timer);
+      const metrics = new PromRunMetrics(this.#gauges, this.#options);
+      for (const update of this.#pending) update(metrics);
+      this.#pending = [];
+      return this.#loaded = metrics;
+    }, (error) => {
+      this.#loading = undefined;
+      throw error;
+    });
   }
 }

@@ -23,7 +23,7 @@ export {
   type MetricsFormat,
   OPENMETRICS_CONTENT_TYPE,
   PROMETHEUS_CONTENT_TYPE,
-} from "./_metrics.ts";
+} from "./_metrics_format.ts";
 
 // HTTP API.
 export { createHandler, type HandlerOptions, ROUTES, type RunApi } from "./create_handler.ts";

@@ -30,7 +30,7 @@ import { ScheduleAction, UNLIMITED_CONCURRENCY } from "./_run_queue.ts";
 import { pause } from "./_timers.ts";
 import { cancelParkedNodes, endedParked, parkedRunTimers, signalRun } from "./_parked_runs.ts";
 import type { WaitTimers } from "./_durable_runs.ts";
-import type { MetricsFormat } from "./_metrics.ts";
+import type { MetricsFormat } from "./_metrics_format.ts";
 import { type FindVersion, planRetry, type RetryOptions, type RetryStarted } from "./_retry.ts";
 
 export type { RunEvent, RunListener } from "./_run_hub.ts";
@@ -492,6 +492,7 @@ export class RunManager {
     this.#core.closed = true;
     this.#core.closing.abort();
     this.#core.heartbeat.stop();
+    this.#core.metrics.stop();
     await this.#core.cron?.settled();
     if (this.#core.ownsRunner) await this.#core.runner.close();
   }

@@ -34,7 +34,8 @@ Deno.test("`RunManager` runs at most maxRuns at once; the others wait queued in 
     );
     gates.open(ids[0]!, "a");
     await waitFor(() => gates.started.length === 3, "the third run to start");
-    // The first two start together: their nodes may begin in either order.
+    // The first two take their slots in submit order, but each run first creates its temp dir
+    // (Deno.makeTempDir, finished by a thread pool): their nodes may begin in either order.
     assert.deepEqual(starts(gates.started).slice(0, 2).sort(), ids.slice(0, 2).sort());
     assert.equal(starts(gates.started)[2], ids[2]);
     gates.open(ids[1]!, "a");

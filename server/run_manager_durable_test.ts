@@ -1,11 +1,27 @@
 import assert from "node:assert/strict";
 import { SqliteStore } from "../store/mod.ts";
 import { EventRejectedError } from "./_durable_runs.ts";
-import { gated, harness, untilStatus, waitFor } from "./testdata/manager_harness.ts";
+import { gated, type Harness, harness, untilStatus, waitFor } from "./testdata/manager_harness.ts";
 import { FakeClock } from "../testing/mod.ts";
 
 const SLEEP = { kind: "sleep" as const, sleepMs: 60_000 };
 const APPROVAL = { kind: "wait" as const, wait: { event: "approval", timeoutMs: 3_600_000 } };
+
+/** Runs `body` once a submitted run (approve → post) waits at its approval node. */
+async function withWaitingRun(body: (h: Harness, runId: string) => Promise<void>): Promise<void> {
+  const h = await harness({
+    spec: { approve: [], post: ["approve"] },
+    dag: { nodes: { approve: APPROVAL } },
+  });
+  try {
+    await h.manager.recover();
+    const { runId } = await h.manager.submit({});
+    await untilStatus(h.store, runId, "waiting");
+    await body(h, runId);
+  } finally {
+    await h.close();
+  }
+}
 
 Deno.test("`RunManager` parks a sleeping run (no slot held) and its stored timer resumes it on time", async () => {
   const gates = gated(["other"]);
@@ -76,21 +92,12 @@ Deno.test("`RunManager.signal()` resumes a waiting run with the payload; unknown
 });
 
 Deno.test("`RunManager` fails a wait node at its timeout", async () => {
-  const h = await harness({
-    spec: { approve: [], post: ["approve"] },
-    dag: { nodes: { approve: APPROVAL } },
-  });
-  try {
-    await h.manager.recover();
-    const { runId } = await h.manager.submit({});
-    await untilStatus(h.store, runId, "waiting");
+  await withWaitingRun(async (h, runId) => {
     await h.clock.advance(3_600_000);
     const record = await untilStatus(h.store, runId, "failed");
     assert.match(record.nodes.approve!.error!.message, /no "approval" event arrived within 1h/);
     assert.equal(record.nodes.post?.status, "skipped");
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("two `RunManager` replicas fire a stored timer exactly once", async () => {
@@ -185,14 +192,7 @@ Deno.test("`RunManager.recover()` resumes a crashed map node re-running only its
 });
 
 Deno.test("`RunManager.cancel()` ends a waiting run and its waiting node; a later event is refused", async () => {
-  const h = await harness({
-    spec: { approve: [], post: ["approve"] },
-    dag: { nodes: { approve: APPROVAL } },
-  });
-  try {
-    await h.manager.recover();
-    const { runId } = await h.manager.submit({});
-    await untilStatus(h.store, runId, "waiting");
+  await withWaitingRun(async (h, runId) => {
     const cancelled = await h.manager.cancel(runId);
     assert.equal(cancelled?.status, "cancelled");
     assert.equal(cancelled?.nodes.approve?.status, "cancelled");
@@ -203,7 +203,5 @@ Deno.test("`RunManager.cancel()` ends a waiting run and its waiting node; a late
     // Its timer fires later: nothing resumes a cancelled run.
     await h.clock.advance(3_600_000);
     assert.equal((await h.store.getRun(runId))?.status, "cancelled");
-  } finally {
-    await h.close();
-  }
+  });
 });

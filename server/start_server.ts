@@ -21,10 +21,14 @@ import { createDashboard } from "../ui/mod.ts";
 import type { NatsTriggers } from "../triggers/mod.ts";
 import { createAuthenticator } from "./_auth.ts";
 import { CodeSnapshots } from "./_code_snapshots.ts";
-import { withExtraMetrics } from "./_metrics.ts";
+import { withExtraMetrics } from "./_metrics_format.ts";
 import { findSnapshotVersion } from "./_code_versions.ts";
 import { loadRunTracer, tracingConfigured } from "../tracing/mod.ts";
-import { type ConnGuardThread, startConnGuardThread } from "./_conn_guard_thread.ts";
+import {
+  bootConnGuardThread,
+  type BootingConnGuard,
+  type ConnGuardThread,
+} from "./_conn_guard_thread.ts";
 import { type ProcessLock, tryLockFile } from "./_process_lock.ts";
 import { loadConfigOverlay } from "./_config_overlay.ts";
 import { createHandler, type HandlerOptions } from "./create_handler.ts";
@@ -182,6 +186,20 @@ function urlOf(hostname: string, port: number): string {
  * ```
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  // The guard's thread boots while the workflow, store and runs are loaded.
+  const booting = bootConnGuardThread();
+  try {
+    return await startWith(options, booting);
+  } catch (error) {
+    booting.terminate();
+    throw error;
+  }
+}
+
+async function startWith(
+  options: StartServerOptions,
+  booting: BootingConnGuard,
+): Promise<RunningServer> {
   const dev = options.dev ?? false;
   const token = dev || options.noAuth ? undefined : options.token;
   if (!dev && !options.noAuth && !token) {
@@ -320,7 +338,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       },
     }, handler);
     await ready.promise;
-    guard = await startConnGuardThread({ hostname, port, backendPath, ...options.connections });
+    guard = await booting.start({ hostname, port, backendPath, ...options.connections });
     const addr = guard.addr;
     const url = urlOf(addr.hostname, addr.port);
     emit({ type: "listening", url, hostname: addr.hostname, port: addr.port });

@@ -17,6 +17,7 @@ import { CallbackServer, sseReader } from "./_serve.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DURABLE = join(ROOT, "tests/testdata/k8s/durable-k8s");
+const GATED = join(ROOT, "tests/testdata/gated");
 const HELLO = join(ROOT, "tests/testdata/k8s/hello-k8s");
 const SECRET = "xoxb-super-secret-value";
 
@@ -27,6 +28,17 @@ function cluster(options: { contextNamespace?: string } = {}) {
     contextNamespace: options.contextNamespace,
     prefix: "pd-k8s-durable-",
   });
+}
+
+/**
+ * The durable-k8s project in `tmp`: the gated project's node file (one copy for the server and
+ * the cluster tests) under durable-k8s's own workflow.yaml.
+ */
+async function durableProject(tmp: string): Promise<string> {
+  const dir = join(tmp, "durable-k8s");
+  await copyDir(GATED, dir);
+  await Deno.copyFile(join(DURABLE, "workflow.yaml"), join(dir, "workflow.yaml"));
+  return dir;
 }
 
 function tokenOf(kube: FakeKube, namespace: string, name: string): string {
@@ -46,7 +58,7 @@ Deno.test("a pod deleted mid-run: the run finishes in the next pod from the PVC,
     ok(
       await env.cli(
         "deploy",
-        DURABLE,
+        await durableProject(env.tmp),
         "--image",
         "ghcr.io/acme/durable-k8s:1.0.0",
         "--bundle",

@@ -7,12 +7,12 @@
  * @module
  */
 
-import { backoffDelay } from "./_backoff.ts";
 import type { Run } from "./_run.ts";
 import { iso } from "./_run_context.ts";
 import { Slot } from "./_run_nodes.ts";
 import { attempt, checkStorable, isNonRetryable, prepare } from "./_run_node.ts";
 import { ChildParked } from "./_run_child.ts";
+import { waitToRetry } from "./_retry_wait.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
 import type { MapItemRecord } from "../durable_protocol.ts";
 import { type MapItemCounts, NodeStatus } from "../run_record.ts";
@@ -84,19 +84,13 @@ async function runElement(
       item.status = NodeStatus.Failed;
       break;
     }
-    try {
-      await ctx.clock.sleep(
-        backoffDelay(n, { ...ctx.workflow.settings, random: ctx.random }),
-        stop,
-      );
-      if (stop?.aborted) throw stop.reason;
-    } catch {
+    const cancelled = await waitToRetry(run, n, {
+      stop,
+      what: `element ${index} of node "${element.id}"`,
+    });
+    if (cancelled) {
       item.status = NodeStatus.Cancelled;
-      item.error = ctx.errorInfo(
-        new NodeFailure(`Cannot retry element ${index} of node "${element.id}": ${run.stop.why}`, {
-          kind: FailureKind.Cancelled,
-        }),
-      );
+      item.error = ctx.errorInfo(cancelled);
       break;
     }
   }

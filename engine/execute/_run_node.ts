@@ -5,7 +5,6 @@
  * @module
  */
 
-import { backoffDelay } from "./_backoff.ts";
 import { cacheKey } from "./_cache_key.ts";
 import { startTimer } from "./_clock.ts";
 import { hasChild } from "./_dag_plan.ts";
@@ -13,6 +12,7 @@ import type { Run } from "./_run.ts";
 import { iso, redactDeep, type RunContext } from "./_run_context.ts";
 import type { Slot } from "./_run_nodes.ts";
 import { ChildParked, runChildAttempt } from "./_run_child.ts";
+import { waitToRetry } from "./_retry_wait.ts";
 import { FailureKind, NodeFailure } from "../errors.ts";
 import {
   type AttemptRecord,
@@ -268,19 +268,10 @@ export async function runNode(run: Run, slot: Slot, stop: AbortSignal | undefine
     }
     // The failed attempt shows in the history while the node waits for its retry.
     hooks.emitNode(slot);
-    try {
-      await ctx.clock.sleep(
-        backoffDelay(n, { ...ctx.workflow.settings, random: ctx.random }),
-        stop,
-      );
-      if (stop?.aborted) throw stop.reason;
-    } catch {
+    const cancelled = await waitToRetry(run, n, { stop, what: `node "${slot.id}"` });
+    if (cancelled) {
       rec.status = NodeStatus.Cancelled;
-      rec.error = ctx.errorInfo(
-        new NodeFailure(`Cannot retry node "${slot.id}": ${run.stop.why}`, {
-          kind: FailureKind.Cancelled,
-        }),
-      );
+      rec.error = ctx.errorInfo(cancelled);
       break;
     }
     rec.attempts = n + 1;
