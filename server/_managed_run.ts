@@ -156,9 +156,10 @@ export async function executeManaged(
       traceparent: traced?.traceparent,
       // A store that applies writes in call order lets a run's transitions share commits.
       pipelineHooks: store.ordersWrites === true,
-      // A node's success must be stored before its children run: committed synchronously by
-      // the hook where the store can (SQLite), else awaited (PostgreSQL).
-      settleBeforeChildren: store.commitPending === undefined,
+      // A node's success must be stored before its children run: committed (SQLite: the
+      // commit of the turn, shared by every run), else awaited (PostgreSQL).
+      settleBeforeChildren: store.committed === undefined,
+      beforeChildren: store.committed && (() => store.committed!()),
       validateInput: false,
       // Map items, steps and waits live in the store; a sleep or wait parks the run.
       durable: fencedState(store, active),

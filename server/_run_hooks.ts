@@ -103,11 +103,6 @@ export async function appendLog(t: HookTargets, run: HookedRun, line: LogLine): 
   }
 }
 
-/** A node's final status: its children may start next. */
-function isFinishedNode(node: { status: string }): boolean {
-  return node.status !== "running" && node.status !== "pending" && node.status !== "waiting";
-}
-
 /** The record-level fields of a run transition. */
 function runUpdate(record: RunRecord): RunUpdate {
   if (!isFinishedStatus(record.status)) {
@@ -151,11 +146,8 @@ export function persistHooks(t: HookTargets, run: HookedRun): ExecuteHooks {
     async onNodeUpdate(runId, nodeId, node) {
       if (run.detached || run.storeFailed || run.unstorable) return;
       try {
-        const stored = lazily(store, () => store.updateNode(runId, nodeId, node, run.lease));
-        // A finished node is committed before the executor goes on to start its children (this
-        // hook is called synchronously): a process crash once they ran never re-runs it.
-        if (isFinishedNode(node)) store.commitPending?.();
-        await write(run, stored);
+        // A finished node's children start once this is committed (`beforeChildren`).
+        await write(run, lazily(store, () => store.updateNode(runId, nodeId, node, run.lease)));
       } catch (error) {
         if (!(error instanceof UnserializableValueError)) throw error;
         // The node's output cannot be stored: record the node as failed (without the output)

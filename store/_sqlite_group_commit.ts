@@ -45,10 +45,19 @@ export interface How {
   atomic: boolean;
   /** @default WriteMode.Lazy inside `SqliteStore.lazily()`, else WriteMode.Urgent */
   mode?: WriteMode;
+  /**
+   * Changes no run's lease and creates or deletes no run: the lease fence checks made before it
+   * in the transaction stay valid (`SqliteLeases.fenced`). @default false
+   */
+  keepsLeases?: boolean;
 }
 
 /** A write whose caller waits for durability by itself. */
 export const COMMITTED_ATOMIC: How = { atomic: true, mode: WriteMode.Committed };
+const COMMITTED: How = { atomic: false, mode: WriteMode.Committed, keepsLeases: true };
+/** A run's transition: one statement (or several: `TRANSITIONS`), no lease changed. */
+export const TRANSITION: How = { atomic: false, keepsLeases: true };
+export const TRANSITIONS: How = { atomic: true, keepsLeases: true };
 
 /** A write waiting for the end of the turn. */
 export interface QueuedWrite {
@@ -56,6 +65,7 @@ export interface QueuedWrite {
   /** Several statements: run under a savepoint, so a failure undoes only this write. */
   atomic: boolean;
   mode: WriteMode;
+  keepsLeases: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -69,11 +79,14 @@ export interface WriteOutcome {
 /**
  * Applies `queue` in order in one transaction and commits it. Returns each write's outcome
  * (settled by the caller once the commit is durable), or undefined when the transaction could
- * not begin or commit: then every write was already rejected with that error.
+ * not begin or commit: then every write was already rejected with that error. `forgetLeases`
+ * drops the fence checks cached in the transaction: at its start and before each write that
+ * may change a lease (no other process writes meanwhile: `BEGIN IMMEDIATE`).
  */
 export function commitGroup(
   sql: (text: string) => StatementSync,
   queue: QueuedWrite[],
+  forgetLeases: () => void = () => {},
 ): WriteOutcome[] | undefined {
   const outcomes: WriteOutcome[] = [];
   try {
@@ -82,7 +95,9 @@ export function commitGroup(
     for (const write of queue) write.reject(error);
     return undefined;
   }
+  forgetLeases();
   for (const write of queue) {
+    if (!write.keepsLeases) forgetLeases();
     if (write.atomic) sql("SAVEPOINT write").run();
     try {
       outcomes.push({ ok: true, value: write.body() });
@@ -146,15 +161,18 @@ export class GroupCommit {
   constructor(
     private readonly sql: (text: string) => StatementSync,
     private readonly wal: WalSync | undefined,
+    private readonly forgetLeases?: () => void,
   ) {}
 
   /** Queues a write; settles as its {@link WriteMode} says. */
   write<T>(body: () => T, how: boolean | How): Promise<T> {
     const atomic = typeof how === "boolean" ? how : how.atomic;
+    const keepsLeases = typeof how !== "boolean" && how.keepsLeases === true;
     const mode = (typeof how === "boolean" ? undefined : how.mode) ??
       (this.#lazy ? WriteMode.Lazy : WriteMode.Urgent);
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ body, atomic, mode, resolve: resolve as (v: unknown) => void, reject });
+      const settle = { resolve: resolve as (v: unknown) => void, reject };
+      this.#queue.push({ body, atomic, mode, keepsLeases, ...settle });
       // Every write but an urgent one made while an fsync runs commits at the end of the turn:
       // a kill -9 never loses a transition past its turn (a node's children may start before
       // its success settles: the commit must not wait). Only the fsync of lazy writes waits
@@ -164,6 +182,15 @@ export class GroupCommit {
         this.#timer ??= setImmediate(this.flush);
       }
     });
+  }
+
+  /**
+   * Resolves once the writes queued so far are committed, at once when none is (see
+   * `RunStore.committed`): a no-op write queued behind them, settled at their commit.
+   */
+  committed(): Promise<void> {
+    if (this.#queue.length === 0) return Promise.resolve();
+    return this.write(() => undefined, COMMITTED);
   }
 
   /** Calls `write`, whose writes are lazy (see `RunStore.lazily`). */
@@ -188,7 +215,7 @@ export class GroupCommit {
       for (const write of queue) write.reject(failure);
       return;
     }
-    const outcomes = commitGroup(this.sql, queue);
+    const outcomes = commitGroup(this.sql, queue, this.forgetLeases);
     if (outcomes !== undefined) settleGroup(queue, outcomes, this.wal);
   };
 }

@@ -30,7 +30,15 @@ export interface SqliteLeaseAccess {
 
 /** Leases of runs in SQLite (the RunStore methods of the same names). */
 export class SqliteLeases implements LeaseOps {
+  /** Owner and epoch of the runs `fenced()` read in the current transaction. */
+  #checked = new Map<string, { owner: unknown; epoch: number }>();
+
   constructor(private readonly db: SqliteLeaseAccess) {}
+
+  /** Drops what `fenced()` read: a new transaction, or a write that may change a lease. */
+  readonly forget = (): void => {
+    if (this.#checked.size > 0) this.#checked.clear();
+  };
 
   readonly claimLease: LeaseOps["claimLease"] = async (runId, owner, leaseMs, options = {}) => {
     checkLeaseArgs(owner, leaseMs, "claim run");
@@ -77,16 +85,19 @@ export class SqliteLeases implements LeaseOps {
   };
 
   /**
-   * Inside a write: true when the run exists and `fence` (if any) is its current lease.
+   * Inside a write: true when the run exists and `fence` (if any) is its current lease. Reads a
+   * run's lease once per transaction, until a write that may change it (`forget`).
    * @throws {LeaseLostError} when the run exists under another lease
    */
   fenced(runId: string, fence: Lease | undefined): boolean {
-    if (fence === undefined) {
-      return this.db.sql("SELECT 1 FROM runs WHERE run_id = ?").get(runId) !== undefined;
+    let lease = this.#checked.get(runId);
+    if (lease === undefined) {
+      const row = this.db.sql("SELECT owner, lease_epoch FROM runs WHERE run_id = ?").get(runId);
+      if (!row) return false;
+      lease = { owner: row.owner, epoch: Number(row.lease_epoch) };
+      this.#checked.set(runId, lease);
     }
-    const row = this.db.sql("SELECT owner, lease_epoch FROM runs WHERE run_id = ?").get(runId);
-    if (!row) return false;
-    if (row.owner !== fence.owner || Number(row.lease_epoch) !== fence.epoch) {
+    if (fence !== undefined && (lease.owner !== fence.owner || lease.epoch !== fence.epoch)) {
       throw new LeaseLostError(runId, fence.owner);
     }
     return true;

@@ -187,11 +187,13 @@ export interface RunStore extends DurableState {
    */
   lazily?<T>(write: () => T): T;
   /**
-   * Commits the writes called so far now, synchronously, without waiting for their fsync: what
-   * a process crash must not lose once the caller goes on (a node's success, before its
-   * children start). Optional: stores that commit each write as it is called lack it.
+   * Resolves once the writes called so far are committed (a process crash cannot lose them),
+   * without waiting for their fsync: at the end of the current event-loop turn, in the commit
+   * those writes share with every other write of the turn. Rejects when that commit fails. What
+   * a caller awaits before it does what a crash must not undo once done (a node's children
+   * start once its success is committed). Optional: stores that cannot tell lack it.
    */
-  commitPending?(): void;
+  committed?(): Promise<void>;
   createRun(record: RunRecord, options?: CreateRunOptions): Promise<CreateRunResult>;
   /** The run with its node records, or undefined for an unknown id. */
   getRun(runId: string): Promise<RunRecord | undefined>;

@@ -80,6 +80,16 @@ const FINISHED = FINISHED_STATUSES.map((s) => `'${s}'`).join(", ");
 
 type Row = Record<string, SQLInputValue>;
 
+/**
+ * WAL pages (4 KiB) after which a commit checkpoints the WAL into the database file (SQLite's
+ * default: 1000), inside `COMMIT` on the main thread, with fsyncs of the WAL and the database
+ * file there. A busy `serve` writes ~20 pages per run: the default checkpointed every ~50 runs.
+ * At 10,000 (a WAL of up to ~40 MB) that happens ten times less often, and a checkpoint copies
+ * each page once however often it was rewritten: SQLite's main-thread time per write fell from
+ * ~53 to ~32 µs at 8 and 32 in flight (BENCHMARKS.md, issue 13).
+ */
+const WAL_CHECKPOINT_PAGES = 10_000;
+
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions extends StoreOptions {
   /**
@@ -156,7 +166,7 @@ export class SqliteStore extends DurableMethods implements RunStore {
     this.#wal = this.durability === "full" && !memory
       ? new WalSync(`${path}-wal`, options.syncFile, () => this.#flush())
       : undefined;
-    this.#group = new group.GroupCommit((text) => this.#sql(text), this.#wal);
+    this.#group = new group.GroupCommit((text) => this.#sql(text), this.#wal, this.leases.forget);
     this.#now = options.now ?? Date.now;
     this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.#db = new DatabaseSync(path);
@@ -165,6 +175,7 @@ export class SqliteStore extends DurableMethods implements RunStore {
       this.#db.exec("PRAGMA journal_mode = WAL");
       // full adds its own fsync of the WAL after each commit, off the main thread.
       this.#db.exec("PRAGMA synchronous = NORMAL");
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
       this.#db.exec("PRAGMA foreign_keys = ON");
       migrateSqlite(this.#db, this.#now());
     } catch (error) {
@@ -287,13 +298,13 @@ export class SqliteStore extends DurableMethods implements RunStore {
   async updateRun(runId: string, update: RunUpdate, fence?: Lease): Promise<boolean> {
     const set = encodeUpdate(update);
     checkFence(fence);
-    if (set.length === 0) return this.#write(() => this.leases.fenced(runId, fence));
-    const assignments = set.map(([column]) => `${column} = ?`).join(", ");
+    const sql = `UPDATE runs SET ${
+      set.map(([column]) => `${column} = ?`).join(", ")
+    } WHERE run_id = ?`;
     const values = set.map(([, value]) => value);
     return this.#write(() =>
       this.leases.fenced(runId, fence) &&
-      this.#sql(`UPDATE runs SET ${assignments} WHERE run_id = ?`).run(...values, runId).changes > 0
-    );
+      (set.length === 0 || this.#sql(sql).run(...values, runId).changes > 0), group.TRANSITION);
   }
 
   async updateNode(
@@ -311,8 +322,7 @@ export class SqliteStore extends DurableMethods implements RunStore {
           `INSERT INTO run_nodes (run_id, node_id, record)
          SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
          ON CONFLICT (run_id, node_id) DO UPDATE SET record = excluded.record`,
-        ).run(runId, nodeId, json).changes > 0
-    );
+        ).run(runId, nodeId, json).changes > 0, group.TRANSITION);
   }
 
   async listUnfinished(options: ListUnfinishedOptions = {}): Promise<RunRecord[]> {
@@ -346,7 +356,7 @@ export class SqliteStore extends DurableMethods implements RunStore {
       );
       rows.forEach(([node, line], i) => insert.run(runId, first + i, node, line));
       return true;
-    }, true);
+    }, group.TRANSITIONS);
   }
 
   async getLogs(runId: string, options: GetLogsOptions = {}): Promise<StoredLogLine[]> {
@@ -428,8 +438,11 @@ export class SqliteStore extends DurableMethods implements RunStore {
     return this.#group.lazily(write);
   }
 
-  commitPending(): void {
-    if (!this.#closed) this.#flush();
+  async committed(): Promise<void> {
+    if (this.#closed) throw new TypeError("Cannot use run store: it is closed");
+    const failure = this.#wal?.failure;
+    if (failure) throw failure;
+    return this.#group.committed();
   }
 
   async close(): Promise<void> {

@@ -93,3 +93,43 @@ Deno.test("`SqliteStore.close()` commits the writes still queued", async () => {
     }
   });
 });
+
+Deno.test("`SqliteStore` refuses a stale lease's writes in the commit where the lease changed, and in later ones", async () => {
+  await withStores(async (path) => {
+    const store = await SqliteStore.open(path);
+    const other = await SqliteStore.open(path);
+    try {
+      const { lease } = await store.createRun({ ...RUN, nodes: {} }, { owner: "a" });
+      const stale = lease!;
+      // One commit: a fenced write, a takeover, the same fence again, a write of the new owner.
+      const before = store.updateNode("r1", "x", { status: "running", attempts: 1 }, stale);
+      const taken = store.claimLease("r1", "b", 60_000, { force: true });
+      const after = store.updateNode("r1", "x", { status: "succeeded", attempts: 1 }, stale);
+      const logs = store.appendLogs(
+        "r1",
+        [{ ts: "t", level: "info", msg: "m", runId: "r1" }],
+        stale,
+      );
+      assert.equal(await before, true);
+      const current = (await taken)!;
+      assert.deepEqual(current, { owner: "b", epoch: 2 });
+      await assert.rejects(after, { name: "LeaseLostError" });
+      await assert.rejects(logs, { name: "LeaseLostError" });
+      // The new owner's writes apply in the next commit; then another process takes it over.
+      assert.equal(await store.updateRun("r1", { status: "running" }, current), true);
+      assert.deepEqual(await other.claimLease("r1", "c", 60_000, { force: true }), {
+        owner: "c",
+        epoch: 3,
+      });
+      await assert.rejects(store.updateRun("r1", { status: "failed" }, current), {
+        name: "LeaseLostError",
+      });
+      const stored = await store.getRun("r1");
+      assert.equal(stored?.status, "running");
+      assert.equal(stored?.nodes.x?.status, "running");
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+});

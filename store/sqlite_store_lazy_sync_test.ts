@@ -126,16 +126,40 @@ Deno.test("`SqliteStore` full: a lazy write commits at the end of its turn, even
   });
 });
 
-Deno.test("`SqliteStore.commitPending()` commits the writes called so far before it returns", async () => {
-  await withStore(async (store, _sync, path) => {
+Deno.test("`SqliteStore.committed()` resolves at the commit of the writes called before it, before their fsync", async () => {
+  await withStore(async (store, sync, path) => {
     await store.createRun(RUN);
-    const lazy = store.lazily(() => store.updateNode("r1", "a", NODE));
-    store.commitPending();
-    // No turn has passed: another connection (a process after a kill -9) sees it already.
+    sync.close();
+    let durable = false;
+    const lazy = store.lazily(() => store.updateNode("r1", "a", NODE)).then(() => durable = true);
+    await store.committed();
+    // Another connection (a process after a kill -9) sees it; its fsync has not ended.
     const nodes = committed(path, "SELECT count(*) AS n FROM run_nodes") as { n: number };
     assert.equal(nodes.n, 1);
+    assert.equal(durable, false);
+    // Nothing queued: resolves at once, with no commit of its own.
+    await store.committed();
+    sync.open();
     await lazy;
   });
+});
+
+Deno.test("`SqliteStore.committed()` rejects when the commit fails, and once the store is closed", async () => {
+  await withStore(async (store, _sync, path) => {
+    await store.createRun(RUN);
+    // A deferred foreign key violation, inserted by a trigger: the COMMIT itself fails.
+    const other = new DatabaseSync(path);
+    other.exec(`CREATE TRIGGER orphan AFTER INSERT ON run_nodes BEGIN
+      INSERT INTO idempotency_keys (workflow, key, run_id, expires_at) VALUES ('w', 'k', 'none', 0);
+    END`);
+    other.close();
+    const write = store.lazily(() => store.updateNode("r1", "a", NODE));
+    await assert.rejects(store.committed(), /FOREIGN KEY constraint failed/);
+    await assert.rejects(write, /FOREIGN KEY constraint failed/);
+  });
+  const memory = await SqliteStore.open(":memory:");
+  await memory.close();
+  await assert.rejects(memory.committed(), /^TypeError: Cannot use run store: it is closed$/);
 });
 
 Deno.test("`SqliteStore` full: writes made during an fsync commit together when it ends", async () => {

@@ -36,13 +36,15 @@ export class HookChain {
 
   /**
    * @param pipelined `ExecuteOptions.pipelineHooks`
-   * @param settleBeforeChildren `ExecuteOptions.settleBeforeChildren`
+   * @param beforeChildren what a finished node's children wait for: `"settled"` (every hook
+   *   call so far: `ExecuteOptions.settleBeforeChildren`), `ExecuteOptions.beforeChildren`, or
+   *   nothing
    * @param onFailure called once, at the first hook failure (it stops the run)
    */
   constructor(
     hooks: ExecuteHooks | undefined,
     readonly pipelined: boolean,
-    readonly settleBeforeChildren: boolean,
+    private readonly beforeChildren: "settled" | (() => Promise<void>) | undefined,
     private readonly runId: string,
     private readonly record: RunRecord,
     private readonly onFailure: (error: unknown) => void,
@@ -58,6 +60,28 @@ export class HookChain {
   /** The first hook error. */
   get error(): unknown {
     return this.firstError;
+  }
+
+  /** A finished node's children wait for {@link childrenMayStart}. */
+  get gated(): boolean {
+    return this.beforeChildren !== undefined;
+  }
+
+  /**
+   * Resolves once a node that just ended may start its children (never rejects: a failure of
+   * `beforeChildren` stops the run first).
+   */
+  childrenMayStart(): Promise<void> {
+    const before = this.beforeChildren;
+    if (before === undefined) return Promise.resolve();
+    if (before === "settled") return this.settled();
+    let barrier: Promise<void>;
+    try {
+      barrier = before();
+    } catch (error) {
+      barrier = Promise.reject(error);
+    }
+    return barrier.catch(this.fail);
   }
 
   /** Settles once every call queued so far has settled (never rejects). */

@@ -124,8 +124,8 @@ export class Scheduler {
       const slot = ready[this.readyHead++]!;
       this.active++;
       const done = runAnyNode(run, slot, stop.signal);
-      if (run.hooks.settleBeforeChildren) {
-        done.then(() => run.hooks.settled()).then(() => this.settle(slot));
+      if (run.hooks.gated) {
+        done.then(() => run.hooks.childrenMayStart()).then(() => this.settle(slot));
       } else done.then(() => this.settle(slot));
     }
     if (this.readyHead === ready.length && this.readyHead > 0) {

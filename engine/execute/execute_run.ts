@@ -103,11 +103,20 @@ export interface ExecuteOptions {
   pipelineHooks?: boolean;
   /**
    * A finished node's children start only once its hook calls settled (its final transition is
-   * stored): for a store that cannot commit synchronously before they start (PostgreSQL; SQLite
-   * has `RunStore.commitPending`), so that a crash after a child ran never re-runs its parent.
+   * stored): for a store that cannot tell when a write is committed (PostgreSQL; SQLite has
+   * `RunStore.committed`, see `beforeChildren`), so that a crash after a child ran never
+   * re-runs its parent.
    * @default false
    */
   settleBeforeChildren?: boolean;
+  /**
+   * Awaited once a node ended and its hooks were called, before its children start: e.g. the
+   * commit (not the fsync) of its final transition (`RunStore.committed`), so that a crash
+   * after a child ran never re-runs its parent, while the nodes that end in one event-loop turn
+   * share that commit. A rejection stops the run, as a hook failure does. Not used with
+   * `settleBeforeChildren`.
+   */
+  beforeChildren?: () => Promise<void>;
   /** Check the input against `workflow.inputSchema` first (not on resume). @default true */
   validateInput?: boolean;
   /** Jitter source of the retry backoff, in [0, 1). @default Math.random */
@@ -279,7 +288,7 @@ export async function executeRun(
   const chain = new HookChain(
     hooks,
     options.pipelineHooks === true,
-    options.settleBeforeChildren === true,
+    options.settleBeforeChildren === true ? "settled" : options.beforeChildren,
     runId,
     record,
     (error) =>
