@@ -23,6 +23,7 @@ export function registerDev(program: Command, cli: CliContext): void {
     .option("--nats-url <url>", "NATS for queue triggers and /hooks/ (default env NATS_URL)")
     .action(async (dir: string, opts: { port: string; natsUrl?: string }, command: Command) => {
       const port = intFlag(command, "--port", opts.port, 0, 65_535);
+      (await import("./_tracing_env.ts")).checkTracingEnv(command);
       const { serveUntilSignal } = await import("./_serve_process.ts");
       const nodeK8s = nodeK8sAccess(command);
       const k8s = (node: CompiledNode) => nodeK8s(node);

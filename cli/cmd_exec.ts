@@ -50,6 +50,7 @@ export function registerExec(program: Command, cli: CliContext): void {
     .option("--dry-run", "print the execution plan and run nothing")
     .action(async (dir: string, opts: ExecOptions, command: Command) => {
       const json = globalOptions(command).output === "json";
+      (await import("./_tracing_env.ts")).checkTracingEnv(command);
       const input = await readJsonInput(command, opts.input ?? "{}");
       const workflow = await loadWorkflowOrReport(cli, dir);
       if (!workflow) return;

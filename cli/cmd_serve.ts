@@ -153,6 +153,7 @@ export function registerServe(program: Command, cli: CliContext): void {
       const graceMs = durationFlag(command, "--grace", opts.grace);
       const leaseMs = durationFlag(command, "--lease", opts.lease);
       if (leaseMs < 1_000) usageError(command, `Cannot use --lease "${opts.lease}": at least 1s`);
+      (await import("./_tracing_env.ts")).checkTracingEnv(command);
       // server/ is loaded here, once the command is known (not for every command at start-up).
       const { serveUntilSignal } = await import("./_serve_process.ts");
       const { CronMode } = await import("../server/mod.ts");

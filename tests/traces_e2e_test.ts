@@ -3,90 +3,12 @@ import { join } from "node:path";
 import { assertExit, cli } from "./_cli.ts";
 import { startServe } from "./_serve.ts";
 import { waitFor } from "../testing/mod.ts";
+import { OtlpReceiver, type ReceivedSpan } from "./_otlp_receiver.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
 
 const SECRET = "tr4ce-secret-token";
-
-/** An OTLP value ({ stringValue } | { intValue } | …) as a plain value. */
-function otlpValue(value: Json): unknown {
-  if ("stringValue" in value) return value.stringValue;
-  if ("intValue" in value) return Number(value.intValue);
-  if ("boolValue" in value) return value.boolValue;
-  if ("doubleValue" in value) return value.doubleValue;
-  return value;
-}
-
-interface ReceivedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  status: { code?: number; message?: string };
-  attributes: Record<string, unknown>;
-  start: bigint;
-  end: bigint;
-  service: unknown;
-}
-
-/**
- * An OTLP/HTTP receiver: decodes each `POST /v1/traces` body as the OTLP JSON encoding
- * (ExportTraceServiceRequest) the exporter sends, and keeps the raw bodies too.
- */
-class OtlpReceiver {
-  readonly spans: ReceivedSpan[] = [];
-  readonly bodies: string[] = [];
-  readonly contentTypes: string[] = [];
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
-
-  constructor() {
-    this.#server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-      if (req.method !== "POST" || new URL(req.url).pathname !== "/v1/traces") {
-        return new Response("not found", { status: 404 });
-      }
-      const text = await req.text();
-      this.bodies.push(text);
-      this.contentTypes.push(req.headers.get("content-type") ?? "");
-      const doc = JSON.parse(text) as Json;
-      for (const rs of doc.resourceSpans ?? []) {
-        const resource = Object.fromEntries(
-          (rs.resource?.attributes ?? []).map((a: Json) => [a.key, otlpValue(a.value)]),
-        );
-        for (const ss of rs.scopeSpans ?? []) {
-          for (const span of ss.spans ?? []) {
-            this.spans.push({
-              traceId: span.traceId,
-              spanId: span.spanId,
-              parentSpanId: span.parentSpanId || undefined,
-              name: span.name,
-              status: span.status ?? {},
-              attributes: Object.fromEntries(
-                (span.attributes ?? []).map((a: Json) => [a.key, otlpValue(a.value)]),
-              ),
-              start: BigInt(span.startTimeUnixNano),
-              end: BigInt(span.endTimeUnixNano),
-              service: resource["service.name"],
-            });
-          }
-        }
-      }
-      return Response.json({ partialSuccess: {} });
-    });
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.#server.addr.port}`;
-  }
-
-  of(runId: string): ReceivedSpan[] {
-    return this.spans.filter((s) => s.attributes["pipedreamer.run_id"] === runId);
-  }
-
-  async [Symbol.asyncDispose]() {
-    await this.#server.shutdown();
-  }
-}
 
 /** The service nodes fetch: it answers with the traceparent header it got. */
 function echoServer() {
@@ -197,7 +119,7 @@ function checkTree(spans: ReceivedSpan[], runId: string, traceId: string, parent
   return spans.find((s) => s.attributes["pipedreamer.node"] === "ask")!;
 }
 
-Deno.test("`serve` and `exec` export one OTLP trace per run; ctx.fetch propagates traceparent", async (t) => {
+Deno.test("`serve` and `exec` export one OTLP/protobuf trace per run; ctx.fetch propagates traceparent", async (t) => {
   await using receiver = new OtlpReceiver();
   await using echo = echoServer();
   await using project = await tracedProject(echo.url);
@@ -240,7 +162,91 @@ Deno.test("`serve` and `exec` export one OTLP trace per run; ctx.fetch propagate
     checkTree(receiver.of(record.runId), record.runId, traceId, parent);
   });
 
-  assert.ok(receiver.contentTypes.every((c) => c.startsWith("application/json")));
+  // http/protobuf is the default protocol.
+  assert.ok(receiver.requests.length > 0);
+  for (const { contentType } of receiver.requests) assert.equal(contentType, PROTOBUF);
   assert.ok(receiver.spans.every((s) => s.service === "pipedreamer"));
-  for (const body of receiver.bodies) assert.ok(!body.includes(SECRET), "a trace holds the secret");
+  for (const { text } of receiver.requests) {
+    assert.ok(!text.includes(SECRET), "a trace holds the secret");
+  }
+});
+
+const PROTOBUF = "application/x-protobuf";
+const JSON_TYPE = "application/json";
+
+Deno.test("OTEL_EXPORTER_OTLP_PROTOCOL / _TRACES_PROTOCOL choose the encoding", async (t) => {
+  await using echo = echoServer();
+  await using project = await tracedProject(echo.url);
+  const cases: [string, Record<string, string>, string][] = [
+    ["http/json", { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }, JSON_TYPE],
+    ["http/protobuf", { OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }, PROTOBUF],
+    ["the per-signal variable wins (json)", {
+      OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json",
+    }, JSON_TYPE],
+    ["the per-signal variable wins (protobuf)", {
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf",
+    }, PROTOBUF],
+  ];
+  for (const [name, protocolEnv, contentType] of cases) {
+    await t.step(name, async () => {
+      await using receiver = new OtlpReceiver();
+      const traceId = "0af7651916cd43dd8448eb211c80319c";
+      const parent = "b7ad6b7169203331";
+      const result = await cli(["exec", project.dir, "-o", "json"], {
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          TRACEPARENT: `00-${traceId}-${parent}-01`,
+          ...protocolEnv,
+        },
+      });
+      assertExit(result, 0);
+      const record = JSON.parse(result.stdout);
+      checkTree(receiver.of(record.runId), record.runId, traceId, parent);
+      assert.ok(receiver.requests.length > 0);
+      for (const request of receiver.requests) {
+        assert.equal(request.contentType, contentType);
+        assert.ok(!request.text.includes(SECRET), "a trace holds the secret");
+      }
+    });
+  }
+});
+
+Deno.test("an unsupported OTLP protocol fails dev, serve and exec at start-up (exit 2)", async (t) => {
+  await using receiver = new OtlpReceiver();
+  await using echo = echoServer();
+  await using project = await tracedProject(echo.url);
+  const commands = [
+    ["exec", project.dir],
+    ["serve", project.dir, ...["--port", "0", "--host", "127.0.0.1", "--no-auth"]],
+    ["dev", project.dir, "--port", "0"],
+  ];
+  const cases: [string, Record<string, string>, RegExp][] = [
+    [
+      "grpc",
+      { OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" },
+      /error: Cannot use OTEL_EXPORTER_OTLP_PROTOCOL="grpc": expected "http\/protobuf" or "http\/json" \(OTLP\/gRPC is not supported\)/,
+    ],
+    [
+      "garbage in the per-signal variable",
+      {
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/xml",
+      },
+      /error: Cannot use OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="http\/xml": expected "http\/protobuf" or "http\/json"\n/,
+    ],
+  ];
+  for (const [name, protocolEnv, message] of cases) {
+    for (const args of commands) {
+      await t.step(`${args[0]}: ${name}`, async () => {
+        const result = await cli(args, {
+          env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...protocolEnv },
+        });
+        assertExit(result, 2);
+        assert.match(result.stderr, message);
+      });
+    }
+  }
+  assert.equal(receiver.requests.length, 0, "nothing ran, nothing was exported");
 });

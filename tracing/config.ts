@@ -22,6 +22,37 @@ export function tracingConfigured(
   return !(exporters?.length === 1 && exporters[0] === "none");
 }
 
+/** The OTLP encodings traces can be exported with (SPEC §11); `grpc` is not supported. */
+export const OtlpProtocol = {
+  /** OTLP/HTTP with protobuf bodies (`application/x-protobuf`): the default. */
+  Protobuf: "http/protobuf",
+  /** OTLP/HTTP with JSON bodies (`application/json`). */
+  Json: "http/json",
+} as const;
+/** One of {@link OtlpProtocol}. */
+export type OtlpProtocol = typeof OtlpProtocol[keyof typeof OtlpProtocol];
+
+/**
+ * The OTLP protocol traces are exported with: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else
+ * `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf` (the OpenTelemetry default). Throws a
+ * RangeError naming the variable and the supported values for any other value (`grpc` too).
+ */
+export function otlpTracesProtocol(
+  env: { get(name: string): string | undefined } = Deno.env,
+): OtlpProtocol {
+  for (const name of ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
+    const value = env.get(name)?.trim();
+    if (!value) continue;
+    const supported: readonly string[] = Object.values(OtlpProtocol);
+    if (supported.includes(value)) return value as OtlpProtocol;
+    throw new RangeError(
+      `Cannot use ${name}="${value}": expected ${supported.map((p) => `"${p}"`).join(" or ")}` +
+        (value === "grpc" ? " (OTLP/gRPC is not supported)" : ""),
+    );
+  }
+  return OtlpProtocol.Protobuf;
+}
+
 /** Whether `value` is a well-formed W3C `traceparent` header value (version 00 semantics). */
 export function isTraceparent(value: string): boolean {
   return TRACEPARENT.test(value) && !/^ff|-0{32}-|-0{16}-/.test(value);

@@ -1,7 +1,8 @@
 /**
  * OpenTelemetry traces of runs (SPEC §11): one trace per run, a span per node attempt, exported
- * over OTLP/HTTP (JSON encoding) with the official OpenTelemetry JS SDK. Configured by the
- * standard variables: `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+ * over OTLP/HTTP (protobuf, or JSON with `http/json`) with the official OpenTelemetry JS SDK.
+ * Configured by the standard variables: `OTEL_EXPORTER_OTLP_ENDPOINT` or
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL` / `_TRACES_PROTOCOL`,
  * `OTEL_EXPORTER_OTLP_HEADERS` / `_TRACES_HEADERS`, `OTEL_SERVICE_NAME`, `OTEL_SDK_DISABLED`,
  * `OTEL_TRACES_EXPORTER=none`.
  *
@@ -25,7 +26,6 @@ import {
 import { parseTraceParent } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, type SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import type { ExecuteHooks, NodeRecord, RunRecord } from "../engine/mod.ts";
 import { isTraceparent } from "./config.ts";
 
@@ -45,7 +45,7 @@ export const TraceAttribute = {
 
 /** Options of {@link RunTracer.create}. */
 export interface RunTracerOptions {
-  /** Where spans go (tests). @default an OTLP/HTTP JSON exporter configured by the env */
+  /** Where spans go (tests). @default the OTLP/HTTP exporter the env configures (loadRunTracer) */
   exporter?: SpanExporter;
   /** Applied to error messages before they become span attributes. @default identity */
   redact?: (text: string) => string;
@@ -67,8 +67,8 @@ export class RunTracer {
   readonly #tracer: Tracer;
   readonly #redact: (text: string) => string;
 
-  private constructor(options: RunTracerOptions) {
-    const exporter = options.exporter ?? new OTLPTraceExporter();
+  private constructor(options: RunTracerOptions & { exporter: SpanExporter }) {
+    const exporter = options.exporter;
     this.#provider = new TracerProvider({
       resource: resourceFromAttributes({
         "service.name": options.serviceName ?? (Deno.env.get("OTEL_SERVICE_NAME") || "pipedreamer"),
@@ -79,8 +79,8 @@ export class RunTracer {
     this.#redact = options.redact ?? ((text) => text);
   }
 
-  /** A tracer exporting to `options.exporter`, or to the OTLP endpoint of the environment. */
-  static create(options: RunTracerOptions = {}): RunTracer {
+  /** A tracer exporting to `options.exporter`. */
+  static create(options: RunTracerOptions & { exporter: SpanExporter }): RunTracer {
     return new RunTracer(options);
   }
 
