@@ -23,7 +23,7 @@ import { createAuthenticator } from "./_auth.ts";
 import { CodeSnapshots } from "./_code_snapshots.ts";
 import { withExtraMetrics } from "./_metrics_format.ts";
 import { findSnapshotVersion } from "./_code_versions.ts";
-import { loadRunTracer, tracingConfigured } from "../tracing/mod.ts";
+import { loadRunTracer, otlpTracesProtocol, tracingConfigured } from "../tracing/mod.ts";
 import {
   bootConnGuardThread,
   type BootingConnGuard,
@@ -219,6 +219,8 @@ async function startWith(
       `Cannot start server: cron must be "internal" or "external", got ${JSON.stringify(cron)}`,
     );
   }
+  // An unsupported OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL is a RangeError before anything opens.
+  if (tracingConfigured()) otlpTracesProtocol();
   const loaded = await loadWorkflow(options.dir);
   // Secrets and reloads use the real directory; runs use the snapshot of their version.
   const dir = loaded.dir;

@@ -92,3 +92,27 @@ Deno.test("`startServer()` rejects an unknown cron mode before it starts anythin
   );
   await assert.rejects(Deno.stat(project.data), Deno.errors.NotFound);
 });
+
+Deno.test("`startServer()` rejects an unsupported OTLP protocol before it opens the store", async () => {
+  await using project = await cronProject();
+  const vars = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9",
+    OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+  };
+  const before = Object.keys(vars).map((name) => [name, Deno.env.get(name)] as const);
+  for (const [name, value] of Object.entries(vars)) Deno.env.set(name, value);
+  try {
+    await assert.rejects(
+      startServer({ dir: project.dir, noAuth: true, dataDir: project.data }),
+      (error: Error) =>
+        error instanceof RangeError &&
+        error.message.startsWith('Cannot use OTEL_EXPORTER_OTLP_PROTOCOL="grpc": expected'),
+    );
+    await assert.rejects(Deno.stat(project.data), Deno.errors.NotFound);
+  } finally {
+    for (const [name, value] of before) {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
+  }
+});
