@@ -51,28 +51,20 @@ export class PromRunMetrics {
       labelNames: ["workflow", "status"] as const,
       registers,
     });
-    new client.Gauge({
-      name: "pipedreamer_runs_in_flight",
-      help: "Runs executing now.",
-      labelNames: ["workflow"] as const,
-      registers,
-      collect() {
-        const g = gauges();
-        this.reset();
-        this.set({ workflow: g.workflow }, g.running);
-      },
-    });
-    new client.Gauge({
-      name: "pipedreamer_queue_depth",
-      help: "Runs waiting to start.",
-      labelNames: ["workflow"] as const,
-      registers,
-      collect() {
-        const g = gauges();
-        this.reset();
-        this.set({ workflow: g.workflow }, g.queued);
-      },
-    });
+    const gauge = (name: string, help: string, read: (g: RunGauges) => number) =>
+      new client.Gauge({
+        name,
+        help,
+        labelNames: ["workflow"] as const,
+        registers,
+        collect() {
+          const g = gauges();
+          this.reset();
+          this.set({ workflow: g.workflow }, read(g));
+        },
+      });
+    gauge("pipedreamer_runs_in_flight", "Runs executing now.", (g) => g.running);
+    gauge("pipedreamer_queue_depth", "Runs waiting to start.", (g) => g.queued);
     this.#runDuration = new client.Histogram({
       name: "pipedreamer_run_duration_seconds",
       help: "Duration of finished runs in seconds.",

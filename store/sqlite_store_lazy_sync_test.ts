@@ -53,6 +53,22 @@ function gatedSync() {
   };
 }
 
+/**
+ * Creates RUN, then holds the fsyncs and starts one for a first write; resolves once that fsync
+ * runs (held), with the first write.
+ */
+async function fsyncRunning(
+  store: SqliteStore,
+  sync: ReturnType<typeof gatedSync>,
+): Promise<{ first: Promise<void> }> {
+  await store.createRun(RUN);
+  sync.close();
+  const next = sync.next();
+  const first = store.setState("k", 1);
+  await next;
+  return { first };
+}
+
 function committed(path: string, sql: string): unknown {
   const other = new DatabaseSync(path);
   try {
@@ -107,11 +123,7 @@ Deno.test("`SqliteStore` full: a lazy write alone still becomes durable; one out
 
 Deno.test("`SqliteStore` full: a lazy write commits at the end of its turn, even during an fsync; it settles after the next", async () => {
   await withStore(async (store, sync, path) => {
-    await store.createRun(RUN);
-    sync.close();
-    const next = sync.next();
-    const first = store.setState("k", 1);
-    await next;
+    const { first } = await fsyncRunning(store, sync);
     // An fsync runs: a lazy write (a node's success) is committed at once, so a kill -9 now
     // cannot lose it, but it settles only once a later fsync covers it.
     let settled = false;
@@ -164,11 +176,7 @@ Deno.test("`SqliteStore.committed()` rejects when the commit fails, and once the
 
 Deno.test("`SqliteStore` full: writes made during an fsync commit together when it ends", async () => {
   await withStore(async (store, sync, path) => {
-    await store.createRun(RUN);
-    sync.close();
-    const next = sync.next();
-    const first = store.setState("k", 1);
-    await next;
+    const { first } = await fsyncRunning(store, sync);
     // The fsync of the first write runs: these wait for the next one, uncommitted till then.
     const second = store.setState("k", 2);
     const third = store.updateNode("r1", "a", NODE);
