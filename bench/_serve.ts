@@ -29,6 +29,8 @@ export interface StartServeOptions {
   lean?: boolean;
   /** `serve --durability` (CLI only). @default the server's default, "full" */
   durability?: "full" | "relaxed";
+  /** The checkout whose `./pipedreamer` is started (CLI only). @default this one */
+  root?: string;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function startServe(
       dir,
       dataDir,
     ]]
-    : [join(REPO_ROOT, "pipedreamer"), [
+    : [join(options.root ?? REPO_ROOT, "pipedreamer"), [
       "serve",
       dir,
       "--port",

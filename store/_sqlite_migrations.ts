@@ -91,14 +91,73 @@ export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [{
     ) WITHOUT ROWID;
     CREATE INDEX run_waits_due ON run_waits (due_at) WHERE resolution IS NULL AND due_at IS NOT NULL;
   `,
+}, {
+  // Fewer WAL pages per run: no AUTOINCREMENT (its sqlite_sequence row was a page written by
+  // every creation) and no runs_workflow_seq (runs_workflow_status_seq serves those lists, one
+  // range per status). `seq` stays monotonic, never reused: createRun assigns
+  // max(max(seq), runs_seq_floor) + 1, and deleting the newest run raises the floor. The table
+  // is rebuilt (SQLite cannot drop AUTOINCREMENT in place) with foreign keys off, so dropping
+  // the old table cascades to no child row (migrateSqlite, which then checks them).
+  version: 4,
+  sql: `
+    CREATE TABLE runs_seq_floor (seq INTEGER NOT NULL);
+    INSERT INTO runs_seq_floor (seq)
+      SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'runs'), 0);
+    CREATE TABLE runs_v4 (
+      seq INTEGER PRIMARY KEY,
+      run_id TEXT NOT NULL UNIQUE,
+      workflow TEXT NOT NULL,
+      status TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      data TEXT NOT NULL,
+      result TEXT,
+      error TEXT,
+      started_at TEXT,
+      finished_at TEXT,
+      duration_ms REAL,
+      owner TEXT,
+      lease_until INTEGER,
+      log_seq INTEGER NOT NULL DEFAULT 0,
+      lease_epoch INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO runs_v4 (seq, run_id, workflow, status, created_at, data, result, error,
+      started_at, finished_at, duration_ms, owner, lease_until, log_seq, lease_epoch)
+      SELECT seq, run_id, workflow, status, created_at, data, result, error, started_at,
+        finished_at, duration_ms, owner, lease_until, log_seq, lease_epoch FROM runs ORDER BY seq;
+    DROP TABLE runs;
+    ALTER TABLE runs_v4 RENAME TO runs;
+    CREATE INDEX runs_status_seq ON runs (status, seq);
+    CREATE INDEX runs_workflow_status_seq ON runs (workflow, status, seq);
+    CREATE INDEX runs_created_at ON runs (created_at);
+    CREATE TRIGGER runs_seq_floor AFTER DELETE ON runs
+      WHEN old.seq > (SELECT seq FROM runs_seq_floor)
+        AND NOT EXISTS (SELECT 1 FROM runs WHERE seq > old.seq)
+      BEGIN UPDATE runs_seq_floor SET seq = old.seq; END;
+  `,
 }];
 
 /**
+ * The next run's `seq` (migration 4): above every run's and every deleted newest run's, as
+ * AUTOINCREMENT did.
+ */
+export const NEXT_RUN_SEQ_SQL =
+  "(SELECT max(coalesce((SELECT max(seq) FROM runs), 0), (SELECT seq FROM runs_seq_floor)) + 1)";
+
+/**
  * Brings the schema to the newest version inside one `BEGIN IMMEDIATE` transaction, so
- * concurrent openers (other processes) wait for each other instead of applying twice.
+ * concurrent openers (other processes) wait for each other instead of applying twice, and a
+ * crash (kill -9) leaves the old schema or the new one. `beforeCommit` runs last (tests).
  * @throws {Error} when the file was written by a newer pipedreamer
  */
-export function migrateSqlite(db: DatabaseSync, now: number): void {
+export function migrateSqlite(
+  db: DatabaseSync,
+  now: number,
+  beforeCommit?: () => void,
+): void {
+  // Off outside the transaction (SQLite ignores the pragma inside one): a table rebuild drops
+  // the old table, which with foreign keys on would delete every child row (ON DELETE CASCADE).
+  const foreignKeys = Number(db.prepare("PRAGMA foreign_keys").get()?.foreign_keys ?? 0);
+  db.exec("PRAGMA foreign_keys = OFF");
   db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(
@@ -117,9 +176,21 @@ export function migrateSqlite(db: DatabaseSync, now: number): void {
       db.exec(migration.sql);
       record.run(migration.version, now);
     }
+    if (current > 0 && current < latest) {
+      const broken = db.prepare("PRAGMA foreign_key_check").all();
+      if (broken.length > 0) {
+        throw new Error(
+          `schema migration ${current} → ${latest} broke ${broken.length} foreign key(s), e.g. ` +
+            `${JSON.stringify(broken[0])}; nothing was changed`,
+        );
+      }
+    }
+    beforeCommit?.();
     db.exec("COMMIT");
   } catch (error) {
     db.exec("ROLLBACK");
     throw error;
+  } finally {
+    if (foreignKeys) db.exec("PRAGMA foreign_keys = ON");
   }
 }

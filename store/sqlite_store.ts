@@ -41,7 +41,6 @@ import {
   encodeUpdate,
   FINISHED_STATUSES,
   jsonOf,
-  listFilters,
   nodeJson,
   pageOf,
   requireId,
@@ -54,7 +53,8 @@ import {
 import { WalSync } from "./_wal_sync.ts";
 import * as group from "./_sqlite_group_commit.ts";
 import { sqliteCache } from "./_sqlite_cache.ts";
-import { migrateSqlite } from "./_sqlite_migrations.ts";
+import { migrateSqlite, NEXT_RUN_SEQ_SQL } from "./_sqlite_migrations.ts";
+import { listRunsQuery } from "./_sqlite_list.ts";
 import { SqliteDurable } from "./_sqlite_durable.ts";
 import { DurableMethods } from "./_durable_methods.ts";
 import { SqliteLeases } from "./_sqlite_leases.ts";
@@ -224,9 +224,9 @@ export class SqliteStore extends DurableMethods implements RunStore {
         throw new TypeError(`Cannot create run: run id "${row.run_id}" already exists`);
       }
       this.#sql(
-        `INSERT INTO runs (run_id, workflow, status, created_at, data, result, error, started_at,
-           finished_at, duration_ms, owner, lease_until, lease_epoch)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (seq, run_id, workflow, status, created_at, data, result, error,
+           started_at, finished_at, duration_ms, owner, lease_until, lease_epoch)
+         VALUES (${NEXT_RUN_SEQ_SQL}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         row.run_id,
         row.workflow,
@@ -262,32 +262,8 @@ export class SqliteStore extends DurableMethods implements RunStore {
     const { limit, before } = pageOf(options);
     const statuses = statusFilter(options.status);
     await this.#durable();
-    const where = ["seq < ?"];
-    const params: SQLInputValue[] = [before];
-    if (options.workflow !== undefined) {
-      where.push("workflow = ?");
-      params.push(options.workflow);
-    }
-    if (statuses) {
-      where.push(`status IN (${statuses.map(() => "?").join(", ")})`);
-      params.push(...statuses);
-    }
-    const { runIdPrefix, createdFrom, createdBefore } = listFilters(options);
-    if (runIdPrefix !== undefined) {
-      where.push("instr(run_id, ?) = 1");
-      params.push(runIdPrefix);
-    }
-    if (createdFrom !== undefined) {
-      where.push("created_at >= ?");
-      params.push(createdFrom);
-    }
-    if (createdBefore !== undefined) {
-      where.push("created_at < ?");
-      params.push(createdBefore);
-    }
-    const rows = this.#sql(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`,
-    ).all(...params, limit + 1);
+    const { sql, params } = listRunsQuery(options, before, limit, statuses);
+    const rows = this.#sql(sql).all(...params);
     const page = rows.slice(0, limit);
     return {
       runs: page.map((r) => decodeRun(r as unknown as RunRow)),
