@@ -4,7 +4,7 @@
  *
  * ```sh
  * DENO_NO_PACKAGE_JSON=1 deno run --allow-all bench/wal_pages.ts [--runs N] [--in-flight K]
- *   [--load-seconds S] [--rounds R] [--build DIR]…
+ *   [--load-seconds S] [--rounds R] [--input-bytes B] [--build DIR]…
  * ```
  *
  * For each build (a checkout with its own `./pipedreamer`; default this one) and round, in
@@ -14,7 +14,8 @@
  * never restarts during a phase: its salt is checked), the commits among them, and which b-tree
  * each written page belongs to (`dbstat`). No timing goes into these counts. With
  * `--load-seconds`, wrk then drives K in flight for S seconds (after 2 s of warm-up): runs/s,
- * p99 and the CPU ms per run of `serve` and its sandbox processes (/proc).
+ * p99 and the CPU ms per run of `serve` and its sandbox processes (/proc). `--input-bytes` sends
+ * each run an input of about B bytes (`{"pad":"xx…"}`; default `{}`).
  *
  * @module
  */
@@ -33,6 +34,7 @@ const USAGE = `Usage: deno run --allow-all bench/wal_pages.ts [--runs N] [--in-f
   --in-flight     runs in flight in the second phase and under wrk (default 8)
   --load-seconds  then wrk for S seconds at K in flight (default 0: no load phase)
   --rounds        rounds; the builds alternate within each (default 1)
+  --input-bytes   each run's input: {"pad":"xx…"} of about B bytes (default 0: {})
   --build         a checkout to start ./pipedreamer serve from (repeatable; default this one)`;
 
 interface Args {
@@ -40,16 +42,25 @@ interface Args {
   inFlight: number;
   loadSeconds: number;
   rounds: number;
+  inputBytes: number;
   builds: string[];
 }
 
 function parseArgs(args: string[]): Args {
-  const parsed: Args = { runs: 100, inFlight: 8, loadSeconds: 0, rounds: 1, builds: [] };
+  const parsed: Args = {
+    runs: 100,
+    inFlight: 8,
+    loadSeconds: 0,
+    rounds: 1,
+    inputBytes: 0,
+    builds: [],
+  };
   const numbers = {
     "--runs": "runs",
     "--in-flight": "inFlight",
     "--load-seconds": "loadSeconds",
     "--rounds": "rounds",
+    "--input-bytes": "inputBytes",
   } as const;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -64,7 +75,7 @@ function parseArgs(args: string[]): Args {
     if (arg === "--build") parsed.builds.push(resolve(value));
     else if (arg in numbers) {
       const n = Number(value);
-      const min = arg === "--load-seconds" ? 0 : 1;
+      const min = arg === "--load-seconds" || arg === "--input-bytes" ? 0 : 1;
       if (!Number.isInteger(n) || n < min) {
         throw new RangeError(`Cannot parse ${arg}: "${value}" is not an integer ≥ ${min}`);
       }
@@ -106,20 +117,25 @@ interface PhaseFigures {
   byTree: Map<string, number>;
 }
 
-async function post(url: string): Promise<void> {
-  const response = await fetch(url, { method: "POST", body: "{}" });
+async function post(url: string, body: string): Promise<void> {
+  const response = await fetch(url, { method: "POST", body });
   const text = await response.text();
   if (!response.ok || (JSON.parse(text) as { result?: unknown }).result !== 3) {
     throw new Error(`Cannot trust serve: ${url} answered ${response.status} ${text.slice(0, 300)}`);
   }
 }
 
-async function runMany(url: string, count: number, inFlight: number): Promise<void> {
+async function runMany(
+  url: string,
+  body: string,
+  count: number,
+  inFlight: number,
+): Promise<void> {
   let left = count;
   const loop = async () => {
     while (left > 0) {
       left--;
-      await post(url);
+      await post(url, body);
     }
   };
   await Promise.all(Array.from({ length: inFlight }, loop));
@@ -178,21 +194,24 @@ async function measure(
   const serve = await startServe(projectDir, dataDir, { root: build, durability: "full" });
   try {
     const url = `${serve.url}/run`;
-    await runMany(url, 20, 1);
+    const body = args.inputBytes === 0
+      ? "{}"
+      : JSON.stringify({ pad: "x".repeat(args.inputBytes) });
+    await runMany(url, body, 20, 1);
     const dbPath = join(dataDir, "runs.db");
     const phases = [
-      await phase("1 in flight", dbPath, () => runMany(url, args.runs, 1), args.runs),
+      await phase("1 in flight", dbPath, () => runMany(url, body, args.runs, 1), args.runs),
       await phase(
         `${args.inFlight} in flight`,
         dbPath,
-        () => runMany(url, args.runs, args.inFlight),
+        () => runMany(url, body, args.runs, args.inFlight),
         args.runs,
       ),
     ];
     if (args.loadSeconds === 0) return { phases };
     const spec = (seconds: number) => ({
       url,
-      body: "{}",
+      body,
       concurrency: args.inFlight,
       durationMs: seconds * 1000,
       maxRequests: 1_000_000,

@@ -9,14 +9,9 @@
  */
 
 import type { StatementSync } from "node:sqlite";
-import {
-  checkFence,
-  checkLeaseArgs,
-  decodeRuns,
-  RUN_COLUMNS,
-  UNFINISHED_SQL,
-} from "./_run_codec.ts";
+import { checkFence, checkLeaseArgs, decodeRuns, UNFINISHED_SQL } from "./_run_codec.ts";
 import { LeaseLostError } from "./errors.ts";
+import { SQLITE_RUN_COLUMNS } from "./_sqlite_inputs.ts";
 import type { Lease } from "./run_store.ts";
 import type { LeaseOps } from "./_durable_methods.ts";
 
@@ -78,7 +73,7 @@ export class SqliteLeases implements LeaseOps {
   readonly listClaimable: LeaseOps["listClaimable"] = async (options = {}) => {
     this.db.flush();
     const rows = this.db.sql(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (${UNFINISHED_SQL})
+      `SELECT ${SQLITE_RUN_COLUMNS} FROM runs WHERE status IN (${UNFINISHED_SQL})
        AND (?1 IS NULL OR workflow = ?1) AND (owner IS NULL OR lease_until <= ?2) ORDER BY seq`,
     ).all(options.workflow ?? null, this.db.now());
     return decodeRuns(rows);

@@ -7,7 +7,8 @@
 
 import type { SQLInputValue } from "node:sqlite";
 import { RunStatus } from "../engine/mod.ts";
-import { listFilters, RUN_COLUMNS } from "./_run_codec.ts";
+import { listFilters } from "./_run_codec.ts";
+import { SQLITE_RUN_COLUMNS } from "./_sqlite_inputs.ts";
 import type { ListRunsOptions } from "./run_store.ts";
 
 const ALL_STATUSES: readonly string[] = Object.values(RunStatus);
@@ -54,13 +55,13 @@ export function listRunsQuery(
   if (each === undefined || each.length <= 1) {
     const status = each?.length === 1 ? ["status = ?"] : each ? ["0"] : [];
     return {
-      sql: `SELECT ${RUN_COLUMNS} FROM runs WHERE ${
+      sql: `SELECT ${SQLITE_RUN_COLUMNS} FROM runs WHERE ${
         [...prefix, ...status, ...where].join(" AND ")
       } ORDER BY seq DESC LIMIT ?`,
       params: [...head, ...(each ?? []), ...params, limit + 1],
     };
   }
-  const branch = `SELECT * FROM (SELECT ${RUN_COLUMNS} FROM runs WHERE ${
+  const branch = `SELECT * FROM (SELECT ${SQLITE_RUN_COLUMNS} FROM runs WHERE ${
     [...prefix, "status = ?", ...where].join(" AND ")
   } ORDER BY seq DESC LIMIT ?)`;
   return {

@@ -95,9 +95,11 @@ export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [{
   // Fewer WAL pages per run: no AUTOINCREMENT (its sqlite_sequence row was a page written by
   // every creation) and no runs_workflow_seq (runs_workflow_status_seq serves those lists, one
   // range per status). `seq` stays monotonic, never reused: createRun assigns
-  // max(max(seq), runs_seq_floor) + 1, and deleting the newest run raises the floor. The table
-  // is rebuilt (SQLite cannot drop AUTOINCREMENT in place) with foreign keys off, so dropping
-  // the old table cascades to no child row (migrateSqlite, which then checks them).
+  // max(max(seq), runs_seq_floor) + 1, and deleting the newest run raises the floor. `data`
+  // over 3500 bytes moves to run_inputs (store/_sqlite_inputs.ts), so that an update of the
+  // row no longer rewrites its overflow pages. The table is rebuilt (SQLite cannot drop
+  // AUTOINCREMENT in place) with foreign keys off, so dropping the old table cascades to no
+  // child row (migrateSqlite, which then checks them).
   version: 4,
   sql: `
     CREATE TABLE runs_seq_floor (seq INTEGER NOT NULL);
@@ -122,8 +124,16 @@ export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [{
     );
     INSERT INTO runs_v4 (seq, run_id, workflow, status, created_at, data, result, error,
       started_at, finished_at, duration_ms, owner, lease_until, log_seq, lease_epoch)
-      SELECT seq, run_id, workflow, status, created_at, data, result, error, started_at,
-        finished_at, duration_ms, owner, lease_until, log_seq, lease_epoch FROM runs ORDER BY seq;
+      SELECT seq, run_id, workflow, status, created_at,
+        CASE WHEN length(CAST(data AS BLOB)) > 3500 THEN '' ELSE data END, result, error,
+        started_at, finished_at, duration_ms, owner, lease_until, log_seq, lease_epoch
+      FROM runs ORDER BY seq;
+    CREATE TABLE run_inputs (
+      seq INTEGER PRIMARY KEY REFERENCES runs (seq) ON DELETE CASCADE,
+      data TEXT NOT NULL
+    );
+    INSERT INTO run_inputs (seq, data)
+      SELECT seq, data FROM runs WHERE length(CAST(data AS BLOB)) > 3500 ORDER BY seq;
     DROP TABLE runs;
     ALTER TABLE runs_v4 RENAME TO runs;
     CREATE INDEX runs_status_seq ON runs (status, seq);

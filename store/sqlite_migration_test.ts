@@ -66,7 +66,8 @@ async function writeData(path: string): Promise<void> {
     await store.putWait("r3", "ev", { event: "go" });
     await store.resolveWait("r3", "ev", { kind: "event", event: "go", payload: { x: 1 } });
     await store.updateRun("r3", { status: "waiting" });
-    await store.createRun(run("r4", "w2", "failed"));
+    // An input too large for its row's page (UTF-8: 2 bytes a character): kept apart.
+    await store.createRun({ ...run("r4", "w2", "failed"), input: { big: "é".repeat(2_000) } });
     await store.updateRun("r4", { error: { node: "x", message: "bad" } });
     // The newest run, deleted: its seq must never be given again.
     await store.createRun(run("r5", "gone", "succeeded"));
@@ -101,7 +102,11 @@ function writeVersion3(path: string, source: string, bulkRuns = 0): void {
     db.exec("BEGIN");
     for (const table of TABLES) {
       const columns = table === "runs"
-        ? RUN_FIELDS
+        ? RUN_FIELDS.replace(
+          "data",
+          "CASE WHEN data = '' THEN (SELECT i.data FROM src.run_inputs i WHERE i.seq = r.seq) " +
+            "ELSE data END",
+        )
         : table === "run_nodes"
         ? "rowid, run_id, node_id, record"
         : "*";
@@ -110,7 +115,7 @@ function writeVersion3(path: string, source: string, bulkRuns = 0): void {
         : table === "run_nodes"
         ? ` (${columns})`
         : "";
-      db.exec(`INSERT INTO ${table}${into} SELECT ${columns} FROM src.${table}`);
+      db.exec(`INSERT INTO ${table}${into} SELECT ${columns} FROM src.${table} AS r`);
     }
     const insert = db.prepare(
       `INSERT INTO runs (run_id, workflow, status, created_at, data) VALUES (?, 'bulk', 'succeeded',
@@ -171,7 +176,10 @@ function schemaOf(path: string) {
       TABLES.map((t) => [t, Number(db.prepare(`SELECT count(*) AS n FROM ${t}`).get()?.n)]),
     );
     const orphans = db.prepare("PRAGMA foreign_key_check").all().length;
-    return { names, version, sequence, counts, orphans };
+    const apart = names.includes("run_inputs")
+      ? db.prepare("SELECT seq FROM run_inputs").all().map((r) => Number(r.seq))
+      : undefined;
+    return { names, version, sequence, counts, orphans, apart };
   } finally {
     db.close();
   }
@@ -201,6 +209,7 @@ Deno.test("a store of schema version 3 migrates with every row, and reads as a n
       assert.equal(after.orphans, 0);
       assert.ok(!after.names.includes("runs_workflow_seq"));
       assert.equal(after.sequence, undefined);
+      assert.deepStrictEqual(after.apart, [4]);
       const snap = await snapshot(migrated);
       assert.deepStrictEqual(snap, await snapshot(expected));
       assert.deepStrictEqual(Object.keys(snap.runs[0]!.nodes), ["b", "a", "c"]);
@@ -216,6 +225,9 @@ Deno.test("a store of schema version 3 migrates with every row, and reads as a n
         await store.updateNode("r7", "x", { status: "running", attempts: 1 });
         assert.deepStrictEqual(Object.keys((await store.getRun("r7"))!.nodes), ["x"]);
       }
+      // A transition of a run whose input is kept apart leaves the input as it was.
+      assert.equal(await migrated.updateRun("r4", { status: "cancelled" }), true);
+      assert.deepStrictEqual((await migrated.getRun("r4"))!.input, snap.runs[3]!.input);
       // Deleting a migrated run deletes its rows everywhere (foreign keys are on again).
       assert.equal(await migrated.prune({ workflow: "w2", maxRuns: 0 }), 2);
       assert.deepStrictEqual((await migrated.listMapItems("r2", "m")).items, []);
@@ -226,6 +238,7 @@ Deno.test("a store of schema version 3 migrates with every row, and reads as a n
           const n = db.prepare(`SELECT count(*) AS n FROM ${table} WHERE run_id = 'r2'`).get()?.n;
           assert.equal(Number(n), 0, table);
         }
+        assert.equal(Number(db.prepare("SELECT count(*) AS n FROM run_inputs").get()?.n), 0);
       } finally {
         db.close();
       }

@@ -44,7 +44,6 @@ import {
   nodeJson,
   pageOf,
   requireId,
-  RUN_COLUMNS,
   type RunRow,
   stateJson,
   statusFilter,
@@ -55,6 +54,7 @@ import * as group from "./_sqlite_group_commit.ts";
 import { sqliteCache } from "./_sqlite_cache.ts";
 import { migrateSqlite, NEXT_RUN_SEQ_SQL } from "./_sqlite_migrations.ts";
 import { listRunsQuery } from "./_sqlite_list.ts";
+import { SQLITE_RUN_COLUMNS, storedApart } from "./_sqlite_inputs.ts";
 import { SqliteDurable } from "./_sqlite_durable.ts";
 import { DurableMethods } from "./_durable_methods.ts";
 import { SqliteLeases } from "./_sqlite_leases.ts";
@@ -223,7 +223,8 @@ export class SqliteStore extends DurableMethods implements RunStore {
       if (this.#sql("SELECT 1 FROM runs WHERE run_id = ?").get(row.run_id)) {
         throw new TypeError(`Cannot create run: run id "${row.run_id}" already exists`);
       }
-      this.#sql(
+      const apart = storedApart(row.data);
+      const { lastInsertRowid: seq } = this.#sql(
         `INSERT INTO runs (seq, run_id, workflow, status, created_at, data, result, error,
            started_at, finished_at, duration_ms, owner, lease_until, lease_epoch)
          VALUES (${NEXT_RUN_SEQ_SQL}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -232,7 +233,7 @@ export class SqliteStore extends DurableMethods implements RunStore {
         row.workflow,
         row.status,
         now,
-        row.data,
+        apart ? "" : row.data,
         row.result,
         row.error,
         row.started_at,
@@ -242,6 +243,7 @@ export class SqliteStore extends DurableMethods implements RunStore {
         owner === undefined ? null : now + leaseMs,
         owner === undefined ? 0 : 1,
       );
+      if (apart) this.#sql("INSERT INTO run_inputs (seq, data) VALUES (?, ?)").run(seq, row.data);
       const insertNode = this.#sql(
         "INSERT INTO run_nodes (run_id, node_id, record) VALUES (?, ?, ?)",
       );
@@ -304,10 +306,12 @@ export class SqliteStore extends DurableMethods implements RunStore {
   async listUnfinished(options: ListUnfinishedOptions = {}): Promise<RunRecord[]> {
     await this.#durable();
     const rows = options.workflow === undefined
-      ? this.#sql(`SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (${UNFINISHED}) ORDER BY seq`)
+      ? this.#sql(
+        `SELECT ${SQLITE_RUN_COLUMNS} FROM runs WHERE status IN (${UNFINISHED}) ORDER BY seq`,
+      )
         .all()
       : this.#sql(
-        `SELECT ${RUN_COLUMNS} FROM runs WHERE workflow = ? AND status IN (${UNFINISHED})
+        `SELECT ${SQLITE_RUN_COLUMNS} FROM runs WHERE workflow = ? AND status IN (${UNFINISHED})
          ORDER BY seq`,
       ).all(options.workflow);
     return rows.map((row) => this.#decodeWithNodes(row));
@@ -432,7 +436,7 @@ export class SqliteStore extends DurableMethods implements RunStore {
   }
 
   #read(runId: string): RunRecord | undefined {
-    const row = this.#sql(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`).get(runId);
+    const row = this.#sql(`SELECT ${SQLITE_RUN_COLUMNS} FROM runs WHERE run_id = ?`).get(runId);
     return row ? this.#decodeWithNodes(row) : undefined;
   }
 
