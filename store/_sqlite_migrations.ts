@@ -95,7 +95,9 @@ export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [{
   // Fewer WAL pages per run: no AUTOINCREMENT (its sqlite_sequence row was a page written by
   // every creation) and no runs_workflow_seq (runs_workflow_status_seq serves those lists, one
   // range per status). `seq` stays monotonic, never reused: createRun assigns
-  // max(max(seq), runs_seq_floor) + 1, and deleting the newest run raises the floor. `data`
+  // max(max(seq), runs_seq_floor) + 1, and deleting the newest run raises the floor.
+  // run_nodes rows name their run by `seq` instead of its random UUID: the rows written in one
+  // commit share the right edge of the (run, node) index instead of a random page each. `data`
   // over 3500 bytes moves to run_inputs (store/_sqlite_inputs.ts), so that an update of the
   // row no longer rewrites its overflow pages. The table is rebuilt (SQLite cannot drop
   // AUTOINCREMENT in place) with foreign keys off, so dropping the old table cascades to no
@@ -139,6 +141,17 @@ export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [{
     CREATE INDEX runs_status_seq ON runs (status, seq);
     CREATE INDEX runs_workflow_status_seq ON runs (workflow, status, seq);
     CREATE INDEX runs_created_at ON runs (created_at);
+    CREATE TABLE run_nodes_v4 (
+      run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+      node_id TEXT NOT NULL,
+      record TEXT NOT NULL,
+      PRIMARY KEY (run_seq, node_id)
+    );
+    INSERT INTO run_nodes_v4 (rowid, run_seq, node_id, record)
+      SELECT n.rowid, r.seq, n.node_id, n.record FROM run_nodes n JOIN runs r USING (run_id)
+      ORDER BY n.rowid;
+    DROP TABLE run_nodes;
+    ALTER TABLE run_nodes_v4 RENAME TO run_nodes;
     CREATE TRIGGER runs_seq_floor AFTER DELETE ON runs
       WHEN old.seq > (SELECT seq FROM runs_seq_floor)
         AND NOT EXISTS (SELECT 1 FROM runs WHERE seq > old.seq)

@@ -108,12 +108,12 @@ function writeVersion3(path: string, source: string, bulkRuns = 0): void {
             "ELSE data END",
         )
         : table === "run_nodes"
-        ? "rowid, run_id, node_id, record"
+        ? "r.rowid, (SELECT run_id FROM src.runs WHERE seq = r.run_seq), node_id, record"
         : "*";
       const into = table === "runs"
         ? ` (${RUN_FIELDS})`
         : table === "run_nodes"
-        ? ` (${columns})`
+        ? " (rowid, run_id, node_id, record)"
         : "";
       db.exec(`INSERT INTO ${table}${into} SELECT ${columns} FROM src.${table} AS r`);
     }
@@ -234,7 +234,10 @@ Deno.test("a store of schema version 3 migrates with every row, and reads as a n
       assert.equal(await migrated.getStep("r2", "n", "charge"), undefined);
       const db = new DatabaseSync(old);
       try {
-        for (const table of ["run_nodes", "map_items", "step_results"]) {
+        assert.equal(db.prepare("PRAGMA foreign_key_check").all().length, 0);
+        const nodes = db.prepare("SELECT count(*) AS n FROM run_nodes WHERE run_seq = 2").get();
+        assert.equal(Number(nodes?.n), 0);
+        for (const table of ["map_items", "step_results"]) {
           const n = db.prepare(`SELECT count(*) AS n FROM ${table} WHERE run_id = 'r2'`).get()?.n;
           assert.equal(Number(n), 0, table);
         }
@@ -288,7 +291,7 @@ Deno.test("a migration that fails half-way changes nothing; rows orphaned before
     db.exec("CREATE TABLE runs_v4 (x)");
     // A row without its run (only a hand edit makes one): not the migration's doing.
     db.exec("PRAGMA foreign_keys = OFF");
-    db.exec("INSERT INTO run_nodes (run_id, node_id, record) VALUES ('nobody', 'n', '{}')");
+    db.exec("INSERT INTO run_logs (run_id, seq, line) VALUES ('nobody', 1, '{}')");
     db.close();
     const before = schemaOf(old);
     assert.equal(before.orphans, 1);

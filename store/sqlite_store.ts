@@ -245,9 +245,9 @@ export class SqliteStore extends DurableMethods implements RunStore {
       );
       if (apart) this.#sql("INSERT INTO run_inputs (seq, data) VALUES (?, ?)").run(seq, row.data);
       const insertNode = this.#sql(
-        "INSERT INTO run_nodes (run_id, node_id, record) VALUES (?, ?, ?)",
+        "INSERT INTO run_nodes (run_seq, node_id, record) VALUES (?, ?, ?)",
       );
-      for (const [id, node] of nodes) insertNode.run(row.run_id, id!, node!);
+      for (const [id, node] of nodes) insertNode.run(seq, id!, node!);
       const created: CreateRunResult = { record: this.#read(row.run_id)!, created: true };
       Object.assign(created, durable);
       if (owner !== undefined) created.lease = { owner, epoch: 1 };
@@ -297,9 +297,9 @@ export class SqliteStore extends DurableMethods implements RunStore {
     return this.#write(() =>
       this.leases.fenced(runId, fence) &&
       this.#sql(
-          `INSERT INTO run_nodes (run_id, node_id, record)
-         SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
-         ON CONFLICT (run_id, node_id) DO UPDATE SET record = excluded.record`,
+          `INSERT INTO run_nodes (run_seq, node_id, record)
+         SELECT seq, ?2, ?3 FROM runs WHERE run_id = ?1
+         ON CONFLICT (run_seq, node_id) DO UPDATE SET record = excluded.record`,
         ).run(runId, nodeId, json).changes > 0, group.TRANSITION);
   }
 
@@ -441,8 +441,10 @@ export class SqliteStore extends DurableMethods implements RunStore {
   }
 
   #decodeWithNodes(row: Row): RunRecord {
-    const nodes = this.#sql("SELECT node_id, record FROM run_nodes WHERE run_id = ? ORDER BY rowid")
-      .all(row.run_id as string)
+    const nodes = this.#sql(
+      "SELECT node_id, record FROM run_nodes WHERE run_seq = ? ORDER BY rowid",
+    )
+      .all(row.seq as number)
       .map((n) => [n.node_id, n.record] as [string, string]);
     return decodeRun(row as unknown as RunRow, nodes);
   }

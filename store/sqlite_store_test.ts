@@ -126,7 +126,7 @@ Deno.test("`SqliteStore` uses WAL and answers its hot queries from indexes", asy
       const queries = [
         ...lists,
         "SELECT * FROM runs WHERE run_id = 'r'",
-        "SELECT * FROM run_nodes WHERE run_id = 'r' ORDER BY rowid",
+        "SELECT * FROM run_nodes WHERE run_seq = 1 ORDER BY rowid",
         "SELECT * FROM run_logs WHERE run_id = 'r' AND seq > 3 ORDER BY seq LIMIT 10",
         "DELETE FROM node_cache WHERE expires_at <= 5",
         "DELETE FROM idempotency_keys WHERE run_id = 'r'",
