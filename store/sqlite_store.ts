@@ -83,7 +83,8 @@ type Row = Record<string, SQLInputValue>;
 /**
  * WAL pages (4 KiB) after which a commit checkpoints the WAL into the database file (SQLite's
  * default: 1000), inside `COMMIT` on the main thread, with fsyncs of the WAL and the database
- * file there. A busy `serve` writes ~20 pages per run: the default checkpointed every ~50 runs.
+ * file there. A busy `serve` wrote ~20 pages per run (12–16 since schema version 4): the default
+ * checkpointed every ~50 runs.
  * At 10,000 (a WAL of up to ~40 MB) that happens ten times less often, and a checkpoint copies
  * each page once however often it was rewritten: SQLite's main-thread time per write fell from
  * ~53 to ~32 µs at 8 and 32 in flight (BENCHMARKS.md, issue 13).
