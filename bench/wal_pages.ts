@@ -29,7 +29,7 @@ import { startServe } from "./_serve.ts";
 import { REPO_ROOT } from "./_paths.ts";
 
 const USAGE = `Usage: deno run --allow-all bench/wal_pages.ts [--runs N] [--in-flight K]
-         [--load-seconds S] [--rounds R] [--build DIR]…
+         [--load-seconds S] [--rounds R] [--input-bytes B] [--build DIR]…
   --runs          runs per WAL phase (default 100; at ~20 pages a run, keep N ≤ 200)
   --in-flight     runs in flight in the second phase and under wrk (default 8)
   --load-seconds  then wrk for S seconds at K in flight (default 0: no load phase)
@@ -72,8 +72,15 @@ function parseArgs(args: string[]): Args {
     if (value === undefined) {
       throw new RangeError(`Cannot parse ${arg}: it needs a value\n${USAGE}`);
     }
-    if (arg === "--build") parsed.builds.push(resolve(value));
-    else if (arg in numbers) {
+    if (arg === "--build") {
+      const build = resolve(value);
+      try {
+        Deno.statSync(join(build, "pipedreamer"));
+      } catch {
+        throw new RangeError(`Cannot use --build "${value}": it has no ./pipedreamer`);
+      }
+      parsed.builds.push(build);
+    } else if (arg in numbers) {
       const n = Number(value);
       const min = arg === "--load-seconds" || arg === "--input-bytes" ? 0 : 1;
       if (!Number.isInteger(n) || n < min) {
@@ -289,4 +296,11 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (error) {
+    console.error(error instanceof RangeError ? `${error.message}` : error);
+    Deno.exit(error instanceof RangeError ? 2 : 1);
+  }
+}
