@@ -129,6 +129,8 @@ Deno.test("`SqliteStore` uses WAL and answers its hot queries from indexes", asy
         "SELECT * FROM run_nodes WHERE run_seq = 1 ORDER BY rowid",
         "SELECT * FROM run_logs WHERE run_id = 'r' AND seq > 3 ORDER BY seq LIMIT 10",
         "DELETE FROM node_cache WHERE expires_at <= 5",
+        // A prune, and the deletes it cascades to every table of the run.
+        "DELETE FROM runs WHERE status IN ('succeeded') AND created_at < 5",
         "DELETE FROM idempotency_keys WHERE run_id = 'r'",
       ];
       for (const sql of queries) {
