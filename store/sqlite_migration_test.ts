@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { RunRecord } from "../engine/mod.ts";
 import { SQLITE_MIGRATIONS } from "./_sqlite_migrations.ts";
 import { SqliteStore } from "./sqlite_store.ts";
+import { withTempDir } from "./testdata/with_temp_dir.ts";
 
 const CHILD = new URL("./testdata/sqlite_migrate_child.ts", import.meta.url).pathname;
 const TABLES = [
@@ -20,14 +21,7 @@ const TABLES = [
 const RUN_FIELDS = "seq, run_id, workflow, status, created_at, data, result, error, started_at, " +
   "finished_at, duration_ms, owner, lease_until, log_seq, lease_epoch";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "pipedreamer-migration-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("pipedreamer-migration-", fn);
 
 function run(runId: string, workflow: string, status: RunRecord["status"]): RunRecord {
   return { runId, workflow, version: "1.0.0", status, input: { runId, text: "ü" }, nodes: {} };
@@ -190,12 +184,25 @@ async function newestSeq(store: SqliteStore): Promise<number> {
   return Number((await store.listRuns({ limit: 1 })).nextCursor);
 }
 
-Deno.test("a store of schema version 3 migrates with every row, and reads as a new one", async () => {
-  await withDir(async (dir) => {
+/**
+ * Calls `fn` with a schema-3 file (`old`) holding the rows of {@link writeData} (and `bulkRuns`
+ * more runs, see {@link writeVersion3}) and the current-schema file it was copied from (`fresh`).
+ */
+function withVersion3(
+  bulkRuns: number,
+  fn: (old: string, fresh: string) => Promise<void>,
+): Promise<void> {
+  return withDir(async (dir) => {
     const fresh = join(dir, "fresh.db");
     const old = join(dir, "old.db");
     await writeData(fresh);
-    writeVersion3(old, fresh);
+    writeVersion3(old, fresh, bulkRuns);
+    await fn(old, fresh);
+  });
+}
+
+Deno.test("a store of schema version 3 migrates with every row, and reads as a new one", async () => {
+  await withVersion3(0, async (old, fresh) => {
     const before = schemaOf(old);
     assert.equal(before.version, 3);
     assert.equal(before.sequence, 5);
@@ -281,11 +288,7 @@ Deno.test("a run's seq is never given again after the newest run was deleted", a
 });
 
 Deno.test("a migration that fails half-way changes nothing; rows orphaned before stay", async () => {
-  await withDir(async (dir) => {
-    const fresh = join(dir, "fresh.db");
-    const old = join(dir, "old.db");
-    await writeData(fresh);
-    writeVersion3(old, fresh);
+  await withVersion3(0, async (old) => {
     const db = new DatabaseSync(old);
     // Fails at the migration's third statement, after it created runs_seq_floor.
     db.exec("CREATE TABLE runs_v4 (x)");
@@ -313,11 +316,7 @@ Deno.test("a migration that fails half-way changes nothing; rows orphaned before
 });
 
 Deno.test("kill -9 during the migration leaves the old schema, which migrates on the next open", async () => {
-  await withDir(async (dir) => {
-    const fresh = join(dir, "fresh.db");
-    const old = join(dir, "old.db");
-    await writeData(fresh);
-    writeVersion3(old, fresh, 3_000);
+  await withVersion3(3_000, async (old, fresh) => {
     const before = schemaOf(old);
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-all", CHILD, old],

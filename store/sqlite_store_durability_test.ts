@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { SqliteStore } from "./sqlite_store.ts";
+import { withTempDir } from "./testdata/with_temp_dir.ts";
 
 const RUN = {
   runId: "r1",
@@ -12,14 +13,7 @@ const RUN = {
   nodes: {},
 } as const;
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "pipedreamer-durability-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("pipedreamer-durability-", fn);
 
 /** A syncFile that records its calls and completes only when released. */
 function gatedSync() {

@@ -6,6 +6,7 @@ import { SQLITE_MIGRATIONS } from "./_sqlite_migrations.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { listRunsQuery } from "./_sqlite_list.ts";
 import type { ListRunsOptions } from "./run_store.ts";
+import { withTempDir } from "./testdata/with_temp_dir.ts";
 
 testRunStore("SqliteStore", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pipedreamer-store-" });
@@ -24,14 +25,7 @@ testRunStore("SqliteStore", async () => {
 
 const CHILD = new URL("./testdata/sqlite_child.ts", import.meta.url).pathname;
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "pipedreamer-store-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("pipedreamer-store-", fn);
 
 function spawnChild(args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
